@@ -1,0 +1,64 @@
+//! The command line (clap derive): how the process runs. What the pipeline does is in the
+//! config file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Turn raw scraped Q&A pages into clean, deduplicated JSONL.
+#[derive(Debug, Parser)]
+#[command(name = "pagesieve", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read every page under --input and write the clean records and reports to --output.
+    Run(RunArgs),
+    /// Generate synthetic pages in the site's layout (the bundled sample, or a benchmark
+    /// corpus with labelled duplicates).
+    Synth(SynthArgs),
+}
+
+/// `pagesieve run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Folder read recursively (hidden files and folders are skipped).
+    #[arg(long, default_value = "input")]
+    pub input: PathBuf,
+    /// Folder the output files are written to (created if missing).
+    #[arg(long, default_value = "output")]
+    pub output: PathBuf,
+    /// Profile and thresholds [default: config/default.toml, or the built-in copy of it when
+    /// that file is not there]
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Worker threads [default: one per core]. Output is identical for any value.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bars and no summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `pagesieve synth`.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Number of pages (the sample adds its bad files to these).
+    #[arg(long, default_value_t = 40)]
+    pub pages: usize,
+    /// Seed: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder to write to (created; existing files with the same names are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Make the bundled sample: every feature at least once (encodings, compression,
+    /// duplicates of each tier, bad files).
+    #[arg(long)]
+    pub sample: bool,
+}

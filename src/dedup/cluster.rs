@@ -1,0 +1,375 @@
+//! Duplicate decisions: exact groups, then verified near pairs, then clusters.
+//!
+//! 1. **Exact**: items whose normalized texts are equal (same xxh3-128) form a group; the
+//!    preferred item is kept, the others are `exact` (hamming 0, similarity 1).
+//! 2. **Candidates**: the kept items of the exact groups that are long enough go through the
+//!    block-permutation index ([`crate::dedup::index`]) with `max_hamming`.
+//! 3. **Verification**: a candidate pair is a duplicate only if the Jaccard similarity of the
+//!    two shingle sets is at least `min_similarity`.
+//! 4. **Clusters**: union-find over verified pairs, walked in sorted order. Inside a
+//!    component the preferred item is kept and every other member is verified against *it*
+//!    (not just against a neighbour): a member that fails starts a new cluster among the
+//!    rest, so a chain A≈B≈C never drops C as a duplicate of a dissimilar A.
+//!
+//! Preference (the documented keep policy): the longest normalized text, then the smallest
+//! `order` (input order: the smallest source path). Nothing here depends on thread timing.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::config::DedupConfig;
+use crate::dedup::index::pairs_within;
+use crate::dedup::shingle::jaccard;
+use crate::dedup::Fingerprint;
+
+/// One text to deduplicate.
+#[derive(Debug, Clone, Copy)]
+pub struct Item {
+    /// Its fingerprint.
+    pub fp: Fingerprint,
+    /// Its position in input order (ties in preference go to the smaller).
+    pub order: u32,
+}
+
+/// Exact or near.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchKind {
+    /// Same normalized text.
+    Exact,
+    /// Verified near duplicate.
+    Near,
+}
+
+impl MatchKind {
+    /// `exact` or `near`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchKind::Exact => "exact",
+            MatchKind::Near => "near",
+        }
+    }
+}
+
+/// The decision to drop one item as a duplicate of a kept one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Drop {
+    /// Index of the dropped item.
+    pub member: u32,
+    /// Index of the kept item.
+    pub kept: u32,
+    /// How they matched.
+    pub kind: MatchKind,
+    /// Hamming distance of their simhashes.
+    pub hamming: u32,
+    /// Jaccard similarity of their shingle sets.
+    pub similarity: f64,
+}
+
+/// Counters of one deduplication, for the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DedupStats {
+    /// Candidate pairs the index returned.
+    pub candidates: usize,
+    /// Candidate pairs that passed verification.
+    pub verified: usize,
+    /// Members split off a component because they failed verification against its kept item.
+    pub chain_splits: usize,
+}
+
+fn better(items: &[Item], a: u32, b: u32) -> std::cmp::Ordering {
+    let (x, y) = (&items[a as usize], &items[b as usize]);
+    y.fp.chars.cmp(&x.fp.chars).then(x.order.cmp(&y.order))
+}
+
+/// Decides every duplicate among `items`. `shingles(i)` returns item `i`'s sorted, distinct
+/// shingle-hash set; it is called only for items that take part in a near decision.
+pub fn deduplicate<F>(items: &[Item], cfg: &DedupConfig, shingles: F) -> (Vec<Drop>, DedupStats)
+where
+    F: Fn(u32) -> Vec<u64> + Sync,
+{
+    let mut stats = DedupStats::default();
+    let mut drops: Vec<Drop> = Vec::new();
+
+    // 1. Exact groups.
+    let mut idx: Vec<u32> = (0..items.len() as u32).collect();
+    idx.par_sort_unstable_by(|&a, &b| {
+        items[a as usize]
+            .fp
+            .exact
+            .cmp(&items[b as usize].fp.exact)
+            .then(better(items, a, b))
+    });
+    let mut reps: Vec<u32> = Vec::new();
+    // members of each rep's exact group (excluding the rep), to redirect if the rep is dropped
+    let mut group_of: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut s = 0;
+    while s < idx.len() {
+        let mut e = s + 1;
+        while e < idx.len() && items[idx[e] as usize].fp.exact == items[idx[s] as usize].fp.exact {
+            e += 1;
+        }
+        let rep = idx[s];
+        reps.push(rep);
+        if e - s > 1 {
+            let members: Vec<u32> = idx[s + 1..e].to_vec();
+            for &m in &members {
+                drops.push(Drop {
+                    member: m,
+                    kept: rep,
+                    kind: MatchKind::Exact,
+                    hamming: 0,
+                    similarity: 1.0,
+                });
+            }
+            group_of.insert(rep, members);
+        }
+        s = e;
+    }
+    reps.sort_unstable();
+
+    // 2. Candidates among long-enough representatives.
+    let near: Vec<u32> = reps
+        .iter()
+        .copied()
+        .filter(|&r| items[r as usize].fp.chars as usize >= cfg.min_chars_near)
+        .collect();
+    let fps: Vec<u64> = near.iter().map(|&r| items[r as usize].fp.simhash).collect();
+    let cands = pairs_within(&fps, cfg.max_hamming);
+    stats.candidates = cands.len();
+    if cands.is_empty() {
+        drops.sort_by_key(|d| d.member);
+        return (drops, stats);
+    }
+
+    // 3. Verification, with each needed shingle set computed once.
+    let mut involved: Vec<u32> = cands.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    involved.sort_unstable();
+    involved.dedup();
+    let sets: HashMap<u32, Vec<u64>> = involved
+        .par_iter()
+        .map(|&local| (local, shingles(near[local as usize])))
+        .collect();
+    let verified: Vec<(u32, u32)> = cands
+        .par_iter()
+        .filter(|&&(a, b, _)| jaccard(&sets[&a], &sets[&b]) >= cfg.min_similarity)
+        .map(|&(a, b, _)| (a, b))
+        .collect();
+    stats.verified = verified.len();
+
+    // 4. Union-find in sorted order, then star clusters around the preferred member.
+    let mut uf = UnionFind::new(near.len());
+    for &(a, b) in &verified {
+        uf.union(a as usize, b as usize);
+    }
+    let mut comps: HashMap<usize, Vec<u32>> = HashMap::new();
+    for &(a, b) in &verified {
+        for x in [a, b] {
+            comps.entry(uf.find(x as usize)).or_default().push(x);
+        }
+    }
+    let mut comps: Vec<Vec<u32>> = comps.into_values().collect();
+    for c in &mut comps {
+        c.sort_unstable();
+        c.dedup();
+        c.sort_by(|&a, &b| better(items, near[a as usize], near[b as usize]));
+    }
+    comps.sort_by_key(|c| c[0]);
+
+    let near_drops: Vec<(Vec<Drop>, usize)> = comps
+        .par_iter()
+        .map(|comp| star_clusters(comp, &near, items, &sets, cfg.min_similarity))
+        .collect();
+    let mut by_member: Vec<Option<Drop>> = vec![None; items.len()];
+    for d in drops {
+        by_member[d.member as usize] = Some(d);
+    }
+    for (ds, splits) in near_drops {
+        stats.chain_splits += splits;
+        for d in ds {
+            // The dropped representative's exact copies follow it to the kept item.
+            if let Some(members) = group_of.get(&d.member) {
+                for &m in members {
+                    by_member[m as usize] = Some(Drop { member: m, ..d });
+                }
+            }
+            by_member[d.member as usize] = Some(d);
+        }
+    }
+    (by_member.into_iter().flatten().collect(), stats)
+}
+
+/// Splits one component into stars: the preferred remaining member is kept and takes every
+/// remaining member verified against it; the rest start the next star.
+fn star_clusters(
+    comp: &[u32],
+    near: &[u32],
+    items: &[Item],
+    sets: &HashMap<u32, Vec<u64>>,
+    min_similarity: f64,
+) -> (Vec<Drop>, usize) {
+    let mut drops = Vec::new();
+    let mut splits = 0;
+    let mut remaining: Vec<u32> = comp.to_vec();
+    let mut first = true;
+    while remaining.len() >= 2 {
+        let kept = remaining[0];
+        let mut rest = Vec::new();
+        for &m in &remaining[1..] {
+            let sim = jaccard(&sets[&kept], &sets[&m]);
+            if sim >= min_similarity {
+                let (gk, gm) = (near[kept as usize], near[m as usize]);
+                drops.push(Drop {
+                    member: gm,
+                    kept: gk,
+                    kind: MatchKind::Near,
+                    hamming: (items[gk as usize].fp.simhash ^ items[gm as usize].fp.simhash)
+                        .count_ones(),
+                    similarity: sim,
+                });
+            } else {
+                rest.push(m);
+            }
+        }
+        if first {
+            splits += rest.len();
+            first = false;
+        }
+        remaining = rest;
+    }
+    (drops, splits)
+}
+
+/// Union-find with path halving and union by size; the root of a set is deterministic for a
+/// given sequence of unions.
+struct UnionFind {
+    parent: Vec<usize>,
+    size: Vec<u32>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (mut ra, mut rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return;
+        }
+        if self.size[ra] < self.size[rb] || (self.size[ra] == self.size[rb] && ra > rb) {
+            std::mem::swap(&mut ra, &mut rb);
+        }
+        self.parent[rb] = ra;
+        self.size[ra] += self.size[rb];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::fingerprint::fingerprint_normalized;
+    use crate::dedup::shingle::{normalize, shingle_set};
+
+    fn run(texts: &[&str], cfg: &DedupConfig) -> Vec<Drop> {
+        let norms: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let items: Vec<Item> = norms
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Item {
+                fp: fingerprint_normalized(n, cfg.shingle_chars),
+                order: i as u32,
+            })
+            .collect();
+        deduplicate(&items, cfg, |i| {
+            shingle_set(&norms[i as usize], cfg.shingle_chars)
+        })
+        .0
+    }
+
+    const A: &str = "医保个人账户的钱可以用于门诊使用，包括挂号费、检查费和药品费等个人负担的医疗费用，也可以在定点零售药店购买药品和医疗器械。";
+
+    #[test]
+    fn exact_copies_keep_the_first_of_equal_length() {
+        let cfg = DedupConfig::default();
+        let b = A.replace('，', ", ");
+        let d = run(
+            &[
+                A,
+                &b,
+                "完全不同的一段关于生育津贴申领流程的文字内容，需要单位代为申请。",
+            ],
+            &cfg,
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].member, d[0].kept, d[0].kind),
+            (1, 0, MatchKind::Exact)
+        );
+    }
+
+    #[test]
+    fn near_copy_is_verified_and_longer_is_kept() {
+        let cfg = DedupConfig {
+            max_hamming: 16,
+            ..DedupConfig::default()
+        };
+        let shorter = A.replace(
+            "也可以在定点零售药店购买药品和医疗器械。",
+            "也可以在定点零售药店购买药品。",
+        );
+        let d = run(&[&shorter, A], &cfg);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].member, d[0].kept, d[0].kind), (0, 1, MatchKind::Near));
+        assert!(d[0].similarity >= cfg.min_similarity && d[0].similarity < 1.0);
+    }
+
+    #[test]
+    fn unrelated_texts_with_close_fingerprints_are_not_merged() {
+        // With a generous k every pair is a candidate; verification must reject them.
+        let cfg = DedupConfig {
+            max_hamming: 16,
+            min_similarity: 0.6,
+            ..DedupConfig::default()
+        };
+        let texts = [
+            A,
+            "异地就医需要先在参保地办理备案手续，备案成功后可以在就医地直接结算住院费用。",
+            "城乡居民医保每年集中缴费，个人缴费标准由各地根据财政补助情况确定。",
+        ];
+        assert!(run(&texts, &cfg).is_empty());
+    }
+
+    #[test]
+    fn chains_are_split_not_merged_through_a_middle_member() {
+        let cfg = DedupConfig {
+            max_hamming: 16,
+            min_similarity: 0.5,
+            shingle_chars: 2,
+            ..DedupConfig::default()
+        };
+        // a ≈ b, b ≈ c, a far from c (each step replaces about half the characters).
+        let a = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉";
+        let b = "甲乙丙丁戊己庚辛壬癸一二三四五六七八九十";
+        let c = "天地玄黄宇宙洪荒日月一二三四五六七八九十";
+        let norms = [a, b, c];
+        let sets: Vec<Vec<u64>> = norms.iter().map(|n| shingle_set(n, 2)).collect();
+        assert!(jaccard(&sets[0], &sets[2]) < 0.5);
+        let d = run(&norms, &cfg);
+        for x in &d {
+            let s = jaccard(&sets[x.member as usize], &sets[x.kept as usize]);
+            assert!(s >= cfg.min_similarity, "{x:?} verified against kept: {s}");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Candidate pairs within Hamming distance `k`, by block permutation, never all pairs.
+//!
+//! Manku, Jain & Das Sarma (WWW 2007): cut the 64 bits into `b = k + 2` blocks. Two
+//! fingerprints within distance `k` differ in at most `k` blocks, so they agree exactly on at
+//! least two blocks. For every pair of blocks `(p, q)` we sort the fingerprints by those two
+//! blocks' bits and compare only fingerprints that share them; every pair within `k` is
+//! found (the boundary `k` included), and each pair is reported once — by the first block
+//! pair on which it agrees. One table lives at a time, so memory is the fingerprints plus
+//! one `(key, index)` array: 8 + 16 bytes per fingerprint.
+
+use rayon::prelude::*;
+
+/// Bit masks of the `b` blocks of a 64-bit fingerprint.
+fn block_masks(b: usize) -> Vec<u64> {
+    (0..b)
+        .map(|i| {
+            let lo = i * 64 / b;
+            let hi = (i + 1) * 64 / b;
+            let width = hi - lo;
+            let ones = if width == 64 {
+                u64::MAX
+            } else {
+                (1u64 << width) - 1
+            };
+            ones << lo
+        })
+        .collect()
+}
+
+/// Every pair `(i, j)`, `i < j`, of indices into `fps` whose fingerprints are within Hamming
+/// distance `k` (inclusive), with the distance; sorted, each pair once.
+pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
+    assert!(
+        fps.len() < u32::MAX as usize,
+        "too many fingerprints for one index"
+    );
+    let b = k as usize + 2;
+    let masks = block_masks(b);
+    let mut out: Vec<(u32, u32, u32)> = Vec::new();
+    let mut table: Vec<(u64, u32)> = Vec::with_capacity(fps.len());
+    for p in 0..b {
+        for q in p + 1..b {
+            let mask = masks[p] | masks[q];
+            table.clear();
+            table.par_extend(
+                fps.par_iter()
+                    .enumerate()
+                    .map(|(i, &f)| (f & mask, i as u32)),
+            );
+            table.par_sort_unstable();
+            let found: Vec<(u32, u32, u32)> = runs(&table)
+                .par_iter()
+                .flat_map_iter(|&(s, e)| {
+                    let run = &table[s..e];
+                    let masks = &masks;
+                    (0..run.len()).flat_map(move |x| {
+                        (x + 1..run.len()).filter_map(move |y| {
+                            let (i, j) = (run[x].1, run[y].1);
+                            let diff = fps[i as usize] ^ fps[j as usize];
+                            let d = diff.count_ones();
+                            (d <= k && first_agreeing_pair(diff, masks) == (p, q))
+                                .then(|| (i.min(j), i.max(j), d))
+                        })
+                    })
+                })
+                .collect();
+            out.extend(found);
+        }
+    }
+    out.par_sort_unstable();
+    out
+}
+
+/// Runs `[start, end)` of two or more equal keys in a sorted table.
+fn runs(table: &[(u64, u32)]) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    let mut s = 0;
+    for i in 1..=table.len() {
+        if i == table.len() || table[i].0 != table[s].0 {
+            if i - s >= 2 {
+                v.push((s, i));
+            }
+            s = i;
+        }
+    }
+    v
+}
+
+/// The lexicographically first pair of blocks on which two fingerprints (given by their xor)
+/// agree exactly.
+fn first_agreeing_pair(diff: u64, masks: &[u64]) -> (usize, usize) {
+    let mut first = None;
+    for (i, m) in masks.iter().enumerate() {
+        if diff & m == 0 {
+            match first {
+                None => first = Some(i),
+                Some(f) => return (f, i),
+            }
+        }
+    }
+    (usize::MAX, usize::MAX)
+}
+
+/// The reference: every pair by brute force (for tests and small inputs).
+pub fn pairs_within_brute_force(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
+    let mut out: Vec<(u32, u32, u32)> = (0..fps.len())
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            (i + 1..fps.len()).filter_map(move |j| {
+                let d = (fps[i] ^ fps[j]).count_ones();
+                (d <= k).then_some((i as u32, j as u32, d))
+            })
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// splitmix64, so the test needs no RNG crate and is the same everywhere.
+    pub(crate) fn splitmix(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn flip_bits(mut f: u64, n: u32, rng: &mut u64) -> u64 {
+        let mut flipped = 0u64;
+        while flipped.count_ones() < n {
+            flipped |= 1 << (splitmix(rng) % 64);
+        }
+        f ^= flipped;
+        f
+    }
+
+    #[test]
+    fn masks_cover_all_bits_once() {
+        for b in 2..=18 {
+            let m = block_masks(b);
+            assert_eq!(m.iter().fold(0u64, |a, x| a | x), u64::MAX);
+            assert_eq!(m.iter().map(|x| x.count_ones()).sum::<u32>(), 64);
+        }
+    }
+
+    #[test]
+    fn equals_brute_force_on_100k_with_planted_pairs_at_every_distance() {
+        let mut rng = 42u64;
+        for k in [3u32, 5] {
+            let mut fps: Vec<u64> = (0..100_000).map(|_| splitmix(&mut rng)).collect();
+            // Plant pairs at every distance 0..=k+2, including the boundary k and k+1.
+            for d in 0..=k + 2 {
+                for _ in 0..200 {
+                    let base = fps[(splitmix(&mut rng) % fps.len() as u64) as usize];
+                    fps.push(flip_bits(base, d, &mut rng));
+                }
+            }
+            // A cluster of many near-identical fingerprints (a long run in one table).
+            let base = splitmix(&mut rng);
+            for _ in 0..300 {
+                fps.push(flip_bits(
+                    base,
+                    1 + (splitmix(&mut rng) % 2) as u32,
+                    &mut rng,
+                ));
+            }
+            let fast = pairs_within(&fps, k);
+            let slow = pairs_within_brute_force(&fps, k);
+            assert_eq!(fast.len(), slow.len(), "k={k}");
+            assert_eq!(fast, slow, "k={k}");
+            assert!(
+                slow.iter().any(|p| p.2 == k),
+                "boundary k={k} must be planted"
+            );
+            assert!(!fast.iter().any(|p| p.2 > k));
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Bytes → text: decompression, encoding detection and decoding, binary and empty checks.
+//!
+//! The order is the one that is right for scraped Chinese pages (and the one ripgrep's
+//! searcher uses for BOMs): a byte-order mark decides first; then valid UTF-8 is UTF-8;
+//! then UTF-8 with a handful of bad bytes (a sequence cut at the end) stays UTF-8 with
+//! replacement characters; otherwise chardetng guesses a legacy encoding (GBK is decoded as
+//! its superset GB18030) and BOM-less UTF-16 is tried, and the most plausible decoding wins.
+//! Decoding never fails: bad bytes become U+FFFD, and too many of them make the page
+//! `undecodable`. NUL or other control characters in the decoded text make it `binary`.
+
+use std::io::Read;
+
+use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8};
+
+use crate::config::InputConfig;
+use crate::ingest::InputFile;
+use crate::record::{Reject, RejectReason};
+
+/// The bytes of one input file, decompressed.
+#[derive(Debug, Clone)]
+pub struct RawFile {
+    /// The (decompressed) content.
+    pub bytes: Vec<u8>,
+    /// `gzip` or `zstd` when the file was compressed.
+    pub compression: Option<&'static str>,
+}
+
+/// A page's text, with how it was decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedPage {
+    /// The text with line endings normalized to `\n` and any BOM removed.
+    pub text: String,
+    /// The encoding's name (`UTF-8`, `GB18030`, `UTF-16LE`, …).
+    pub encoding: &'static str,
+    /// Whether the file started with a byte-order mark.
+    pub bom: bool,
+    /// Number of U+FFFD replacement characters decoding produced.
+    pub replacements: usize,
+}
+
+/// Reads a file, decompressing `.gz` and `.zst`, refusing more than `max_bytes`.
+pub fn read_file(file: &InputFile, max_bytes: u64) -> Result<RawFile, Reject> {
+    if let Some(e) = &file.walk_error {
+        return Err(Reject::new(RejectReason::IoError, e.clone()));
+    }
+    let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());
+    let f = std::fs::File::open(&file.path).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    let lower = file.source.to_ascii_lowercase();
+    let compression = if lower.ends_with(".gz") {
+        Some("gzip")
+    } else if lower.ends_with(".zst") {
+        Some("zstd")
+    } else {
+        None
+    };
+    if compression.is_none() && meta.len() > max_bytes {
+        return Err(too_large(meta.len(), max_bytes));
+    }
+    let limit = max_bytes.saturating_add(1);
+    let mut bytes = Vec::new();
+    let read = match compression {
+        None => f.take(limit).read_to_end(&mut bytes).map_err(io),
+        Some("gzip") => flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f))
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(|e| corrupt("gzip", e)),
+        Some(_) => match zstd::stream::read::Decoder::new(f) {
+            Ok(d) => d
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .map_err(|e| corrupt("zstd", e)),
+            Err(e) => Err(corrupt("zstd", e)),
+        },
+    };
+    read?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Reject::new(
+            RejectReason::TooLarge,
+            format!(
+                "{} content exceeds the limit of {max_bytes} bytes (input.max_file_bytes)",
+                if compression.is_some() {
+                    "decompressed"
+                } else {
+                    "file"
+                }
+            ),
+        ));
+    }
+    Ok(RawFile { bytes, compression })
+}
+
+fn too_large(len: u64, max: u64) -> Reject {
+    Reject::new(
+        RejectReason::TooLarge,
+        format!("{len} bytes exceeds the limit of {max} bytes (input.max_file_bytes)"),
+    )
+}
+
+fn corrupt(kind: &str, e: std::io::Error) -> Reject {
+    Reject::new(
+        RejectReason::Undecodable,
+        format!("corrupt {kind} stream: {e}"),
+    )
+}
+
+/// Decodes a file's bytes into a page (see the module docs for the order of decisions).
+pub fn decode(raw: &[u8], cfg: &InputConfig) -> Result<DecodedPage, Reject> {
+    if raw.is_empty() {
+        return Err(Reject::new(RejectReason::Empty, "0 bytes"));
+    }
+    let (mut page, _) = pick_decoding(raw);
+    page.text = normalize_newlines(page.text);
+
+    let total = page.text.chars().count().max(1);
+    if page.text.trim().is_empty() {
+        return Err(Reject::new(RejectReason::Empty, "only whitespace"));
+    }
+    let mut nul = 0usize;
+    let mut control = 0usize;
+    for c in page.text.chars() {
+        if c == '\0' {
+            nul += 1;
+        } else if c.is_control() && !matches!(c, '\n' | '\t' | '\u{c}' | '\u{b}') {
+            control += 1;
+        }
+    }
+    if nul > 0 {
+        return Err(Reject::new(
+            RejectReason::Binary,
+            format!("{nul} NUL character(s) in {} text", page.encoding),
+        ));
+    }
+    if control as f64 / total as f64 > cfg.max_control_ratio {
+        return Err(Reject::new(
+            RejectReason::Binary,
+            format!("{control} control characters in {total} (input.max_control_ratio)"),
+        ));
+    }
+    // A handful of bad bytes (a sequence cut at the end of a short page) never rejects.
+    if page.replacements > 4 && page.replacements as f64 / total as f64 > cfg.max_replacement_ratio
+    {
+        return Err(Reject::new(
+            RejectReason::Undecodable,
+            format!(
+                "best decoding ({}) leaves {} of {total} characters unreadable \
+                 (input.max_replacement_ratio)",
+                page.encoding, page.replacements
+            ),
+        ));
+    }
+    Ok(page)
+}
+
+/// Chooses the decoding; the second value lists every candidate tried, for `explain`.
+pub fn pick_decoding(raw: &[u8]) -> (DecodedPage, Vec<&'static str>) {
+    if let Some((enc, bom_len)) = Encoding::for_bom(raw) {
+        let page = decode_with(enc, &raw[bom_len..], true);
+        let name = page.encoding;
+        return (page, vec![name]);
+    }
+    let has_nul = memchr::memchr(0, raw).is_some();
+    if let (Ok(s), false) = (std::str::from_utf8(raw), has_nul) {
+        return (
+            DecodedPage {
+                text: s.to_string(),
+                encoding: "UTF-8",
+                bom: false,
+                replacements: 0,
+            },
+            vec!["UTF-8"],
+        );
+    }
+    let mut candidates = vec![decode_with(UTF_8, raw, false)];
+    let utf8_bad = candidates[0].replacements;
+    // A few bad bytes in otherwise valid UTF-8 (a sequence cut at the end, one corrupt
+    // byte) keep the page UTF-8: a legacy decoding would turn the rest into mojibake.
+    if !has_nul && (utf8_bad <= 3 || utf8_bad * 1000 <= raw.len()) {
+        let page = candidates.pop().expect("one candidate");
+        return (page, vec!["UTF-8"]);
+    }
+    let mut det = chardetng::EncodingDetector::new();
+    det.feed(raw, true);
+    let guess = det.guess(None, false);
+    let guess = if guess == GBK { GB18030 } else { guess };
+    candidates.push(decode_with(guess, raw, false));
+    if raw.len().is_multiple_of(2) {
+        candidates.push(decode_with(UTF_16LE, raw, false));
+        candidates.push(decode_with(UTF_16BE, raw, false));
+    }
+    let names = candidates.iter().map(|c| c.encoding).collect();
+    let best = candidates
+        .into_iter()
+        .map(|c| (plausibility(&c), c))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+        .expect("at least one candidate");
+    (best, names)
+}
+
+fn decode_with(enc: &'static Encoding, bytes: &[u8], bom: bool) -> DecodedPage {
+    let (text, _had_errors) = enc.decode_without_bom_handling(bytes);
+    let text = text.into_owned();
+    let replacements = text.chars().filter(|&c| c == '\u{FFFD}').count();
+    DecodedPage {
+        text,
+        encoding: display_name(enc),
+        bom,
+        replacements,
+    }
+}
+
+/// The name recorded in `metadata.encoding`.
+fn display_name(enc: &'static Encoding) -> &'static str {
+    if enc == GBK || enc == GB18030 {
+        "GB18030"
+    } else {
+        enc.name()
+    }
+}
+
+/// Share of characters that are what a Chinese or English page is made of; replacement
+/// characters and NULs count against it. Mojibake lands in rarely used blocks and scores low.
+fn plausibility(page: &DecodedPage) -> f64 {
+    let mut good = 0usize;
+    let mut total = 0usize;
+    for c in page.text.chars().take(200_000) {
+        total += 1;
+        let u = c as u32;
+        let ok = matches!(u,
+            0x09 | 0x0A | 0x0D | 0x20..=0x7E
+            | 0xA0..=0xFF
+            | 0x2000..=0x206F   // general punctuation
+            | 0x3000..=0x303F   // CJK symbols and punctuation
+            | 0x4E00..=0x9FFF   // CJK unified ideographs
+            | 0xFF00..=0xFFEF); // full-width forms
+        if ok {
+            good += 1;
+        }
+    }
+    if total == 0 {
+        return 0.0;
+    }
+    good as f64 / total as f64
+}
+
+/// CRLF and lone CR become LF.
+pub fn normalize_newlines(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "医保个人账户可以异地使用吗\n\n可以，需要先办理备案。\n";
+
+    fn cfg() -> InputConfig {
+        InputConfig::default()
+    }
+
+    #[test]
+    fn utf8_and_bom() {
+        let p = decode(PAGE.as_bytes(), &cfg()).unwrap();
+        assert_eq!((p.encoding, p.bom, p.text.as_str()), ("UTF-8", false, PAGE));
+        let mut b = vec![0xEF, 0xBB, 0xBF];
+        b.extend_from_slice(PAGE.as_bytes());
+        let p = decode(&b, &cfg()).unwrap();
+        assert_eq!((p.encoding, p.bom, p.text.as_str()), ("UTF-8", true, PAGE));
+    }
+
+    #[test]
+    fn gb18030_without_bom() {
+        let (bytes, _, _) = GB18030.encode(PAGE);
+        let p = decode(&bytes, &cfg()).unwrap();
+        assert_eq!(p.encoding, "GB18030");
+        assert_eq!(p.text, PAGE);
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let units: Vec<u16> = PAGE.encode_utf16().collect();
+        let le: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
+        let mut with_bom = vec![0xFF, 0xFE];
+        with_bom.extend_from_slice(&le);
+        assert_eq!(decode(&with_bom, &cfg()).unwrap().encoding, "UTF-16LE");
+        let p = decode(&le, &cfg()).unwrap();
+        assert_eq!((p.encoding, p.text.as_str()), ("UTF-16LE", PAGE));
+        let p = decode(&be, &cfg()).unwrap();
+        assert_eq!((p.encoding, p.text.as_str()), ("UTF-16BE", PAGE));
+    }
+
+    #[test]
+    fn utf8_cut_at_the_end_stays_utf8() {
+        let mut b = PAGE.as_bytes().to_vec();
+        b.extend_from_slice(&"账".as_bytes()[..2]);
+        let p = decode(&b, &cfg()).unwrap();
+        assert_eq!((p.encoding, p.replacements), ("UTF-8", 1));
+        assert!(p.text.starts_with(PAGE));
+    }
+
+    #[test]
+    fn crlf_is_normalized() {
+        let p = decode(b"a\r\nb\rc\n", &cfg()).unwrap();
+        assert_eq!(p.text, "a\nb\nc\n");
+    }
+
+    #[test]
+    fn rejects() {
+        let reason = |b: &[u8]| decode(b, &cfg()).unwrap_err().reason;
+        assert_eq!(reason(b""), RejectReason::Empty);
+        assert_eq!(reason(b" \n\t\r\n"), RejectReason::Empty);
+        assert_eq!(reason(b"title\n\0\0\0body"), RejectReason::Binary);
+        let png: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let r = reason(&png);
+        assert!(
+            matches!(r, RejectReason::Binary | RejectReason::Undecodable),
+            "{r:?}"
+        );
+    }
+}

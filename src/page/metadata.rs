@@ -1,0 +1,367 @@
+//! Metadata a downstream user of the site wants, extracted from the parts of a page:
+//! headings, years, places and provinces, tags, dates, links, and a snippet's short answer.
+//! Every word list and pattern comes from the profile.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::Regex;
+
+use crate::config::Compiled;
+use crate::page::normalize::char_len;
+
+/// Finds city and province names (longest match wins: `海南州` over `海南`).
+#[derive(Debug, Clone)]
+pub struct PlaceMatcher {
+    ac: Option<AhoCorasick>,
+    /// pattern index → (name, province)
+    names: Vec<(String, String)>,
+}
+
+impl PlaceMatcher {
+    /// Builds the matcher from `province → cities`.
+    pub fn new(places: &BTreeMap<String, Vec<String>>) -> Self {
+        let mut names = Vec::new();
+        for (province, cities) in places {
+            names.push((province.clone(), province.clone()));
+            for city in cities {
+                names.push((city.clone(), province.clone()));
+            }
+        }
+        let ac = if names.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(names.iter().map(|(n, _)| n.as_str()))
+                .ok()
+        };
+        PlaceMatcher { ac, names }
+    }
+
+    /// The places named in `text` (first-seen order, no repeats) and their provinces.
+    pub fn find(&self, text: &str) -> (Vec<String>, Vec<String>) {
+        let mut places: Vec<String> = Vec::new();
+        let mut provinces: Vec<String> = Vec::new();
+        if let Some(ac) = &self.ac {
+            for m in ac.find_iter(text) {
+                let (name, province) = &self.names[m.pattern().as_usize()];
+                if !places.contains(name) {
+                    places.push(name.clone());
+                }
+                if !provinces.contains(province) {
+                    provinces.push(province.clone());
+                }
+            }
+        }
+        (places, provinces)
+    }
+}
+
+/// Finds tags by keyword.
+#[derive(Debug, Clone)]
+pub struct TagMatcher {
+    ac: Option<AhoCorasick>,
+    /// pattern index → tag index
+    tag_of: Vec<usize>,
+    tags: Vec<String>,
+}
+
+impl TagMatcher {
+    /// Builds the matcher from `tag → keywords`.
+    pub fn new(tags: &BTreeMap<String, Vec<String>>) -> Self {
+        let mut words = Vec::new();
+        let mut tag_of = Vec::new();
+        let names: Vec<String> = tags.keys().cloned().collect();
+        for (i, kws) in tags.values().enumerate() {
+            for w in kws {
+                words.push(w.clone());
+                tag_of.push(i);
+            }
+        }
+        let ac = if words.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&words)
+                .ok()
+        };
+        TagMatcher {
+            ac,
+            tag_of,
+            tags: names,
+        }
+    }
+
+    /// Tags whose keywords occur in any of `texts`, in config (sorted) order.
+    pub fn find(&self, texts: &[&str]) -> Vec<String> {
+        let mut hit = vec![false; self.tags.len()];
+        if let Some(ac) = &self.ac {
+            for t in texts {
+                for m in ac.find_overlapping_iter(*t) {
+                    hit[self.tag_of[m.pattern().as_usize()]] = true;
+                }
+            }
+        }
+        self.tags
+            .iter()
+            .zip(hit)
+            .filter(|(_, h)| *h)
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+}
+
+/// Body lines that are section headings: they match a heading pattern, or they are short,
+/// do not end a sentence, are not list items, and more body follows.
+pub fn headings(body: &[String], c: &Compiled) -> Vec<String> {
+    let max = c.config.metadata.heading_max_chars;
+    let profile = &c.config.profile;
+    let mut out = Vec::new();
+    for (i, line) in body.iter().enumerate() {
+        let pattern = c.headings.iter().any(|r| r.is_match(line));
+        let short = max > 0
+            && i + 1 < body.len()
+            && char_len(line) <= max
+            && !profile.ends_sentence(line)
+            && !line.ends_with([':', '：', ',', '，', ';', '；'])
+            && !is_list_item(line);
+        if pattern || short {
+            out.push(line.clone());
+        }
+    }
+    out
+}
+
+fn list_item_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^(?:\d{1,3}[.、)）]|[•·●▪◦\-*]|[（(]\d{1,3}[)）])").unwrap())
+}
+
+/// A bulleted or numbered list item (`1. …`, `• …`, `（2）…`).
+pub fn is_list_item(line: &str) -> bool {
+    list_item_re().is_match(line)
+}
+
+/// Years (1900–2099) named in `text`.
+pub fn years(text: &str) -> Vec<u16> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"(?:^|[^\d])((?:19|20)\d{2})(?:年|[^\d]|$)").unwrap());
+    let mut out: Vec<u16> = Vec::new();
+    for cap in re.captures_iter(text) {
+        if let Ok(y) = cap[1].parse::<u16>() {
+            if !out.contains(&y) {
+                out.push(y);
+            }
+        }
+    }
+    out
+}
+
+/// Calendar dates in Chinese (`2024年9月1日`, `2024年9月`) or ISO form, normalized to ISO,
+/// distinct, in order of appearance.
+pub fn dates(text: &str) -> Vec<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"((?:19|20)\d{2})(?:年(\d{1,2})月(?:(\d{1,2})[日号])?|-(\d{1,2})-(\d{1,2}))")
+            .unwrap()
+    });
+    let mut out: Vec<String> = Vec::new();
+    for cap in re.captures_iter(text) {
+        let y = &cap[1];
+        let month = cap
+            .get(2)
+            .or(cap.get(4))
+            .and_then(|m| m.as_str().parse::<u32>().ok());
+        let day = cap
+            .get(3)
+            .or(cap.get(5))
+            .and_then(|m| m.as_str().parse::<u32>().ok());
+        let s = match (month, day) {
+            (Some(m), Some(d)) if (1..=12).contains(&m) && (1..=31).contains(&d) => {
+                format!("{y}-{m:02}-{d:02}")
+            }
+            (Some(m), None) if (1..=12).contains(&m) => format!("{y}-{m:02}"),
+            _ => continue,
+        };
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// URLs and e-mail addresses in `text`.
+pub fn links(text: &str) -> Vec<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(?i)\bhttps?://[^\s<>()（）\p{Han}，。、]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>()（）\p{Han}，。、]*|[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
+            .unwrap()
+    });
+    let mut out: Vec<String> = Vec::new();
+    for m in re.find_iter(text) {
+        let s = m
+            .as_str()
+            .trim_end_matches(['.', ',', ';', ':'])
+            .to_string();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn bigrams(s: &str) -> Vec<(char, char)> {
+    let cs: Vec<char> = s.chars().filter(|c| c.is_alphanumeric()).collect();
+    cs.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// The short answer a snippet text leads with (`可以 医保卡…` → `可以`).
+///
+/// The lead is the text up to the first space. It is an answer when it is short, does not
+/// end like a heading, the words after it restate the title (at least
+/// `answer_min_restatement` of the title's bigrams), and it either starts with an answer
+/// word or does not itself restate the title (shares under `answer_max_title_overlap` of
+/// its bigrams with it).
+pub fn short_answer(title: &str, text: &str, c: &Compiled) -> Option<String> {
+    let m = &c.config.metadata;
+    let (lead, rest) = text.split_once(' ')?;
+    if rest.trim().is_empty() || lead.is_empty() || char_len(lead) > m.answer_max_chars {
+        return None;
+    }
+    let ends = &c.config.profile.sentence_end;
+    if lead
+        .chars()
+        .any(|ch| ends.contains(ch) || matches!(ch, ',' | '，' | ':' | '：' | ';' | '；'))
+    {
+        return None;
+    }
+    if m.heading_suffixes
+        .iter()
+        .any(|s| lead.ends_with(s.as_str()))
+    {
+        return None;
+    }
+    let tb = bigrams(title);
+    // An answer is followed by a restatement of the question: the first words after it
+    // share a good part of the title's bigrams.
+    let window: String = rest.chars().take(char_len(title) + 8).collect();
+    let wb = bigrams(&window);
+    let restated = tb.iter().filter(|b| wb.contains(b)).count();
+    if tb.is_empty() || (restated as f64) / (tb.len() as f64) < m.answer_min_restatement {
+        return None;
+    }
+    if m.answer_words.iter().any(|w| lead.starts_with(w.as_str())) && char_len(lead) <= 8 {
+        return Some(lead.to_string());
+    }
+    let lb = bigrams(lead);
+    if lb.is_empty() {
+        // A one-character lead that is not an answer word (`3家` has bigrams; `是` would not).
+        return None;
+    }
+    let shared = lb.iter().filter(|b| tb.contains(b)).count();
+    if (shared as f64) / (lb.len() as f64) < m.answer_max_title_overlap {
+        Some(lead.to_string())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, BUILTIN_PROFILE};
+
+    fn compiled() -> Compiled {
+        Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap()
+    }
+
+    #[test]
+    fn short_answers_and_heading_leads() {
+        let c = compiled();
+        let a = |t: &str, x: &str| short_answer(t, x, &c);
+        assert_eq!(
+            a("临川医保能跨省用吗", "可以 临川医保可以跨省使用。").as_deref(),
+            Some("可以")
+        );
+        assert_eq!(
+            a(
+                "灵活就业参保多久能用",
+                "三个月 灵活就业人员参保后一般要等待"
+            )
+            .as_deref(),
+            Some("三个月")
+        );
+        assert_eq!(
+            a(
+                "松阳新农合报销比例是多少",
+                "一级医院七成 松阳新农合的报销比例如下:"
+            )
+            .as_deref(),
+            Some("一级医院七成")
+        );
+        assert_eq!(
+            a(
+                "松阳医保停保怎么办",
+                "松阳医保停保办理概览 对于灵活就业人员"
+            ),
+            None
+        );
+        assert_eq!(
+            a("2025年临川补牙医保能报销吗", "2025年临川补牙医保报销 根据"),
+            None
+        );
+        assert_eq!(a("题目", "没有空格的正文"), None);
+        // A lead followed by something other than the question restated is not an answer.
+        assert_eq!(
+            a(
+                "临川拔牙多少钱可以用医保吗",
+                "拔牙的费用通常在 一百元到一千元 之间"
+            ),
+            None
+        );
+        assert_eq!(
+            a(
+                "松阳医保卡可以取现吗",
+                "松阳医保卡个人账户资金 原则上不能直接取现"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn places_years_dates_links() {
+        let c = compiled();
+        let (p, prov) = c.places.find("2025年深圳和海口的医保");
+        assert_eq!(p, ["深圳", "海口"]);
+        assert_eq!(prov, ["广东", "海南"]);
+        assert_eq!(years("2024年和2025年的政策,电话12025678"), [2024, 2025]);
+        assert_eq!(
+            dates("自2024年9月1日至2024年12月31日,2025年3月起,见2025-04-18"),
+            ["2024-09-01", "2024-12-31", "2025-03", "2025-04-18"]
+        );
+        assert_eq!(
+            links("详见 https://example.org/a?b=1，或发邮件至 help@example.org。"),
+            ["https://example.org/a?b=1", "help@example.org"]
+        );
+    }
+
+    #[test]
+    fn headings_and_tags() {
+        let c = compiled();
+        let body: Vec<String> = [
+            "一、使用范围",
+            "个人账户可以在门诊使用。",
+            "注意事项",
+            "1. 先备案",
+            "需要备案。",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(headings(&body, &c), ["一、使用范围", "注意事项"]);
+        assert_eq!(c.tags.find(&["门诊异地备案"]), ["异地就医", "门诊"]);
+    }
+}

@@ -1,0 +1,127 @@
+//! Line normalization: one form for matching markers, one cleanup for kept text.
+//!
+//! * [`match_form`] is what profile patterns see: NFKC (full-width `：` → `:`, NBSP and
+//!   ideographic spaces → space), zero-width characters removed, trimmed, inner runs of
+//!   spaces collapsed. It is never written out.
+//! * [`clean_line`] is what is kept: the site's own characters (full-width punctuation stays
+//!   full-width), every kind of space made a plain space, runs collapsed, ends trimmed, and
+//!   the spaces that removed markup left before punctuation (`骨科 、内科 ,`) or after an
+//!   opening bracket removed. No other character is ever removed.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::config::CleanConfig;
+
+/// Characters that are invisible and carry nothing: zero-width spaces and joiners, BOMs
+/// inside the text, soft hyphens.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}'
+    )
+}
+
+/// Any kind of space (ASCII, NBSP, ideographic, en/em …) or tab.
+pub fn is_space(c: char) -> bool {
+    c == ' ' || c == '\t' || (c.is_whitespace() && c != '\n')
+}
+
+/// The form of a line that profile patterns are matched against.
+pub fn match_form(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut pending_space = false;
+    for c in line.nfkc() {
+        if is_invisible(c) {
+            continue;
+        }
+        if is_space(c) {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Cleans one kept line (see the module docs).
+pub fn clean_line(line: &str, cfg: &CleanConfig) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut pending_space = false;
+    let mut last: Option<char> = None;
+    for c in line.chars() {
+        if is_invisible(c) || (c.is_control() && !is_space(c)) {
+            continue;
+        }
+        if is_space(c) {
+            pending_space = last.is_some();
+            continue;
+        }
+        if pending_space {
+            let after_open = last.is_some_and(|l| cfg.no_space_after.contains(l));
+            if !after_open && !cfg.no_space_before.contains(c) {
+                out.push(' ');
+            }
+            pending_space = false;
+        }
+        out.push(c);
+        last = Some(c);
+    }
+    out
+}
+
+/// Number of characters (not bytes).
+pub fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_form_folds_width_and_spaces() {
+        assert_eq!(
+            match_form("\u{3000}提示：本内容\u{a0}\u{a0} 不能 "),
+            "提示:本内容 不能"
+        );
+        assert_eq!(match_form("首页\u{200b} 顶部\r"), "首页 顶部");
+        assert_eq!(match_form("   "), "");
+    }
+
+    #[test]
+    fn clean_removes_markup_spaces_only() {
+        let c = CleanConfig::default();
+        assert_eq!(
+            clean_line("骨科 、内科 和妇产科 ,这些科室", &c),
+            "骨科、内科 和妇产科,这些科室"
+        );
+        assert_eq!(
+            clean_line("  • 门诊、药店购药 :备案后", &c),
+            "• 门诊、药店购药:备案后"
+        );
+        assert_eq!(
+            clean_line("费用( 如种植牙 )不报销", &c),
+            "费用(如种植牙)不报销"
+        );
+        assert_eq!(clean_line("比例为60% 。", &c), "比例为60%。");
+        assert_eq!(clean_line("a\u{3000}\u{a0} b\t\tc", &c), "a b c");
+        // Full-width punctuation is kept as written.
+        assert_eq!(clean_line("提示：可以，", &c), "提示：可以，");
+    }
+
+    #[test]
+    fn clean_never_drops_visible_characters() {
+        let c = CleanConfig::default();
+        let s = "一、医保 个人账户（余额） :  可以使用 ; 2025年。";
+        let kept: String = clean_line(s, &c)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let orig: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(kept, orig);
+    }
+}

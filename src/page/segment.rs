@@ -1,0 +1,570 @@
+//! Text → [`PageParts`]: which line is title, body, boilerplate or a related block.
+//!
+//! A single pass over the lines with a small state machine. Markers are recognised in every
+//! state (so a marker that is missing, repeated or out of order does not derail the rest),
+//! and only whole lines are markers: a sentence that merely contains a marker word stays
+//! where it is. Every non-blank line gets exactly one [`Label`] with the rule that decided
+//! it, which is what `explain` prints and what the property tests check.
+//!
+//! Related blocks are anchored on their date line (`健康新闻 2025-04-18`): the lines
+//! collected since the previous date line are the block's title and text. When two short
+//! title-like lines come first, the first is a block the site cut off after its title. Lines
+//! left after the last date line are a cut-off block without a date.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+
+use crate::config::Compiled;
+use crate::page::normalize::{char_len, clean_line, match_form};
+
+/// The part of the page a line went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    /// The question.
+    Title,
+    /// Header disclaimer (stripped).
+    HeaderDisclaimer,
+    /// Answer body (kept).
+    Body,
+    /// Footer disclaimer (stripped).
+    FooterDisclaimer,
+    /// Trending searches marker or term (stripped, terms kept in metadata).
+    Trending,
+    /// The related-list marker (stripped).
+    RelatedMarker,
+    /// Title line of related block n (0-based).
+    RelatedTitle(usize),
+    /// Text line of related block n.
+    RelatedText(usize),
+    /// Date line of related block n, or of no block when it stands alone.
+    RelatedDate(Option<usize>),
+    /// Navigation (stripped).
+    Navigation,
+}
+
+impl Part {
+    /// A short human name for reports and `explain`.
+    pub fn name(self) -> String {
+        match self {
+            Part::Title => "title".into(),
+            Part::HeaderDisclaimer => "header disclaimer".into(),
+            Part::Body => "body".into(),
+            Part::FooterDisclaimer => "footer disclaimer".into(),
+            Part::Trending => "trending".into(),
+            Part::RelatedMarker => "related marker".into(),
+            Part::RelatedTitle(n) => format!("related block {} title", n + 1),
+            Part::RelatedText(n) => format!("related block {} text", n + 1),
+            Part::RelatedDate(Some(n)) => format!("related block {} date", n + 1),
+            Part::RelatedDate(None) => "related date (no block)".into(),
+            Part::Navigation => "navigation".into(),
+        }
+    }
+}
+
+/// Why a line went where it went: a profile key (with the pattern's index) or a built-in
+/// layout rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Matched `profile.<key>[index]`.
+    Pattern(&'static str, usize),
+    /// A layout rule of the segmenter, described in words.
+    Layout(&'static str),
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::Pattern(key, i) => write!(f, "profile.{key}[{i}]"),
+            Rule::Layout(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One non-blank input line and where it went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    /// 1-based line number in the decoded text.
+    pub line: usize,
+    /// The part.
+    pub part: Part,
+    /// The rule that decided it.
+    pub rule: Rule,
+}
+
+/// One block of the related list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnippetBlock {
+    /// The snippet title.
+    pub title: String,
+    /// The snippet text (lines joined with `\n`), empty when the site cut the block off.
+    pub text: String,
+    /// The category of the date line.
+    pub category: Option<String>,
+    /// The date, ISO `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// Title, text and date line were all present.
+    pub complete: bool,
+}
+
+/// Boilerplate kinds, in the order `metadata.stripped` lists them.
+pub const STRIP_RULES: [&str; 5] = [
+    "header_disclaimer",
+    "footer_disclaimer",
+    "trending",
+    "related",
+    "navigation",
+];
+
+/// A page split into its parts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageParts {
+    /// The question, cleaned.
+    pub title: Option<String>,
+    /// Kept body lines, cleaned, non-empty.
+    pub body: Vec<String>,
+    /// Trending search terms.
+    pub trending: Vec<String>,
+    /// Related blocks in page order.
+    pub related: Vec<SnippetBlock>,
+    /// Lines stripped per boilerplate kind (keys from [`STRIP_RULES`]).
+    pub stripped: BTreeMap<&'static str, usize>,
+    /// Where every non-blank line went.
+    pub labels: Vec<Label>,
+}
+
+impl PageParts {
+    /// The boilerplate kinds stripped from this page, in [`STRIP_RULES`] order.
+    pub fn stripped_kinds(&self) -> Vec<String> {
+        STRIP_RULES
+            .iter()
+            .filter(|k| self.stripped.get(*k).copied().unwrap_or(0) > 0)
+            .map(|k| k.to_string())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Start,
+    Body,
+    AfterFooter,
+    Trending,
+    Related,
+}
+
+fn first_match(pats: &[Regex], line: &str) -> Option<usize> {
+    pats.iter().position(|r| r.is_match(line))
+}
+
+/// Splits a decoded page into its parts.
+pub fn segment(text: &str, c: &Compiled) -> PageParts {
+    Segmenter::new(c).run(text)
+}
+
+struct Segmenter<'c> {
+    c: &'c Compiled,
+    parts: PageParts,
+    state: State,
+    /// Lines after the footer disclaimer whose fate is not known yet: body, unless a date
+    /// line shows they are related blocks whose marker is missing.
+    after_footer: Vec<(usize, String)>,
+    /// Related lines since the last date line.
+    pending: Vec<(usize, String)>,
+}
+
+impl<'c> Segmenter<'c> {
+    fn new(c: &'c Compiled) -> Self {
+        Segmenter {
+            c,
+            parts: PageParts::default(),
+            state: State::Start,
+            after_footer: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    fn label(&mut self, line: usize, part: Part, rule: Rule) {
+        self.parts.labels.push(Label { line, part, rule });
+    }
+
+    fn strip(&mut self, kind: &'static str) {
+        *self.parts.stripped.entry(kind).or_default() += 1;
+    }
+
+    fn clean(&self, raw: &str) -> String {
+        clean_line(raw, &self.c.config.clean)
+    }
+
+    fn run(mut self, text: &str) -> PageParts {
+        for (i, raw) in text.split('\n').enumerate() {
+            let line_no = i + 1;
+            let m = match_form(raw);
+            if m.is_empty() {
+                continue;
+            }
+            self.line(line_no, raw, &m);
+        }
+        self.finish();
+        self.parts.labels.sort_by_key(|l| l.line);
+        self.parts
+    }
+
+    fn line(&mut self, n: usize, raw: &str, m: &str) {
+        let c = self.c;
+        let p = &c.config.profile;
+        if self.state == State::Start {
+            let is_marker = first_match(&c.header, m).is_some()
+                || first_match(&c.footer, m).is_some()
+                || first_match(&c.trending, m).is_some()
+                || first_match(&c.related, m).is_some()
+                || first_match(&c.navigation, m).is_some()
+                || c.related_date.as_ref().is_some_and(|r| r.is_match(m));
+            if !is_marker && char_len(m) <= p.title_max_chars {
+                let t = self.clean(raw);
+                self.parts.title = Some(t);
+                self.label(n, Part::Title, Rule::Layout("first non-empty line"));
+                self.state = State::Body;
+                return;
+            }
+            // No title: the page goes on as if the title were missing.
+            self.state = State::Body;
+        }
+
+        if let Some(i) = first_match(&c.navigation, m) {
+            self.strip("navigation");
+            self.label(n, Part::Navigation, Rule::Pattern("navigation", i));
+            return;
+        }
+        if let Some(i) = first_match(&c.related, m) {
+            self.strip("related");
+            self.resolve_after_footer();
+            self.label(n, Part::RelatedMarker, Rule::Pattern("related", i));
+            self.state = State::Related;
+            return;
+        }
+        if let Some(i) = first_match(&c.header, m) {
+            self.strip("header_disclaimer");
+            self.label(
+                n,
+                Part::HeaderDisclaimer,
+                Rule::Pattern("header_disclaimer", i),
+            );
+            return;
+        }
+        if let Some(i) = first_match(&c.footer, m) {
+            self.strip("footer_disclaimer");
+            self.label(
+                n,
+                Part::FooterDisclaimer,
+                Rule::Pattern("footer_disclaimer", i),
+            );
+            if self.state != State::Related {
+                self.resolve_after_footer();
+                self.state = State::AfterFooter;
+            }
+            return;
+        }
+        if let Some(i) = first_match(&c.trending, m) {
+            self.strip("trending");
+            self.resolve_after_footer();
+            self.label(n, Part::Trending, Rule::Pattern("trending", i));
+            // Terms may follow the marker on the same line.
+            let rest = c.trending[i].find(m).map_or("", |x| &m[x.end()..]);
+            for term in rest.split([' ', ',', '、', '|']).filter(|t| !t.is_empty()) {
+                self.parts.trending.push(term.to_string());
+            }
+            if self.state != State::Related {
+                self.state = State::Trending;
+            }
+            return;
+        }
+        if let Some(date_re) = &c.related_date {
+            if let Some(caps) = date_re.captures(m) {
+                let category = caps.name("category").map(|x| x.as_str().to_string());
+                let date = caps.name("date").map(|x| iso_date(x.as_str()));
+                self.date_line(n, category, date);
+                return;
+            }
+        }
+
+        match self.state {
+            State::Start | State::Body => self.body(n, raw, Rule::Layout("body text")),
+            State::AfterFooter => {
+                let t = self.clean(raw);
+                self.after_footer.push((n, t));
+            }
+            State::Trending => {
+                if char_len(m) <= p.trending_term_max_chars && !p.ends_sentence(m) {
+                    self.strip("trending");
+                    let t = self.clean(raw);
+                    self.parts.trending.push(t);
+                    self.label(
+                        n,
+                        Part::Trending,
+                        Rule::Layout("short line after trending marker"),
+                    );
+                } else {
+                    self.state = State::Body;
+                    self.body(n, raw, Rule::Layout("long line after trending terms"));
+                }
+            }
+            State::Related => {
+                let t = self.clean(raw);
+                self.pending.push((n, t));
+            }
+        }
+    }
+
+    fn body(&mut self, n: usize, raw: &str, rule: Rule) {
+        let t = self.clean(raw);
+        if !t.is_empty() {
+            self.parts.body.push(t);
+        }
+        self.label(n, Part::Body, rule);
+    }
+
+    /// Lines after the footer go back to the body once we know no related block follows.
+    fn resolve_after_footer(&mut self) {
+        for (n, t) in std::mem::take(&mut self.after_footer) {
+            self.parts.body.push(t);
+            self.label(
+                n,
+                Part::Body,
+                Rule::Layout("text after the footer disclaimer"),
+            );
+        }
+    }
+
+    fn date_line(&mut self, n: usize, category: Option<String>, date: Option<String>) {
+        match self.state {
+            State::Related => {}
+            State::AfterFooter => {
+                // The related marker is missing: what followed the footer are blocks.
+                self.pending = std::mem::take(&mut self.after_footer);
+                self.state = State::Related;
+            }
+            _ => {
+                // Marker and footer both missing: the block is the last title and text
+                // lines before this date line.
+                let take = self.parts.body.len().min(2);
+                let mut moved = Vec::new();
+                for _ in 0..take {
+                    let line = self
+                        .parts
+                        .labels
+                        .iter()
+                        .rposition(|l| l.part == Part::Body)
+                        .map(|i| self.parts.labels.remove(i).line);
+                    if let (Some(line), Some(t)) = (line, self.parts.body.pop()) {
+                        moved.push((line, t));
+                    }
+                }
+                moved.reverse();
+                self.pending = moved;
+                self.state = State::Related;
+            }
+        }
+        self.strip("related");
+        self.close_block(Some(n), category, date);
+    }
+
+    fn is_title_like(&self, s: &str) -> bool {
+        let p = &self.c.config.profile;
+        let len = char_len(s);
+        (4..=p.snippet_title_max_chars).contains(&len) && !p.ends_sentence(s)
+    }
+
+    fn close_block(
+        &mut self,
+        date_line: Option<usize>,
+        category: Option<String>,
+        date: Option<String>,
+    ) {
+        let mut lines = std::mem::take(&mut self.pending);
+        // Blocks cut off after their title: two title-like lines in a row.
+        while lines.len() >= 3 && self.is_title_like(&lines[0].1) && self.is_title_like(&lines[1].1)
+        {
+            let (n, title) = lines.remove(0);
+            self.push_block(vec![(n, title)], None, None, None);
+        }
+        if lines.is_empty() {
+            if let Some(d) = date_line {
+                self.label(
+                    d,
+                    Part::RelatedDate(None),
+                    Rule::Layout("date line with no block"),
+                );
+            }
+            return;
+        }
+        self.push_block(lines, date_line, category, date);
+    }
+
+    fn push_block(
+        &mut self,
+        lines: Vec<(usize, String)>,
+        date_line: Option<usize>,
+        category: Option<String>,
+        date: Option<String>,
+    ) {
+        let idx = self.parts.related.len();
+        let mut it = lines.into_iter();
+        let (tn, title) = it.next().expect("a block has a title line");
+        self.label(
+            tn,
+            Part::RelatedTitle(idx),
+            Rule::Layout("first line of a related block"),
+        );
+        let mut text = Vec::new();
+        for (n, t) in it {
+            self.label(
+                n,
+                Part::RelatedText(idx),
+                Rule::Layout("line after a block title"),
+            );
+            text.push(t);
+        }
+        if let Some(d) = date_line {
+            self.label(
+                d,
+                Part::RelatedDate(Some(idx)),
+                Rule::Pattern("related_date", 0),
+            );
+        }
+        let complete = !text.is_empty() && date_line.is_some();
+        self.parts.related.push(SnippetBlock {
+            title,
+            text: text.join("\n"),
+            category,
+            date,
+            complete,
+        });
+    }
+
+    fn finish(&mut self) {
+        self.resolve_after_footer();
+        if !self.pending.is_empty() {
+            self.close_block(None, None, None);
+        }
+    }
+}
+
+/// `2025/4/8` → `2025-04-08`.
+pub fn iso_date(s: &str) -> String {
+    let parts: Vec<&str> = s.split(['-', '/', '.']).collect();
+    if let [y, m, d] = parts[..] {
+        if let (Ok(m), Ok(d)) = (m.parse::<u32>(), d.parse::<u32>()) {
+            return format!("{y}-{m:02}-{d:02}");
+        }
+    }
+    s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, BUILTIN_PROFILE};
+
+    fn compiled() -> Compiled {
+        Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap()
+    }
+
+    const PAGE: &str = "医保卡可以给家人用吗
+
+本信息整理自互联网公开渠道,仅供参考。
+
+一、可以共济
+
+职工医保个人账户可以 家庭共济 。
+
+提示:本内容不能代替面诊,如有不适请尽快就医。
+大家都在搜
+医保共济
+异地备案
+相关推荐
+
+临川医保缴费标准
+
+临川居民医保个人缴费为每年四百元,集中缴费期
+
+健康新闻 2025-04-18
+
+松阳生育津贴怎么领
+
+可以 松阳生育津贴由单位申领。
+
+健康新闻 2025-04-19
+首页 顶部
+";
+
+    #[test]
+    fn splits_the_standard_layout() {
+        let p = segment(PAGE, &compiled());
+        assert_eq!(p.title.as_deref(), Some("医保卡可以给家人用吗"));
+        assert_eq!(p.body, ["一、可以共济", "职工医保个人账户可以 家庭共济。"]);
+        assert_eq!(p.trending, ["医保共济", "异地备案"]);
+        assert_eq!(p.related.len(), 2);
+        assert_eq!(p.related[0].title, "临川医保缴费标准");
+        assert_eq!(p.related[0].category.as_deref(), Some("健康新闻"));
+        assert_eq!(p.related[1].date.as_deref(), Some("2025-04-19"));
+        assert!(p.related.iter().all(|b| b.complete));
+        assert_eq!(p.stripped_kinds(), STRIP_RULES);
+    }
+
+    #[test]
+    fn every_non_blank_line_is_labelled_once() {
+        let p = segment(PAGE, &compiled());
+        let non_blank: Vec<usize> = PAGE
+            .split('\n')
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, _)| i + 1)
+            .collect();
+        let labelled: Vec<usize> = p.labels.iter().map(|l| l.line).collect();
+        assert_eq!(labelled, non_blank);
+    }
+
+    #[test]
+    fn cut_off_block_and_orphan_title() {
+        let page = "标题问题是什么\n\n正文一句。\n\n相关推荐\n\n只剩标题的推荐\n\n下一条推荐标题\n\n下一条推荐的正文内容很长很长\n\n健康新闻 2025-03-14\n\n最后一条标题\n\n最后一条正文被截断";
+        let p = segment(page, &compiled());
+        let titles: Vec<&str> = p.related.iter().map(|b| b.title.as_str()).collect();
+        assert_eq!(titles, ["只剩标题的推荐", "下一条推荐标题", "最后一条标题"]);
+        assert!(!p.related[0].complete && p.related[0].text.is_empty());
+        assert!(p.related[1].complete);
+        assert!(!p.related[2].complete);
+        assert_eq!(p.related[2].text, "最后一条正文被截断");
+        assert_eq!(p.related[2].date, None);
+    }
+
+    #[test]
+    fn marker_word_inside_a_sentence_is_not_a_marker() {
+        let page =
+            "标题问题是什么\n根据提示填写信息,相关推荐请看首页 顶部。\n提示:本内容不能代替面诊。";
+        let p = segment(page, &compiled());
+        assert_eq!(p.body, ["根据提示填写信息,相关推荐请看首页 顶部。"]);
+    }
+
+    #[test]
+    fn missing_related_marker_after_footer() {
+        let page = "标题问题是什么\n正文。\n提示：本内容不能代替面诊\n推荐标题一二\n推荐正文。\n健康新闻 2025-01-02";
+        let p = segment(page, &compiled());
+        assert_eq!(p.body, ["正文。"]);
+        assert_eq!(p.related.len(), 1);
+        assert_eq!(p.related[0].title, "推荐标题一二");
+    }
+
+    #[test]
+    fn text_after_footer_without_blocks_stays_body() {
+        let page = "标题问题是什么\n正文。\n提示：本内容不能代替面诊\n补充说明一段。";
+        let p = segment(page, &compiled());
+        assert_eq!(p.body, ["正文。", "补充说明一段。"]);
+    }
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso_date("2025/4/8"), "2025-04-08");
+        assert_eq!(iso_date("2025-04-18"), "2025-04-18");
+    }
+}

@@ -1,0 +1,275 @@
+//! The records pagesieve writes, shaped exactly as `CONTRACT.md` says (fields may be added,
+//! never renamed). Field order here is the order in the JSON, so output is byte-stable.
+
+use serde::{Deserialize, Serialize};
+
+/// Why an input file did not yield an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// Zero bytes, or only whitespace.
+    Empty,
+    /// NUL bytes or other control characters: not a text page.
+    Binary,
+    /// No encoding decodes it well enough, or a compressed stream is corrupt.
+    Undecodable,
+    /// No first line that can be a title.
+    NoTitle,
+    /// A title but no answer body.
+    NoAnswer,
+    /// Larger than `input.max_file_bytes` (after decompression).
+    TooLarge,
+    /// The file could not be read.
+    IoError,
+}
+
+impl RejectReason {
+    /// Every reason, in report order.
+    pub const ALL: [RejectReason; 7] = [
+        RejectReason::Empty,
+        RejectReason::Binary,
+        RejectReason::Undecodable,
+        RejectReason::NoTitle,
+        RejectReason::NoAnswer,
+        RejectReason::TooLarge,
+        RejectReason::IoError,
+    ];
+
+    /// The reason's name as written in `rejects.jsonl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Empty => "empty",
+            RejectReason::Binary => "binary",
+            RejectReason::Undecodable => "undecodable",
+            RejectReason::NoTitle => "no_title",
+            RejectReason::NoAnswer => "no_answer",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::IoError => "io_error",
+        }
+    }
+}
+
+/// A reason and a human-readable detail; what a scan stage returns instead of a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    /// The reason.
+    pub reason: RejectReason,
+    /// What exactly was wrong.
+    pub detail: String,
+}
+
+impl Reject {
+    /// Makes a reject.
+    pub fn new(reason: RejectReason, detail: impl Into<String>) -> Reject {
+        Reject {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// One line of `rejects.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectRecord {
+    /// Path relative to `--input`.
+    pub source: String,
+    /// The reason.
+    pub reason: RejectReason,
+    /// What exactly was wrong.
+    pub detail: String,
+    /// The page id the file would have had (snippets it carried list it in `seen_in`).
+    pub id: String,
+    /// The title, when one was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// How many related snippets the page carried (they are kept as snippet records).
+    pub snippets: usize,
+}
+
+/// One line of `articles.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleRecord {
+    /// Stable id derived from `source`.
+    pub id: String,
+    /// The clean answer body, lines joined with `\n`.
+    pub text: String,
+    /// Path relative to `--input`.
+    pub source: String,
+    /// Everything else.
+    pub metadata: ArticleMeta,
+}
+
+/// `metadata` of an article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleMeta {
+    /// The question (first non-empty line).
+    pub title: String,
+    /// How the file was decoded.
+    pub encoding: String,
+    /// Which boilerplate parts were found and removed.
+    pub stripped: Vec<String>,
+    /// Ids of the snippets in the page's related list, in page order.
+    pub related: Vec<String>,
+    /// Trending search terms.
+    pub trending: Vec<String>,
+    /// 64-bit simhash of the normalized text, 16 lowercase hex digits.
+    pub simhash: String,
+    /// Ids of articles dropped as duplicates of this one.
+    pub duplicates: Vec<String>,
+    /// Titles of those duplicates that differ from this title.
+    pub aliases: Vec<String>,
+    /// `gzip` or `zstd` when the file was compressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// Whether decoding replaced unreadable bytes with U+FFFD (count in `replacements`).
+    pub lossy: bool,
+    /// Number of replacement characters.
+    pub replacements: usize,
+    /// Length of `text` in characters.
+    pub chars: usize,
+    /// Section headings of the body, in order.
+    pub headings: Vec<String>,
+    /// Years named in the title.
+    pub years: Vec<u16>,
+    /// Cities or regions named in the title.
+    pub places: Vec<String>,
+    /// Provinces of those places.
+    pub provinces: Vec<String>,
+    /// Tags whose keywords appear in the title or body.
+    pub tags: Vec<String>,
+    /// Calendar dates named in the body, ISO (`2024-09-01`, or `2024-09` for a month).
+    pub dates: Vec<String>,
+    /// Distinct dates of the page's related blocks (when the site listed them).
+    pub list_dates: Vec<String>,
+    /// URLs and e-mail addresses in the body.
+    pub links: Vec<String>,
+}
+
+/// One line of `snippets.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnippetRecord {
+    /// Stable id derived from the snippet's title and text.
+    pub id: String,
+    /// The snippet text as the site showed it (often cut off).
+    pub text: String,
+    /// The first page (in input order) it was seen on.
+    pub source: String,
+    /// Everything else.
+    pub metadata: SnippetMeta,
+}
+
+/// `metadata` of a snippet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnippetMeta {
+    /// The snippet's title line.
+    pub title: String,
+    /// The category of its date line (`健康新闻`), empty when the block had none.
+    pub category: String,
+    /// The date of its date line, ISO, or null when the block had none.
+    pub date: Option<String>,
+    /// Whether the site cut the text off (it does not end a sentence).
+    pub truncated: bool,
+    /// Ids of every page whose related list carried it, in input order.
+    pub seen_in: Vec<String>,
+    /// 64-bit simhash of the normalized text.
+    pub simhash: String,
+    /// Ids of snippets dropped as duplicates of this one.
+    pub duplicates: Vec<String>,
+    /// Titles of those duplicates that differ from this title.
+    pub aliases: Vec<String>,
+    /// Id of the full article with this title, if the corpus has one.
+    pub article: Option<String>,
+    /// The short answer the text leads with (`可以`, `3个月` …), if any.
+    pub answer: Option<String>,
+    /// Whether the block had a title, a text and a date line (false: the site cut it off).
+    pub complete: bool,
+    /// How many times it appeared, over all pages.
+    pub occurrences: usize,
+}
+
+/// One line of `dropped.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DroppedRecord {
+    /// Id of the dropped record.
+    pub id: String,
+    /// `article` or `snippet`.
+    pub kind: String,
+    /// Its source.
+    pub source: String,
+    /// Its title.
+    pub title: String,
+    /// Its text, so nothing is lost.
+    pub text: String,
+    /// Id of the kept record it duplicates.
+    pub duplicate_of: String,
+    /// `exact` or `near`.
+    #[serde(rename = "match")]
+    pub match_kind: String,
+    /// Hamming distance of the two fingerprints.
+    pub hamming: u32,
+    /// Jaccard similarity of the two shingle sets.
+    pub similarity: f64,
+}
+
+/// One member of a duplicate cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterMember {
+    /// Record id.
+    pub id: String,
+    /// Its source.
+    pub source: String,
+    /// Its title.
+    pub title: String,
+    /// `exact` or `near` (the kept member says `exact` with itself).
+    #[serde(rename = "match")]
+    pub match_kind: String,
+    /// Hamming distance to the kept record.
+    pub hamming: u32,
+    /// Jaccard similarity to the kept record.
+    pub similarity: f64,
+}
+
+/// One line of `duplicates.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterRecord {
+    /// Cluster id (derived from the kept record's id).
+    pub cluster: String,
+    /// `article` or `snippet`.
+    pub kind: String,
+    /// Id of the kept record.
+    pub kept: String,
+    /// Every member, the kept one first.
+    pub members: Vec<ClusterMember>,
+}
+
+/// Formats a 64-bit fingerprint as 16 lowercase hex digits.
+pub fn hex64(v: u64) -> String {
+    format!("{v:016x}")
+}
+
+/// The id of the page read from `source` (stable: it depends on the path only).
+pub fn page_id(source: &str) -> String {
+    format!("a-{}", hex64(xxhash_rust::xxh3::xxh3_64(source.as_bytes())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        assert_eq!(page_id("a/b.txt"), page_id("a/b.txt"));
+        assert_ne!(page_id("a/b.txt"), page_id("a/c.txt"));
+        assert_eq!(page_id("x").len(), 18);
+    }
+
+    #[test]
+    fn reason_names_match_serde() {
+        for r in RejectReason::ALL {
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
+        }
+    }
+}

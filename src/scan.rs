@@ -1,0 +1,193 @@
+//! Phase 1: one input file → one article (or a reject) and its snippet occurrences.
+//!
+//! Pure with respect to everything but the one file it reads, so it runs on any number of
+//! threads (or machines) and its result depends on the file and the config alone.
+
+use std::time::Instant;
+
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::config::Compiled;
+use crate::dedup::{fingerprint, Fingerprint};
+use crate::ingest::{decode, read_file, InputFile};
+use crate::page::metadata;
+use crate::page::{segment, PageParts, SnippetBlock};
+use crate::record::{hex64, page_id, ArticleMeta, ArticleRecord, Reject, RejectReason};
+
+/// One related-block occurrence on one page.
+#[derive(Debug, Clone)]
+pub struct SnippetOccurrence {
+    /// xxh3-128 of title + U+001F + text: identical blocks share it.
+    pub key: u128,
+    /// The block.
+    pub block: SnippetBlock,
+    /// The short answer its text leads with.
+    pub answer: Option<String>,
+    /// The text does not end a sentence.
+    pub truncated: bool,
+    /// Fingerprint of the text.
+    pub fingerprint: Fingerprint,
+}
+
+/// What phase 1 produced for one file.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A page with a title and a body.
+    Article(Box<ArticleRecord>, Fingerprint),
+    /// A file that did not yield an article.
+    Reject(Reject),
+}
+
+/// Phase 1's result for one file.
+#[derive(Debug, Clone)]
+pub struct PageResult {
+    /// Path relative to `--input`.
+    pub source: String,
+    /// The page id.
+    pub id: String,
+    /// Article or reject.
+    pub outcome: Outcome,
+    /// The title, when one was found (also for rejects, for the audit).
+    pub title: Option<String>,
+    /// The related blocks, in page order.
+    pub snippets: Vec<SnippetOccurrence>,
+    /// Encoding, when decoding got that far.
+    pub encoding: Option<&'static str>,
+    /// Boilerplate kinds stripped.
+    pub stripped: Vec<String>,
+    /// Time spent reading, decoding, segmenting, in microseconds.
+    pub micros: [u64; 3],
+}
+
+/// Reads, decodes and segments one file.
+pub fn scan_file(file: &InputFile, c: &Compiled) -> PageResult {
+    let id = page_id(&file.source);
+    let mut result = PageResult {
+        source: file.source.clone(),
+        id: id.clone(),
+        outcome: Outcome::Reject(Reject::new(RejectReason::IoError, "not read")),
+        title: None,
+        snippets: Vec::new(),
+        encoding: None,
+        stripped: Vec::new(),
+        micros: [0; 3],
+    };
+    let t0 = Instant::now();
+    let raw = match read_file(file, c.config.input.max_file_bytes) {
+        Ok(r) => r,
+        Err(rej) => {
+            result.outcome = Outcome::Reject(rej);
+            return result;
+        }
+    };
+    let t1 = Instant::now();
+    result.micros[0] = (t1 - t0).as_micros() as u64;
+    let page = match decode(&raw.bytes, &c.config.input) {
+        Ok(p) => p,
+        Err(rej) => {
+            result.outcome = Outcome::Reject(rej);
+            return result;
+        }
+    };
+    drop(raw.bytes);
+    result.encoding = Some(page.encoding);
+    let t2 = Instant::now();
+    result.micros[1] = (t2 - t1).as_micros() as u64;
+
+    let parts = segment(&page.text, c);
+    result.stripped = parts.stripped_kinds();
+    result.title = parts.title.clone();
+    result.snippets = parts
+        .related
+        .iter()
+        .map(|b| occurrence(b.clone(), c))
+        .collect();
+    result.outcome = build_article(&id, &file.source, &parts, &page, raw.compression, c);
+    result.micros[2] = t2.elapsed().as_micros() as u64;
+    result
+}
+
+fn occurrence(block: SnippetBlock, c: &Compiled) -> SnippetOccurrence {
+    let mut key_src = String::with_capacity(block.title.len() + block.text.len() + 1);
+    key_src.push_str(&block.title);
+    key_src.push('\u{1f}');
+    key_src.push_str(&block.text);
+    let truncated = !c.config.profile.ends_sentence(&block.text);
+    SnippetOccurrence {
+        key: xxh3_128(key_src.as_bytes()),
+        answer: metadata::short_answer(&block.title, &block.text, c),
+        truncated,
+        fingerprint: fingerprint(&block.text, c.config.dedup.shingle_chars),
+        block,
+    }
+}
+
+fn build_article(
+    id: &str,
+    source: &str,
+    parts: &PageParts,
+    page: &crate::ingest::DecodedPage,
+    compression: Option<&'static str>,
+    c: &Compiled,
+) -> Outcome {
+    let Some(title) = parts.title.clone() else {
+        return Outcome::Reject(Reject::new(
+            RejectReason::NoTitle,
+            format!(
+                "no first line of at most {} characters that is not boilerplate \
+                 (profile.title_max_chars)",
+                c.config.profile.title_max_chars
+            ),
+        ));
+    };
+    if parts.body.is_empty() {
+        return Outcome::Reject(Reject::new(
+            RejectReason::NoAnswer,
+            format!(
+                "title found but no answer body ({} related block(s))",
+                parts.related.len()
+            ),
+        ));
+    }
+    let text = parts.body.join("\n");
+    let fp = fingerprint(&text, c.config.dedup.shingle_chars);
+    let (places, provinces) = c.places.find(&title);
+    let mut list_dates: Vec<String> = parts
+        .related
+        .iter()
+        .filter_map(|b| b.date.clone())
+        .collect();
+    list_dates.sort();
+    list_dates.dedup();
+    let meta = ArticleMeta {
+        encoding: page.encoding.to_string(),
+        stripped: parts.stripped_kinds(),
+        related: Vec::new(),
+        trending: parts.trending.clone(),
+        simhash: hex64(fp.simhash),
+        duplicates: Vec::new(),
+        aliases: Vec::new(),
+        compression: compression.map(str::to_string),
+        lossy: page.replacements > 0,
+        replacements: page.replacements,
+        chars: text.chars().count(),
+        headings: metadata::headings(&parts.body, c),
+        years: metadata::years(&title),
+        places,
+        provinces,
+        tags: c.tags.find(&[&title, &text]),
+        dates: metadata::dates(&text),
+        list_dates,
+        links: metadata::links(&text),
+        title,
+    };
+    Outcome::Article(
+        Box::new(ArticleRecord {
+            id: id.to_string(),
+            text,
+            source: source.to_string(),
+            metadata: meta,
+        }),
+        fp,
+    )
+}
