@@ -47,6 +47,9 @@ pub struct InputConfig {
     pub max_replacement_ratio: f64,
     /// Share of control characters above which a page is `binary`.
     pub max_control_ratio: f64,
+    /// A page not in UTF-8 whose best decoding has fewer plausible text characters (CJK,
+    /// ASCII, common punctuation …) than this share is `undecodable` (mojibake).
+    pub min_plausible_ratio: f64,
 }
 
 impl Default for InputConfig {
@@ -57,6 +60,7 @@ impl Default for InputConfig {
             max_file_bytes: 64 * 1024 * 1024,
             max_replacement_ratio: 0.01,
             max_control_ratio: 0.01,
+            min_plausible_ratio: 0.8,
         }
     }
 }
@@ -329,6 +333,7 @@ fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
     for (key, v) in [
         ("input.max_replacement_ratio", input.max_replacement_ratio),
         ("input.max_control_ratio", input.max_control_ratio),
+        ("input.min_plausible_ratio", input.min_plausible_ratio),
         (
             "metadata.answer_max_title_overlap",
             config.metadata.answer_max_title_overlap,

@@ -137,6 +137,20 @@ pub fn decode(raw: &[u8], cfg: &InputConfig) -> Result<DecodedPage, Reject> {
             format!("{control} control characters in {total} (input.max_control_ratio)"),
         ));
     }
+    if page.encoding != "UTF-8" {
+        let plausible = plausibility(&page);
+        if plausible < cfg.min_plausible_ratio {
+            return Err(Reject::new(
+                RejectReason::Undecodable,
+                format!(
+                    "best decoding ({}) gives only {:.0}% plausible text characters \
+                     (input.min_plausible_ratio)",
+                    page.encoding,
+                    plausible * 100.0
+                ),
+            ));
+        }
+    }
     // A handful of bad bytes (a sequence cut at the end of a short page) never rejects.
     if page.replacements > 4 && page.replacements as f64 / total as f64 > cfg.max_replacement_ratio
     {
@@ -227,13 +241,7 @@ fn plausibility(page: &DecodedPage) -> f64 {
     for c in page.text.chars().take(200_000) {
         total += 1;
         let u = c as u32;
-        let ok = matches!(u,
-            0x09 | 0x0A | 0x0D | 0x20..=0x7E
-            | 0xA0..=0xFF
-            | 0x2000..=0x206F   // general punctuation
-            | 0x3000..=0x303F   // CJK symbols and punctuation
-            | 0x4E00..=0x9FFF   // CJK unified ideographs
-            | 0xFF00..=0xFFEF); // full-width forms
+        let ok = is_plausible(u);
         if ok {
             good += 1;
         }
@@ -242,6 +250,27 @@ fn plausibility(page: &DecodedPage) -> f64 {
         return 0.0;
     }
     good as f64 / total as f64
+}
+
+/// Characters real pages are made of. Latin-1 letters are left out on purpose: a legacy
+/// Chinese page decoded with a Western code page lands there, and must score low.
+fn is_plausible(u: u32) -> bool {
+    matches!(u,
+        0x09 | 0x0A | 0x0D | 0x20..=0x7E
+        | 0xA0 | 0xB0 | 0xB1 | 0xB2 | 0xB3 | 0xB7 | 0xD7 | 0xF7
+        | 0x0100..=0x024F   // Latin extended
+        | 0x0370..=0x04FF   // Greek, Cyrillic
+        | 0x2000..=0x206F   // general punctuation
+        | 0x2100..=0x23FF   // letterlike, number forms, arrows, math
+        | 0x2460..=0x27BF   // enclosed numbers (①), box drawing, shapes (●), dingbats
+        | 0x3000..=0x30FF   // CJK punctuation, kana
+        | 0x3400..=0x4DBF   // CJK extension A
+        | 0x4E00..=0x9FFF   // CJK unified ideographs
+        | 0xAC00..=0xD7AF   // Hangul
+        | 0xF900..=0xFAFF   // CJK compatibility ideographs
+        | 0xFE30..=0xFE4F   // CJK compatibility forms
+        | 0xFF00..=0xFFEF   // full-width forms
+        | 0x1F300..=0x1FAFF) // emoji
 }
 
 /// CRLF and lone CR become LF.
@@ -321,5 +350,16 @@ mod tests {
             matches!(r, RejectReason::Binary | RejectReason::Undecodable),
             "{r:?}"
         );
+        // High bytes with no NUL: every legacy decoding is mojibake.
+        let mut x = 0x1234_5678u32;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                0x80 | (x as u8)
+            })
+            .collect();
+        assert_eq!(reason(&noise), RejectReason::Undecodable);
     }
 }

@@ -1,0 +1,260 @@
+//! The command line end to end: the bundled sample, determinism, exit codes, rejects that
+//! need the file system (size limits, dangling links, corrupt archives), snippet merging.
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_invariant, jsonl, pagesieve, report, run_ok};
+
+const FILES: [&str; 7] = [
+    "articles.jsonl",
+    "snippets.jsonl",
+    "dropped.jsonl",
+    "duplicates.jsonl",
+    "rejects.jsonl",
+    "report.json",
+    "report.html",
+];
+
+fn contract_check(out: &Path, input: &Path) {
+    let tool = common::repo().join("../shared/tools/contract_check.py");
+    if !tool.is_file() {
+        eprintln!(
+            "NOTICE: ../shared/tools/contract_check.py not found; skipping the contract check"
+        );
+        return;
+    }
+    let o = std::process::Command::new("python3")
+        .arg(&tool)
+        .arg(out)
+        .arg("--input")
+        .arg(input)
+        .output();
+    match o {
+        Ok(o) => {
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert!(o.status.success(), "contract check failed:\n{stdout}");
+            assert!(stdout.contains("contract: OK"), "{stdout}");
+        }
+        Err(e) => eprintln!("NOTICE: python3 not runnable ({e}); skipping the contract check"),
+    }
+}
+
+#[test]
+fn bundled_sample_writes_every_contract_file() {
+    let input = common::repo().join("input");
+    let out = tempfile::tempdir().unwrap();
+    run_ok(&input, out.path(), &[]);
+    for f in FILES {
+        assert!(out.path().join(f).is_file(), "{f} missing");
+    }
+    assert_invariant(out.path());
+    contract_check(out.path(), &input);
+    let r = report(out.path());
+    // The sample shows every feature: encodings, compression, rejects, duplicates.
+    for enc in ["UTF-8", "GB18030", "UTF-16LE"] {
+        assert!(r["encodings"][enc].as_u64().unwrap_or(0) > 0, "{enc}");
+    }
+    for z in ["gzip", "zstd"] {
+        assert!(r["compression"][z].as_u64().unwrap_or(0) > 0, "{z}");
+    }
+    for reason in ["binary", "empty", "no_answer"] {
+        assert_eq!(r["rejects"][reason], 1, "{reason}");
+    }
+    assert!(r["articles"]["dropped_exact"].as_u64().unwrap() >= 3);
+    // No staging folder is left behind.
+    let left: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+fn strip_timings(name: &str, bytes: Vec<u8>) -> Vec<u8> {
+    match name {
+        "report.json" => {
+            let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            v["timings_ms"] = serde_json::Value::Null;
+            serde_json::to_vec(&v).unwrap()
+        }
+        "report.html" => {
+            let s = String::from_utf8(bytes).unwrap();
+            let start = s.find("<h2 id=\"timings\">").expect("timings section");
+            let end = start + s[start..].find("</table>").unwrap();
+            format!("{}{}", &s[..start], &s[end..]).into_bytes()
+        }
+        _ => bytes,
+    }
+}
+
+#[test]
+fn output_is_byte_identical_for_any_thread_count() {
+    let input = common::repo().join("input");
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    run_ok(&input, a.path(), &["--threads", "1"]);
+    run_ok(&input, b.path(), &["--threads", "2"]);
+    for f in FILES {
+        let x = strip_timings(f, std::fs::read(a.path().join(f)).unwrap());
+        let y = strip_timings(f, std::fs::read(b.path().join(f)).unwrap());
+        assert!(x == y, "{f} differs between --threads 1 and 2");
+    }
+}
+
+#[test]
+fn bad_config_exits_2_naming_the_key_before_touching_output() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let cases = [
+        ("[input]\nmax_file_byte = 10\n", "max_file_byte"),
+        (
+            "[profile]\nfooter_disclaimer = ['(unclosed']\n",
+            "profile.footer_disclaimer[0]",
+        ),
+        ("[dedup]\nmin_similarity = 2.0\n", "dedup.min_similarity"),
+    ];
+    for (i, (text, key)) in cases.iter().enumerate() {
+        let cfg = d.path().join(format!("bad{i}.toml"));
+        std::fs::write(&cfg, text).unwrap();
+        let o = pagesieve(&[
+            "run",
+            "--input",
+            "input",
+            "--output",
+            out.to_str().unwrap(),
+            "--config",
+            cfg.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(key), "stderr should name {key}: {err}");
+        assert!(
+            !out.exists(),
+            "output must not be touched on a config error"
+        );
+    }
+    let o = pagesieve(&["run", "--config", "/nonexistent/x.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/x.toml"));
+}
+
+#[test]
+fn missing_input_is_a_usage_error_and_unwritable_output_an_io_error() {
+    let d = tempfile::tempdir().unwrap();
+    let o = pagesieve(&["run", "--input", d.path().join("nope").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope"));
+
+    let blocker = d.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let o = pagesieve(&[
+        "run",
+        "--quiet",
+        "--input",
+        "input",
+        "--output",
+        blocker.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write output"));
+    let o = pagesieve(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn size_limits_corrupt_archives_and_unreadable_files_are_rejects() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let page =
+        std::fs::read_to_string(common::repo().join("tests/fixtures/pages/standard.txt")).unwrap();
+    std::fs::write(input.join("ok.txt"), &page).unwrap();
+    std::fs::write(input.join("big.txt"), page.repeat(40)).unwrap();
+    // Small on disk, large once decompressed: the limit applies to what comes out.
+    std::fs::write(
+        input.join("bomb.txt.gz"),
+        common::gzip(&vec![b'a'; 2_000_000]),
+    )
+    .unwrap();
+    std::fs::write(input.join("corrupt.txt.gz"), b"\x1f\x8b\x08\x00garbage").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(d.path().join("missing"), input.join("dangling.txt")).unwrap();
+    let cfg = d.path().join("small.toml");
+    let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
+    std::fs::write(
+        &cfg,
+        profile.replace("# max_file_bytes = 67108864", "max_file_bytes = 20000"),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    run_ok(&input, &out, &["--config", cfg.to_str().unwrap()]);
+    assert_invariant(&out);
+    let rejects = jsonl(&out.join("rejects.jsonl"));
+    let reason = |s: &str| {
+        rejects
+            .iter()
+            .find(|r| r["source"] == s)
+            .map(|r| r["reason"].as_str().unwrap().to_string())
+    };
+    assert_eq!(reason("big.txt").as_deref(), Some("too_large"));
+    assert_eq!(reason("bomb.txt.gz").as_deref(), Some("too_large"));
+    assert_eq!(reason("corrupt.txt.gz").as_deref(), Some("undecodable"));
+    #[cfg(unix)]
+    assert_eq!(reason("dangling.txt").as_deref(), Some("io_error"));
+    assert_eq!(reason("ok.txt"), None);
+    contract_check(&out, &input);
+}
+
+#[test]
+fn identical_snippets_are_one_record_seen_on_every_page() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let block = "相关推荐\n\n东屏医保卡补办要多久\n\n补办一般当场可以领取，邮寄需要三到五个工作日\n\n健康新闻 2025-01-02\n";
+    std::fs::write(
+        input.join("a.txt"),
+        format!("东屏医保怎么查余额\n\n通过医保服务平台查询个人账户余额。\n\n{block}"),
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("b.txt"),
+        format!("东屏医保卡补办要多久\n\n本人携带身份证到经办窗口申请补办，当场制卡。\n\n{block}"),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    run_ok(&input, &out, &[]);
+    let snippets = jsonl(&out.join("snippets.jsonl"));
+    assert_eq!(snippets.len(), 1);
+    let s = &snippets[0];
+    let articles = jsonl(&out.join("articles.jsonl"));
+    let ids: Vec<&str> = articles.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(s["metadata"]["seen_in"], serde_json::json!(ids));
+    assert_eq!(s["metadata"]["occurrences"], 2);
+    assert_eq!(s["source"], "a.txt");
+    // The snippet's title is the title of b.txt: linked to that article.
+    assert_eq!(s["metadata"]["article"], ids[1]);
+    for a in &articles {
+        assert_eq!(a["metadata"]["related"], serde_json::json!([s["id"]]));
+    }
+    assert_eq!(report(&out)["snippets"]["linked"], 1);
+}
+
+#[test]
+fn default_run_from_the_repo_root_uses_input_and_config() {
+    // `pagesieve run` with no flags reads input/ and config/default.toml; use a temp output
+    // through --output only, so the repo's output/ is not written by tests.
+    let out = tempfile::tempdir().unwrap();
+    let o = pagesieve(&["run", "--output", out.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("kept"),
+        "summary paragraph on stdout: {stdout}"
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "no progress bars when stderr is not a terminal"
+    );
+}

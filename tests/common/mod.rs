@@ -1,0 +1,125 @@
+//! Shared test harness: the bundled profile, temp folders, running the binary, reading JSONL,
+//! readable diffs.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pagesieve::config::{Compiled, Config, BUILTIN_PROFILE};
+use serde_json::Value;
+
+/// The bundled profile, compiled.
+pub fn compiled() -> Compiled {
+    Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap()
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/seeds` beside the checkout, when it exists.
+pub fn seeds() -> Option<PathBuf> {
+    let p = repo().join("../shared/seeds");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!(
+            "NOTICE: ../shared/seeds not found; skipping the tests that read the real seed pages"
+        );
+        None
+    }
+}
+
+/// Runs `pagesieve` with `args`.
+pub fn pagesieve(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pagesieve"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run pagesieve")
+}
+
+/// Runs `pagesieve run --quiet` on `input` into `output`, asserting exit 0.
+pub fn run_ok(input: &Path, output: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "run",
+        "--quiet",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = pagesieve(&args);
+    assert!(
+        out.status.success(),
+        "pagesieve failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Reads a JSONL file.
+pub fn jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Reads `report.json`.
+pub fn report(out: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+}
+
+/// Asserts the contract's invariant on `report.json` and the files behind it.
+pub fn assert_invariant(out: &Path) {
+    let r = report(out);
+    let seen = r["files"]["seen"].as_u64().unwrap();
+    let a = &r["articles"];
+    let sum = a["kept"].as_u64().unwrap()
+        + a["dropped_exact"].as_u64().unwrap()
+        + a["dropped_near"].as_u64().unwrap()
+        + r["files"]["rejected"].as_u64().unwrap();
+    assert_eq!(seen, sum, "files.seen == kept + dropped + rejected");
+    assert_eq!(
+        a["kept"].as_u64().unwrap() as usize,
+        jsonl(&out.join("articles.jsonl")).len()
+    );
+    assert_eq!(
+        r["files"]["rejected"].as_u64().unwrap() as usize,
+        jsonl(&out.join("rejects.jsonl")).len()
+    );
+}
+
+/// gzip-compresses bytes.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A line diff good enough to read a golden mismatch.
+pub fn line_diff(want: &str, got: &str) -> String {
+    let w: Vec<&str> = want.lines().collect();
+    let g: Vec<&str> = got.lines().collect();
+    let mut out = String::new();
+    let n = w.len().max(g.len());
+    for i in 0..n {
+        match (w.get(i), g.get(i)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => {
+                if let Some(a) = a {
+                    out.push_str(&format!("  -{:>4} {a}\n", i + 1));
+                }
+                if let Some(b) = b {
+                    out.push_str(&format!("  +{:>4} {b}\n", i + 1));
+                }
+            }
+        }
+    }
+    out
+}
