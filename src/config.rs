@@ -200,8 +200,14 @@ impl Default for MetadataConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DedupConfig {
-    /// Length of the character shingles (n-grams) of the normalized text.
+    /// Length of the character shingles (n-grams) whose Jaccard similarity verifies a pair.
     pub shingle_chars: usize,
+    /// Length of the character shingles the simhash fingerprints are computed over (shorter
+    /// shingles change fewer features per edited character, so near copies stay closer).
+    pub fingerprint_chars: usize,
+    /// Independent simhash fingerprints per text (1–4); a pair is a candidate when any of
+    /// them is within `max_hamming`.
+    pub fingerprints: usize,
     /// Fingerprints within this Hamming distance (inclusive) are candidate pairs.
     pub max_hamming: u32,
     /// A candidate pair is a duplicate when the Jaccard similarity of its shingle sets is at
@@ -215,8 +221,10 @@ impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
             shingle_chars: 4,
+            fingerprint_chars: 2,
+            fingerprints: 4,
             max_hamming: 3,
-            min_similarity: 0.6,
+            min_similarity: 0.5,
             min_chars_near: 20,
         }
     }
@@ -361,6 +369,25 @@ fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
             format!(
                 "must be between 1 and 32, got {}",
                 config.dedup.shingle_chars
+            ),
+        );
+    }
+    if config.dedup.fingerprint_chars == 0 || config.dedup.fingerprint_chars > 32 {
+        err(
+            "dedup.fingerprint_chars".into(),
+            format!(
+                "must be between 1 and 32, got {}",
+                config.dedup.fingerprint_chars
+            ),
+        );
+    }
+    let max_fp = crate::dedup::fingerprint::MAX_FINGERPRINTS;
+    if !(1..=max_fp).contains(&config.dedup.fingerprints) {
+        err(
+            "dedup.fingerprints".into(),
+            format!(
+                "must be between 1 and {max_fp}, got {}",
+                config.dedup.fingerprints
             ),
         );
     }

@@ -22,6 +22,7 @@ pub mod output;
 pub mod page;
 pub mod pipeline;
 pub mod progress;
+pub mod quality;
 pub mod record;
 pub mod scan;
 pub mod synth;

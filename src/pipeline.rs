@@ -9,7 +9,13 @@ use rayon::prelude::*;
 
 use crate::config::Compiled;
 use crate::dedup::shingle::{normalize, shingle_set};
-use crate::dedup::{deduplicate, DedupStats, Drop, Fingerprint, Item, MatchKind};
+use crate::dedup::{deduplicate, fingerprint, DedupStats, Drop, Fingerprint, Item, MatchKind};
+
+const EMPTY_FP: Fingerprint = Fingerprint {
+    simhash: [0; crate::dedup::fingerprint::MAX_FINGERPRINTS],
+    exact: 0,
+    chars: 0,
+};
 use crate::ingest::{walk, InputFile};
 use crate::output::report::{ArticleCounts, FileCounts, Report, SnippetCounts};
 use crate::output::{html, Staging};
@@ -97,6 +103,9 @@ impl Summary {
 /// One distinct (title, text) related block, merged over all pages.
 struct Snippet {
     occ: SnippetOccurrence,
+    /// Fingerprint of the text, computed once per distinct block (blocks repeat across
+    /// thousands of pages, so this is not done in phase 1).
+    fp: Fingerprint,
     first_page: u32,
     seen_in: Vec<u32>,
     occurrences: usize,
@@ -177,6 +186,11 @@ struct Decided {
 
 fn decide(results: &[PageResult], c: &Compiled) -> Decided {
     let n_shingle = c.config.dedup.shingle_chars;
+    let n_fp = c
+        .config
+        .dedup
+        .fingerprints
+        .clamp(1, crate::dedup::fingerprint::MAX_FINGERPRINTS);
 
     // Merge identical related blocks.
     let mut by_key: HashMap<u128, u32> = HashMap::new();
@@ -190,6 +204,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
             let si = *by_key.entry(occ.key).or_insert_with(|| {
                 snippets.push(Snippet {
                     occ: occ.clone(),
+                    fp: EMPTY_FP,
                     first_page: pi as u32,
                     seen_in: Vec::new(),
                     occurrences: 0,
@@ -207,6 +222,10 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
         }
         page_related.push(rel);
     }
+    let dc = &c.config.dedup;
+    snippets.par_iter_mut().for_each(|s| {
+        s.fp = fingerprint(&s.occ.block.text, dc.fingerprint_chars, dc.fingerprints);
+    });
     let snippet_ids = unique_ids(
         snippets
             .iter()
@@ -246,7 +265,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
     let sitems: Vec<Item> = with_text
         .iter()
         .map(|&i| Item {
-            fp: snippets[i as usize].occ.fingerprint,
+            fp: snippets[i as usize].fp,
             order: i,
         })
         .collect();
@@ -325,6 +344,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
                 match_kind: d.kind.as_str().into(),
                 hamming: d.hamming,
                 similarity: round4(d.similarity),
+                hammings: d.hammings[..n_fp].to_vec(),
             });
             continue;
         }
@@ -380,6 +400,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
                 match_kind: d.kind.as_str().into(),
                 hamming: d.hamming,
                 similarity: round4(d.similarity),
+                hammings: d.hammings[..n_fp].to_vec(),
             });
             continue;
         }
@@ -418,7 +439,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
                 date: b.date.clone(),
                 truncated: sn.occ.truncated,
                 seen_in: seen.iter().map(|&p| page_ids[p as usize].clone()).collect(),
-                simhash: hex64(sn.occ.fingerprint.simhash),
+                simhash: hex64(sn.fp.primary()),
                 duplicates,
                 aliases,
                 article,
@@ -440,6 +461,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
         match_kind: d.map_or("exact", |d| d.kind.as_str()).to_string(),
         hamming: d.map_or(0, |d| d.hamming),
         similarity: d.map_or(1.0, |d| round4(d.similarity)),
+        hammings: d.map_or(vec![0; n_fp], |d| d.hammings[..n_fp].to_vec()),
     };
     let mut kept_pages: Vec<&u32> = dups_of.keys().collect();
     kept_pages.sort_unstable();

@@ -205,10 +205,13 @@ pub struct DroppedRecord {
     /// `exact` or `near`.
     #[serde(rename = "match")]
     pub match_kind: String,
-    /// Hamming distance of the two fingerprints.
+    /// Hamming distance of the two primary fingerprints (`metadata.simhash`).
     pub hamming: u32,
     /// Jaccard similarity of the two shingle sets.
     pub similarity: f64,
+    /// Hamming distance of each fingerprint (`dedup.fingerprints` of them); the pair was a
+    /// candidate because one is within `dedup.max_hamming`.
+    pub hammings: Vec<u32>,
 }
 
 /// One member of a duplicate cluster.
@@ -223,10 +226,12 @@ pub struct ClusterMember {
     /// `exact` or `near` (the kept member says `exact` with itself).
     #[serde(rename = "match")]
     pub match_kind: String,
-    /// Hamming distance to the kept record.
+    /// Hamming distance to the kept record (primary fingerprints).
     pub hamming: u32,
     /// Jaccard similarity to the kept record.
     pub similarity: f64,
+    /// Hamming distance of each fingerprint to the kept record's.
+    pub hammings: Vec<u32>,
 }
 
 /// One line of `duplicates.jsonl`.

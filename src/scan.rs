@@ -25,8 +25,6 @@ pub struct SnippetOccurrence {
     pub answer: Option<String>,
     /// The text does not end a sentence.
     pub truncated: bool,
-    /// Fingerprint of the text.
-    pub fingerprint: Fingerprint,
 }
 
 /// What phase 1 produced for one file.
@@ -117,7 +115,6 @@ fn occurrence(block: SnippetBlock, c: &Compiled) -> SnippetOccurrence {
         key: xxh3_128(key_src.as_bytes()),
         answer: metadata::short_answer(&block.title, &block.text, c),
         truncated,
-        fingerprint: fingerprint(&block.text, c.config.dedup.shingle_chars),
         block,
     }
 }
@@ -150,7 +147,8 @@ fn build_article(
         ));
     }
     let text = parts.body.join("\n");
-    let fp = fingerprint(&text, c.config.dedup.shingle_chars);
+    let d = &c.config.dedup;
+    let fp = fingerprint(&text, d.fingerprint_chars, d.fingerprints);
     let (places, provinces) = c.places.find(&title);
     let mut list_dates: Vec<String> = parts
         .related
@@ -164,7 +162,7 @@ fn build_article(
         stripped: parts.stripped_kinds(),
         related: Vec::new(),
         trending: parts.trending.clone(),
-        simhash: hex64(fp.simhash),
+        simhash: hex64(fp.primary()),
         duplicates: Vec::new(),
         aliases: Vec::new(),
         compression: compression.map(str::to_string),

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::config::DedupConfig;
+use crate::dedup::fingerprint::MAX_FINGERPRINTS;
 use crate::dedup::index::pairs_within;
 use crate::dedup::shingle::jaccard;
 use crate::dedup::Fingerprint;
@@ -60,8 +61,10 @@ pub struct Drop {
     pub kept: u32,
     /// How they matched.
     pub kind: MatchKind,
-    /// Hamming distance of their simhashes.
+    /// Hamming distance of their primary simhashes (`metadata.simhash`).
     pub hamming: u32,
+    /// Hamming distance of each of their fingerprints (unused entries 0).
+    pub hammings: [u32; MAX_FINGERPRINTS],
     /// Jaccard similarity of their shingle sets.
     pub similarity: f64,
 }
@@ -119,6 +122,7 @@ where
                     kept: rep,
                     kind: MatchKind::Exact,
                     hamming: 0,
+                    hammings: [0; MAX_FINGERPRINTS],
                     similarity: 1.0,
                 });
             }
@@ -134,8 +138,21 @@ where
         .copied()
         .filter(|&r| items[r as usize].fp.chars as usize >= cfg.min_chars_near)
         .collect();
-    let fps: Vec<u64> = near.iter().map(|&r| items[r as usize].fp.simhash).collect();
-    let cands = pairs_within(&fps, cfg.max_hamming);
+    // Any fingerprint within k makes a candidate; one index pass per fingerprint.
+    let mut cands: Vec<(u32, u32)> = Vec::new();
+    let mut fps: Vec<u64> = Vec::with_capacity(near.len());
+    for f in 0..cfg.fingerprints.clamp(1, MAX_FINGERPRINTS) {
+        fps.clear();
+        fps.extend(near.iter().map(|&r| items[r as usize].fp.simhash[f]));
+        cands.extend(
+            pairs_within(&fps, cfg.max_hamming)
+                .into_iter()
+                .map(|(a, b, _)| (a, b)),
+        );
+    }
+    drop(fps);
+    cands.par_sort_unstable();
+    cands.dedup();
     stats.candidates = cands.len();
     if cands.is_empty() {
         drops.sort_by_key(|d| d.member);
@@ -143,7 +160,7 @@ where
     }
 
     // 3. Verification, with each needed shingle set computed once.
-    let mut involved: Vec<u32> = cands.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    let mut involved: Vec<u32> = cands.iter().flat_map(|&(a, b)| [a, b]).collect();
     involved.sort_unstable();
     involved.dedup();
     let sets: HashMap<u32, Vec<u64>> = involved
@@ -152,8 +169,8 @@ where
         .collect();
     let verified: Vec<(u32, u32)> = cands
         .par_iter()
-        .filter(|&&(a, b, _)| jaccard(&sets[&a], &sets[&b]) >= cfg.min_similarity)
-        .map(|&(a, b, _)| (a, b))
+        .filter(|&&(a, b)| jaccard(&sets[&a], &sets[&b]) >= cfg.min_similarity)
+        .copied()
         .collect();
     stats.verified = verified.len();
 
@@ -219,12 +236,15 @@ fn star_clusters(
             let sim = jaccard(&sets[&kept], &sets[&m]);
             if sim >= min_similarity {
                 let (gk, gm) = (near[kept as usize], near[m as usize]);
+                let (fk, fm) = (&items[gk as usize].fp, &items[gm as usize].fp);
+                let hammings: [u32; MAX_FINGERPRINTS] =
+                    std::array::from_fn(|i| (fk.simhash[i] ^ fm.simhash[i]).count_ones());
                 drops.push(Drop {
                     member: gm,
                     kept: gk,
                     kind: MatchKind::Near,
-                    hamming: (items[gk as usize].fp.simhash ^ items[gm as usize].fp.simhash)
-                        .count_ones(),
+                    hamming: hammings[0],
+                    hammings,
                     similarity: sim,
                 });
             } else {
@@ -288,7 +308,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, n)| Item {
-                fp: fingerprint_normalized(n, cfg.shingle_chars),
+                fp: fingerprint_normalized(n, cfg.fingerprint_chars, cfg.fingerprints),
                 order: i as u32,
             })
             .collect();

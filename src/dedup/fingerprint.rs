@@ -1,32 +1,120 @@
-//! Fingerprints: a 64-bit simhash over the shingles (Charikar's random-hyperplane sketch,
-//! computed with the `simhash` crate's `simhash_stream`) and a 128-bit strong hash of the
-//! normalized text for exact grouping.
+//! Fingerprints: up to [`MAX_FINGERPRINTS`] independent 64-bit simhashes over the character
+//! shingles of the normalized text (Charikar's random-hyperplane sketch), and a 128-bit
+//! strong hash of the normalized text for exact grouping.
+//!
+//! Why several: a simhash bit of two texts disagrees with probability θ/π (θ the angle of
+//! their feature vectors), so the Hamming distance of one pair is a binomial draw. For near
+//! duplicates with 2–5% of characters edited the median distance is small but the tail
+//! reaches 6–12 bits, beyond any `k` the block index can afford at scale. A pair is a
+//! candidate when *any* of the fingerprints is within `k`, so the misses multiply away
+//! (docs/ARCHITECTURE.md has the measured figures).
+//!
+//! Fingerprint 0 is exactly what the `simhash` crate's `simhash_stream` returns for the
+//! shingles (it is `metadata.simhash`; a test keeps the crate as the oracle). It is computed
+//! here because the crate was measured to be the pipeline's bottleneck (BENCHMARKS.md): each
+//! shingle is hashed once with the same SipHash-2-4, the bits are counted with a
+//! branch-free loop the compiler vectorizes (`v[i] > 0` ⟺ `2·ones[i] > n`), and fingerprint
+//! `i > 0` uses the same SipHash remixed with an independent bijection, an independent set
+//! of hyperplanes for one hash per shingle.
 
+use std::hash::Hasher;
+
+use siphasher::sip::SipHasher;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::dedup::shingle::{normalize, shingles};
 
+/// The most fingerprints a text can carry.
+pub const MAX_FINGERPRINTS: usize = 4;
+
 /// What duplicate detection keeps in memory for one text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fingerprint {
-    /// Simhash of the shingles.
-    pub simhash: u64,
+    /// Simhashes; entries past the configured count are 0.
+    pub simhash: [u64; MAX_FINGERPRINTS],
     /// xxh3-128 of the normalized text: equal means an exact duplicate.
     pub exact: u128,
     /// Length of the normalized text in characters.
     pub chars: u32,
 }
 
-/// Fingerprints a text.
-pub fn fingerprint(text: &str, shingle_chars: usize) -> Fingerprint {
-    let norm = normalize(text);
-    fingerprint_normalized(&norm, shingle_chars)
+impl Fingerprint {
+    /// The fingerprint written to `metadata.simhash`.
+    pub fn primary(&self) -> u64 {
+        self.simhash[0]
+    }
+}
+
+/// Fingerprints a text with `count` simhashes over `shingle_chars`-grams.
+pub fn fingerprint(text: &str, shingle_chars: usize, count: usize) -> Fingerprint {
+    fingerprint_normalized(&normalize(text), shingle_chars, count)
+}
+
+/// The SipHash-2-4 (keys 0, 0) of a feature string, as the `simhash` crate computes it
+/// (`str`'s `Hash`: the bytes, then `0xff`).
+#[inline]
+pub fn feature_hash(s: &str) -> u64 {
+    let mut h = SipHasher::new();
+    h.write(s.as_bytes());
+    h.write_u8(0xff);
+    h.finish()
+}
+
+/// Remixes a feature hash for fingerprint `i` (identity for 0): xor with a per-fingerprint
+/// constant, then the splitmix64 finalizer, a bijection whose output bits are independent of
+/// the input's.
+#[inline]
+fn remix(h: u64, i: usize) -> u64 {
+    if i == 0 {
+        return h;
+    }
+    let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Simhash accumulator: per-bit counts of ones.
+struct Counts([u32; 64]);
+
+impl Counts {
+    #[inline]
+    fn add(&mut self, h: u64) {
+        for (i, c) in self.0.iter_mut().enumerate() {
+            *c += ((h >> i) & 1) as u32;
+        }
+    }
+
+    /// Bit `i` is set when more features had it set than not (ties clear, as in the crate).
+    fn finish(&self, n: u64) -> u64 {
+        let mut out = 0u64;
+        for (i, &c) in self.0.iter().enumerate() {
+            if 2 * c as u64 > n {
+                out |= 1 << i;
+            }
+        }
+        out
+    }
 }
 
 /// Fingerprints an already normalized text.
-pub fn fingerprint_normalized(norm: &str, shingle_chars: usize) -> Fingerprint {
+pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) -> Fingerprint {
+    let count = count.clamp(1, MAX_FINGERPRINTS);
+    let mut counts: Vec<Counts> = (0..count).map(|_| Counts([0; 64])).collect();
+    let mut n = 0u64;
+    for s in shingles(norm, shingle_chars) {
+        let h = feature_hash(s);
+        for (i, c) in counts.iter_mut().enumerate() {
+            c.add(remix(h, i));
+        }
+        n += 1;
+    }
+    let mut simhash = [0u64; MAX_FINGERPRINTS];
+    for (slot, c) in simhash.iter_mut().zip(&counts) {
+        *slot = c.finish(n);
+    }
     Fingerprint {
-        simhash: simhash::simhash_stream(shingles(norm, shingle_chars)),
+        simhash,
         exact: xxh3_128(norm.as_bytes()),
         chars: norm.chars().count().min(u32::MAX as usize) as u32,
     }
@@ -35,15 +123,51 @@ pub fn fingerprint_normalized(norm: &str, shingle_chars: usize) -> Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::Rng;
 
     #[test]
     fn equal_after_normalization_means_exact() {
-        let a = fingerprint("医保个人账户可以在门诊使用，也可以在药店购药。", 4);
-        let b = fingerprint("医保个人账户 可以在门诊使用, 也可以在药店购药", 4);
-        assert_eq!(a.exact, b.exact);
-        assert_eq!(a.simhash, b.simhash);
-        let c = fingerprint("医保个人账户可以在门诊使用，不可以在药店购药。", 4);
+        let a = fingerprint("医保个人账户可以在门诊使用，也可以在药店购药。", 2, 3);
+        let b = fingerprint("医保个人账户 可以在门诊使用, 也可以在药店购药", 2, 3);
+        assert_eq!(a, b);
+        let c = fingerprint("医保个人账户可以在门诊使用，不可以在药店购药。", 2, 3);
         assert_ne!(a.exact, c.exact);
-        assert!((a.simhash ^ c.simhash).count_ones() < 32);
+        for i in 0..3 {
+            assert!((a.simhash[i] ^ c.simhash[i]).count_ones() < 32);
+        }
+        assert_eq!(a.simhash[3], 0);
+    }
+
+    /// The `simhash` crate is the oracle: fingerprint 0 agrees with `simhash_stream` bit for
+    /// bit on random texts of every length (empty, one shingle, ties included).
+    #[test]
+    fn primary_fingerprint_equals_the_simhash_crate() {
+        let alphabet: Vec<char> = "医保个人账户门诊住院报销比例异地就医备案缴费abcXYZ0123"
+            .chars()
+            .collect();
+        let mut rng = Rng::new(99);
+        for len in (0..40).chain([100, 1000, 5000]) {
+            for _ in 0..20 {
+                let text: String = (0..len).map(|_| *rng.pick(&alphabet)).collect();
+                let norm = normalize(&text);
+                for n in [1, 2, 4] {
+                    let ours = fingerprint_normalized(&norm, n, 3).primary();
+                    let oracle = simhash::simhash_stream(shingles(&norm, n));
+                    assert_eq!(ours, oracle, "text {norm:?} n={n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fingerprints_are_independent_sketches() {
+        let a = fingerprint(
+            "异地就医需要先在参保地办理备案手续，备案成功后可以直接结算。",
+            2,
+            4,
+        );
+        assert_ne!(a.simhash[0], a.simhash[1]);
+        assert_ne!(a.simhash[1], a.simhash[2]);
+        assert_ne!(a.simhash[2], a.simhash[3]);
     }
 }

@@ -1,0 +1,131 @@
+//! Atomic output: every file is written into a hidden staging folder inside `--output`,
+//! flushed and synced, and only then renamed over its final name, one file at a time and
+//! `report.json` last. A run that fails or is killed leaves each previous file intact (or
+//! absent), never half-written; the staging folder of a killed run is removed by the next.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// A staging folder whose files are renamed into the output folder on [`Staging::commit`].
+#[derive(Debug)]
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    files: Vec<String>,
+}
+
+const STAGING_PREFIX: &str = ".pagesieve-staging-";
+
+impl Staging {
+    /// Creates `out` if needed and a fresh staging folder inside it (removing stale ones).
+    pub fn new(out: &Path) -> std::io::Result<Staging> {
+        std::fs::create_dir_all(out)?;
+        if let Ok(rd) = std::fs::read_dir(out) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = out.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+        std::fs::create_dir(&dir)?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            files: Vec::new(),
+        })
+    }
+
+    /// Opens a staged file for writing.
+    pub fn create(&mut self, name: &str) -> std::io::Result<BufWriter<File>> {
+        self.files.push(name.to_string());
+        Ok(BufWriter::with_capacity(
+            1 << 20,
+            File::create(self.dir.join(name))?,
+        ))
+    }
+
+    /// Writes one JSON object per line.
+    pub fn write_jsonl<'a, T, I>(&mut self, name: &str, rows: I) -> std::io::Result<usize>
+    where
+        T: Serialize + 'a,
+        I: IntoIterator<Item = &'a T>,
+    {
+        let mut w = self.create(name)?;
+        let mut n = 0;
+        for row in rows {
+            serde_json::to_writer(&mut w, row)?;
+            w.write_all(b"\n")?;
+            n += 1;
+        }
+        finish(w)?;
+        Ok(n)
+    }
+
+    /// Writes a whole file at once.
+    pub fn write_bytes(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let mut w = self.create(name)?;
+        w.write_all(bytes)?;
+        finish(w)
+    }
+
+    /// Renames every staged file into the output folder (in the order they were created)
+    /// and removes the staging folder.
+    pub fn commit(self) -> std::io::Result<()> {
+        for name in &self.files {
+            std::fs::rename(self.dir.join(name), self.out.join(name))?;
+        }
+        if let Ok(d) = File::open(&self.out) {
+            let _ = d.sync_all();
+        }
+        std::fs::remove_dir(&self.dir)?;
+        Ok(())
+    }
+
+    /// Removes the staging folder without touching the output.
+    pub fn abort(self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Flushes and syncs a staged file.
+pub fn finish(w: BufWriter<File>) -> std::io::Result<()> {
+    let f = w.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_replaces_and_abort_keeps_previous() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.jsonl"), "old\n").unwrap();
+        let mut s = Staging::new(d.path()).unwrap();
+        s.write_jsonl("a.jsonl", &[serde_json::json!({"x": 1})])
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("a.jsonl")).unwrap(),
+            "old\n"
+        );
+        s.abort();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("a.jsonl")).unwrap(),
+            "old\n"
+        );
+        let mut s = Staging::new(d.path()).unwrap();
+        s.write_jsonl("a.jsonl", &[serde_json::json!({"x": 1})])
+            .unwrap();
+        s.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("a.jsonl")).unwrap(),
+            "{\"x\":1}\n"
+        );
+        let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
+        assert_eq!(left.len(), 1);
+    }
+}

@@ -1,0 +1,7 @@
+//! Output: atomic JSONL writers, `report.json` and `report.html`.
+
+pub mod html;
+pub mod jsonl;
+pub mod report;
+
+pub use jsonl::Staging;
