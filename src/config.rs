@@ -215,6 +215,43 @@ pub struct DedupConfig {
     pub min_similarity: f64,
     /// Texts with fewer normalized characters than this are only deduplicated exactly.
     pub min_chars_near: usize,
+    /// How texts are normalized before any duplicate decision.
+    pub normalize: NormalizeConfig,
+}
+
+/// Normalization of texts (and titles, for aliases and links) before duplicate decisions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NormalizeConfig {
+    /// Apply Unicode NFKC (full-width → half-width, compatibility forms folded).
+    pub nfkc: bool,
+    /// Lower-case letters.
+    pub lowercase: bool,
+    /// What to drop: `non_alphanumeric` (whitespace, punctuation, symbols), `whitespace`,
+    /// or `nothing`.
+    pub drop: DropChars,
+}
+
+/// Characters dropped by normalization.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DropChars {
+    /// Keep only letters and digits.
+    NonAlphanumeric,
+    /// Drop whitespace only.
+    Whitespace,
+    /// Keep every character.
+    Nothing,
+}
+
+impl Default for NormalizeConfig {
+    fn default() -> Self {
+        NormalizeConfig {
+            nfkc: true,
+            lowercase: true,
+            drop: DropChars::NonAlphanumeric,
+        }
+    }
 }
 
 impl Default for DedupConfig {
@@ -226,6 +263,7 @@ impl Default for DedupConfig {
             max_hamming: 3,
             min_similarity: 0.5,
             min_chars_near: 20,
+            normalize: NormalizeConfig::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::Compiled;
-use crate::dedup::shingle::{normalize, shingle_set};
+use crate::dedup::shingle::{normalize_with, shingle_set};
 use crate::dedup::{deduplicate, fingerprint, DedupStats, Drop, Fingerprint, Item, MatchKind};
 
 const EMPTY_FP: Fingerprint = Fingerprint {
@@ -186,6 +186,8 @@ struct Decided {
 
 fn decide(results: &[PageResult], c: &Compiled) -> Decided {
     let n_shingle = c.config.dedup.shingle_chars;
+    let norm_cfg = &c.config.dedup.normalize;
+    let normalize = |t: &str| normalize_with(t, norm_cfg);
     let n_fp = c
         .config
         .dedup
@@ -224,7 +226,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
     }
     let dc = &c.config.dedup;
     snippets.par_iter_mut().for_each(|s| {
-        s.fp = fingerprint(&s.occ.block.text, dc.fingerprint_chars, dc.fingerprints);
+        s.fp = fingerprint(&s.occ.block.text, dc);
     });
     let snippet_ids = unique_ids(
         snippets

@@ -147,8 +147,7 @@ fn build_article(
         ));
     }
     let text = parts.body.join("\n");
-    let d = &c.config.dedup;
-    let fp = fingerprint(&text, d.fingerprint_chars, d.fingerprints);
+    let fp = fingerprint(&text, &c.config.dedup);
     let (places, provinces) = c.places.find(&title);
     let mut list_dates: Vec<String> = parts
         .related

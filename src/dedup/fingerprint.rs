@@ -22,7 +22,8 @@ use std::hash::Hasher;
 use siphasher::sip::SipHasher;
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::dedup::shingle::{normalize, shingles};
+use crate::config::DedupConfig;
+use crate::dedup::shingle::{normalize_with, shingles};
 
 /// The most fingerprints a text can carry.
 pub const MAX_FINGERPRINTS: usize = 4;
@@ -45,9 +46,13 @@ impl Fingerprint {
     }
 }
 
-/// Fingerprints a text with `count` simhashes over `shingle_chars`-grams.
-pub fn fingerprint(text: &str, shingle_chars: usize, count: usize) -> Fingerprint {
-    fingerprint_normalized(&normalize(text), shingle_chars, count)
+/// Fingerprints a text as the dedup config says (normalization, shingle size, count).
+pub fn fingerprint(text: &str, cfg: &DedupConfig) -> Fingerprint {
+    fingerprint_normalized(
+        &normalize_with(text, &cfg.normalize),
+        cfg.fingerprint_chars,
+        cfg.fingerprints,
+    )
 }
 
 /// The SipHash-2-4 (keys 0, 0) of a feature string, as the `simhash` crate computes it
@@ -123,14 +128,23 @@ pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dedup::shingle::normalize;
     use crate::synth::Rng;
+
+    fn cfg(count: usize) -> DedupConfig {
+        DedupConfig {
+            fingerprint_chars: 2,
+            fingerprints: count,
+            ..DedupConfig::default()
+        }
+    }
 
     #[test]
     fn equal_after_normalization_means_exact() {
-        let a = fingerprint("医保个人账户可以在门诊使用，也可以在药店购药。", 2, 3);
-        let b = fingerprint("医保个人账户 可以在门诊使用, 也可以在药店购药", 2, 3);
+        let a = fingerprint("医保个人账户可以在门诊使用，也可以在药店购药。", &cfg(3));
+        let b = fingerprint("医保个人账户 可以在门诊使用, 也可以在药店购药", &cfg(3));
         assert_eq!(a, b);
-        let c = fingerprint("医保个人账户可以在门诊使用，不可以在药店购药。", 2, 3);
+        let c = fingerprint("医保个人账户可以在门诊使用，不可以在药店购药。", &cfg(3));
         assert_ne!(a.exact, c.exact);
         for i in 0..3 {
             assert!((a.simhash[i] ^ c.simhash[i]).count_ones() < 32);
@@ -163,8 +177,7 @@ mod tests {
     fn fingerprints_are_independent_sketches() {
         let a = fingerprint(
             "异地就医需要先在参保地办理备案手续，备案成功后可以直接结算。",
-            2,
-            4,
+            &cfg(4),
         );
         assert_ne!(a.simhash[0], a.simhash[1]);
         assert_ne!(a.simhash[1], a.simhash[2]);

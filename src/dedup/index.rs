@@ -37,33 +37,36 @@ pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
     let b = k as usize + 2;
     let masks = block_masks(b);
     let mut out: Vec<(u32, u32, u32)> = Vec::new();
-    let mut table: Vec<(u64, u32)> = Vec::with_capacity(fps.len());
+    // One table at a time: `key << 32 | index` in one u64, radix-sorted by key. The key is
+    // the bits of two blocks packed together (at most 2·⌈64/b⌉ ≤ 32 bits when k ≥ 2).
+    let key_bits = 2 * 64usize.div_ceil(b);
+    let mut table: Vec<u64> = Vec::new();
+    let mut scratch: Vec<u64> = Vec::new();
+    let mut wide: Vec<(u64, u32)> = Vec::new();
     for p in 0..b {
         for q in p + 1..b {
-            let mask = masks[p] | masks[q];
-            table.clear();
-            table.par_extend(
-                fps.par_iter()
-                    .enumerate()
-                    .map(|(i, &f)| (f & mask, i as u32)),
-            );
-            table.par_sort_unstable();
-            let found: Vec<(u32, u32, u32)> = runs(&table)
-                .par_iter()
-                .flat_map_iter(|&(s, e)| {
-                    let run = &table[s..e];
-                    let masks = &masks;
-                    (0..run.len()).flat_map(move |x| {
-                        (x + 1..run.len()).filter_map(move |y| {
-                            let (i, j) = (run[x].1, run[y].1);
-                            let diff = fps[i as usize] ^ fps[j as usize];
-                            let d = diff.count_ones();
-                            (d <= k && first_agreeing_pair(diff, masks) == (p, q))
-                                .then(|| (i.min(j), i.max(j), d))
-                        })
-                    })
-                })
-                .collect();
+            let found = if key_bits <= 32 {
+                let (lp, wp) = (masks[p].trailing_zeros(), masks[p].count_ones());
+                let lq = masks[q].trailing_zeros();
+                let (mp, mq) = (masks[p], masks[q]);
+                table.clear();
+                table.par_extend(fps.par_iter().enumerate().map(|(i, &f)| {
+                    let key = (((f & mq) >> lq) << wp) | ((f & mp) >> lp);
+                    (key << 32) | i as u64
+                }));
+                radix_sort_by_high(&mut table, &mut scratch, key_bits as u32);
+                scan_runs(&table, |e| e >> 32, |e| *e as u32, fps, k, &masks, (p, q))
+            } else {
+                let mask = masks[p] | masks[q];
+                wide.clear();
+                wide.par_extend(
+                    fps.par_iter()
+                        .enumerate()
+                        .map(|(i, &f)| (f & mask, i as u32)),
+                );
+                wide.par_sort_unstable();
+                scan_runs(&wide, |e| e.0, |e| e.1, fps, k, &masks, (p, q))
+            };
             out.extend(found);
         }
     }
@@ -71,12 +74,68 @@ pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
     out
 }
 
+/// Compares every pair inside each run of equal keys and keeps those within `k` whose first
+/// agreeing block pair is `pq` (so each pair is reported by exactly one table).
+fn scan_runs<T: Sync, K: PartialEq>(
+    table: &[T],
+    key: impl Fn(&T) -> K + Sync,
+    idx: impl Fn(&T) -> u32 + Sync,
+    fps: &[u64],
+    k: u32,
+    masks: &[u64],
+    pq: (usize, usize),
+) -> Vec<(u32, u32, u32)> {
+    runs(table, &key)
+        .par_iter()
+        .flat_map_iter(|&(s, e)| {
+            let run = &table[s..e];
+            let idx = &idx;
+            (0..run.len()).flat_map(move |x| {
+                (x + 1..run.len()).filter_map(move |y| {
+                    let (i, j) = (idx(&run[x]), idx(&run[y]));
+                    let diff = fps[i as usize] ^ fps[j as usize];
+                    let d = diff.count_ones();
+                    (d <= k && first_agreeing_pair(diff, masks) == pq)
+                        .then(|| (i.min(j), i.max(j), d))
+                })
+            })
+        })
+        .collect()
+}
+
+/// LSD radix sort of `v` by its top `key_bits` bits (above bit 32), 11 bits a pass.
+fn radix_sort_by_high(v: &mut Vec<u64>, scratch: &mut Vec<u64>, key_bits: u32) {
+    const DIGIT: u32 = 11;
+    scratch.clear();
+    scratch.resize(v.len(), 0);
+    let mut shift = 32;
+    while shift < 32 + key_bits {
+        let mut counts = vec![0usize; 1 << DIGIT];
+        for &x in v.iter() {
+            counts[((x >> shift) & ((1 << DIGIT) - 1)) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &x in v.iter() {
+            let d = ((x >> shift) & ((1 << DIGIT) - 1)) as usize;
+            scratch[counts[d]] = x;
+            counts[d] += 1;
+        }
+        std::mem::swap(v, scratch);
+        shift += DIGIT;
+    }
+}
+
 /// Runs `[start, end)` of two or more equal keys in a sorted table.
-fn runs(table: &[(u64, u32)]) -> Vec<(usize, usize)> {
+fn runs<T, K: PartialEq>(table: &[T], key: impl Fn(&T) -> K) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
     let mut s = 0;
     for i in 1..=table.len() {
-        if i == table.len() || table[i].0 != table[s].0 {
+        if i == table.len() || key(&table[i]) != key(&table[s]) {
             if i - s >= 2 {
                 v.push((s, i));
             }
@@ -148,10 +207,24 @@ mod tests {
     }
 
     #[test]
+    fn radix_sort_sorts_by_key() {
+        let mut rng = 7u64;
+        let mut v: Vec<u64> = (0..10_000)
+            .map(|i| ((splitmix(&mut rng) % (1 << 26)) << 32) | i)
+            .collect();
+        let mut want = v.clone();
+        want.sort_by_key(|x| x >> 32);
+        radix_sort_by_high(&mut v, &mut Vec::new(), 26);
+        // LSD radix sort is stable: equal keys keep index order, as the stable sort does.
+        assert_eq!(v, want);
+    }
+
+    #[test]
     fn equals_brute_force_on_100k_with_planted_pairs_at_every_distance() {
         let mut rng = 42u64;
-        for k in [3u32, 5] {
-            let mut fps: Vec<u64> = (0..100_000).map(|_| splitmix(&mut rng)).collect();
+        // k = 1 exercises the wide-key path (three blocks: keys over 32 bits).
+        for (k, n) in [(3u32, 100_000), (5, 100_000), (1, 20_000)] {
+            let mut fps: Vec<u64> = (0..n).map(|_| splitmix(&mut rng)).collect();
             // Plant pairs at every distance 0..=k+2, including the boundary k and k+1.
             for d in 0..=k + 2 {
                 for _ in 0..200 {

@@ -9,15 +9,36 @@
 use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64;
 
-/// The normalized form of a text used for every duplicate decision.
+use crate::config::{DropChars, NormalizeConfig};
+
+/// The normalized form of a text with the default normalization (NFKC, lower case, letters
+/// and digits only).
 pub fn normalize(text: &str) -> String {
+    normalize_with(text, &NormalizeConfig::default())
+}
+
+/// The normalized form of a text used for every duplicate decision.
+pub fn normalize_with(text: &str, cfg: &NormalizeConfig) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.nfkc() {
-        if c.is_alphanumeric() {
-            for l in c.to_lowercase() {
-                out.push(l);
-            }
+    let mut push = |c: char| {
+        let keep = match cfg.drop {
+            DropChars::NonAlphanumeric => c.is_alphanumeric(),
+            DropChars::Whitespace => !c.is_whitespace(),
+            DropChars::Nothing => true,
+        };
+        if !keep {
+            return;
         }
+        if cfg.lowercase && c.is_uppercase() {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    };
+    if cfg.nfkc {
+        text.nfkc().for_each(&mut push);
+    } else {
+        text.chars().for_each(&mut push);
     }
     out
 }
@@ -83,6 +104,24 @@ mod tests {
             "医保卡abcabc2025年"
         );
         assert_eq!(normalize("医保卡,abc"), normalize("医保卡，ＡＢＣ"));
+    }
+
+    #[test]
+    fn normalization_is_configurable() {
+        let keep_punct = NormalizeConfig {
+            nfkc: false,
+            lowercase: false,
+            drop: DropChars::Whitespace,
+        };
+        assert_eq!(
+            normalize_with("医保 卡，ＡＢＣ", &keep_punct),
+            "医保卡，ＡＢＣ"
+        );
+        let nothing = NormalizeConfig {
+            drop: DropChars::Nothing,
+            ..NormalizeConfig::default()
+        };
+        assert_eq!(normalize_with("A b，", &nothing), "a b,");
     }
 
     #[test]
