@@ -22,6 +22,28 @@ pub enum Command {
     /// Generate synthetic pages in the site's layout (the bundled sample, or a benchmark
     /// corpus with labelled duplicates).
     Synth(SynthArgs),
+    /// Show how one page is read: every line with the part it went to and the rule that
+    /// decided it, then the metadata and the records it would write.
+    Explain(ExplainArgs),
+    /// Validate a profile: every problem with its key and line (exit 2 if any).
+    CheckConfig(CheckConfigArgs),
+}
+
+/// `pagesieve explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The page to explain (any encoding; .gz and .zst are read too).
+    pub file: PathBuf,
+    /// Profile [default: config/default.toml, or the built-in copy of it]
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `pagesieve check-config`.
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// The profile to check.
+    pub file: PathBuf,
 }
 
 /// `pagesieve run`.

@@ -31,6 +31,42 @@ pub struct Config {
     pub dedup: DedupConfig,
     /// Output options.
     pub output: OutputConfig,
+    /// Lines that recur verbatim across many pages (learned boilerplate).
+    pub boilerplate: BoilerplateConfig,
+}
+
+/// Learned boilerplate: lines that recur verbatim across a large share of pages are counted
+/// on a deterministic sample of pages and listed in the reports, with the rule (if any)
+/// that already strips them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoilerplateConfig {
+    /// At most about this many pages are sampled (chosen by a hash of their path, so the
+    /// sample does not depend on thread timing or input order).
+    pub sample_pages: usize,
+    /// A line is boilerplate when it is on at least this share of sampled pages …
+    pub min_share: f64,
+    /// … and on at least this many of them.
+    pub min_pages: usize,
+    /// Longer lines are not counted.
+    pub max_line_chars: usize,
+    /// At most this many lines are listed.
+    pub max_listed: usize,
+    /// Strip learned boilerplate lines that the profile leaves in article bodies.
+    pub strip: bool,
+}
+
+impl Default for BoilerplateConfig {
+    fn default() -> Self {
+        BoilerplateConfig {
+            sample_pages: 5000,
+            min_share: 0.05,
+            min_pages: 3,
+            max_line_chars: 200,
+            max_listed: 100,
+            strip: false,
+        }
+    }
 }
 
 /// Input selection and decoding limits.
@@ -274,12 +310,15 @@ impl Default for DedupConfig {
 pub struct OutputConfig {
     /// At most this many duplicate clusters are rendered in full in `report.html`.
     pub html_max_clusters: usize,
+    /// At most this many members of one cluster are shown side by side with its kept record.
+    pub html_max_members: usize,
 }
 
 impl Default for OutputConfig {
     fn default() -> Self {
         OutputConfig {
             html_max_clusters: 200,
+            html_max_members: 10,
         }
     }
 }
@@ -304,6 +343,58 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// The 1-based line of `key` (`profile.footer_disclaimer[1]`, `metadata.places.河北`) in
+/// TOML `text`: the line of the key's assignment inside its table, when it can be found.
+pub fn locate_key(text: &str, key: &str) -> Option<usize> {
+    let path: Vec<&str> = key
+        .split('.')
+        .map(|p| p.split('[').next().unwrap_or(p))
+        .collect();
+    let (last, tables) = path.split_last()?;
+    let mut table: Vec<String> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(h) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            table = h
+                .split('.')
+                .map(|p| p.trim().trim_matches('"').to_string())
+                .collect();
+            continue;
+        }
+        let Some((k, _)) = line.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().trim_matches('"');
+        if k == *last && table.iter().map(String::as_str).eq(tables.iter().copied()) {
+            return Some(i + 1);
+        }
+    }
+    // A whole table (`metadata.places`): its header.
+    let header = format!("[{}]", path.join("."));
+    text.lines().position(|l| l.trim() == header).map(|i| i + 1)
+}
+
+/// Loads, parses and validates a config file; every problem is reported with its key and,
+/// where it can be found, its line.
+pub fn load_and_compile(path: &Path) -> Result<Compiled, Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![format!("cannot read config file {}: {e}", path.display())])?;
+    compile_text(&text, &path.display().to_string())
+}
+
+/// Parses and validates config text; `name` is how the file is named in messages.
+pub fn compile_text(text: &str, name: &str) -> Result<Compiled, Vec<String>> {
+    let config = Config::parse(text).map_err(|e| vec![format!("{name}: {}", e.message)])?;
+    config.compile().map_err(|errs| {
+        errs.iter()
+            .map(|e| match locate_key(text, &e.key) {
+                Some(line) => format!("{name}:{line}: {e}"),
+                None => format!("{name}: {e}"),
+            })
+            .collect()
+    })
+}
 
 /// The profile bundled into the binary, used when no `--config` is given and
 /// `config/default.toml` is not beside the working directory.
@@ -389,6 +480,7 @@ fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
             config.metadata.answer_min_restatement,
         ),
         ("dedup.min_similarity", config.dedup.min_similarity),
+        ("boilerplate.min_share", config.boilerplate.min_share),
     ] {
         if !(0.0..=1.0).contains(&v) {
             err(key.into(), format!("must be between 0 and 1, got {v}"));
@@ -587,6 +679,26 @@ mod tests {
         let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
         assert!(keys.contains(&"profile.footer_disclaimer[1]"), "{keys:?}");
         assert!(keys.contains(&"dedup.min_similarity"), "{keys:?}");
+    }
+
+    #[test]
+    fn errors_carry_key_and_line() {
+        let text = "[profile]\nname = \"x\"\nfooter_disclaimer = [\"ok\", \"(bad\"]\n\n[dedup]\nmin_similarity = 3.0\n";
+        let errs = compile_text(text, "p.toml").unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.starts_with("p.toml:3: profile.footer_disclaimer[1]")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.starts_with("p.toml:6: dedup.min_similarity")),
+            "{errs:?}"
+        );
+        assert_eq!(
+            locate_key("[metadata.places]\n\"河北\" = []\n", "metadata.places.河北"),
+            Some(2)
+        );
     }
 
     #[test]

@@ -15,8 +15,10 @@
 
 #![deny(missing_docs)]
 
+pub mod boilerplate;
 pub mod config;
 pub mod dedup;
+pub mod explain;
 pub mod ingest;
 pub mod output;
 pub mod page;

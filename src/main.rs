@@ -9,8 +9,8 @@ use clap::Parser;
 
 mod cli;
 
-use cli::{Cli, Command, RunArgs, SynthArgs};
-use pagesieve::config::{Compiled, Config, BUILTIN_PROFILE};
+use cli::{CheckConfigArgs, Cli, Command, ExplainArgs, RunArgs, SynthArgs};
+use pagesieve::config::{compile_text, load_and_compile, Compiled, BUILTIN_PROFILE};
 use pagesieve::{RunError, Settings};
 
 const DEFAULT_CONFIG: &str = "config/default.toml";
@@ -20,26 +20,80 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Synth(args) => synth(args),
+        Command::Explain(args) => explain(args),
+        Command::CheckConfig(args) => check_config(args),
     }
 }
 
-/// Loads and validates the configuration, printing every problem with its key.
+/// Loads and validates the configuration, printing every problem with its key and line.
 fn load_config(path: Option<&Path>) -> Result<Compiled, ExitCode> {
-    let config = match path {
-        Some(p) => Config::load(p),
-        None if Path::new(DEFAULT_CONFIG).is_file() => Config::load(Path::new(DEFAULT_CONFIG)),
-        None => Config::parse(BUILTIN_PROFILE),
+    let result = match path {
+        Some(p) => load_and_compile(p),
+        None if Path::new(DEFAULT_CONFIG).is_file() => load_and_compile(Path::new(DEFAULT_CONFIG)),
+        None => compile_text(BUILTIN_PROFILE, "built-in profile"),
     };
-    let config = config.map_err(|e| {
-        eprintln!("pagesieve: configuration error: {e}");
-        ExitCode::from(2)
-    })?;
-    config.compile().map_err(|errors| {
+    result.map_err(|errors| {
         for e in errors {
             eprintln!("pagesieve: configuration error: {e}");
         }
         ExitCode::from(2)
     })
+}
+
+fn check_config(args: CheckConfigArgs) -> ExitCode {
+    match load_and_compile(&args.file) {
+        Ok(c) => {
+            let p = &c.config.profile;
+            let markers = c.header.len()
+                + c.footer.len()
+                + c.trending.len()
+                + c.related.len()
+                + c.navigation.len()
+                + usize::from(c.related_date.is_some());
+            println!(
+                "{}: OK (profile {:?}: {markers} marker patterns, {} heading patterns, \
+                 {} places, {} tags)",
+                args.file.display(),
+                p.name,
+                c.headings.len(),
+                c.config
+                    .metadata
+                    .places
+                    .values()
+                    .map(Vec::len)
+                    .sum::<usize>()
+                    + c.config.metadata.places.len(),
+                c.config.metadata.tags.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{}: {} problem(s)", args.file.display(), errors.len());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn explain(args: ExplainArgs) -> ExitCode {
+    let config = match load_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal();
+    match pagesieve::explain::explain(&args.file, &config, color) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pagesieve: cannot explain {}: {e}", args.file.display());
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn run(args: RunArgs) -> ExitCode {

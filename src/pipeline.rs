@@ -16,14 +16,15 @@ const EMPTY_FP: Fingerprint = Fingerprint {
     exact: 0,
     chars: 0,
 };
+use crate::boilerplate;
 use crate::ingest::{walk, InputFile};
 use crate::output::report::{ArticleCounts, FileCounts, Report, SnippetCounts};
 use crate::output::{html, Staging};
 use crate::record::{
-    hex64, ArticleRecord, ClusterMember, ClusterRecord, DroppedRecord, RejectReason, RejectRecord,
-    SnippetMeta, SnippetRecord,
+    hex64, snippet_id, ArticleRecord, ClusterMember, ClusterRecord, DroppedRecord, RejectReason,
+    RejectRecord, SnippetMeta, SnippetRecord,
 };
-use crate::scan::{scan_file, Outcome, PageResult, SnippetOccurrence};
+use crate::scan::{scan_file_sampled, Outcome, PageResult, SnippetOccurrence};
 
 /// How one run is carried out (the CLI's flags).
 #[derive(Debug)]
@@ -142,12 +143,13 @@ pub fn run(s: &Settings) -> Result<Summary, RunError> {
     // Phase 1.
     let t = Instant::now();
     let bar = crate::progress::bar(walked.files.len() as u64, "scan", s.progress);
-    let results: Vec<PageResult> = pool.install(|| {
+    let rate = boilerplate::sample_rate(walked.files.len(), &c.config.boilerplate);
+    let mut results: Vec<PageResult> = pool.install(|| {
         walked
             .files
             .par_iter()
             .map(|f: &InputFile| {
-                let r = scan_file(f, c);
+                let r = scan_file_sampled(f, c, boilerplate::is_sampled(&f.source, rate));
                 bar.inc(1);
                 r
             })
@@ -156,6 +158,15 @@ pub fn run(s: &Settings) -> Result<Summary, RunError> {
     bar.finish_and_clear();
     timings.insert("scan".into(), t.elapsed().as_millis() as u64);
 
+    // Learned boilerplate: counted on the sample, optionally stripped from every body.
+    let (mut learned, in_body) = boilerplate::learn(&results, &c.config.boilerplate);
+    if c.config.boilerplate.strip && !in_body.is_empty() {
+        learned.stripped_pages = boilerplate::strip(&mut results, &in_body, c);
+    }
+    for r in &mut results {
+        r.lines = Vec::new();
+    }
+
     // Phase 2.
     let t = Instant::now();
     let out = pool.install(|| decide(&results, c));
@@ -163,6 +174,7 @@ pub fn run(s: &Settings) -> Result<Summary, RunError> {
 
     let t = Instant::now();
     let mut report = build_report(&results, &out, c, walked.excluded);
+    report.learned_boilerplate = learned;
     let write_result = write_all(s, &out, &mut report, &results, &mut timings, t, t_start);
     write_result?;
     Ok(Summary {
@@ -228,11 +240,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
     snippets.par_iter_mut().for_each(|s| {
         s.fp = fingerprint(&s.occ.block.text, dc);
     });
-    let snippet_ids = unique_ids(
-        snippets
-            .iter()
-            .map(|s| format!("s-{}", hex64(s.occ.key as u64 ^ (s.occ.key >> 64) as u64))),
-    );
+    let snippet_ids = unique_ids(snippets.iter().map(|s| snippet_id(s.occ.key)));
     let page_ids = unique_ids(results.iter().map(|r| r.id.clone()));
 
     // Article duplicates.
@@ -626,6 +634,7 @@ fn build_report(results: &[PageResult], d: &Decided, c: &Compiled, excluded: usi
         stripped,
         encodings,
         compression,
+        learned_boilerplate: Default::default(),
         timings_ms: BTreeMap::new(),
     }
 }
@@ -685,6 +694,7 @@ fn write_all(
             article_candidates: d.article_stats.candidates,
             snippet_candidates: d.snippet_stats.candidates,
             max_clusters: s.config.config.output.html_max_clusters,
+            max_members: s.config.config.output.html_max_members,
         };
         let page = html::render(report, &d.clusters, &d.dropped, &d.rejects, &texts, &extra);
         st.write_bytes("report.html", page.as_bytes())?;

@@ -252,6 +252,12 @@ pub fn hex64(v: u64) -> String {
     format!("{v:016x}")
 }
 
+/// The id of the related snippet whose title-and-text key is `key` (xxh3-128 of title,
+/// U+001F, text), before collision suffixes.
+pub fn snippet_id(key: u128) -> String {
+    format!("s-{}", hex64(key as u64 ^ (key >> 64) as u64))
+}
+
 /// The id of the page read from `source` (stable: it depends on the path only).
 pub fn page_id(source: &str) -> String {
     format!("a-{}", hex64(xxhash_rust::xxh3::xxh3_64(source.as_bytes())))

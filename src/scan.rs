@@ -11,7 +11,8 @@ use crate::config::Compiled;
 use crate::dedup::{fingerprint, Fingerprint};
 use crate::ingest::{decode, read_file, InputFile};
 use crate::page::metadata;
-use crate::page::{segment, PageParts, SnippetBlock};
+use crate::page::normalize::{char_len, clean_line, match_form};
+use crate::page::{segment, PageParts, Part, SnippetBlock};
 use crate::record::{hex64, page_id, ArticleMeta, ArticleRecord, Reject, RejectReason};
 
 /// One related-block occurrence on one page.
@@ -25,6 +26,35 @@ pub struct SnippetOccurrence {
     pub answer: Option<String>,
     /// The text does not end a sentence.
     pub truncated: bool,
+}
+
+/// One distinct line of a sampled page, counted for learned boilerplate.
+#[derive(Debug, Clone)]
+pub struct LineSample {
+    /// [`boilerplate_key`] hashed.
+    pub hash: u64,
+    /// Where the segmenter put it (`body`, `footer_disclaimer`, `related_block` …).
+    pub kind: &'static str,
+    /// The line as cleaned.
+    pub text: String,
+}
+
+/// The form of a line that learned boilerplate counts: cleaned, then in match form, hashed.
+pub fn boilerplate_key(cleaned: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(match_form(cleaned).as_bytes())
+}
+
+fn part_kind(p: Part) -> &'static str {
+    match p {
+        Part::Title => "title",
+        Part::HeaderDisclaimer => "header_disclaimer",
+        Part::Body => "body",
+        Part::FooterDisclaimer => "footer_disclaimer",
+        Part::Trending => "trending",
+        Part::RelatedMarker | Part::RelatedDate(_) => "related",
+        Part::RelatedTitle(_) | Part::RelatedText(_) => "related_block",
+        Part::Navigation => "navigation",
+    }
 }
 
 /// What phase 1 produced for one file.
@@ -55,10 +85,18 @@ pub struct PageResult {
     pub stripped: Vec<String>,
     /// Time spent reading, decoding, segmenting, in microseconds.
     pub micros: [u64; 3],
+    /// Distinct lines, when the page is in the learned-boilerplate sample.
+    pub lines: Vec<LineSample>,
 }
 
 /// Reads, decodes and segments one file.
 pub fn scan_file(file: &InputFile, c: &Compiled) -> PageResult {
+    scan_file_sampled(file, c, false)
+}
+
+/// Like [`scan_file`]; when `sample` is set, also returns the page's distinct lines for
+/// learned boilerplate.
+pub fn scan_file_sampled(file: &InputFile, c: &Compiled, sample: bool) -> PageResult {
     let id = page_id(&file.source);
     let mut result = PageResult {
         source: file.source.clone(),
@@ -69,6 +107,7 @@ pub fn scan_file(file: &InputFile, c: &Compiled) -> PageResult {
         encoding: None,
         stripped: Vec::new(),
         micros: [0; 3],
+        lines: Vec::new(),
     };
     let t0 = Instant::now();
     let raw = match read_file(file, c.config.input.max_file_bytes) {
@@ -93,6 +132,9 @@ pub fn scan_file(file: &InputFile, c: &Compiled) -> PageResult {
     result.micros[1] = (t2 - t1).as_micros() as u64;
 
     let parts = segment(&page.text, c);
+    if sample {
+        result.lines = sample_lines(&page.text, &parts, c);
+    }
     result.stripped = parts.stripped_kinds();
     result.title = parts.title.clone();
     result.snippets = parts
@@ -103,6 +145,31 @@ pub fn scan_file(file: &InputFile, c: &Compiled) -> PageResult {
     result.outcome = build_article(&id, &file.source, &parts, &page, raw.compression, c);
     result.micros[2] = t2.elapsed().as_micros() as u64;
     result
+}
+
+fn sample_lines(text: &str, parts: &PageParts, c: &Compiled) -> Vec<LineSample> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let max = c.config.boilerplate.max_line_chars;
+    let mut out: Vec<LineSample> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for l in &parts.labels {
+        let Some(raw) = lines.get(l.line - 1) else {
+            continue;
+        };
+        let cleaned = clean_line(raw, &c.config.clean);
+        if cleaned.is_empty() || char_len(&cleaned) > max {
+            continue;
+        }
+        let hash = boilerplate_key(&cleaned);
+        if seen.insert(hash) {
+            out.push(LineSample {
+                hash,
+                kind: part_kind(l.part),
+                text: cleaned,
+            });
+        }
+    }
+    out
 }
 
 fn occurrence(block: SnippetBlock, c: &Compiled) -> SnippetOccurrence {

@@ -262,3 +262,100 @@ fn default_run_from_the_repo_root_uses_input_and_config() {
         "no progress bars when stderr is not a terminal"
     );
 }
+
+fn boilerplate_corpus(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let cities = [
+        "临川", "松阳", "青阳", "柳溪", "东屏", "南陵", "河口", "石门",
+    ];
+    for (i, city) in cities.iter().enumerate() {
+        std::fs::write(
+            dir.join(format!("p{i}.txt")),
+            format!(
+                "{city}医保第{i}个问题怎么办\n\n{city}的参保人可以在第{i}个工作日办理，需要携带身份证。\n\n\
+                 本页内容由小站编辑部整理发布\n\n提示:本内容不能代替面诊。\n"
+            ),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn learned_boilerplate_is_listed_and_stripped_on_request() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    boilerplate_corpus(&input);
+    let out = d.path().join("out");
+    run_ok(&input, &out, &[]);
+    let lb = &report(&out)["learned_boilerplate"];
+    assert_eq!(lb["sampled_pages"], 8);
+    let lines = lb["lines"].as_array().unwrap();
+    let find = |t: &str| {
+        lines
+            .iter()
+            .find(|l| l["text"].as_str().unwrap().starts_with(t))
+    };
+    let editor = find("本页内容由小站编辑部整理发布").expect("body boilerplate is learned");
+    assert_eq!(editor["part"], "body");
+    assert_eq!(editor["pages"], 8);
+    let footer = find("提示:本内容不能代替面诊").expect("footer is learned");
+    assert_eq!(footer["part"], "footer_disclaimer");
+    // Off by default: the line stays in the text.
+    let arts = jsonl(&out.join("articles.jsonl"));
+    assert!(arts[0]["text"].as_str().unwrap().contains("小站编辑部"));
+
+    let cfg = d.path().join("strip.toml");
+    let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
+    std::fs::write(&cfg, format!("{profile}\n[boilerplate]\nstrip = true\n")).unwrap();
+    let out2 = d.path().join("out2");
+    run_ok(&input, &out2, &["--config", cfg.to_str().unwrap()]);
+    assert_invariant(&out2);
+    for a in jsonl(&out2.join("articles.jsonl")) {
+        assert!(!a["text"].as_str().unwrap().contains("小站编辑部"), "{a}");
+        assert!(a["metadata"]["stripped"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("learned_boilerplate")));
+    }
+    assert_eq!(report(&out2)["learned_boilerplate"]["stripped_pages"], 8);
+}
+
+#[test]
+fn check_config_reports_key_and_line_and_explain_labels_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let good = common::repo().join("config/default.toml");
+    let o = pagesieve(&["check-config", good.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("OK"));
+
+    let bad = d.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[profile]\nname = \"x\"\nrelated = ['^x$']\nrelated_date = '^(\\d+)$'\n",
+    )
+    .unwrap();
+    let o = pagesieve(&["check-config", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.toml:4: profile.related_date"), "{err}");
+
+    let page = common::repo().join("tests/fixtures/pages/standard.txt");
+    let o = common::pagesieve_env(&["explain", page.to_str().unwrap()], &[("NO_COLOR", "1")]);
+    assert!(o.status.success());
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !s.contains('\x1b'),
+        "no colour when NO_COLOR is set or not a terminal"
+    );
+    for want in [
+        "header disclaimer",
+        "profile.header_disclaimer[0]",
+        "trending",
+        "related block 2 date",
+        "profile.related_date",
+        "navigation",
+        "\"title\": \"临川医保个人账户可以异地使用吗\"",
+    ] {
+        assert!(s.contains(want), "explain output lacks {want}:\n{s}");
+    }
+}

@@ -120,3 +120,55 @@ fn run_over_the_seeds_keeps_the_contract() {
             .contains(&d["title"]));
     }
 }
+
+/// `explain` shows the segmenter's labels; on every seed each line must carry the label its
+/// raw text implies.
+#[test]
+fn explain_labels_every_seed_line_correctly() {
+    use pagesieve::page::{segment, Part};
+    let Some(dir) = common::seeds() else { return };
+    let c = common::compiled();
+    let date_re = regex::Regex::new(r"^\S+ \d{4}-\d{2}-\d{2}$").unwrap();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let parts = segment(&text, &c);
+        let lines: Vec<&str> = text.split('\n').collect();
+        let mut in_related = false;
+        let mut block = 0usize;
+        let mut expect_title = true;
+        let mut seen_title = false;
+        for l in &parts.labels {
+            let raw = lines[l.line - 1].trim();
+            let want = if !seen_title {
+                seen_title = true;
+                Part::Title
+            } else if raw.starts_with("本信息整理自互联网公开渠道") {
+                Part::HeaderDisclaimer
+            } else if raw.starts_with("提示") {
+                Part::FooterDisclaimer
+            } else if raw == "大家都在搜" {
+                Part::Trending
+            } else if raw == "相关推荐" {
+                in_related = true;
+                Part::RelatedMarker
+            } else if raw == "首页 顶部" {
+                Part::Navigation
+            } else if in_related && date_re.is_match(raw) {
+                block += 1;
+                expect_title = true;
+                Part::RelatedDate(Some(block - 1))
+            } else if in_related && expect_title {
+                expect_title = false;
+                Part::RelatedTitle(block)
+            } else if in_related {
+                Part::RelatedText(block)
+            } else {
+                Part::Body
+            };
+            assert_eq!(l.part, want, "{}:{}: {raw}", path.display(), l.line);
+        }
+        let out = pagesieve::explain::explain(&path, &c, false).unwrap();
+        assert!(!out.contains("(unlabelled)"), "{}", path.display());
+    }
+}

@@ -16,6 +16,8 @@ pub struct Extra {
     pub snippet_candidates: usize,
     /// Clusters rendered in full; the rest are counted.
     pub max_clusters: usize,
+    /// Members shown side by side per cluster; the rest are listed by id.
+    pub max_members: usize,
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -37,14 +39,15 @@ pub fn escape(s: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;\
 margin:2em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.5}\
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}\
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;\
+table{border-collapse:collapse;margin:.5em 0}.grid{display:flex;flex-wrap:wrap;gap:0 2.5em;\
+align-items:flex-start}.grid h2{font-size:1.05em;border:0;margin:1em 0 0}td,th{border:1px solid #ccc;padding:.25em .6em;\
 text-align:left;vertical-align:top}th{background:#f3f3f3}td.n{text-align:right;\
 font-variant-numeric:tabular-nums}details{margin:.6em 0;border:1px solid #ddd;padding:.4em .8em;\
 border-radius:4px}summary{cursor:pointer;font-weight:600}.pair{display:grid;\
 grid-template-columns:1fr 1fr;gap:1em}.pair pre{white-space:pre-wrap;word-break:break-all;\
 background:#fafafa;border:1px solid #eee;padding:.5em;max-height:24em;overflow:auto;margin:0}\
 .muted{color:#777}.tag{display:inline-block;background:#eef;border-radius:3px;padding:0 .4em;\
-margin-right:.3em}del{background:#fdd;text-decoration:line-through}ins{background:#dfd;\
+margin-right:.3em}del{background:#fcc;text-decoration:none}ins{background:#cfc;\
 text-decoration:none}";
 
 /// Renders the whole report. `texts` maps a kept record's id to its (title, text).
@@ -99,20 +102,19 @@ pub fn render(
         }
         h.push_str("</table>");
     }
-    kv(
-        &mut h,
-        "Rejected files by reason",
-        "rejects-by-reason",
-        &r.rejects,
-    );
-    kv(
-        &mut h,
-        "Boilerplate stripped (pages)",
-        "stripped",
-        &r.stripped,
-    );
-    kv(&mut h, "Encodings (pages)", "encodings", &r.encodings);
+    h.push_str("<div class=\"grid\">");
+    for (title, id, m) in [
+        ("Rejected files by reason", "rejects-by-reason", &r.rejects),
+        ("Boilerplate stripped (pages)", "stripped", &r.stripped),
+        ("Encodings (pages)", "encodings", &r.encodings),
+    ] {
+        h.push_str("<div>");
+        kv(&mut h, title, id, m);
+        h.push_str("</div>");
+    }
+    h.push_str("<div>");
     kv(&mut h, "Timings (ms)", "timings", &r.timings_ms);
+    h.push_str("</div></div>");
 
     let _ = write!(
         h,
@@ -121,6 +123,13 @@ pub fn render(
     );
     if clusters.is_empty() {
         h.push_str("<p class=\"muted\">No duplicates found.</p>");
+    } else {
+        h.push_str(
+            "<p class=\"muted\">Largest first. In each pair, <del>red</del> is text only the \
+             kept record has, <ins>green</ins> text only the dropped one has; hamming is the \
+             distance of the primary fingerprints, similarity the Jaccard similarity of the \
+             4-gram shingle sets that decided it.</p>",
+        );
     }
     let dropped_text: HashMap<&str, &DroppedRecord> =
         dropped.iter().map(|d| (d.id.as_str(), d)).collect();
@@ -147,33 +156,51 @@ pub fn render(
             escape(&kept.id)
         );
         let kept_text = texts.get(&kept.id).map(|t| t.1.as_str()).unwrap_or("");
-        for m in &c.members[1..] {
+        let shown = c.members.len().min(extra.max_members.saturating_add(1));
+        for m in &c.members[1..shown] {
             let text = dropped_text
                 .get(m.id.as_str())
                 .map(|d| d.text.as_str())
                 .unwrap_or("");
+            let (left, right) = diff_html(kept_text, text);
+            let hammings: Vec<String> = m.hammings.iter().map(u32::to_string).collect();
             let _ = write!(
                 h,
-                "<p><b>{}</b> match, hamming {}, similarity {:.4}</p><div class=\"pair\">\
+                "<p class=\"evidence\"><b>{}</b> match · hamming {} (all fingerprints: {}) · \
+                 similarity {:.4}</p><div class=\"pair\">\
                  <div><p>kept <code>{}</code><br>{}<br><span class=\"muted\">{}</span></p>\
-                 <pre>{}</pre></div><div><p>dropped <code>{}</code><br>{}<br>\
-                 <span class=\"muted\">{}</span></p><pre>{}</pre></div></div>",
+                 <pre class=\"kept\">{}</pre></div><div><p>dropped <code>{}</code><br>{}<br>\
+                 <span class=\"muted\">{}</span></p><pre class=\"dropped\">{}</pre></div></div>",
                 escape(&m.match_kind),
                 m.hamming,
+                hammings.join(", "),
                 m.similarity,
                 escape(&kept.id),
                 escape(&kept.title),
                 escape(&kept.source),
-                escape(kept_text),
+                left,
                 escape(&m.id),
                 escape(&m.title),
                 escape(&m.source),
-                escape(text)
+                right
+            );
+        }
+        if c.members.len() > shown {
+            let rest: Vec<String> = c.members[shown..]
+                .iter()
+                .map(|m| format!("<code>{}</code>", escape(&m.id)))
+                .collect();
+            let _ = write!(
+                h,
+                "<p class=\"muted\">{} more members (output.html_max_members): {}</p>",
+                rest.len(),
+                rest.join(" ")
             );
         }
         h.push_str("</details>");
     }
 
+    learned_section(&mut h, r);
     let _ = write!(
         h,
         "<h2 id=\"rejects\">Rejected files ({})</h2>",
@@ -196,9 +223,150 @@ pub fn render(
     h
 }
 
+fn learned_section(h: &mut String, r: &Report) {
+    let lb = &r.learned_boilerplate;
+    let _ = write!(
+        h,
+        "<h2 id=\"boilerplate\">Learned boilerplate ({} lines)</h2><p class=\"muted\">Lines \
+         that recur verbatim on many of {} sampled pages, and what the profile does with them; \
+         <b>not stripped</b> marks what the rules miss{}.</p>",
+        lb.lines.len(),
+        lb.sampled_pages,
+        if lb.strip {
+            format!(
+                " (boilerplate.strip removed them from {} articles)",
+                lb.stripped_pages
+            )
+        } else {
+            " (set boilerplate.strip to remove them)".to_string()
+        }
+    );
+    if lb.lines.is_empty() {
+        return;
+    }
+    h.push_str("<table><tr><th>pages</th><th>share</th><th>handled by</th><th>line</th></tr>");
+    for l in &lb.lines {
+        let handled = if l.part == "body" {
+            format!("<b>{}</b>", escape(&l.handled_by))
+        } else {
+            escape(&l.handled_by)
+        };
+        let _ = write!(
+            h,
+            "<tr><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td><td>{handled}</td>\
+             <td>{}</td></tr>",
+            l.pages,
+            l.share * 100.0,
+            escape(&l.text)
+        );
+    }
+    h.push_str("</table>");
+}
+
+/// Texts longer than this are diffed on their first this-many characters (the rest shown
+/// plain), so one huge page cannot stall the report.
+const DIFF_MAX_CHARS: usize = 20_000;
+
+/// Character-level diff of `kept` against `other`, as two escaped HTML fragments: what only
+/// the kept text has is `<del>` on the left, what only the other has is `<ins>` on the
+/// right.
+pub fn diff_html(kept: &str, other: &str) -> (String, String) {
+    let cut = |s: &str| -> (String, String) {
+        let head: String = s.chars().take(DIFF_MAX_CHARS).collect();
+        let tail = s[head.len()..].to_string();
+        (head, tail)
+    };
+    let (a, a_rest) = cut(kept);
+    let (b, b_rest) = cut(other);
+    let diff = similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(500))
+        .diff_chars(&a, &b);
+    let (mut left, mut right) = (String::new(), String::new());
+    for op in diff.ops() {
+        for change in diff.iter_changes(op) {
+            let v = escape(change.value());
+            match change.tag() {
+                similar::ChangeTag::Equal => {
+                    left.push_str(&v);
+                    right.push_str(&v);
+                }
+                similar::ChangeTag::Delete => {
+                    left.push_str("<del>");
+                    left.push_str(&v);
+                    left.push_str("</del>");
+                }
+                similar::ChangeTag::Insert => {
+                    right.push_str("<ins>");
+                    right.push_str(&v);
+                    right.push_str("</ins>");
+                }
+            }
+        }
+    }
+    left.push_str(&escape(&a_rest));
+    right.push_str(&escape(&b_rest));
+    (merge_marks(&left, "del"), merge_marks(&right, "ins"))
+}
+
+/// `<del>a</del><del>b</del>` → `<del>ab</del>`: one mark per run, a smaller file.
+fn merge_marks(s: &str, tag: &str) -> String {
+    s.replace(&format!("</{tag}><{tag}>"), "")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diff_marks_changes_and_escapes() {
+        let (l, r) = diff_html("医保<可以>报销", "医保<不可以>报销");
+        assert_eq!(l, "医保&lt;可以&gt;报销");
+        assert_eq!(r, "医保&lt;<ins>不</ins>可以&gt;报销");
+        let (l, r) = diff_html("甲乙丙", "甲丙丁");
+        assert_eq!(
+            (l.as_str(), r.as_str()),
+            ("甲<del>乙</del>丙", "甲丙<ins>丁</ins>")
+        );
+    }
+
+    #[test]
+    fn ten_thousand_clusters_stay_a_small_file() {
+        use crate::record::ClusterMember;
+        let member = |i: usize, j: usize| ClusterMember {
+            id: format!("a-{i:08}-{j}"),
+            source: format!("p{i}.txt"),
+            title: "标题".into(),
+            match_kind: "near".into(),
+            hamming: 2,
+            similarity: 0.9,
+            hammings: vec![2, 3, 4, 5],
+        };
+        let clusters: Vec<ClusterRecord> = (0..10_000)
+            .map(|i| ClusterRecord {
+                cluster: format!("c-{i}"),
+                kind: "article".into(),
+                kept: format!("a-{i:08}-0"),
+                members: (0..if i == 0 { 500 } else { 3 })
+                    .map(|j| member(i, j))
+                    .collect(),
+            })
+            .collect();
+        let texts: HashMap<String, (String, String)> = clusters
+            .iter()
+            .map(|c| (c.kept.clone(), ("标题".into(), "正文".repeat(500))))
+            .collect();
+        let report = Report::default();
+        let extra = Extra {
+            article_candidates: 0,
+            snippet_candidates: 0,
+            max_clusters: 200,
+            max_members: 10,
+        };
+        let html = render(&report, &clusters, &[], &[], &texts, &extra);
+        assert!(html.len() < 8 * 1024 * 1024, "{} bytes", html.len());
+        assert!(html.contains("9800 more clusters are not shown"));
+        assert!(html.contains("489 more members"));
+    }
 
     #[test]
     fn escapes_markup() {

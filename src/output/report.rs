@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::config::Config;
 
 /// The whole report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     /// pagesieve version.
     pub version: String,
@@ -30,6 +30,8 @@ pub struct Report {
     pub encodings: BTreeMap<String, usize>,
     /// Pages per compression.
     pub compression: BTreeMap<String, usize>,
+    /// Lines that recur verbatim across many pages, and how the profile handles them.
+    pub learned_boilerplate: crate::boilerplate::LearnedReport,
     /// Wall time per stage, in milliseconds (the only part that varies between runs).
     pub timings_ms: BTreeMap<String, u64>,
 }

@@ -68,6 +68,8 @@ impl Part {
 pub enum Rule {
     /// Matched `profile.<key>[index]`.
     Pattern(&'static str, usize),
+    /// Matched the single pattern `profile.<key>`.
+    Key(&'static str),
     /// A layout rule of the segmenter, described in words.
     Layout(&'static str),
 }
@@ -76,6 +78,7 @@ impl std::fmt::Display for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Rule::Pattern(key, i) => write!(f, "profile.{key}[{i}]"),
+            Rule::Key(key) => write!(f, "profile.{key}"),
             Rule::Layout(s) => f.write_str(s),
         }
     }
@@ -426,11 +429,7 @@ impl<'c> Segmenter<'c> {
             text.push(t);
         }
         if let Some(d) = date_line {
-            self.label(
-                d,
-                Part::RelatedDate(Some(idx)),
-                Rule::Pattern("related_date", 0),
-            );
+            self.label(d, Part::RelatedDate(Some(idx)), Rule::Key("related_date"));
         }
         let complete = !text.is_empty() && date_line.is_some();
         self.parts.related.push(SnippetBlock {

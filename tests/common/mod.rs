@@ -41,6 +41,16 @@ pub fn pagesieve(args: &[&str]) -> Output {
         .expect("run pagesieve")
 }
 
+/// Runs `pagesieve` with `args` and extra environment variables.
+pub fn pagesieve_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pagesieve"));
+    c.args(args).current_dir(repo());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run pagesieve")
+}
+
 /// Runs `pagesieve run --quiet` on `input` into `output`, asserting exit 0.
 pub fn run_ok(input: &Path, output: &Path, extra: &[&str]) {
     let mut args = vec![

@@ -1,0 +1,159 @@
+//! Learned boilerplate (the CCNet observation: boilerplate repeats across pages, content
+//! does not). Lines are counted on a deterministic sample of pages; those on a large share
+//! of them are listed with the part the profile put them in, so a profile author sees what
+//! the rules miss. With `boilerplate.strip`, the learned lines the profile leaves in
+//! article bodies are removed from them too.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::config::{BoilerplateConfig, Compiled};
+use crate::dedup::fingerprint;
+use crate::record::{hex64, Reject, RejectReason};
+use crate::scan::{boilerplate_key, Outcome, PageResult};
+
+/// One learned line.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Learned {
+    /// The line (cleaned).
+    pub text: String,
+    /// Sampled pages that carry it.
+    pub pages: usize,
+    /// pages / sampled pages.
+    pub share: f64,
+    /// Where the profile put it: `body` means no rule strips it.
+    pub part: String,
+    /// In words, for the report.
+    pub handled_by: String,
+}
+
+/// The `learned_boilerplate` section of `report.json`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LearnedReport {
+    /// Pages in the sample.
+    pub sampled_pages: usize,
+    /// Learned lines, most frequent first.
+    pub lines: Vec<Learned>,
+    /// Whether `boilerplate.strip` was on.
+    pub strip: bool,
+    /// Articles that lost lines to it.
+    pub stripped_pages: usize,
+}
+
+/// The share of pages to sample so that about `sample_pages` are.
+pub fn sample_rate(files: usize, cfg: &BoilerplateConfig) -> f64 {
+    if files == 0 {
+        1.0
+    } else {
+        (cfg.sample_pages as f64 / files as f64).min(1.0)
+    }
+}
+
+/// Whether the page read from `source` is in the sample (a hash of the path, so it does not
+/// depend on thread timing or input order).
+pub fn is_sampled(source: &str, rate: f64) -> bool {
+    rate >= 1.0
+        || (xxhash_rust::xxh3::xxh3_64_with_seed(source.as_bytes(), 0xB011) as f64)
+            < rate * u64::MAX as f64
+}
+
+fn handled_by(part: &str) -> String {
+    match part {
+        "body" => "not stripped: left in article bodies".into(),
+        "title" => "title line".into(),
+        "related_block" => "related list (kept as snippet records)".into(),
+        "related" => "stripped by profile.related / profile.related_date".into(),
+        other => format!("stripped by profile.{other}"),
+    }
+}
+
+/// Counts the sampled lines; returns the report section and the hashes of learned lines the
+/// profile leaves in bodies.
+pub fn learn(results: &[PageResult], cfg: &BoilerplateConfig) -> (LearnedReport, HashSet<u64>) {
+    let sampled: Vec<&PageResult> = results.iter().filter(|r| !r.lines.is_empty()).collect();
+    let n = sampled.len();
+    // hash → (pages, first text, pages per part)
+    let mut counts: HashMap<u64, (usize, &str, HashMap<&'static str, usize>)> = HashMap::new();
+    for r in &sampled {
+        for l in &r.lines {
+            let e = counts.entry(l.hash).or_insert((0, &l.text, HashMap::new()));
+            e.0 += 1;
+            *e.2.entry(l.kind).or_default() += 1;
+        }
+    }
+    let threshold = ((cfg.min_share * n as f64).ceil() as usize).max(cfg.min_pages);
+    let mut lines: Vec<(u64, Learned)> = counts
+        .into_iter()
+        .filter(|(_, (pages, _, _))| *pages >= threshold && n > 0)
+        .map(|(hash, (pages, text, parts))| {
+            let mut parts: Vec<(&str, usize)> = parts.into_iter().collect();
+            parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let part = parts[0].0.to_string();
+            (
+                hash,
+                Learned {
+                    text: text.to_string(),
+                    pages,
+                    share: (pages as f64 / n as f64 * 10_000.0).round() / 10_000.0,
+                    handled_by: handled_by(&part),
+                    part,
+                },
+            )
+        })
+        .collect();
+    lines.sort_by(|a, b| b.1.pages.cmp(&a.1.pages).then(a.1.text.cmp(&b.1.text)));
+    lines.truncate(cfg.max_listed);
+    let in_body: HashSet<u64> = lines
+        .iter()
+        .filter(|(_, l)| l.part == "body")
+        .map(|(h, _)| *h)
+        .collect();
+    (
+        LearnedReport {
+            sampled_pages: n,
+            lines: lines.into_iter().map(|(_, l)| l).collect(),
+            strip: cfg.strip,
+            stripped_pages: 0,
+        },
+        in_body,
+    )
+}
+
+/// Removes the `learned` lines from every article body; an article left with no body
+/// becomes a `no_answer` reject. Returns how many articles changed.
+pub fn strip(results: &mut [PageResult], learned: &HashSet<u64>, c: &Compiled) -> usize {
+    let mut changed = 0;
+    for r in results.iter_mut() {
+        let Outcome::Article(a, fp) = &mut r.outcome else {
+            continue;
+        };
+        let kept: Vec<&str> = a
+            .text
+            .split('\n')
+            .filter(|l| !learned.contains(&boilerplate_key(l)))
+            .collect();
+        if kept.len() == a.text.split('\n').count() {
+            continue;
+        }
+        changed += 1;
+        if kept.is_empty() {
+            r.outcome = Outcome::Reject(Reject::new(
+                RejectReason::NoAnswer,
+                "the body held only learned boilerplate lines (boilerplate.strip)",
+            ));
+            continue;
+        }
+        let text = kept.join("\n");
+        *fp = fingerprint(&text, &c.config.dedup);
+        a.metadata
+            .headings
+            .retain(|h| !learned.contains(&boilerplate_key(h)));
+        a.metadata.chars = text.chars().count();
+        a.metadata.simhash = hex64(fp.primary());
+        a.metadata.stripped.push("learned_boilerplate".into());
+        r.stripped.push("learned_boilerplate".into());
+        a.text = text;
+    }
+    changed
+}
