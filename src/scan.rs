@@ -9,7 +9,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::config::Compiled;
 use crate::dedup::{fingerprint, Fingerprint};
-use crate::ingest::{decode, read_file, InputFile};
+use crate::ingest::{decode, read_file, InputFile, RawFile};
 use crate::page::metadata;
 use crate::page::normalize::{char_len, clean_line, match_form};
 use crate::page::{segment, PageParts, Part, SnippetBlock};
@@ -97,36 +97,43 @@ pub fn scan_file(file: &InputFile, c: &Compiled) -> PageResult {
 /// Like [`scan_file`]; when `sample` is set, also returns the page's distinct lines for
 /// learned boilerplate.
 pub fn scan_file_sampled(file: &InputFile, c: &Compiled, sample: bool) -> PageResult {
-    let id = page_id(&file.source);
-    let mut result = PageResult {
-        source: file.source.clone(),
-        id: id.clone(),
-        outcome: Outcome::Reject(Reject::new(RejectReason::IoError, "not read")),
+    let t0 = Instant::now();
+    let raw = read_file(file, c.config.input.max_file_bytes);
+    let read_us = t0.elapsed().as_micros() as u64;
+    let mut result = match raw {
+        Ok(raw) => scan_bytes(&file.source, raw, c, sample),
+        Err(rej) => empty_result(&file.source, Outcome::Reject(rej)),
+    };
+    result.micros[0] = read_us;
+    result
+}
+
+fn empty_result(source: &str, outcome: Outcome) -> PageResult {
+    PageResult {
+        source: source.to_string(),
+        id: page_id(source),
+        outcome,
         title: None,
         snippets: Vec::new(),
         encoding: None,
         stripped: Vec::new(),
         micros: [0; 3],
         lines: Vec::new(),
-    };
-    let t0 = Instant::now();
-    let raw = match read_file(file, c.config.input.max_file_bytes) {
-        Ok(r) => r,
-        Err(rej) => {
-            result.outcome = Outcome::Reject(rej);
-            return result;
-        }
-    };
+    }
+}
+
+/// Decodes, segments and extracts one page already in memory (what the fuzz target drives).
+pub fn scan_bytes(source: &str, raw: RawFile, c: &Compiled, sample: bool) -> PageResult {
     let t1 = Instant::now();
-    result.micros[0] = (t1 - t0).as_micros() as u64;
     let page = match decode(&raw.bytes, &c.config.input) {
         Ok(p) => p,
-        Err(rej) => {
-            result.outcome = Outcome::Reject(rej);
-            return result;
-        }
+        Err(rej) => return empty_result(source, Outcome::Reject(rej)),
     };
     drop(raw.bytes);
+    let mut result = empty_result(
+        source,
+        Outcome::Reject(Reject::new(RejectReason::NoTitle, "")),
+    );
     result.encoding = Some(page.encoding);
     let t2 = Instant::now();
     result.micros[1] = (t2 - t1).as_micros() as u64;
@@ -142,7 +149,7 @@ pub fn scan_file_sampled(file: &InputFile, c: &Compiled, sample: bool) -> PageRe
         .iter()
         .map(|b| occurrence(b.clone(), c))
         .collect();
-    result.outcome = build_article(&id, &file.source, &parts, &page, raw.compression, c);
+    result.outcome = build_article(&result.id, source, &parts, &page, raw.compression, c);
     result.micros[2] = t2.elapsed().as_micros() as u64;
     result
 }

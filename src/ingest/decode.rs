@@ -193,6 +193,12 @@ pub fn pick_decoding(raw: &[u8]) -> (DecodedPage, Vec<&'static str>) {
         let page = candidates.pop().expect("one candidate");
         return (page, vec!["UTF-8"]);
     }
+    if !has_nul {
+        if let Some(page) = decode_mixed(raw) {
+            let name = page.encoding;
+            return (page, vec!["UTF-8", name]);
+        }
+    }
     let mut det = chardetng::EncodingDetector::new();
     det.feed(raw, true);
     let guess = det.guess(None, false);
@@ -210,6 +216,63 @@ pub fn pick_decoding(raw: &[u8]) -> (DecodedPage, Vec<&'static str>) {
         .map(|(_, c)| c)
         .expect("at least one candidate");
     (best, names)
+}
+
+/// A page whose lines mix UTF-8 and a legacy encoding (a scraper concatenating fragments):
+/// lines that are valid UTF-8 are UTF-8, the others are decoded with the legacy encoding
+/// chardetng guesses from them alone. Used only when the valid lines hold real multi-byte
+/// UTF-8 (at least 8 characters: legacy Chinese text is practically never valid UTF-8)
+/// and some lines are not valid UTF-8.
+fn decode_mixed(raw: &[u8]) -> Option<DecodedPage> {
+    let lines: Vec<&[u8]> = raw.split(|&b| b == b'\n').collect();
+    let mut multibyte = 0usize;
+    let mut invalid: Vec<u8> = Vec::new();
+    let mut valid = Vec::with_capacity(lines.len());
+    for l in &lines {
+        match std::str::from_utf8(l) {
+            Ok(s) => {
+                multibyte += s.chars().filter(|c| !c.is_ascii()).count();
+                valid.push(true);
+            }
+            Err(_) => {
+                invalid.extend_from_slice(l);
+                invalid.push(b'\n');
+                valid.push(false);
+            }
+        }
+    }
+    if multibyte < 8 || invalid.is_empty() {
+        return None;
+    }
+    let mut det = chardetng::EncodingDetector::new();
+    det.feed(&invalid, true);
+    let legacy = det.guess(None, false);
+    let legacy = if legacy == GBK { GB18030 } else { legacy };
+    let name = match display_name(legacy) {
+        "GB18030" => "UTF-8+GB18030",
+        "Big5" => "UTF-8+Big5",
+        "Shift_JIS" => "UTF-8+Shift_JIS",
+        "EUC-KR" => "UTF-8+EUC-KR",
+        _ => "UTF-8+legacy",
+    };
+    let mut text = String::with_capacity(raw.len());
+    for (i, (l, ok)) in lines.iter().zip(&valid).enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        if *ok {
+            text.push_str(std::str::from_utf8(l).expect("checked valid"));
+        } else {
+            text.push_str(&legacy.decode_without_bom_handling(l).0);
+        }
+    }
+    let replacements = text.chars().filter(|&c| c == '\u{FFFD}').count();
+    Some(DecodedPage {
+        text,
+        encoding: name,
+        bom: false,
+        replacements,
+    })
 }
 
 fn decode_with(enc: &'static Encoding, bytes: &[u8], bom: bool) -> DecodedPage {
@@ -330,6 +393,18 @@ mod tests {
         let p = decode(&b, &cfg()).unwrap();
         assert_eq!((p.encoding, p.replacements), ("UTF-8", 1));
         assert!(p.text.starts_with(PAGE));
+    }
+
+    #[test]
+    fn lines_mixing_utf8_and_gbk_are_each_decoded() {
+        let head = "医保个人账户可以异地使用吗\n可以，需要先办理备案。\n";
+        let tail = "备案后在就医地直接结算费用。\n";
+        let mut b = head.as_bytes().to_vec();
+        b.extend_from_slice(&GB18030.encode(tail).0);
+        let p = decode(&b, &cfg()).unwrap();
+        assert_eq!(p.encoding, "UTF-8+GB18030");
+        assert_eq!(p.text, format!("{head}{tail}"));
+        assert_eq!(p.replacements, 0);
     }
 
     #[test]

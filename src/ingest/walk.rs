@@ -54,20 +54,19 @@ pub fn walk(root: &Path, include: &GlobSet, exclude: &GlobSet) -> std::io::Resul
                 if e.depth() == 0 {
                     continue;
                 }
-                let ft = e.file_type();
-                let is_file = if ft.is_symlink() {
-                    // A symlink to a file is read; to a folder it is not followed; a dangling
-                    // one is an input that cannot be read.
-                    match std::fs::metadata(e.path()) {
-                        Ok(m) => !m.is_dir(),
-                        Err(_) => true,
-                    }
-                } else {
-                    ft.is_file()
-                };
-                if !is_file {
+                // Folders are walked (symlinked ones are not followed, so a loop cannot trap
+                // the walk); every other entry is an input. A symlink to a file is read; a
+                // dangling one, a FIFO, a socket or a device becomes an io_error reject
+                // (never opened: a FIFO would block the run).
+                let meta = std::fs::metadata(e.path());
+                if meta.as_ref().is_ok_and(|m| m.is_dir()) {
                     continue;
                 }
+                let walk_error = match &meta {
+                    Ok(m) if m.is_file() => None,
+                    Ok(m) => Some(format!("not a regular file ({})", kind_of(&m.file_type()))),
+                    Err(err) => Some(format!("cannot read: {err}")),
+                };
                 let source = source_of(root, e.path());
                 if !include.is_match(&source) || exclude.is_match(&source) {
                     out.excluded += 1;
@@ -76,11 +75,12 @@ pub fn walk(root: &Path, include: &GlobSet, exclude: &GlobSet) -> std::io::Resul
                 out.files.push(InputFile {
                     path: e.path().to_path_buf(),
                     source,
-                    walk_error: None,
+                    walk_error,
                 });
             }
             Err(err) => {
-                // An unreadable folder or a loop: keep it as an input so it is accounted for.
+                // An unreadable folder: report it; an entry that cannot be stat'ed: an input
+                // that becomes an io_error reject.
                 if let Some(path) = err.path() {
                     if path == root {
                         return Err(err.into());
@@ -104,6 +104,24 @@ pub fn walk(root: &Path, include: &GlobSet, exclude: &GlobSet) -> std::io::Resul
     }
     out.files.sort_by(|a, b| a.source.cmp(&b.source));
     Ok(out)
+}
+
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = ft;
+    "not a file"
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -178,6 +196,22 @@ mod tests {
         let w = walk(d, &all(), &GlobSet::empty()).unwrap();
         let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
         assert_eq!(names, ["dangling", "x/page.txt"]);
+        assert!(w.files[0].walk_error.is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifo_is_an_input_that_is_never_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let ok = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !ok.is_ok_and(|s| s.success()) {
+            eprintln!("NOTICE: mkfifo unavailable; skipping");
+            return;
+        }
+        let w = walk(dir.path(), &all(), &GlobSet::empty()).unwrap();
+        assert_eq!(w.files.len(), 1);
+        assert!(w.files[0].walk_error.as_deref().unwrap().contains("FIFO"));
     }
 
     #[cfg(unix)]
