@@ -86,6 +86,9 @@ pub struct InputConfig {
     /// A page not in UTF-8 whose best decoding has fewer plausible text characters (CJK,
     /// ASCII, common punctuation …) than this share is `undecodable` (mojibake).
     pub min_plausible_ratio: f64,
+    /// Legacy encodings (WHATWG labels) always tried for a page that is not UTF-8, besides
+    /// chardetng's guess: the encodings the site is known to use.
+    pub legacy_encodings: Vec<String>,
 }
 
 impl Default for InputConfig {
@@ -97,6 +100,7 @@ impl Default for InputConfig {
             max_replacement_ratio: 0.01,
             max_control_ratio: 0.01,
             min_plausible_ratio: 0.8,
+            legacy_encodings: vec!["GB18030".to_string()],
         }
     }
 }
@@ -484,6 +488,14 @@ fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
     ] {
         if !(0.0..=1.0).contains(&v) {
             err(key.into(), format!("must be between 0 and 1, got {v}"));
+        }
+    }
+    for (i, label) in input.legacy_encodings.iter().enumerate() {
+        if encoding_rs::Encoding::for_label(label.as_bytes()).is_none() {
+            err(
+                format!("input.legacy_encodings[{i}]"),
+                format!("unknown encoding {label:?} (use a WHATWG label such as \"GB18030\")"),
+            );
         }
     }
     let p = &config.profile;

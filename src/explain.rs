@@ -65,7 +65,14 @@ pub fn explain(path: &Path, c: &Compiled, color: bool) -> Result<String, String>
             return Ok(out);
         }
     };
-    let (_, tried) = pick_decoding(&raw.bytes);
+    let legacy: Vec<&'static encoding_rs::Encoding> = c
+        .config
+        .input
+        .legacy_encodings
+        .iter()
+        .filter_map(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
+        .collect();
+    let (_, tried) = pick_decoding(&raw.bytes, &legacy);
     let page = match decode(&raw.bytes, &c.config.input) {
         Ok(p) => p,
         Err(rej) => {

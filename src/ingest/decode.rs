@@ -109,7 +109,12 @@ pub fn decode(raw: &[u8], cfg: &InputConfig) -> Result<DecodedPage, Reject> {
     if raw.is_empty() {
         return Err(Reject::new(RejectReason::Empty, "0 bytes"));
     }
-    let (mut page, _) = pick_decoding(raw);
+    let legacy: Vec<&'static Encoding> = cfg
+        .legacy_encodings
+        .iter()
+        .filter_map(|l| Encoding::for_label(l.as_bytes()))
+        .collect();
+    let (mut page, _) = pick_decoding(raw, &legacy);
     page.text = normalize_newlines(page.text);
 
     let total = page.text.chars().count().max(1);
@@ -140,6 +145,22 @@ pub fn decode(raw: &[u8], cfg: &InputConfig) -> Result<DecodedPage, Reject> {
     if page.encoding != "UTF-8" {
         let plausible = plausibility(&page);
         if plausible < cfg.min_plausible_ratio {
+            // NUL or control bytes in what no encoding reads as text: a binary file.
+            let controls = raw
+                .iter()
+                .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C))
+                .count();
+            if controls as f64 > cfg.max_control_ratio * raw.len() as f64 {
+                return Err(Reject::new(
+                    RejectReason::Binary,
+                    format!(
+                        "{controls} NUL or control bytes, and no encoding reads it as text \
+                         (best: {}, {:.0}% plausible)",
+                        page.encoding,
+                        plausible * 100.0
+                    ),
+                ));
+            }
             return Err(Reject::new(
                 RejectReason::Undecodable,
                 format!(
@@ -167,7 +188,8 @@ pub fn decode(raw: &[u8], cfg: &InputConfig) -> Result<DecodedPage, Reject> {
 }
 
 /// Chooses the decoding; the second value lists every candidate tried, for `explain`.
-pub fn pick_decoding(raw: &[u8]) -> (DecodedPage, Vec<&'static str>) {
+/// `legacy` are encodings always tried besides chardetng's guess (`input.legacy_encodings`).
+pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, Vec<&'static str>) {
     if let Some((enc, bom_len)) = Encoding::for_bom(raw) {
         let page = decode_with(enc, &raw[bom_len..], true);
         let name = page.encoding;
@@ -203,10 +225,29 @@ pub fn pick_decoding(raw: &[u8]) -> (DecodedPage, Vec<&'static str>) {
     det.feed(raw, true);
     let guess = det.guess(None, false);
     let guess = if guess == GBK { GB18030 } else { guess };
-    candidates.push(decode_with(guess, raw, false));
+    let mut encodings = vec![guess];
+    for &e in legacy {
+        if !encodings.contains(&e) {
+            encodings.push(e);
+        }
+    }
+    for e in encodings {
+        candidates.push(decode_with(e, raw, false));
+    }
+    // BOM-less UTF-16 only with evidence: a newline aligned as UTF-16 would store it.
     if raw.len().is_multiple_of(2) {
-        candidates.push(decode_with(UTF_16LE, raw, false));
-        candidates.push(decode_with(UTF_16BE, raw, false));
+        let units = raw.chunks_exact(2);
+        let (mut le, mut be) = (false, false);
+        for u in units {
+            le |= u == [0x0A, 0x00];
+            be |= u == [0x00, 0x0A];
+        }
+        if le {
+            candidates.push(decode_with(UTF_16LE, raw, false));
+        }
+        if be {
+            candidates.push(decode_with(UTF_16BE, raw, false));
+        }
     }
     let names = candidates.iter().map(|c| c.encoding).collect();
     let best = candidates
@@ -384,6 +425,21 @@ mod tests {
         assert_eq!((p.encoding, p.text.as_str()), ("UTF-16LE", PAGE));
         let p = decode(&be, &cfg()).unwrap();
         assert_eq!((p.encoding, p.text.as_str()), ("UTF-16BE", PAGE));
+    }
+
+    #[test]
+    fn legacy_candidates_survive_a_bad_guess() {
+        // Invalid sequences make chardetng give up on GBK; GB18030 is still tried.
+        let text = format!(
+            "松阳医保报销比例是多少\n{}\n",
+            "住院报销比例一般在七成左右。".repeat(20)
+        );
+        let mut b = GB18030.encode(&text).0.into_owned();
+        let at = b.len() / 2;
+        b.splice(at..at, [0x81, 0x20, 0xFE, 0x7F]);
+        let p = decode(&b, &cfg()).unwrap();
+        assert_eq!(p.encoding, "GB18030");
+        assert!(p.text.starts_with("松阳医保报销比例是多少\n"));
     }
 
     #[test]

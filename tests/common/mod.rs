@@ -133,3 +133,55 @@ pub fn line_diff(want: &str, got: &str) -> String {
     }
     out
 }
+
+/// Runs `pagesieve` with `args` (and a shell prefix such as `ulimit -n 64;` when given) and
+/// returns its exit code and peak RSS in KiB, read with `wait4`.
+#[cfg(unix)]
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also yields the rusage
+pub fn run_measured(args: &[&str], shell_prefix: Option<&str>) -> (Option<i32>, u64, String) {
+    use std::process::Stdio;
+    let bin = env!("CARGO_BIN_EXE_pagesieve");
+    let mut cmd = match shell_prefix {
+        Some(prefix) => {
+            let mut c = Command::new("sh");
+            let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+            c.arg("-c")
+                .arg(format!("{prefix} exec '{bin}' {}", quoted.join(" ")));
+            c
+        }
+        None => {
+            let mut c = Command::new(bin);
+            c.args(args);
+            c
+        }
+    };
+    let child = cmd
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pagesieve");
+    let pid = child.id() as libc::pid_t;
+    let mut stderr = child.stderr.expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let mut status = 0;
+    // SAFETY: plain FFI call with valid out-pointers; `pid` is our own child, reaped here
+    // (the `Child` handle is dropped without waiting).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    let code = if libc::WIFEXITED(status) {
+        Some(libc::WEXITSTATUS(status))
+    } else {
+        None
+    };
+    (
+        code,
+        usage.ru_maxrss as u64,
+        reader.join().unwrap_or_default(),
+    )
+}

@@ -1,0 +1,418 @@
+//! The bad-input suite: every kind of garbage a nightly job over millions of scraped files
+//! meets. Each test runs the binary over an input folder holding the bad file (and one good
+//! page, so the run has something to do), and checks: exit 0, the bad file gets the right
+//! reject reason or a correct article, and the `report.json` invariant holds.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{assert_invariant, jsonl, run_ok};
+use serde_json::Value;
+
+const GOOD: &str = "东屏医保怎么查余额\n\n通过医保服务平台查询个人账户余额，也可以到经办窗口查询。\n\n提示:本内容不能代替面诊。\n";
+
+struct Case {
+    _dir: tempfile::TempDir,
+    input: PathBuf,
+    out: PathBuf,
+}
+
+fn case(setup: impl FnOnce(&Path)) -> Case {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("good.txt"), GOOD).unwrap();
+    setup(&input);
+    let out = dir.path().join("out");
+    Case {
+        _dir: dir,
+        input,
+        out,
+    }
+}
+
+impl Case {
+    fn run(&self, extra: &[&str]) -> &Self {
+        run_ok(&self.input, &self.out, extra);
+        assert_invariant(&self.out);
+        let good = jsonl(&self.out.join("articles.jsonl"))
+            .into_iter()
+            .any(|a| a["source"] == "good.txt");
+        assert!(good, "the good page must survive");
+        self
+    }
+
+    fn reject(&self, source: &str) -> Option<String> {
+        jsonl(&self.out.join("rejects.jsonl"))
+            .into_iter()
+            .find(|r| r["source"] == source)
+            .map(|r| r["reason"].as_str().unwrap().to_string())
+    }
+
+    fn article(&self, source: &str) -> Value {
+        jsonl(&self.out.join("articles.jsonl"))
+            .into_iter()
+            .find(|a| a["source"] == source)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{source} is not an article; rejects: {:?}",
+                    jsonl(&self.out.join("rejects.jsonl"))
+                )
+            })
+    }
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!("{title}\n\n{body}\n\n提示:本内容不能代替面诊。\n相关推荐\n\n松阳医保缴费标准\n\n每年四百元，集中缴费\n\n健康新闻 2025-04-18\n")
+}
+
+#[test]
+fn empty_file() {
+    let c = case(|d| std::fs::write(d.join("x.txt"), b"").unwrap());
+    assert_eq!(c.run(&[]).reject("x.txt").as_deref(), Some("empty"));
+}
+
+#[test]
+fn whitespace_only() {
+    let c = case(|d| std::fs::write(d.join("x.txt"), " \n\u{3000}\t\r\n \u{a0}\n").unwrap());
+    assert_eq!(c.run(&[]).reject("x.txt").as_deref(), Some("empty"));
+}
+
+#[test]
+fn binary_file() {
+    let c = case(|d| {
+        let bytes: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8)
+            .collect();
+        std::fs::write(d.join("x.bin"), bytes).unwrap()
+    });
+    assert_eq!(c.run(&[]).reject("x.bin").as_deref(), Some("binary"));
+}
+
+#[test]
+fn nul_in_otherwise_good_text() {
+    let c = case(|d| {
+        let mut b = page("临川医保问题", "正文一句。").into_bytes();
+        b.insert(20, 0);
+        std::fs::write(d.join("x.txt"), b).unwrap()
+    });
+    assert_eq!(c.run(&[]).reject("x.txt").as_deref(), Some("binary"));
+}
+
+#[test]
+fn utf8_sequence_cut_at_the_end() {
+    let c = case(|d| {
+        let mut b = page("临川医保问题", "正文一句。").into_bytes();
+        b.extend_from_slice(&"账".as_bytes()[..2]);
+        std::fs::write(d.join("x.txt"), b).unwrap()
+    });
+    let a = c.run(&[]).article("x.txt");
+    assert_eq!(a["metadata"]["title"], "临川医保问题");
+    assert_eq!(a["metadata"]["encoding"], "UTF-8");
+    assert_eq!(a["text"], "正文一句。");
+}
+
+#[test]
+fn invalid_gb18030_bytes() {
+    let c = case(|d| {
+        let text = page(
+            "松阳医保报销比例是多少",
+            &"住院报销比例一般在七成左右，门诊另有规定。".repeat(20),
+        );
+        let mut b = encoding_rs::GB18030.encode(&text).0.into_owned();
+        // Two invalid two-byte sequences (a lead byte followed by a byte no trail can be).
+        let at = b.len() / 2;
+        b.splice(at..at, [0x81, 0x20, 0xFE, 0x7F]);
+        std::fs::write(d.join("x.txt"), b).unwrap()
+    });
+    let a = c.run(&[]).article("x.txt");
+    assert_eq!(a["metadata"]["encoding"], "GB18030");
+    assert_eq!(a["metadata"]["title"], "松阳医保报销比例是多少");
+    assert_eq!(a["metadata"]["lossy"], true);
+}
+
+#[test]
+fn utf16_without_bom() {
+    let c = case(|d| {
+        let b: Vec<u8> = page("青阳异地就医怎么备案", "在手机上办理，即时生效。")
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        std::fs::write(d.join("x.txt"), b).unwrap()
+    });
+    let a = c.run(&[]).article("x.txt");
+    assert_eq!(a["metadata"]["encoding"], "UTF-16LE");
+    assert_eq!(a["text"], "在手机上办理，即时生效。");
+}
+
+#[test]
+fn page_mixing_encodings() {
+    let c = case(|d| {
+        let mut b = "柳溪医保个人账户能给家人用吗\n\n可以，办理家庭共济后使用。\n"
+            .as_bytes()
+            .to_vec();
+        b.extend_from_slice(
+            &encoding_rs::GB18030
+                .encode("绑定后家人就医时直接扣减。\n提示:本内容不能代替面诊。\n")
+                .0,
+        );
+        std::fs::write(d.join("x.txt"), b).unwrap()
+    });
+    let a = c.run(&[]).article("x.txt");
+    assert_eq!(a["metadata"]["encoding"], "UTF-8+GB18030");
+    assert_eq!(
+        a["text"],
+        "可以，办理家庭共济后使用。\n绑定后家人就医时直接扣减。"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_200_mb_single_line_keeps_memory_bounded() {
+    let c = case(|d| {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(d.join("huge.txt")).unwrap());
+        let chunk = "医保".repeat(1 << 16).into_bytes();
+        let mut written = 0;
+        while written < 200 << 20 {
+            f.write_all(&chunk).unwrap();
+            written += chunk.len();
+        }
+    });
+    let (code, rss_kb, err) = common::run_measured(
+        &[
+            "run",
+            "--quiet",
+            "--input",
+            c.input.to_str().unwrap(),
+            "--output",
+            c.out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_invariant(&c.out);
+    assert_eq!(c.reject("huge.txt").as_deref(), Some("too_large"));
+    assert!(
+        rss_kb < 100 * 1024,
+        "peak RSS {rss_kb} KiB for a 200 MB file"
+    );
+}
+
+#[test]
+fn corrupt_gzip() {
+    let c = case(|d| {
+        let mut gz = common::gzip(page("石门医保问题", "正文。").as_bytes());
+        let n = gz.len();
+        gz[n / 2] ^= 0xFF;
+        gz.truncate(n - 6);
+        std::fs::write(d.join("x.txt.gz"), gz).unwrap()
+    });
+    assert_eq!(
+        c.run(&[]).reject("x.txt.gz").as_deref(),
+        Some("undecodable")
+    );
+}
+
+#[test]
+fn gzip_expanding_past_the_size_limit() {
+    let c =
+        case(|d| std::fs::write(d.join("bomb.gz"), common::gzip(&vec![b' '; 3 << 20])).unwrap());
+    let cfg = c.input.parent().unwrap().join("small.toml");
+    let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
+    std::fs::write(
+        &cfg,
+        profile.replace("# max_file_bytes = 67108864", "max_file_bytes = 1000000"),
+    )
+    .unwrap();
+    c.run(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(c.reject("bomb.gz").as_deref(), Some("too_large"));
+}
+
+#[test]
+fn corrupt_zstd() {
+    let c = case(|d| std::fs::write(d.join("x.txt.zst"), b"\x28\xb5\x2f\xfd\x00garbage").unwrap());
+    assert_eq!(
+        c.run(&[]).reject("x.txt.zst").as_deref(),
+        Some("undecodable")
+    );
+}
+
+#[test]
+fn deep_nesting() {
+    let mut rel = PathBuf::new();
+    for i in 0..120 {
+        rel.push(format!("d{i}"));
+    }
+    let rel2 = rel.clone();
+    let c = case(move |d| {
+        std::fs::create_dir_all(d.join(&rel2)).unwrap();
+        std::fs::write(
+            d.join(&rel2).join("x.txt"),
+            page("永宁医保问题", "深处的正文。"),
+        )
+        .unwrap()
+    });
+    let src = format!("{}/x.txt", rel.to_str().unwrap());
+    assert_eq!(c.run(&[]).article(&src)["text"], "深处的正文。");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop() {
+    let c = case(|d| {
+        std::fs::create_dir(d.join("a")).unwrap();
+        std::os::unix::fs::symlink(d.join("a"), d.join("a/back")).unwrap();
+        std::os::unix::fs::symlink(d, d.join("a/root")).unwrap();
+        std::fs::write(d.join("a/x.txt"), page("长丰医保问题", "循环里的正文。")).unwrap()
+    });
+    assert_eq!(c.run(&[]).article("a/x.txt")["text"], "循环里的正文。");
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file() {
+    let c = case(|d| {
+        let p = d.join("x.txt");
+        std::fs::write(&p, page("白水医保问题", "读不到的正文。")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+        // Root reads through permissions: use a link to nowhere there instead.
+        if std::fs::read(&p).is_ok() {
+            std::fs::remove_file(&p).unwrap();
+            std::os::unix::fs::symlink(d.join("gone"), &p).unwrap();
+        }
+    });
+    assert_eq!(c.run(&[]).reject("x.txt").as_deref(), Some("io_error"));
+}
+
+#[test]
+fn file_deleted_during_the_run() {
+    // Between the walk and the read: the walk listed it, the read finds nothing.
+    let c = common::compiled();
+    let d = tempfile::tempdir().unwrap();
+    let file = pagesieve::ingest::InputFile {
+        path: d.path().join("vanished.txt"),
+        source: "vanished.txt".into(),
+        walk_error: None,
+    };
+    let r = pagesieve::scan::scan_file(&file, &c);
+    match r.outcome {
+        pagesieve::scan::Outcome::Reject(rej) => {
+            assert_eq!(rej.reason.as_str(), "io_error");
+            assert!(rej.detail.contains("No such file"), "{}", rej.detail);
+        }
+        _ => panic!("a vanished file must be an io_error reject"),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_in_the_input_is_rejected_not_opened() {
+    let c = case(|d| {
+        let _ = std::process::Command::new("mkfifo")
+            .arg(d.join("pipe.txt"))
+            .status();
+    });
+    if !c.input.join("pipe.txt").exists() {
+        eprintln!("NOTICE: mkfifo unavailable; skipping");
+        return;
+    }
+    assert_eq!(c.run(&[]).reject("pipe.txt").as_deref(), Some("io_error"));
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_file_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let c = case(|d| {
+        let name = std::ffi::OsStr::from_bytes(b"p\xff\xfe.txt");
+        std::fs::write(d.join(name), page("泽州医保问题", "名字坏了的正文。")).unwrap()
+    });
+    assert_eq!(
+        c.run(&[]).article("p\\xFF\\xFE.txt")["text"],
+        "名字坏了的正文。"
+    );
+}
+
+#[test]
+fn markers_repeated_and_out_of_order() {
+    let c = case(|d| {
+        let text = "海晏医保卡丢了怎么办\n\n提示:本内容不能代替面诊。\n本信息整理自互联网公开渠道,仅供参考。\n\
+                    先挂失，再到窗口补办。\n大家都在搜\n补卡流程\n补卡期间可以使用电子凭证，不影响就医结算，也可以先行垫付。\n\
+                    相关推荐\n\n相关推荐\n兰溪补卡要多久\n当场可以领取\n健康新闻 2025-02-02\n首页 顶部\n首页 顶部\n";
+        std::fs::write(d.join("x.txt"), text).unwrap()
+    });
+    let a = c.run(&[]).article("x.txt");
+    assert_eq!(
+        a["text"],
+        "先挂失，再到窗口补办。\n补卡期间可以使用电子凭证，不影响就医结算，也可以先行垫付。"
+    );
+    assert_eq!(a["metadata"]["trending"], serde_json::json!(["补卡流程"]));
+    assert_eq!(a["metadata"]["related"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn marker_words_inside_body_sentences() {
+    let c = case(|d| {
+        let body = "按提示:本内容不能代替面诊的说法是网站的声明。\n相关推荐的内容也值得一看。\n大家都在搜索的问题在这里。";
+        std::fs::write(d.join("x.txt"), page("桐城医保问题", body)).unwrap()
+    });
+    let a = c.run(&[]).article("x.txt");
+    assert_eq!(a["text"].as_str().unwrap().lines().count(), 3, "{a}");
+}
+
+#[test]
+fn only_a_related_list() {
+    let c = case(|d| {
+        std::fs::write(
+            d.join("x.txt"),
+            "相关推荐\n\n云岭医保标准\n每年四百元\n健康新闻 2025-04-18\n",
+        )
+        .unwrap()
+    });
+    c.run(&[]);
+    assert_eq!(c.reject("x.txt").as_deref(), Some("no_title"));
+    // Its snippet still counts.
+    assert_eq!(jsonl(&c.out.join("snippets.jsonl")).len(), 1);
+}
+
+#[test]
+fn only_a_title() {
+    let c = case(|d| std::fs::write(d.join("x.txt"), "沙洲医保怎么报销\n").unwrap());
+    assert_eq!(c.run(&[]).reject("x.txt").as_deref(), Some("no_answer"));
+}
+
+#[test]
+fn a_100k_line_body() {
+    let c = case(|d| {
+        let body: Vec<String> = (0..100_000).map(|i| format!("第{i}行正文内容。")).collect();
+        std::fs::write(d.join("x.txt"), page("北岸医保长文", &body.join("\n"))).unwrap()
+    });
+    let a = c.run(&[]).article("x.txt");
+    assert_eq!(a["text"].as_str().unwrap().lines().count(), 100_000);
+}
+
+#[test]
+fn a_first_line_too_long_to_be_a_title() {
+    let c = case(|d| {
+        std::fs::write(
+            d.join("x.txt"),
+            format!("{}\n\n正文。\n", "很长".repeat(200)),
+        )
+        .unwrap()
+    });
+    assert_eq!(c.run(&[]).reject("x.txt").as_deref(), Some("no_title"));
+}
+
+#[test]
+fn control_characters_everywhere() {
+    let c = case(|d| {
+        let noise: String = (0..400)
+            .map(|i| char::from_u32(1 + (i % 8)).unwrap())
+            .collect();
+        std::fs::write(d.join("x.txt"), format!("标题\n{noise}\n")).unwrap()
+    });
+    assert_eq!(c.run(&[]).reject("x.txt").as_deref(), Some("binary"));
+}
