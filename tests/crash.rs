@@ -1,0 +1,215 @@
+//! Crash safety: a run killed with SIGKILL at any point leaves each output file either the
+//! previous version or the complete new one, never half-written; an output location that
+//! cannot be written (read-only, full) exits 1 with a clear message and leaves the previous
+//! files untouched. Also: open files stay bounded on many small files.
+
+#![cfg(unix)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use common::{jsonl, run_ok};
+
+const FILES: [&str; 7] = [
+    "articles.jsonl",
+    "snippets.jsonl",
+    "dropped.jsonl",
+    "duplicates.jsonl",
+    "rejects.jsonl",
+    "report.json",
+    "report.html",
+];
+
+/// Contents with the run's timings blanked, so two runs of the same input compare equal.
+fn stable(name: &str, bytes: &[u8]) -> Vec<u8> {
+    match name {
+        "report.json" => {
+            let mut v: serde_json::Value = serde_json::from_slice(bytes).expect("whole JSON");
+            v["timings_ms"] = serde_json::Value::Null;
+            serde_json::to_vec(&v).unwrap()
+        }
+        "report.html" => {
+            let s = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+            assert!(s.ends_with("</html>\n"), "report.html cut off");
+            let start = s.find("<h2 id=\"timings\">").unwrap();
+            let end = start + s[start..].find("</table>").unwrap();
+            format!("{}{}", &s[..start], &s[end..]).into_bytes()
+        }
+        _ => bytes.to_vec(),
+    }
+}
+
+fn snapshot(out: &Path) -> Vec<Vec<u8>> {
+    FILES
+        .iter()
+        .map(|f| stable(f, &std::fs::read(out.join(f)).unwrap()))
+        .collect()
+}
+
+fn synth(dir: &Path, pages: usize, seed: u64) {
+    pagesieve::synth::generate(
+        &pagesieve::synth::Options {
+            pages,
+            seed,
+            sample: false,
+        },
+        dir,
+    )
+    .unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn sigkill_at_any_point_leaves_old_or_new_files_whole() {
+    let d = tempfile::tempdir().unwrap();
+    let (old_in, new_in) = (d.path().join("old"), d.path().join("new"));
+    synth(&old_in, 60, 1);
+    synth(&new_in, 400, 2);
+    let (old_out, new_out) = (d.path().join("old_out"), d.path().join("new_out"));
+    run_ok(&old_in, &old_out, &[]);
+    let t = Instant::now();
+    run_ok(&new_in, &new_out, &[]);
+    let full = t.elapsed();
+    let (old, new) = (snapshot(&old_out), snapshot(&new_out));
+
+    let mut replaced = 0;
+    for step in 0..16u32 {
+        let out = d.path().join(format!("kill{step}"));
+        copy_dir(&old_out, &out);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pagesieve"))
+            .args(["run", "--quiet", "--input"])
+            .arg(&new_in)
+            .arg("--output")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the kills over the whole run, denser near the end where files are written.
+        let frac = 1.0 - (1.0 - f64::from(step) / 16.0).powi(2);
+        std::thread::sleep(full.mul_f64(frac * 1.1));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        for (i, f) in FILES.iter().enumerate() {
+            let bytes = std::fs::read(out.join(f)).unwrap_or_else(|e| panic!("{f} gone: {e}"));
+            let got = stable(f, &bytes);
+            assert!(
+                got == old[i] || got == new[i],
+                "kill {step}: {f} is neither the previous nor the new version"
+            );
+            if got == new[i] && got != old[i] {
+                replaced += 1;
+            }
+        }
+        // The next run cleans up whatever staging folder the killed one left.
+        run_ok(&new_in, &out, &[]);
+        let hidden: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .collect();
+        assert!(hidden.is_empty(), "stale staging folder left");
+        assert_eq!(snapshot(&out), new);
+    }
+    eprintln!(
+        "{replaced} files were replaced whole by killed runs; the rest were the previous version"
+    );
+}
+
+#[test]
+fn read_only_output_exits_1_and_touches_nothing() {
+    let o = common::pagesieve(&["run", "--quiet", "--output", "/proc/pagesieve-out"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cannot write output to /proc/pagesieve-out"),
+        "{err}"
+    );
+}
+
+#[test]
+fn full_output_location_exits_1_and_keeps_previous_files() {
+    let d = tempfile::tempdir().unwrap();
+    let input = common::repo().join("input");
+    let out = d.path().join("out");
+    run_ok(&input, &out, &[]);
+    let before = snapshot(&out);
+    // A file-size limit makes every write past 16 KiB fail with EFBIG, as a full disk would
+    // fail with ENOSPC (SIGXFSZ ignored so the write returns the error).
+    let (code, _, err) = common::run_measured(
+        &[
+            "run",
+            "--quiet",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        Some("trap '' XFSZ; ulimit -f 32;"),
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("cannot write output"), "{err}");
+    assert_eq!(snapshot(&out), before, "previous files must be intact");
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "partial staging files left: {left:?}");
+}
+
+#[test]
+fn many_small_files_with_few_file_descriptors() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    for i in 0..5000 {
+        let sub = input.join(format!("d{}", i % 50));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(
+            sub.join(format!("p{i}.txt")),
+            format!("第{i}个问题医保怎么用\n\n第{i}个回答：先备案，再结算，费用按比例报销。\n"),
+        )
+        .unwrap();
+    }
+    let out = d.path().join("out");
+    let (code, rss_kb, err) = common::run_measured(
+        &[
+            "run",
+            "--quiet",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        Some("ulimit -n 64;"),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    common::assert_invariant(&out);
+    assert!(
+        jsonl(&out.join("rejects.jsonl")).is_empty(),
+        "no file may fail for want of descriptors"
+    );
+    // The pages are templated, so most are near duplicates: kept + dropped is every page.
+    let kept = jsonl(&out.join("articles.jsonl")).len();
+    let dropped = jsonl(&out.join("dropped.jsonl"))
+        .iter()
+        .filter(|r| r["kind"] == "article")
+        .count();
+    assert_eq!(kept + dropped, 5000);
+    assert!(rss_kb < 300 * 1024, "peak RSS {rss_kb} KiB");
+}
