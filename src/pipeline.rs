@@ -169,11 +169,13 @@ pub fn run(s: &Settings) -> Result<Summary, RunError> {
 
     // Phase 2.
     let t = Instant::now();
-    let out = pool.install(|| decide(&results, c));
+    // Per-page counts for the report, taken before phase 2 moves the records out.
+    let page_counts = page_counts(&results);
+    let out = pool.install(|| decide(&mut results, c));
     timings.insert("dedup".into(), t.elapsed().as_millis() as u64);
 
     let t = Instant::now();
-    let mut report = build_report(&results, &out, c, walked.excluded);
+    let mut report = build_report(page_counts, results.len(), &out, c, walked.excluded);
     report.learned_boilerplate = learned;
     let write_result = write_all(s, &out, &mut report, &results, &mut timings, t, t_start);
     write_result?;
@@ -196,7 +198,7 @@ struct Decided {
     snippet_stats: DedupStats,
 }
 
-fn decide(results: &[PageResult], c: &Compiled) -> Decided {
+fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
     let n_shingle = c.config.dedup.shingle_chars;
     let norm_cfg = &c.config.dedup.normalize;
     let normalize = |t: &str| normalize_with(t, norm_cfg);
@@ -324,12 +326,59 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
         }
     }
 
+    // Clusters for audit (before the records are moved out below).
+    let mut clusters = Vec::new();
+    let member = |id: &str, source: &str, title: &str, d: Option<&Drop>| ClusterMember {
+        id: id.to_string(),
+        source: source.to_string(),
+        title: title.to_string(),
+        match_kind: d.map_or("exact", |d| d.kind.as_str()).to_string(),
+        hamming: d.map_or(0, |d| d.hamming),
+        similarity: d.map_or(1.0, |d| round4(d.similarity)),
+        hammings: d.map_or(vec![0; n_fp], |d| d.hammings[..n_fp].to_vec()),
+    };
+    let mut kept_pages: Vec<&u32> = dups_of.keys().collect();
+    kept_pages.sort_unstable();
+    for &k in kept_pages {
+        let a = art(k).0;
+        let mut members = vec![member(
+            &page_ids[k as usize],
+            &a.source,
+            &a.metadata.title,
+            None,
+        )];
+        for &m in &dups_of[&k] {
+            let d = &art_dropped[&m].1;
+            let am = art(m).0;
+            members.push(member(
+                &page_ids[m as usize],
+                &am.source,
+                &am.metadata.title,
+                Some(d),
+            ));
+        }
+        clusters.push(ClusterRecord {
+            cluster: format!("c-{}", &page_ids[k as usize][2..]),
+            kind: "article".into(),
+            kept: page_ids[k as usize].clone(),
+            members,
+        });
+    }
+    // Titles of dropped articles, for their kept article's aliases.
+    let dropped_titles: HashMap<u32, String> = art_dropped
+        .keys()
+        .map(|&m| (m, art(m).0.metadata.title.clone()))
+        .collect();
+
+    // Move each article record out of phase 1's results instead of copying it.
     let mut articles = Vec::new();
     let mut dropped = Vec::new();
     let mut counts_articles = ArticleCounts::default();
     for &pi in &art_pages {
-        let (a, _) = art(pi);
-        let mut rec = a.clone();
+        let mut rec = match &mut results[pi as usize].outcome {
+            Outcome::Article(a, _) => std::mem::take(&mut **a),
+            Outcome::Reject(_) => unreachable!("art_pages holds articles only"),
+        };
         rec.id = page_ids[pi as usize].clone();
         let mut related: Vec<String> = Vec::new();
         for &si in &page_related[pi as usize] {
@@ -364,7 +413,7 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
             seen_titles.insert(own);
             for &m in ds {
                 rec.metadata.duplicates.push(page_ids[m as usize].clone());
-                let t = &art(m).0.metadata.title;
+                let t = &dropped_titles[&m];
                 if seen_titles.insert(normalize(t)) {
                     rec.metadata.aliases.push(t.clone());
                 }
@@ -462,44 +511,6 @@ fn decide(results: &[PageResult], c: &Compiled) -> Decided {
     counts_snippets.unique = snippet_records.len();
     dropped.extend(snippet_dropped);
 
-    // Clusters for audit.
-    let mut clusters = Vec::new();
-    let member = |id: &str, source: &str, title: &str, d: Option<&Drop>| ClusterMember {
-        id: id.to_string(),
-        source: source.to_string(),
-        title: title.to_string(),
-        match_kind: d.map_or("exact", |d| d.kind.as_str()).to_string(),
-        hamming: d.map_or(0, |d| d.hamming),
-        similarity: d.map_or(1.0, |d| round4(d.similarity)),
-        hammings: d.map_or(vec![0; n_fp], |d| d.hammings[..n_fp].to_vec()),
-    };
-    let mut kept_pages: Vec<&u32> = dups_of.keys().collect();
-    kept_pages.sort_unstable();
-    for &k in kept_pages {
-        let a = art(k).0;
-        let mut members = vec![member(
-            &page_ids[k as usize],
-            &a.source,
-            &a.metadata.title,
-            None,
-        )];
-        for &m in &dups_of[&k] {
-            let d = &art_dropped[&m].1;
-            let am = art(m).0;
-            members.push(member(
-                &page_ids[m as usize],
-                &am.source,
-                &am.metadata.title,
-                Some(d),
-            ));
-        }
-        clusters.push(ClusterRecord {
-            cluster: format!("c-{}", &page_ids[k as usize][2..]),
-            kind: "article".into(),
-            kept: page_ids[k as usize].clone(),
-            members,
-        });
-    }
     let mut kept_snips: Vec<&u32> = sdups_of.keys().collect();
     kept_snips.sort_unstable();
     for &k in kept_snips {
@@ -590,14 +601,14 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-fn build_report(results: &[PageResult], d: &Decided, c: &Compiled, excluded: usize) -> Report {
-    let mut rejects: BTreeMap<String, usize> = RejectReason::ALL
-        .iter()
-        .map(|r| (r.as_str().to_string(), 0))
-        .collect();
-    for r in &d.rejects {
-        *rejects.entry(r.reason.as_str().to_string()).or_default() += 1;
-    }
+/// Per-page counts for the report: boilerplate kinds, encodings, compression.
+struct PageCounts {
+    stripped: BTreeMap<String, usize>,
+    encodings: BTreeMap<String, usize>,
+    compression: BTreeMap<String, usize>,
+}
+
+fn page_counts(results: &[PageResult]) -> PageCounts {
     let mut stripped: BTreeMap<String, usize> = crate::page::segment::STRIP_RULES
         .iter()
         .map(|k| (k.to_string(), 0))
@@ -617,13 +628,34 @@ fn build_report(results: &[PageResult], d: &Decided, c: &Compiled, excluded: usi
             }
         }
     }
+    PageCounts {
+        stripped,
+        encodings,
+        compression,
+    }
+}
+
+fn build_report(
+    pages: PageCounts,
+    seen: usize,
+    d: &Decided,
+    c: &Compiled,
+    excluded: usize,
+) -> Report {
+    let mut rejects: BTreeMap<String, usize> = RejectReason::ALL
+        .iter()
+        .map(|r| (r.as_str().to_string(), 0))
+        .collect();
+    for r in &d.rejects {
+        *rejects.entry(r.reason.as_str().to_string()).or_default() += 1;
+    }
     let a = &d.counts_articles;
     Report {
         version: env!("CARGO_PKG_VERSION").to_string(),
         profile: c.config.profile.name.clone(),
         config: c.config.clone(),
         files: FileCounts {
-            seen: results.len(),
+            seen,
             articles: a.kept + a.dropped_exact + a.dropped_near,
             rejected: d.rejects.len(),
             excluded,
@@ -631,9 +663,9 @@ fn build_report(results: &[PageResult], d: &Decided, c: &Compiled, excluded: usi
         articles: a.clone(),
         snippets: d.counts_snippets.clone(),
         rejects,
-        stripped,
-        encodings,
-        compression,
+        stripped: pages.stripped,
+        encodings: pages.encodings,
+        compression: pages.compression,
         learned_boilerplate: Default::default(),
         timings_ms: BTreeMap::new(),
     }

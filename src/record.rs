@@ -87,7 +87,7 @@ pub struct RejectRecord {
 }
 
 /// One line of `articles.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArticleRecord {
     /// Stable id derived from `source`.
     pub id: String,
@@ -100,7 +100,7 @@ pub struct ArticleRecord {
 }
 
 /// `metadata` of an article.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArticleMeta {
     /// The question (first non-empty line).
     pub title: String,
