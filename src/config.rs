@@ -458,6 +458,8 @@ pub struct Compiled {
     pub places: crate::page::metadata::PlaceMatcher,
     /// Tag keyword matcher.
     pub tags: crate::page::metadata::TagMatcher,
+    /// `input.legacy_encodings`, resolved.
+    pub legacy_encodings: Vec<&'static encoding_rs::Encoding>,
 }
 
 fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
@@ -490,12 +492,14 @@ fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
             err(key.into(), format!("must be between 0 and 1, got {v}"));
         }
     }
+    let mut legacy_encodings = Vec::new();
     for (i, label) in input.legacy_encodings.iter().enumerate() {
-        if encoding_rs::Encoding::for_label(label.as_bytes()).is_none() {
-            err(
+        match encoding_rs::Encoding::for_label(label.as_bytes()) {
+            Some(e) => legacy_encodings.push(e),
+            None => err(
                 format!("input.legacy_encodings[{i}]"),
                 format!("unknown encoding {label:?} (use a WHATWG label such as \"GB18030\")"),
-            );
+            ),
         }
     }
     let p = &config.profile;
@@ -652,6 +656,7 @@ fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
         places: crate::page::metadata::PlaceMatcher::new(&config.metadata.places),
         tags: crate::page::metadata::TagMatcher::new(&config.metadata.tags),
         config: config.clone(),
+        legacy_encodings,
         include,
         exclude,
         header,

@@ -65,15 +65,8 @@ pub fn explain(path: &Path, c: &Compiled, color: bool) -> Result<String, String>
             return Ok(out);
         }
     };
-    let legacy: Vec<&'static encoding_rs::Encoding> = c
-        .config
-        .input
-        .legacy_encodings
-        .iter()
-        .filter_map(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
-        .collect();
-    let (_, tried) = pick_decoding(&raw.bytes, &legacy);
-    let page = match decode(&raw.bytes, &c.config.input) {
+    let (_, tried) = pick_decoding(&raw.bytes, &c.legacy_encodings);
+    let page = match decode(&raw.bytes, &c.config.input, &c.legacy_encodings) {
         Ok(p) => p,
         Err(rej) => {
             let _ = writeln!(

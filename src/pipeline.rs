@@ -328,42 +328,20 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
 
     // Clusters for audit (before the records are moved out below).
     let mut clusters = Vec::new();
-    let member = |id: &str, source: &str, title: &str, d: Option<&Drop>| ClusterMember {
-        id: id.to_string(),
-        source: source.to_string(),
-        title: title.to_string(),
-        match_kind: d.map_or("exact", |d| d.kind.as_str()).to_string(),
-        hamming: d.map_or(0, |d| d.hamming),
-        similarity: d.map_or(1.0, |d| round4(d.similarity)),
-        hammings: d.map_or(vec![0; n_fp], |d| d.hammings[..n_fp].to_vec()),
-    };
-    let mut kept_pages: Vec<&u32> = dups_of.keys().collect();
-    kept_pages.sort_unstable();
-    for &k in kept_pages {
-        let a = art(k).0;
-        let mut members = vec![member(
-            &page_ids[k as usize],
-            &a.source,
-            &a.metadata.title,
-            None,
-        )];
-        for &m in &dups_of[&k] {
-            let d = &art_dropped[&m].1;
-            let am = art(m).0;
-            members.push(member(
-                &page_ids[m as usize],
-                &am.source,
-                &am.metadata.title,
-                Some(d),
-            ));
-        }
-        clusters.push(ClusterRecord {
-            cluster: format!("c-{}", &page_ids[k as usize][2..]),
-            kind: "article".into(),
-            kept: page_ids[k as usize].clone(),
-            members,
-        });
-    }
+    clusters.extend(build_clusters(
+        "article",
+        &dups_of,
+        &art_dropped,
+        n_fp,
+        |i| {
+            let a = art(i).0;
+            (
+                page_ids[i as usize].as_str(),
+                a.source.as_str(),
+                a.metadata.title.as_str(),
+            )
+        },
+    ));
     // Titles of dropped articles, for their kept article's aliases.
     let dropped_titles: HashMap<u32, String> = art_dropped
         .keys()
@@ -511,35 +489,20 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
     counts_snippets.unique = snippet_records.len();
     dropped.extend(snippet_dropped);
 
-    let mut kept_snips: Vec<&u32> = sdups_of.keys().collect();
-    kept_snips.sort_unstable();
-    for &k in kept_snips {
-        let s = &snippets[k as usize];
-        let src = &results[s.first_page as usize].source;
-        let mut members = vec![member(
-            &snippet_ids[k as usize],
-            src,
-            &s.occ.block.title,
-            None,
-        )];
-        for &m in &sdups_of[&k] {
-            let d = &snip_dropped[&m].1;
-            let o = &snippets[m as usize];
-            let osrc = &results[o.first_page as usize].source;
-            members.push(member(
-                &snippet_ids[m as usize],
-                osrc,
-                &o.occ.block.title,
-                Some(d),
-            ));
-        }
-        clusters.push(ClusterRecord {
-            cluster: format!("c-{}", &snippet_ids[k as usize][2..]),
-            kind: "snippet".into(),
-            kept: snippet_ids[k as usize].clone(),
-            members,
-        });
-    }
+    clusters.extend(build_clusters(
+        "snippet",
+        &sdups_of,
+        &snip_dropped,
+        n_fp,
+        |i| {
+            let sn = &snippets[i as usize];
+            (
+                snippet_ids[i as usize].as_str(),
+                results[sn.first_page as usize].source.as_str(),
+                sn.occ.block.title.as_str(),
+            )
+        },
+    ));
     // Articles before snippets, larger clusters first, then by kept id.
     clusters.sort_by(|a, b| {
         a.kind
@@ -575,6 +538,45 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
         article_stats,
         snippet_stats,
     }
+}
+
+/// The audit clusters of one kind: `dups_of` maps each kept index to the indices dropped as
+/// its duplicates, `drops` each dropped index to its decision, and `who(i)` gives a record's
+/// (id, source, title). The kept record comes first.
+fn build_clusters<'a>(
+    kind: &str,
+    dups_of: &HashMap<u32, Vec<u32>>,
+    drops: &HashMap<u32, (u32, Drop)>,
+    n_fp: usize,
+    who: impl Fn(u32) -> (&'a str, &'a str, &'a str),
+) -> Vec<ClusterRecord> {
+    let member = |i: u32, d: Option<&Drop>| {
+        let (id, source, title) = who(i);
+        ClusterMember {
+            id: id.to_string(),
+            source: source.to_string(),
+            title: title.to_string(),
+            match_kind: d.map_or("exact", |d| d.kind.as_str()).to_string(),
+            hamming: d.map_or(0, |d| d.hamming),
+            similarity: d.map_or(1.0, |d| round4(d.similarity)),
+            hammings: d.map_or(vec![0; n_fp], |d| d.hammings[..n_fp].to_vec()),
+        }
+    };
+    let mut kept: Vec<u32> = dups_of.keys().copied().collect();
+    kept.sort_unstable();
+    kept.into_iter()
+        .map(|k| {
+            let mut members = vec![member(k, None)];
+            members.extend(dups_of[&k].iter().map(|&m| member(m, Some(&drops[&m].1))));
+            let id = who(k).0;
+            ClusterRecord {
+                cluster: format!("c-{}", &id[2..]),
+                kind: kind.into(),
+                kept: id.to_string(),
+                members,
+            }
+        })
+        .collect()
 }
 
 /// Makes ids unique: a later id equal to an earlier one gets `-2`, `-3` … (64-bit ids make

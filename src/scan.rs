@@ -125,7 +125,7 @@ fn empty_result(source: &str, outcome: Outcome) -> PageResult {
 /// Decodes, segments and extracts one page already in memory (what the fuzz target drives).
 pub fn scan_bytes(source: &str, raw: RawFile, c: &Compiled, sample: bool) -> PageResult {
     let t1 = Instant::now();
-    let page = match decode(&raw.bytes, &c.config.input) {
+    let page = match decode(&raw.bytes, &c.config.input, &c.legacy_encodings) {
         Ok(p) => p,
         Err(rej) => return empty_result(source, Outcome::Reject(rej)),
     };

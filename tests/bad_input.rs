@@ -180,17 +180,7 @@ fn a_200_mb_single_line_keeps_memory_bounded() {
             written += chunk.len();
         }
     });
-    let (code, rss_kb, err) = common::run_measured(
-        &[
-            "run",
-            "--quiet",
-            "--input",
-            c.input.to_str().unwrap(),
-            "--output",
-            c.out.to_str().unwrap(),
-        ],
-        None,
-    );
+    let (code, rss_kb, err) = common::run_io_measured(&c.input, &c.out, None);
     assert_eq!(code, Some(0), "{err}");
     assert_invariant(&c.out);
     assert_eq!(c.reject("huge.txt").as_deref(), Some("too_large"));

@@ -5,17 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_invariant, jsonl, pagesieve, report, run_ok};
-
-const FILES: [&str; 7] = [
-    "articles.jsonl",
-    "snippets.jsonl",
-    "dropped.jsonl",
-    "duplicates.jsonl",
-    "rejects.jsonl",
-    "report.json",
-    "report.html",
-];
+use common::{assert_invariant, jsonl, pagesieve, report, run_ok, snapshot, FILES};
 
 fn contract_check(out: &Path, input: &Path) {
     let tool = common::repo().join("../shared/tools/contract_check.py");
@@ -76,23 +66,6 @@ fn bundled_sample_writes_every_contract_file() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-fn strip_timings(name: &str, bytes: Vec<u8>) -> Vec<u8> {
-    match name {
-        "report.json" => {
-            let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            v["timings_ms"] = serde_json::Value::Null;
-            serde_json::to_vec(&v).unwrap()
-        }
-        "report.html" => {
-            let s = String::from_utf8(bytes).unwrap();
-            let start = s.find("<h2 id=\"timings\">").expect("timings section");
-            let end = start + s[start..].find("</table>").unwrap();
-            format!("{}{}", &s[..start], &s[end..]).into_bytes()
-        }
-        _ => bytes,
-    }
-}
-
 #[test]
 fn output_is_byte_identical_for_any_thread_count() {
     let input = common::repo().join("input");
@@ -100,10 +73,9 @@ fn output_is_byte_identical_for_any_thread_count() {
     let b = tempfile::tempdir().unwrap();
     run_ok(&input, a.path(), &["--threads", "1"]);
     run_ok(&input, b.path(), &["--threads", "2"]);
-    for f in FILES {
-        let x = strip_timings(f, std::fs::read(a.path().join(f)).unwrap());
-        let y = strip_timings(f, std::fs::read(b.path().join(f)).unwrap());
-        assert!(x == y, "{f} differs between --threads 1 and 2");
+    let (x, y) = (snapshot(a.path()), snapshot(b.path()));
+    for (i, f) in FILES.iter().enumerate() {
+        assert!(x[i] == y[i], "{f} differs between --threads 1 and 2");
     }
 }
 

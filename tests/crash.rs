@@ -11,43 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::{jsonl, run_ok};
-
-const FILES: [&str; 7] = [
-    "articles.jsonl",
-    "snippets.jsonl",
-    "dropped.jsonl",
-    "duplicates.jsonl",
-    "rejects.jsonl",
-    "report.json",
-    "report.html",
-];
-
-/// Contents with the run's timings blanked, so two runs of the same input compare equal.
-fn stable(name: &str, bytes: &[u8]) -> Vec<u8> {
-    match name {
-        "report.json" => {
-            let mut v: serde_json::Value = serde_json::from_slice(bytes).expect("whole JSON");
-            v["timings_ms"] = serde_json::Value::Null;
-            serde_json::to_vec(&v).unwrap()
-        }
-        "report.html" => {
-            let s = String::from_utf8(bytes.to_vec()).expect("UTF-8");
-            assert!(s.ends_with("</html>\n"), "report.html cut off");
-            let start = s.find("<h2 id=\"timings\">").unwrap();
-            let end = start + s[start..].find("</table>").unwrap();
-            format!("{}{}", &s[..start], &s[end..]).into_bytes()
-        }
-        _ => bytes.to_vec(),
-    }
-}
-
-fn snapshot(out: &Path) -> Vec<Vec<u8>> {
-    FILES
-        .iter()
-        .map(|f| stable(f, &std::fs::read(out.join(f)).unwrap()))
-        .collect()
-}
+use common::{jsonl, run_ok, snapshot, stable, FILES};
 
 fn synth(dir: &Path, pages: usize, seed: u64) {
     pagesieve::synth::generate(
@@ -151,17 +115,7 @@ fn full_output_location_exits_1_and_keeps_previous_files() {
     let before = snapshot(&out);
     // A file-size limit makes every write past 16 KiB fail with EFBIG, as a full disk would
     // fail with ENOSPC (SIGXFSZ ignored so the write returns the error).
-    let (code, _, err) = common::run_measured(
-        &[
-            "run",
-            "--quiet",
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-        ],
-        Some("trap '' XFSZ; ulimit -f 32;"),
-    );
+    let (code, _, err) = common::run_io_measured(&input, &out, Some("trap '' XFSZ; ulimit -f 32;"));
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("cannot write output"), "{err}");
     assert_eq!(snapshot(&out), before, "previous files must be intact");
@@ -187,17 +141,7 @@ fn many_small_files_with_few_file_descriptors() {
         .unwrap();
     }
     let out = d.path().join("out");
-    let (code, rss_kb, err) = common::run_measured(
-        &[
-            "run",
-            "--quiet",
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-        ],
-        Some("ulimit -n 64;"),
-    );
+    let (code, rss_kb, err) = common::run_io_measured(&input, &out, Some("ulimit -n 64;"));
     assert_eq!(code, Some(0), "{err}");
     common::assert_invariant(&out);
     assert!(

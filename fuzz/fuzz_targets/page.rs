@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         compression: None,
     };
     let _ = scan_bytes("fuzz.txt", raw, c, true);
-    if let Ok(page) = decode(data, &c.config.input) {
+    if let Ok(page) = decode(data, &c.config.input, &c.legacy_encodings) {
         let parts = segment(&page.text, c);
         let non_blank = page
             .text

@@ -105,16 +105,17 @@ fn corrupt(kind: &str, e: std::io::Error) -> Reject {
 }
 
 /// Decodes a file's bytes into a page (see the module docs for the order of decisions).
-pub fn decode(raw: &[u8], cfg: &InputConfig) -> Result<DecodedPage, Reject> {
+/// `legacy` are the encodings always tried besides chardetng's guess
+/// ([`crate::config::Compiled::legacy_encodings`]).
+pub fn decode(
+    raw: &[u8],
+    cfg: &InputConfig,
+    legacy: &[&'static Encoding],
+) -> Result<DecodedPage, Reject> {
     if raw.is_empty() {
         return Err(Reject::new(RejectReason::Empty, "0 bytes"));
     }
-    let legacy: Vec<&'static Encoding> = cfg
-        .legacy_encodings
-        .iter()
-        .filter_map(|l| Encoding::for_label(l.as_bytes()))
-        .collect();
-    let (mut page, _) = pick_decoding(raw, &legacy);
+    let (mut page, _) = pick_decoding(raw, legacy);
     page.text = normalize_newlines(page.text);
 
     let total = page.text.chars().count().max(1);
@@ -397,18 +398,18 @@ mod tests {
 
     #[test]
     fn utf8_and_bom() {
-        let p = decode(PAGE.as_bytes(), &cfg()).unwrap();
+        let p = decode(PAGE.as_bytes(), &cfg(), &[GB18030]).unwrap();
         assert_eq!((p.encoding, p.bom, p.text.as_str()), ("UTF-8", false, PAGE));
         let mut b = vec![0xEF, 0xBB, 0xBF];
         b.extend_from_slice(PAGE.as_bytes());
-        let p = decode(&b, &cfg()).unwrap();
+        let p = decode(&b, &cfg(), &[GB18030]).unwrap();
         assert_eq!((p.encoding, p.bom, p.text.as_str()), ("UTF-8", true, PAGE));
     }
 
     #[test]
     fn gb18030_without_bom() {
         let (bytes, _, _) = GB18030.encode(PAGE);
-        let p = decode(&bytes, &cfg()).unwrap();
+        let p = decode(&bytes, &cfg(), &[GB18030]).unwrap();
         assert_eq!(p.encoding, "GB18030");
         assert_eq!(p.text, PAGE);
     }
@@ -420,10 +421,13 @@ mod tests {
         let be: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
         let mut with_bom = vec![0xFF, 0xFE];
         with_bom.extend_from_slice(&le);
-        assert_eq!(decode(&with_bom, &cfg()).unwrap().encoding, "UTF-16LE");
-        let p = decode(&le, &cfg()).unwrap();
+        assert_eq!(
+            decode(&with_bom, &cfg(), &[GB18030]).unwrap().encoding,
+            "UTF-16LE"
+        );
+        let p = decode(&le, &cfg(), &[GB18030]).unwrap();
         assert_eq!((p.encoding, p.text.as_str()), ("UTF-16LE", PAGE));
-        let p = decode(&be, &cfg()).unwrap();
+        let p = decode(&be, &cfg(), &[GB18030]).unwrap();
         assert_eq!((p.encoding, p.text.as_str()), ("UTF-16BE", PAGE));
     }
 
@@ -437,7 +441,7 @@ mod tests {
         let mut b = GB18030.encode(&text).0.into_owned();
         let at = b.len() / 2;
         b.splice(at..at, [0x81, 0x20, 0xFE, 0x7F]);
-        let p = decode(&b, &cfg()).unwrap();
+        let p = decode(&b, &cfg(), &[GB18030]).unwrap();
         assert_eq!(p.encoding, "GB18030");
         assert!(p.text.starts_with("松阳医保报销比例是多少\n"));
     }
@@ -446,7 +450,7 @@ mod tests {
     fn utf8_cut_at_the_end_stays_utf8() {
         let mut b = PAGE.as_bytes().to_vec();
         b.extend_from_slice(&"账".as_bytes()[..2]);
-        let p = decode(&b, &cfg()).unwrap();
+        let p = decode(&b, &cfg(), &[GB18030]).unwrap();
         assert_eq!((p.encoding, p.replacements), ("UTF-8", 1));
         assert!(p.text.starts_with(PAGE));
     }
@@ -457,7 +461,7 @@ mod tests {
         let tail = "备案后在就医地直接结算费用。\n";
         let mut b = head.as_bytes().to_vec();
         b.extend_from_slice(&GB18030.encode(tail).0);
-        let p = decode(&b, &cfg()).unwrap();
+        let p = decode(&b, &cfg(), &[GB18030]).unwrap();
         assert_eq!(p.encoding, "UTF-8+GB18030");
         assert_eq!(p.text, format!("{head}{tail}"));
         assert_eq!(p.replacements, 0);
@@ -465,13 +469,13 @@ mod tests {
 
     #[test]
     fn crlf_is_normalized() {
-        let p = decode(b"a\r\nb\rc\n", &cfg()).unwrap();
+        let p = decode(b"a\r\nb\rc\n", &cfg(), &[GB18030]).unwrap();
         assert_eq!(p.text, "a\nb\nc\n");
     }
 
     #[test]
     fn rejects() {
-        let reason = |b: &[u8]| decode(b, &cfg()).unwrap_err().reason;
+        let reason = |b: &[u8]| decode(b, &cfg(), &[GB18030]).unwrap_err().reason;
         assert_eq!(reason(b""), RejectReason::Empty);
         assert_eq!(reason(b" \n\t\r\n"), RejectReason::Empty);
         assert_eq!(reason(b"title\n\0\0\0body"), RejectReason::Binary);

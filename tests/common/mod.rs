@@ -9,6 +9,45 @@ use std::process::{Command, Output};
 use pagesieve::config::{Compiled, Config, BUILTIN_PROFILE};
 use serde_json::Value;
 
+/// Every output file the contract names.
+pub const FILES: [&str; 7] = [
+    "articles.jsonl",
+    "snippets.jsonl",
+    "dropped.jsonl",
+    "duplicates.jsonl",
+    "rejects.jsonl",
+    "report.json",
+    "report.html",
+];
+
+/// An output file's contents with the run's timings blanked (the only part the contract lets
+/// differ between runs of the same input); also checks the reports are whole.
+pub fn stable(name: &str, bytes: &[u8]) -> Vec<u8> {
+    match name {
+        "report.json" => {
+            let mut v: Value = serde_json::from_slice(bytes).expect("whole JSON");
+            v["timings_ms"] = Value::Null;
+            serde_json::to_vec(&v).unwrap()
+        }
+        "report.html" => {
+            let s = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+            assert!(s.ends_with("</html>\n"), "report.html cut off");
+            let start = s.find("<h2 id=\"timings\">").expect("timings section");
+            let end = start + s[start..].find("</table>").unwrap();
+            format!("{}{}", &s[..start], &s[end..]).into_bytes()
+        }
+        _ => bytes.to_vec(),
+    }
+}
+
+/// Every output file of `out`, timings blanked.
+pub fn snapshot(out: &Path) -> Vec<Vec<u8>> {
+    FILES
+        .iter()
+        .map(|f| stable(f, &std::fs::read(out.join(f)).unwrap()))
+        .collect()
+}
+
 /// The bundled profile, compiled.
 pub fn compiled() -> Compiled {
     Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap()
@@ -183,5 +222,25 @@ pub fn run_measured(args: &[&str], shell_prefix: Option<&str>) -> (Option<i32>, 
         code,
         usage.ru_maxrss as u64,
         reader.join().unwrap_or_default(),
+    )
+}
+
+/// `pagesieve run --quiet` over `input` into `output`, measured (see [`run_measured`]).
+#[cfg(unix)]
+pub fn run_io_measured(
+    input: &Path,
+    output: &Path,
+    shell_prefix: Option<&str>,
+) -> (Option<i32>, u64, String) {
+    run_measured(
+        &[
+            "run",
+            "--quiet",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        shell_prefix,
     )
 }
