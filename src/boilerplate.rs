@@ -2,16 +2,14 @@
 //! does not). Lines are counted on a deterministic sample of pages; those on a large share
 //! of them are listed with the part the profile put them in, so a profile author sees what
 //! the rules miss. With `boilerplate.strip`, the learned lines the profile leaves in
-//! article bodies are removed from them too.
+//! article bodies are removed from them too ([`strip_lines`], applied by the pipeline).
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::config::{BoilerplateConfig, Compiled};
-use crate::dedup::fingerprint;
-use crate::record::{hex64, Reject, RejectReason};
-use crate::scan::{boilerplate_key, Outcome, PageResult};
+use crate::config::BoilerplateConfig;
+use crate::scan::{boilerplate_key, LineSample};
 
 /// One learned line.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -68,15 +66,14 @@ fn handled_by(part: &str) -> String {
     }
 }
 
-/// Counts the sampled lines; returns the report section and the hashes of learned lines the
-/// profile leaves in bodies.
-pub fn learn(results: &[PageResult], cfg: &BoilerplateConfig) -> (LearnedReport, HashSet<u64>) {
-    let sampled: Vec<&PageResult> = results.iter().filter(|r| !r.lines.is_empty()).collect();
+/// Counts the sampled lines (one slice per sampled page, in input order); returns the report
+/// section and the hashes of learned lines the profile leaves in bodies.
+pub fn learn(sampled: &[&[LineSample]], cfg: &BoilerplateConfig) -> (LearnedReport, HashSet<u64>) {
     let n = sampled.len();
     // hash → (pages, first text, pages per part)
     let mut counts: HashMap<u64, (usize, &str, HashMap<&'static str, usize>)> = HashMap::new();
-    for r in &sampled {
-        for l in &r.lines {
+    for lines in sampled {
+        for l in lines.iter() {
             let e = counts.entry(l.hash).or_insert((0, &l.text, HashMap::new()));
             e.0 += 1;
             *e.2.entry(l.kind).or_default() += 1;
@@ -120,40 +117,13 @@ pub fn learn(results: &[PageResult], cfg: &BoilerplateConfig) -> (LearnedReport,
     )
 }
 
-/// Removes the `learned` lines from every article body; an article left with no body
-/// becomes a `no_answer` reject. Returns how many articles changed.
-pub fn strip(results: &mut [PageResult], learned: &HashSet<u64>, c: &Compiled) -> usize {
-    let mut changed = 0;
-    for r in results.iter_mut() {
-        let Outcome::Article(a, fp) = &mut r.outcome else {
-            continue;
-        };
-        let kept: Vec<&str> = a
-            .text
-            .split('\n')
-            .filter(|l| !learned.contains(&boilerplate_key(l)))
-            .collect();
-        if kept.len() == a.text.split('\n').count() {
-            continue;
-        }
-        changed += 1;
-        if kept.is_empty() {
-            r.outcome = Outcome::Reject(Reject::new(
-                RejectReason::NoAnswer,
-                "the body held only learned boilerplate lines (boilerplate.strip)",
-            ));
-            continue;
-        }
-        let text = kept.join("\n");
-        *fp = fingerprint(&text, &c.config.dedup);
-        a.metadata
-            .headings
-            .retain(|h| !learned.contains(&boilerplate_key(h)));
-        a.metadata.chars = text.chars().count();
-        a.metadata.simhash = hex64(fp.primary());
-        a.metadata.stripped.push("learned_boilerplate".into());
-        r.stripped.push("learned_boilerplate".into());
-        a.text = text;
-    }
-    changed
+/// `text` without its `learned` lines, or `None` when it holds none of them.
+pub fn strip_lines(text: &str, learned: &HashSet<u64>) -> Option<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let kept: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !learned.contains(&boilerplate_key(l)))
+        .collect();
+    (kept.len() != lines.len()).then(|| kept.join("\n"))
 }

@@ -27,6 +27,7 @@ pub mod progress;
 pub mod quality;
 pub mod record;
 pub mod scan;
+pub mod spill;
 pub mod synth;
 
 pub use config::{Compiled, Config};

@@ -1,30 +1,30 @@
-//! Phase 2: everything that needs all pages at once — snippet merging, duplicate decisions,
-//! links — then the output files. Phase 1 (`scan`) runs in parallel before it.
+//! The run: phase 1 scans every file in parallel and keeps only a small summary of each page
+//! (its record goes to the spill file), merging identical related blocks as it goes; phase 2
+//! decides duplicates and links from the summaries, then streams the records back from the
+//! spill into the output files. See docs/ARCHITECTURE.md.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
+use crate::boilerplate;
 use crate::config::Compiled;
+use crate::dedup::fingerprint::MAX_FINGERPRINTS;
 use crate::dedup::shingle::{normalize_with, shingle_set};
 use crate::dedup::{deduplicate, fingerprint, DedupStats, Drop, Fingerprint, Item, MatchKind};
-
-const EMPTY_FP: Fingerprint = Fingerprint {
-    simhash: [0; crate::dedup::fingerprint::MAX_FINGERPRINTS],
-    exact: 0,
-    chars: 0,
-};
-use crate::boilerplate;
 use crate::ingest::{walk, InputFile};
 use crate::output::report::{ArticleCounts, FileCounts, Report, SnippetCounts};
 use crate::output::{html, Staging};
 use crate::record::{
-    hex64, snippet_id, ArticleRecord, ClusterMember, ClusterRecord, DroppedRecord, RejectReason,
-    RejectRecord, SnippetMeta, SnippetRecord,
+    hex64, page_id, snippet_id, ArticleRecord, ClusterMember, ClusterRecord, DroppedRecord, Reject,
+    RejectReason, RejectRecord, SnippetMeta, SnippetRecord,
 };
-use crate::scan::{scan_file_sampled, Outcome, PageResult, SnippetOccurrence};
+use crate::scan::{scan_file_sampled, LineSample, Outcome, PageResult, SnippetOccurrence};
+use crate::spill::{Spill, SpillRef};
 
 /// How one run is carried out (the CLI's flags).
 #[derive(Debug)]
@@ -101,15 +101,128 @@ impl Summary {
     }
 }
 
+/// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size.
+struct Page {
+    source: String,
+    kind: PageKind,
+    encoding: Option<&'static str>,
+    stripped: Vec<String>,
+    compression: Option<String>,
+    lines: Vec<LineSample>,
+}
+
+enum PageKind {
+    /// The record is in the spill file.
+    Article {
+        spill: SpillRef,
+        fp: Fingerprint,
+        /// xxh3 of the normalized title, for snippet → article links.
+        title_key: u64,
+    },
+    Reject {
+        reject: Reject,
+        title: Option<String>,
+        snippets: usize,
+    },
+}
+
+/// An article record as spilled: the record, and the keys of its related blocks in page
+/// order (their ids are only final after phase 2).
+#[derive(Serialize, Deserialize)]
+struct Spilled {
+    record: ArticleRecord,
+    related: Vec<(u64, u64)>,
+}
+
+fn key_parts(k: u128) -> (u64, u64) {
+    ((k >> 64) as u64, k as u64)
+}
+
+fn key_of(p: (u64, u64)) -> u128 {
+    (u128::from(p.0) << 64) | u128::from(p.1)
+}
+
 /// One distinct (title, text) related block, merged over all pages.
 struct Snippet {
+    key: u128,
     occ: SnippetOccurrence,
-    /// Fingerprint of the text, computed once per distinct block (blocks repeat across
-    /// thousands of pages, so this is not done in phase 1).
+    /// (page, block) of its first occurrence in input order.
+    first: (u32, u32),
+    /// Fingerprint of the text, computed once per distinct block in phase 2.
     fp: Fingerprint,
-    first_page: u32,
     seen_in: Vec<u32>,
     occurrences: usize,
+}
+
+/// Identical related blocks, merged by key while phase 1 runs. Which worker sees a block
+/// first does not matter: the block kept is the one from the smallest (page, block).
+struct SnippetMerge {
+    shards: Vec<Mutex<HashMap<u128, Snippet>>>,
+}
+
+impl SnippetMerge {
+    fn new() -> Self {
+        SnippetMerge {
+            shards: (0..64).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    fn add(&self, page: u32, block: u32, occ: &SnippetOccurrence) {
+        let shard = &self.shards[(occ.key % 64) as usize];
+        let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
+        let e = map.entry(occ.key).or_insert_with(|| Snippet {
+            key: occ.key,
+            occ: occ.clone(),
+            first: (page, block),
+            fp: EMPTY_FP,
+            seen_in: Vec::new(),
+            occurrences: 0,
+        });
+        if (page, block) < e.first {
+            e.first = (page, block);
+            e.occ = occ.clone();
+        }
+        e.seen_in.push(page);
+        e.occurrences += 1;
+    }
+
+    /// The merged snippets in order of first occurrence, `seen_in` sorted and distinct.
+    fn finish(self) -> Vec<Snippet> {
+        let mut v: Vec<Snippet> = self
+            .shards
+            .into_iter()
+            .flat_map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .into_values()
+            })
+            .collect();
+        v.par_sort_unstable_by_key(|s| s.first);
+        v.par_iter_mut().for_each(|s| {
+            s.seen_in.sort_unstable();
+            s.seen_in.dedup();
+        });
+        v
+    }
+}
+
+const EMPTY_FP: Fingerprint = Fingerprint {
+    simhash: [0; MAX_FINGERPRINTS],
+    exact: 0,
+    chars: 0,
+};
+
+fn io_err(what: &str, e: std::io::Error) -> RunError {
+    RunError::Io(format!("{what}: {e}"))
+}
+
+/// The spill file lives in the output folder's staging area: failing to write it is
+/// failing to write the output.
+fn spill_err(s: &Settings, e: std::io::Error) -> RunError {
+    RunError::Io(format!(
+        "cannot write output to {} (spill file between the phases): {e}",
+        s.output.display()
+    ))
 }
 
 /// Runs the whole pipeline: walk, scan in parallel, decide, write.
@@ -140,57 +253,261 @@ pub fn run(s: &Settings) -> Result<Summary, RunError> {
     })?;
     timings.insert("walk".into(), t.elapsed().as_millis() as u64);
 
-    // Phase 1.
-    let t = Instant::now();
-    let bar = crate::progress::bar(walked.files.len() as u64, "scan", s.progress);
-    let rate = boilerplate::sample_rate(walked.files.len(), &c.config.boilerplate);
-    let mut results: Vec<PageResult> = pool.install(|| {
-        walked
-            .files
+    let io = |e: std::io::Error| {
+        RunError::Io(format!(
+            "cannot write output to {}: {e}",
+            s.output.display()
+        ))
+    };
+    let mut staging = Staging::new(&s.output).map_err(io)?;
+    let spill = Spill::create(&staging.scratch_path("records.spill")).map_err(io)?;
+    let result = (|| {
+        let scanned = scan_all(s, &pool, &walked.files, &spill)?;
+        timings.insert("scan".into(), t.elapsed().as_millis() as u64);
+        finish_run(
+            s,
+            &pool,
+            &mut staging,
+            &spill,
+            scanned,
+            &mut timings,
+            walked.excluded,
+            t_start,
+        )
+    })();
+    match result {
+        Ok(report) => {
+            drop(spill);
+            staging.commit().map_err(io)?;
+            Ok(Summary {
+                report,
+                walk_problems: walked.problems,
+            })
+        }
+        Err(e) => {
+            drop(spill);
+            staging.abort();
+            Err(e)
+        }
+    }
+}
+
+/// What phase 1 hands to phase 2.
+struct Scanned {
+    pages: Vec<Page>,
+    snippets: Vec<Snippet>,
+    /// CPU time spent reading, decoding, segmenting, summed over workers (µs).
+    micros: [u64; 3],
+}
+
+/// Phase 1: every file scanned in parallel; records spilled, snippets merged.
+fn scan_all(
+    s: &Settings,
+    pool: &rayon::ThreadPool,
+    files: &[InputFile],
+    spill: &Spill,
+) -> Result<Scanned, RunError> {
+    let c = &s.config;
+    let bar = crate::progress::bar(files.len() as u64, "scan", s.progress);
+    let rate = boilerplate::sample_rate(files.len(), &c.config.boilerplate);
+    let merge = SnippetMerge::new();
+    let micros = Mutex::new([0u64; 3]);
+    let pages: Result<Vec<Page>, std::io::Error> = pool.install(|| {
+        files
             .par_iter()
-            .map(|f: &InputFile| {
+            .enumerate()
+            .map(|(pi, f)| {
                 let r = scan_file_sampled(f, c, boilerplate::is_sampled(&f.source, rate));
+                for (bi, occ) in r.snippets.iter().enumerate() {
+                    merge.add(pi as u32, bi as u32, occ);
+                }
+                {
+                    let mut m = micros.lock().unwrap_or_else(|e| e.into_inner());
+                    for (a, b) in m.iter_mut().zip(r.micros) {
+                        *a += b;
+                    }
+                }
                 bar.inc(1);
-                r
+                summarize(r, c, spill)
             })
             .collect()
     });
     bar.finish_and_clear();
-    timings.insert("scan".into(), t.elapsed().as_millis() as u64);
-
-    // Learned boilerplate: counted on the sample, optionally stripped from every body.
-    let (mut learned, in_body) = boilerplate::learn(&results, &c.config.boilerplate);
-    if c.config.boilerplate.strip && !in_body.is_empty() {
-        learned.stripped_pages = boilerplate::strip(&mut results, &in_body, c);
-    }
-    for r in &mut results {
-        r.lines = Vec::new();
-    }
-
-    // Phase 2.
-    let t = Instant::now();
-    // Per-page counts for the report, taken before phase 2 moves the records out.
-    let page_counts = page_counts(&results);
-    let out = pool.install(|| decide(&mut results, c));
-    timings.insert("dedup".into(), t.elapsed().as_millis() as u64);
-
-    let t = Instant::now();
-    let mut report = build_report(page_counts, results.len(), &out, c, walked.excluded);
-    report.learned_boilerplate = learned;
-    let write_result = write_all(s, &out, &mut report, &results, &mut timings, t, t_start);
-    write_result?;
-    Ok(Summary {
-        report,
-        walk_problems: walked.problems,
+    let pages = pages.map_err(|e| spill_err(s, e))?;
+    Ok(Scanned {
+        pages,
+        snippets: merge.finish(),
+        micros: micros.into_inner().unwrap_or_else(|e| e.into_inner()),
     })
 }
 
-/// Everything phase 2 decided, ready to write.
+/// Keeps what phase 2 needs of a page and spills its record.
+fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> Result<Page, std::io::Error> {
+    let mut compression = None;
+    let kind = match r.outcome {
+        Outcome::Article(record, fp) => {
+            compression = record.metadata.compression.clone();
+            let title_key = xxhash_rust::xxh3::xxh3_64(
+                normalize_with(&record.metadata.title, &c.config.dedup.normalize).as_bytes(),
+            );
+            let spilled = Spilled {
+                record: *record,
+                related: r.snippets.iter().map(|s| key_parts(s.key)).collect(),
+            };
+            let bytes = serde_json::to_vec(&spilled).map_err(std::io::Error::other)?;
+            PageKind::Article {
+                spill: spill.put(&bytes)?,
+                fp,
+                title_key,
+            }
+        }
+        Outcome::Reject(reject) => PageKind::Reject {
+            reject,
+            title: r.title,
+            snippets: r.snippets.len(),
+        },
+    };
+    Ok(Page {
+        source: r.source,
+        kind,
+        encoding: r.encoding,
+        stripped: r.stripped,
+        compression,
+        lines: r.lines,
+    })
+}
+
+fn read_spilled(spill: &Spill, r: SpillRef) -> Result<Spilled, RunError> {
+    let bytes = spill
+        .get(r)
+        .map_err(|e| io_err("cannot read the spill file", e))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| RunError::Io(format!("the spill file is corrupt: {e}")))
+}
+
+/// Learned boilerplate, then phase 2, then the output files.
+#[allow(clippy::too_many_arguments)]
+fn finish_run(
+    s: &Settings,
+    pool: &rayon::ThreadPool,
+    staging: &mut Staging,
+    spill: &Spill,
+    scanned: Scanned,
+    timings: &mut BTreeMap<String, u64>,
+    excluded: usize,
+    t_start: Instant,
+) -> Result<Report, RunError> {
+    let c = &s.config;
+    let Scanned {
+        mut pages,
+        snippets,
+        micros,
+    } = scanned;
+    spill.flush().map_err(|e| spill_err(s, e))?;
+
+    // Learned boilerplate: counted on the sample, optionally stripped from every body.
+    let sampled: Vec<&[LineSample]> = pages
+        .iter()
+        .filter(|p| !p.lines.is_empty())
+        .map(|p| p.lines.as_slice())
+        .collect();
+    let (mut learned, in_body) = boilerplate::learn(&sampled, &c.config.boilerplate);
+    drop(sampled);
+    for p in &mut pages {
+        p.lines = Vec::new();
+    }
+    if c.config.boilerplate.strip && !in_body.is_empty() {
+        learned.stripped_pages = pool.install(|| strip_learned(s, &mut pages, &in_body, spill))?;
+        spill.flush().map_err(|e| spill_err(s, e))?;
+    }
+
+    let t = Instant::now();
+    let counts = page_counts(&pages);
+    let d = pool.install(|| decide(&pages, snippets, c, spill))?;
+    timings.insert("dedup".into(), t.elapsed().as_millis() as u64);
+
+    let t_write = Instant::now();
+    let mut report = build_report(counts, pages.len(), &d, c, excluded);
+    report.learned_boilerplate = learned;
+    write_all(
+        s,
+        staging,
+        spill,
+        &pages,
+        &d,
+        &mut report,
+        timings,
+        micros,
+        t_write,
+        t_start,
+    )?;
+    Ok(report)
+}
+
+/// Removes learned boilerplate lines from every article (`boilerplate.strip`): the changed
+/// records are spilled again and their fingerprints recomputed; an article left with no
+/// body becomes a `no_answer` reject. Returns how many articles changed.
+fn strip_learned(
+    s: &Settings,
+    pages: &mut [Page],
+    learned: &HashSet<u64>,
+    spill: &Spill,
+) -> Result<usize, RunError> {
+    let c = &s.config;
+    let changed: Result<Vec<bool>, RunError> = pages
+        .par_iter_mut()
+        .map(|p| {
+            let PageKind::Article { spill: r, fp, .. } = &mut p.kind else {
+                return Ok(false);
+            };
+            let mut sp = read_spilled(spill, *r)?;
+            let Some(text) = boilerplate::strip_lines(&sp.record.text, learned) else {
+                return Ok(false);
+            };
+            p.stripped.push("learned_boilerplate".into());
+            if text.is_empty() {
+                p.kind = PageKind::Reject {
+                    reject: Reject::new(
+                        RejectReason::NoAnswer,
+                        "the body held only learned boilerplate lines (boilerplate.strip)",
+                    ),
+                    title: Some(sp.record.metadata.title),
+                    snippets: sp.related.len(),
+                };
+                return Ok(true);
+            }
+            *fp = fingerprint(&text, &c.config.dedup);
+            let m = &mut sp.record.metadata;
+            m.headings
+                .retain(|h| !learned.contains(&crate::scan::boilerplate_key(h)));
+            m.chars = text.chars().count();
+            m.simhash = hex64(fp.primary());
+            m.stripped.push("learned_boilerplate".into());
+            sp.record.text = text;
+            let bytes = serde_json::to_vec(&sp).map_err(|e| RunError::Io(e.to_string()))?;
+            *r = spill.put(&bytes).map_err(|e| spill_err(s, e))?;
+            Ok(true)
+        })
+        .collect();
+    Ok(changed?.into_iter().filter(|&c| c).count())
+}
+
+/// Everything phase 2 decided. Article records stay in the spill file; what is here is
+/// small per page.
 struct Decided {
-    articles: Vec<ArticleRecord>,
+    page_ids: Vec<String>,
+    snippet_ids: Vec<String>,
+    /// page → (kept page, decision), for dropped articles.
+    art_dropped: HashMap<u32, (u32, Drop)>,
+    /// kept page → (duplicate ids, aliases).
+    art_dups: HashMap<u32, (Vec<String>, Vec<String>)>,
+    /// snippet key → index of the kept snippet it resolves to.
+    snippet_of_key: HashMap<u128, u32>,
     snippets: Vec<SnippetRecord>,
-    dropped: Vec<DroppedRecord>,
+    snippet_dropped: Vec<DroppedRecord>,
     clusters: Vec<ClusterRecord>,
+    /// (title, text) of every record shown in full in report.html.
+    html_texts: HashMap<String, (String, String)>,
     rejects: Vec<RejectRecord>,
     counts_articles: ArticleCounts,
     counts_snippets: SnippetCounts,
@@ -198,64 +515,36 @@ struct Decided {
     snippet_stats: DedupStats,
 }
 
-fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
-    let n_shingle = c.config.dedup.shingle_chars;
-    let norm_cfg = &c.config.dedup.normalize;
-    let normalize = |t: &str| normalize_with(t, norm_cfg);
-    let n_fp = c
-        .config
-        .dedup
-        .fingerprints
-        .clamp(1, crate::dedup::fingerprint::MAX_FINGERPRINTS);
-
-    // Merge identical related blocks.
-    let mut by_key: HashMap<u128, u32> = HashMap::new();
-    let mut snippets: Vec<Snippet> = Vec::new();
-    let mut page_related: Vec<Vec<u32>> = Vec::with_capacity(results.len());
-    let mut occurrences = 0usize;
-    for (pi, r) in results.iter().enumerate() {
-        let mut rel = Vec::with_capacity(r.snippets.len());
-        for occ in &r.snippets {
-            occurrences += 1;
-            let si = *by_key.entry(occ.key).or_insert_with(|| {
-                snippets.push(Snippet {
-                    occ: occ.clone(),
-                    fp: EMPTY_FP,
-                    first_page: pi as u32,
-                    seen_in: Vec::new(),
-                    occurrences: 0,
-                });
-                (snippets.len() - 1) as u32
-            });
-            let sn = &mut snippets[si as usize];
-            sn.occurrences += 1;
-            if sn.seen_in.last() != Some(&(pi as u32)) {
-                sn.seen_in.push(pi as u32);
-            }
-            if !rel.contains(&si) {
-                rel.push(si);
-            }
-        }
-        page_related.push(rel);
-    }
+fn decide(
+    pages: &[Page],
+    mut snippets: Vec<Snippet>,
+    c: &Compiled,
+    spill: &Spill,
+) -> Result<Decided, RunError> {
     let dc = &c.config.dedup;
+    let n_shingle = dc.shingle_chars;
+    let normalize = |t: &str| normalize_with(t, &dc.normalize);
+    let n_fp = dc.fingerprints.clamp(1, MAX_FINGERPRINTS);
+
     snippets.par_iter_mut().for_each(|s| {
         s.fp = fingerprint(&s.occ.block.text, dc);
     });
-    let snippet_ids = unique_ids(snippets.iter().map(|s| snippet_id(s.occ.key)));
-    let page_ids = unique_ids(results.iter().map(|r| r.id.clone()));
+    let snippet_ids = unique_ids(snippets.iter().map(|s| snippet_id(s.key)));
+    let page_ids = unique_ids(pages.iter().map(|p| page_id(&p.source)));
 
-    // Article duplicates.
-    let art_pages: Vec<u32> = results
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| matches!(r.outcome, Outcome::Article(..)))
-        .map(|(i, _)| i as u32)
+    // Article duplicates, from the fingerprints; texts are read back only for the pairs
+    // the index proposes.
+    let art_pages: Vec<u32> = (0..pages.len() as u32)
+        .filter(|&i| matches!(pages[i as usize].kind, PageKind::Article { .. }))
         .collect();
-    let art = |pi: u32| -> (&ArticleRecord, &Fingerprint) {
-        match &results[pi as usize].outcome {
-            Outcome::Article(a, fp) => (a, fp),
-            Outcome::Reject(_) => unreachable!("art_pages holds articles only"),
+    let art = |pi: u32| -> (SpillRef, &Fingerprint, u64) {
+        match &pages[pi as usize].kind {
+            PageKind::Article {
+                spill,
+                fp,
+                title_key,
+            } => (*spill, fp, *title_key),
+            PageKind::Reject { .. } => unreachable!("art_pages holds articles only"),
         }
     };
     let items: Vec<Item> = art_pages
@@ -265,9 +554,19 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
             order: pi,
         })
         .collect();
-    let (art_drops, article_stats) = deduplicate(&items, &c.config.dedup, |i| {
-        shingle_set(&normalize(&art(art_pages[i as usize]).0.text), n_shingle)
+    let read_error: Mutex<Option<RunError>> = Mutex::new(None);
+    let (art_drops, article_stats) = deduplicate(&items, dc, |i| {
+        match read_spilled(spill, art(art_pages[i as usize]).0) {
+            Ok(sp) => shingle_set(&normalize(&sp.record.text), n_shingle),
+            Err(e) => {
+                *read_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                Vec::new()
+            }
+        }
     });
+    if let Some(e) = read_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
 
     // Snippet duplicates: identical (title, text) are merged already; the same text under
     // another title, or a near text, is a dropped duplicate.
@@ -281,13 +580,12 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
             order: i,
         })
         .collect();
-    let (snip_drops, snippet_stats) = deduplicate(&sitems, &c.config.dedup, |i| {
+    let (snip_drops, snippet_stats) = deduplicate(&sitems, dc, |i| {
         shingle_set(
             &normalize(&snippets[with_text[i as usize] as usize].occ.block.text),
             n_shingle,
         )
     });
-    // snippet index → (kept snippet index, drop)
     let mut snip_dropped: HashMap<u32, (u32, Drop)> = HashMap::new();
     for d in &snip_drops {
         snip_dropped.insert(
@@ -295,9 +593,16 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
             (with_text[d.kept as usize], *d),
         );
     }
-    let kept_snippet = |si: u32| snip_dropped.get(&si).map_or(si, |(k, _)| *k);
+    let snippet_of_key: HashMap<u128, u32> = snippets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let i = i as u32;
+            (s.key, snip_dropped.get(&i).map_or(i, |(k, _)| *k))
+        })
+        .collect();
 
-    // Article records with duplicates, aliases and related ids.
+    // Article decisions.
     let mut art_dropped: HashMap<u32, (u32, Drop)> = HashMap::new();
     for d in &art_drops {
         art_dropped.insert(
@@ -312,94 +617,53 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
     for v in dups_of.values_mut() {
         v.sort_unstable();
     }
-    // Normalized title → kept article id, for snippet links.
-    let mut title_to_article: HashMap<String, u32> = HashMap::new();
+    let mut counts_articles = ArticleCounts::default();
+    for &pi in &art_pages {
+        match art_dropped.get(&pi).map(|x| x.1.kind) {
+            Some(MatchKind::Exact) => counts_articles.dropped_exact += 1,
+            Some(MatchKind::Near) => counts_articles.dropped_near += 1,
+            None => counts_articles.kept += 1,
+        }
+    }
+    // Source and title of every article in a cluster (read back once).
+    let mut in_clusters: Vec<u32> = dups_of
+        .iter()
+        .flat_map(|(k, v)| std::iter::once(*k).chain(v.iter().copied()))
+        .collect();
+    in_clusters.sort_unstable();
+    let cluster_info: HashMap<u32, (String, String)> = in_clusters
+        .par_iter()
+        .map(|&pi| {
+            read_spilled(spill, art(pi).0)
+                .map(|sp| (pi, (sp.record.source, sp.record.metadata.title)))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut art_dups: HashMap<u32, (Vec<String>, Vec<String>)> = HashMap::new();
+    for (&k, ms) in &dups_of {
+        let mut titles: HashSet<String> = HashSet::new();
+        titles.insert(normalize(&cluster_info[&k].1));
+        let mut ids = Vec::new();
+        let mut aliases = Vec::new();
+        for &m in ms {
+            ids.push(page_ids[m as usize].clone());
+            let t = &cluster_info[&m].1;
+            if titles.insert(normalize(t)) {
+                aliases.push(t.clone());
+            }
+        }
+        art_dups.insert(k, (ids, aliases));
+    }
+
+    // Normalized title → kept article, for snippet links.
+    let mut title_to_article: HashMap<u64, u32> = HashMap::new();
     for &pi in &art_pages {
         let kept = art_dropped.get(&pi).map_or(pi, |(k, _)| *k);
-        let key = normalize(&art(pi).0.metadata.title);
-        if key.is_empty() {
-            continue;
-        }
-        let e = title_to_article.entry(key).or_insert(kept);
+        let e = title_to_article.entry(art(pi).2).or_insert(kept);
         if kept < *e {
             *e = kept;
         }
     }
-
-    // Clusters for audit (before the records are moved out below).
-    let mut clusters = Vec::new();
-    clusters.extend(build_clusters(
-        "article",
-        &dups_of,
-        &art_dropped,
-        n_fp,
-        |i| {
-            let a = art(i).0;
-            (
-                page_ids[i as usize].as_str(),
-                a.source.as_str(),
-                a.metadata.title.as_str(),
-            )
-        },
-    ));
-    // Titles of dropped articles, for their kept article's aliases.
-    let dropped_titles: HashMap<u32, String> = art_dropped
-        .keys()
-        .map(|&m| (m, art(m).0.metadata.title.clone()))
-        .collect();
-
-    // Move each article record out of phase 1's results instead of copying it.
-    let mut articles = Vec::new();
-    let mut dropped = Vec::new();
-    let mut counts_articles = ArticleCounts::default();
-    for &pi in &art_pages {
-        let mut rec = match &mut results[pi as usize].outcome {
-            Outcome::Article(a, _) => std::mem::take(&mut **a),
-            Outcome::Reject(_) => unreachable!("art_pages holds articles only"),
-        };
-        rec.id = page_ids[pi as usize].clone();
-        let mut related: Vec<String> = Vec::new();
-        for &si in &page_related[pi as usize] {
-            let id = &snippet_ids[kept_snippet(si) as usize];
-            if !related.contains(id) {
-                related.push(id.clone());
-            }
-        }
-        rec.metadata.related = related;
-        if let Some(&(k, d)) = art_dropped.get(&pi) {
-            match d.kind {
-                MatchKind::Exact => counts_articles.dropped_exact += 1,
-                MatchKind::Near => counts_articles.dropped_near += 1,
-            }
-            dropped.push(DroppedRecord {
-                id: rec.id,
-                kind: "article".into(),
-                source: rec.source,
-                title: rec.metadata.title,
-                text: rec.text,
-                duplicate_of: page_ids[k as usize].clone(),
-                match_kind: d.kind.as_str().into(),
-                hamming: d.hamming,
-                similarity: round4(d.similarity),
-                hammings: d.hammings[..n_fp].to_vec(),
-            });
-            continue;
-        }
-        if let Some(ds) = dups_of.get(&pi) {
-            let own = normalize(&rec.metadata.title);
-            let mut seen_titles: HashSet<String> = HashSet::new();
-            seen_titles.insert(own);
-            for &m in ds {
-                rec.metadata.duplicates.push(page_ids[m as usize].clone());
-                let t = &dropped_titles[&m];
-                if seen_titles.insert(normalize(t)) {
-                    rec.metadata.aliases.push(t.clone());
-                }
-            }
-        }
-        counts_articles.kept += 1;
-        articles.push(rec);
-    }
+    let empty_title = xxhash_rust::xxh3::xxh3_64(b"");
 
     // Snippet records.
     let mut sdups_of: HashMap<u32, Vec<u32>> = HashMap::new();
@@ -410,7 +674,7 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
         v.sort_unstable();
     }
     let mut counts_snippets = SnippetCounts {
-        occurrences,
+        occurrences: snippets.iter().map(|s| s.occurrences).sum(),
         ..SnippetCounts::default()
     };
     let mut snippet_records = Vec::new();
@@ -421,7 +685,7 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
         if !b.complete {
             counts_snippets.incomplete += 1;
         }
-        let source = results[sn.first_page as usize].source.clone();
+        let source = pages[sn.first.0 as usize].source.clone();
         if let Some(&(k, d)) = snip_dropped.get(&si) {
             match d.kind {
                 MatchKind::Exact => counts_snippets.dropped_exact += 1,
@@ -460,8 +724,10 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
             seen.sort_unstable();
             seen.dedup();
         }
-        let article = title_to_article
-            .get(&normalize(&b.title))
+        let title_key = xxhash_rust::xxh3::xxh3_64(normalize(&b.title).as_bytes());
+        let article = (title_key != empty_title)
+            .then(|| title_to_article.get(&title_key))
+            .flatten()
             .map(|&pi| page_ids[pi as usize].clone());
         if article.is_some() {
             counts_snippets.linked += 1;
@@ -487,8 +753,12 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
         });
     }
     counts_snippets.unique = snippet_records.len();
-    dropped.extend(snippet_dropped);
 
+    // Clusters for audit.
+    let mut clusters = build_clusters("article", &dups_of, &art_dropped, n_fp, |i| {
+        let (source, title) = &cluster_info[&i];
+        (page_ids[i as usize].clone(), source.clone(), title.clone())
+    });
     clusters.extend(build_clusters(
         "snippet",
         &sdups_of,
@@ -497,9 +767,9 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
         |i| {
             let sn = &snippets[i as usize];
             (
-                snippet_ids[i as usize].as_str(),
-                results[sn.first_page as usize].source.as_str(),
-                sn.occ.block.title.as_str(),
+                snippet_ids[i as usize].clone(),
+                pages[sn.first.0 as usize].source.clone(),
+                sn.occ.block.title.clone(),
             )
         },
     ));
@@ -511,51 +781,87 @@ fn decide(results: &mut [PageResult], c: &Compiled) -> Decided {
             .then(a.kept.cmp(&b.kept))
     });
 
-    let rejects = results
+    // Texts of the records report.html shows in full.
+    let out = &c.config.output;
+    let page_of_id: HashMap<&str, u32> = in_clusters
+        .iter()
+        .map(|&pi| (page_ids[pi as usize].as_str(), pi))
+        .collect();
+    let snippet_of_id: HashMap<&str, u32> = (0..snippets.len() as u32)
+        .map(|i| (snippet_ids[i as usize].as_str(), i))
+        .collect();
+    let mut html_texts: HashMap<String, (String, String)> = HashMap::new();
+    for cl in clusters.iter().take(out.html_max_clusters) {
+        for m in cl
+            .members
+            .iter()
+            .take(out.html_max_members.saturating_add(1))
+        {
+            let text = if let Some(&pi) = page_of_id.get(m.id.as_str()) {
+                read_spilled(spill, art(pi).0)?.record.text
+            } else if let Some(&si) = snippet_of_id.get(m.id.as_str()) {
+                snippets[si as usize].occ.block.text.clone()
+            } else {
+                continue;
+            };
+            html_texts.insert(m.id.clone(), (m.title.clone(), text));
+        }
+    }
+
+    let rejects = pages
         .iter()
         .enumerate()
-        .filter_map(|(pi, r)| match &r.outcome {
-            Outcome::Reject(rej) => Some(RejectRecord {
-                source: r.source.clone(),
-                reason: rej.reason,
-                detail: rej.detail.clone(),
+        .filter_map(|(pi, p)| match &p.kind {
+            PageKind::Reject {
+                reject,
+                title,
+                snippets,
+            } => Some(RejectRecord {
+                source: p.source.clone(),
+                reason: reject.reason,
+                detail: reject.detail.clone(),
                 id: page_ids[pi].clone(),
-                title: r.title.clone(),
-                snippets: r.snippets.len(),
+                title: title.clone(),
+                snippets: *snippets,
             }),
-            Outcome::Article(..) => None,
+            PageKind::Article { .. } => None,
         })
         .collect();
 
-    Decided {
-        articles,
+    Ok(Decided {
+        page_ids,
+        snippet_ids,
+        art_dropped,
+        art_dups,
+        snippet_of_key,
         snippets: snippet_records,
-        dropped,
+        snippet_dropped,
         clusters,
+        html_texts,
         rejects,
         counts_articles,
         counts_snippets,
         article_stats,
         snippet_stats,
-    }
+    })
 }
 
 /// The audit clusters of one kind: `dups_of` maps each kept index to the indices dropped as
 /// its duplicates, `drops` each dropped index to its decision, and `who(i)` gives a record's
 /// (id, source, title). The kept record comes first.
-fn build_clusters<'a>(
+fn build_clusters(
     kind: &str,
     dups_of: &HashMap<u32, Vec<u32>>,
     drops: &HashMap<u32, (u32, Drop)>,
     n_fp: usize,
-    who: impl Fn(u32) -> (&'a str, &'a str, &'a str),
+    who: impl Fn(u32) -> (String, String, String),
 ) -> Vec<ClusterRecord> {
     let member = |i: u32, d: Option<&Drop>| {
         let (id, source, title) = who(i);
         ClusterMember {
-            id: id.to_string(),
-            source: source.to_string(),
-            title: title.to_string(),
+            id,
+            source,
+            title,
             match_kind: d.map_or("exact", |d| d.kind.as_str()).to_string(),
             hamming: d.map_or(0, |d| d.hamming),
             similarity: d.map_or(1.0, |d| round4(d.similarity)),
@@ -568,11 +874,11 @@ fn build_clusters<'a>(
         .map(|k| {
             let mut members = vec![member(k, None)];
             members.extend(dups_of[&k].iter().map(|&m| member(m, Some(&drops[&m].1))));
-            let id = who(k).0;
+            let id = members[0].id.clone();
             ClusterRecord {
                 cluster: format!("c-{}", &id[2..]),
                 kind: kind.into(),
-                kept: id.to_string(),
+                kept: id,
                 members,
             }
         })
@@ -610,24 +916,22 @@ struct PageCounts {
     compression: BTreeMap<String, usize>,
 }
 
-fn page_counts(results: &[PageResult]) -> PageCounts {
+fn page_counts(pages: &[Page]) -> PageCounts {
     let mut stripped: BTreeMap<String, usize> = crate::page::segment::STRIP_RULES
         .iter()
         .map(|k| (k.to_string(), 0))
         .collect();
     let mut encodings: BTreeMap<String, usize> = BTreeMap::new();
     let mut compression: BTreeMap<String, usize> = BTreeMap::new();
-    for r in results {
-        for k in &r.stripped {
+    for p in pages {
+        for k in &p.stripped {
             *stripped.entry(k.clone()).or_default() += 1;
         }
-        if let Some(e) = r.encoding {
+        if let Some(e) = p.encoding {
             *encodings.entry(e.to_string()).or_default() += 1;
         }
-        if let Outcome::Article(a, _) = &r.outcome {
-            if let Some(z) = &a.metadata.compression {
-                *compression.entry(z.clone()).or_default() += 1;
-            }
+        if let (Some(z), PageKind::Article { .. }) = (&p.compression, &p.kind) {
+            *compression.entry(z.clone()).or_default() += 1;
         }
     }
     PageCounts {
@@ -673,12 +977,18 @@ fn build_report(
     }
 }
 
+/// Writes every output file into the staging folder: articles and their dropped copies are
+/// streamed back from the spill file in input order, one record at a time.
+#[allow(clippy::too_many_arguments)]
 fn write_all(
     s: &Settings,
+    st: &mut Staging,
+    spill: &Spill,
+    pages: &[Page],
     d: &Decided,
     report: &mut Report,
-    results: &[PageResult],
     timings: &mut BTreeMap<String, u64>,
+    micros: [u64; 3],
     t_write: Instant,
     t_start: Instant,
 ) -> Result<(), RunError> {
@@ -688,59 +998,84 @@ fn write_all(
             s.output.display()
         ))
     };
-    let mut st = Staging::new(&s.output).map_err(io)?;
-    let res = (|| -> std::io::Result<()> {
-        st.write_jsonl("articles.jsonl", &d.articles)?;
-        st.write_jsonl("snippets.jsonl", &d.snippets)?;
-        st.write_jsonl("dropped.jsonl", &d.dropped)?;
-        st.write_jsonl("duplicates.jsonl", &d.clusters)?;
-        st.write_jsonl("rejects.jsonl", &d.rejects)?;
-        let scan_us: [u64; 3] = results.iter().fold([0; 3], |acc, r| {
-            [
-                acc[0] + r.micros[0],
-                acc[1] + r.micros[1],
-                acc[2] + r.micros[2],
-            ]
-        });
-        timings.insert("read_cpu".into(), scan_us[0] / 1000);
-        timings.insert("decode_cpu".into(), scan_us[1] / 1000);
-        timings.insert("segment_cpu".into(), scan_us[2] / 1000);
-        timings.insert("write".into(), t_write.elapsed().as_millis() as u64);
-        timings.insert("total".into(), t_start.elapsed().as_millis() as u64);
-        report.timings_ms = timings.clone();
-        let mut texts: HashMap<String, (String, String)> = HashMap::new();
-        let in_cluster: HashSet<&str> = d.clusters.iter().map(|c| c.kept.as_str()).collect();
-        for a in d
-            .articles
-            .iter()
-            .filter(|a| in_cluster.contains(a.id.as_str()))
-        {
-            texts.insert(a.id.clone(), (a.metadata.title.clone(), a.text.clone()));
+    let n_fp = s
+        .config
+        .config
+        .dedup
+        .fingerprints
+        .clamp(1, MAX_FINGERPRINTS);
+    {
+        use std::io::Write;
+        let mut arts = st.create("articles.jsonl").map_err(io)?;
+        let mut dropped = st.create("dropped.jsonl").map_err(io)?;
+        for (pi, p) in pages.iter().enumerate() {
+            let PageKind::Article { spill: r, .. } = &p.kind else {
+                continue;
+            };
+            let pi = pi as u32;
+            let sp = read_spilled(spill, *r)?;
+            let mut rec = sp.record;
+            rec.id = d.page_ids[pi as usize].clone();
+            let mut related: Vec<String> = Vec::new();
+            for &k in &sp.related {
+                if let Some(&si) = d.snippet_of_key.get(&key_of(k)) {
+                    let id = &d.snippet_ids[si as usize];
+                    if !related.contains(id) {
+                        related.push(id.clone());
+                    }
+                }
+            }
+            rec.metadata.related = related;
+            if let Some(&(k, dr)) = d.art_dropped.get(&pi) {
+                let row = DroppedRecord {
+                    id: rec.id,
+                    kind: "article".into(),
+                    source: rec.source,
+                    title: rec.metadata.title,
+                    text: rec.text,
+                    duplicate_of: d.page_ids[k as usize].clone(),
+                    match_kind: dr.kind.as_str().into(),
+                    hamming: dr.hamming,
+                    similarity: round4(dr.similarity),
+                    hammings: dr.hammings[..n_fp].to_vec(),
+                };
+                serde_json::to_writer(&mut dropped, &row).map_err(|e| io(e.into()))?;
+                dropped.write_all(b"\n").map_err(io)?;
+                continue;
+            }
+            if let Some((ids, aliases)) = d.art_dups.get(&pi) {
+                rec.metadata.duplicates = ids.clone();
+                rec.metadata.aliases = aliases.clone();
+            }
+            serde_json::to_writer(&mut arts, &rec).map_err(|e| io(e.into()))?;
+            arts.write_all(b"\n").map_err(io)?;
         }
-        for sn in d
-            .snippets
-            .iter()
-            .filter(|x| in_cluster.contains(x.id.as_str()))
-        {
-            texts.insert(sn.id.clone(), (sn.metadata.title.clone(), sn.text.clone()));
+        for row in &d.snippet_dropped {
+            serde_json::to_writer(&mut dropped, row).map_err(|e| io(e.into()))?;
+            dropped.write_all(b"\n").map_err(io)?;
         }
-        let extra = html::Extra {
-            article_candidates: d.article_stats.candidates,
-            snippet_candidates: d.snippet_stats.candidates,
-            max_clusters: s.config.config.output.html_max_clusters,
-            max_members: s.config.config.output.html_max_members,
-        };
-        let page = html::render(report, &d.clusters, &d.dropped, &d.rejects, &texts, &extra);
-        st.write_bytes("report.html", page.as_bytes())?;
-        let json = serde_json::to_vec_pretty(&*report).map_err(std::io::Error::other)?;
-        st.write_bytes("report.json", &json)?;
-        Ok(())
-    })();
-    match res {
-        Ok(()) => st.commit().map_err(io),
-        Err(e) => {
-            st.abort();
-            Err(io(e))
-        }
+        crate::output::jsonl::finish(arts).map_err(io)?;
+        crate::output::jsonl::finish(dropped).map_err(io)?;
     }
+    st.write_jsonl("snippets.jsonl", &d.snippets).map_err(io)?;
+    st.write_jsonl("duplicates.jsonl", &d.clusters)
+        .map_err(io)?;
+    st.write_jsonl("rejects.jsonl", &d.rejects).map_err(io)?;
+    timings.insert("read_cpu".into(), micros[0] / 1000);
+    timings.insert("decode_cpu".into(), micros[1] / 1000);
+    timings.insert("segment_cpu".into(), micros[2] / 1000);
+    timings.insert("write".into(), t_write.elapsed().as_millis() as u64);
+    timings.insert("total".into(), t_start.elapsed().as_millis() as u64);
+    report.timings_ms = timings.clone();
+    let extra = html::Extra {
+        article_candidates: d.article_stats.candidates,
+        snippet_candidates: d.snippet_stats.candidates,
+        max_clusters: s.config.config.output.html_max_clusters,
+        max_members: s.config.config.output.html_max_members,
+    };
+    let page = html::render(report, &d.clusters, &d.rejects, &d.html_texts, &extra);
+    st.write_bytes("report.html", page.as_bytes()).map_err(io)?;
+    let json = serde_json::to_vec_pretty(&*report).map_err(|e| io(std::io::Error::other(e)))?;
+    st.write_bytes("report.json", &json).map_err(io)?;
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::output::report::Report;
-use crate::record::{ClusterRecord, DroppedRecord, RejectRecord};
+use crate::record::{ClusterRecord, RejectRecord};
 
 /// Figures the report shows beyond `report.json`.
 #[derive(Debug, Clone)]
@@ -50,11 +50,11 @@ background:#fafafa;border:1px solid #eee;padding:.5em;max-height:24em;overflow:a
 margin-right:.3em}del{background:#fcc;text-decoration:none}ins{background:#cfc;\
 text-decoration:none}";
 
-/// Renders the whole report. `texts` maps a kept record's id to its (title, text).
+/// Renders the whole report. `texts` maps the id of every record shown in full (kept
+/// records and the members beside them) to its (title, text).
 pub fn render(
     r: &Report,
     clusters: &[ClusterRecord],
-    dropped: &[DroppedRecord],
     rejects: &[RejectRecord],
     texts: &HashMap<String, (String, String)>,
     extra: &Extra,
@@ -131,8 +131,6 @@ pub fn render(
              4-gram shingle sets that decided it.</p>",
         );
     }
-    let dropped_text: HashMap<&str, &DroppedRecord> =
-        dropped.iter().map(|d| (d.id.as_str(), d)).collect();
     for (i, c) in clusters.iter().enumerate() {
         if i >= extra.max_clusters {
             let _ = write!(
@@ -158,10 +156,7 @@ pub fn render(
         let kept_text = texts.get(&kept.id).map(|t| t.1.as_str()).unwrap_or("");
         let shown = c.members.len().min(extra.max_members.saturating_add(1));
         for m in &c.members[1..shown] {
-            let text = dropped_text
-                .get(m.id.as_str())
-                .map(|d| d.text.as_str())
-                .unwrap_or("");
+            let text = texts.get(&m.id).map(|t| t.1.as_str()).unwrap_or("");
             let (left, right) = diff_html(kept_text, text);
             let hammings: Vec<String> = m.hammings.iter().map(u32::to_string).collect();
             let _ = write!(
@@ -362,7 +357,7 @@ mod tests {
             max_clusters: 200,
             max_members: 10,
         };
-        let html = render(&report, &clusters, &[], &[], &texts, &extra);
+        let html = render(&report, &clusters, &[], &texts, &extra);
         assert!(html.len() < 8 * 1024 * 1024, "{} bytes", html.len());
         assert!(html.contains("9800 more clusters are not shown"));
         assert!(html.contains("489 more members"));

@@ -39,6 +39,12 @@ impl Staging {
         })
     }
 
+    /// A path in the staging folder for scratch data (not an output file): it goes away
+    /// with the folder on commit or abort.
+    pub fn scratch_path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
     /// Opens a staged file for writing.
     pub fn create(&mut self, name: &str) -> std::io::Result<BufWriter<File>> {
         self.files.push(name.to_string());
@@ -81,7 +87,7 @@ impl Staging {
         if let Ok(d) = File::open(&self.out) {
             let _ = d.sync_all();
         }
-        std::fs::remove_dir(&self.dir)?;
+        std::fs::remove_dir_all(&self.dir)?;
         Ok(())
     }
 
