@@ -123,5 +123,46 @@ fn main() {
                 println!("{line} | unrelated candidates {cand}/{total}");
             }
         }
+        // Mean distance over all four fingerprints: true copies against unrelated pairs
+        // that one fingerprint made candidates.
+        let mean = |x: &Fingerprint, y: &Fingerprint| {
+            (0..4)
+                .map(|i| (x.simhash[i] ^ y.simhash[i]).count_ones())
+                .sum::<u32>() as f64
+                / 4.0
+        };
+        for tier in ["near_a", "near_b"] {
+            let mut v: Vec<f64> = fp
+                .iter()
+                .filter(|p| p.0 == tier)
+                .map(|p| mean(&p.1, &p.2))
+                .collect();
+            v.sort_by(f64::total_cmp);
+            if !v.is_empty() {
+                println!(
+                    "n={n} {tier}: mean distance over 4 fingerprints p50={:.2} p98={:.2} max={:.2}",
+                    quantile(&v, 0.5),
+                    quantile(&v, 0.98),
+                    v[v.len() - 1]
+                );
+            }
+        }
+        let mut u: Vec<f64> = Vec::new();
+        for i in 0..orig.len() {
+            for j in i + 1..orig.len() {
+                if (0..4).any(|x| (orig[i].simhash[x] ^ orig[j].simhash[x]).count_ones() <= 3) {
+                    u.push(mean(&orig[i], &orig[j]));
+                }
+            }
+        }
+        u.sort_by(f64::total_cmp);
+        if !u.is_empty() {
+            println!(
+                "n={n} unrelated candidates: mean distance over 4 fingerprints min={:.2} p02={:.2} p50={:.2}",
+                u[0],
+                quantile(&u, 0.02),
+                quantile(&u, 0.5)
+            );
+        }
     }
 }

@@ -66,29 +66,21 @@ pub fn explain(path: &Path, c: &Compiled, color: bool) -> Result<String, String>
         }
     };
     let (_, tried) = pick_decoding(&raw.bytes, &c.legacy_encodings);
+    let size = match raw.compression {
+        Some(z) => format!("{} bytes after {z}", raw.bytes.len()),
+        None => format!("{} bytes", raw.bytes.len()),
+    };
     let page = match decode(&raw.bytes, &c.config.input, &c.legacy_encodings) {
         Ok(p) => p,
         Err(rej) => {
-            let _ = writeln!(
-                out,
-                "  {} bytes{}; encodings tried: {}",
-                raw.bytes.len(),
-                raw.compression
-                    .map(|z| format!(" after {z}"))
-                    .unwrap_or_default(),
-                tried.join(", ")
-            );
+            let _ = writeln!(out, "  {size}; encodings tried: {}", tried.join(", "));
             let _ = writeln!(out, "  reject: {} — {}", rej.reason.as_str(), rej.detail);
             return Ok(out);
         }
     };
     let _ = writeln!(
         out,
-        "  {} bytes{}, decoded as {}{} (tried {}), {} replacement character(s)\n",
-        raw.bytes.len(),
-        raw.compression
-            .map(|z| format!(" after {z}"))
-            .unwrap_or_default(),
+        "  {size}, decoded as {}{} (tried {}), {} replacement character(s)\n",
         page.encoding,
         if page.bom { " with BOM" } else { "" },
         tried.join(", "),

@@ -90,16 +90,21 @@ pub fn pagesieve_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     c.output().expect("run pagesieve")
 }
 
-/// Runs `pagesieve run --quiet` on `input` into `output`, asserting exit 0.
-pub fn run_ok(input: &Path, output: &Path, extra: &[&str]) {
-    let mut args = vec![
+/// The arguments of `pagesieve run --quiet` over `input` into `output`.
+pub fn run_args<'a>(input: &'a Path, output: &'a Path) -> Vec<&'a str> {
+    vec![
         "run",
         "--quiet",
         "--input",
         input.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
-    ];
+    ]
+}
+
+/// Runs `pagesieve run --quiet` on `input` into `output`, asserting exit 0.
+pub fn run_ok(input: &Path, output: &Path, extra: &[&str]) {
+    let mut args = run_args(input, output);
     args.extend_from_slice(extra);
     let out = pagesieve(&args);
     assert!(
@@ -232,15 +237,5 @@ pub fn run_io_measured(
     output: &Path,
     shell_prefix: Option<&str>,
 ) -> (Option<i32>, u64, String) {
-    run_measured(
-        &[
-            "run",
-            "--quiet",
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            output.to_str().unwrap(),
-        ],
-        shell_prefix,
-    )
+    run_measured(&run_args(input, output), shell_prefix)
 }
