@@ -413,18 +413,6 @@ impl Config {
         })
     }
 
-    /// Reads and parses a config file.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            key: String::new(),
-            message: format!("cannot read config file {}: {e}", path.display()),
-        })?;
-        Config::parse(&text).map_err(|mut e| {
-            e.message = format!("{}: {}", path.display(), e.message);
-            e
-        })
-    }
-
     /// Validates every value and compiles every pattern; all problems are returned at once.
     pub fn compile(&self) -> Result<Compiled, Vec<ConfigError>> {
         compile(self)

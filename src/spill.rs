@@ -67,16 +67,6 @@ impl Spill {
         read_exact_at(&self.reader, &mut buf, r.offset)?;
         Ok(buf)
     }
-
-    /// Bytes appended so far.
-    pub fn len(&self) -> u64 {
-        self.writer.lock().unwrap_or_else(|e| e.into_inner()).1
-    }
-
-    /// Whether nothing was appended.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(unix)]

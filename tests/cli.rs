@@ -58,11 +58,7 @@ fn bundled_sample_writes_every_contract_file() {
     let clusters = jsonl(&out.path().join("duplicates.jsonl"));
     assert!(clusters.len() >= 4, "{clusters:?}");
     // No staging folder is left behind.
-    let left: Vec<_> = std::fs::read_dir(out.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    let left = common::hidden_entries(out.path());
     assert!(left.is_empty(), "{left:?}");
 }
 

@@ -77,17 +77,10 @@ fn sigkill_at_any_point_leaves_old_or_new_files_whole() {
         }
         // The next run cleans up whatever staging folder the killed one left.
         run_ok(&new_in, &out, &[]);
-        let hidden: Vec<_> = std::fs::read_dir(&out)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with('.')
-            })
-            .collect();
-        assert!(hidden.is_empty(), "stale staging folder left");
+        assert!(
+            common::hidden_entries(&out).is_empty(),
+            "stale staging folder left"
+        );
         assert_eq!(snapshot(&out), new);
     }
     eprintln!(
@@ -119,11 +112,7 @@ fn full_output_location_exits_1_and_keeps_previous_files() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("cannot write output"), "{err}");
     assert_eq!(snapshot(&out), before, "previous files must be intact");
-    let left: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    let left = common::hidden_entries(&out);
     assert!(left.is_empty(), "partial staging files left: {left:?}");
 }
 

@@ -48,6 +48,15 @@ pub fn snapshot(out: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Names of hidden entries (a staging folder left behind) in an output folder.
+pub fn hidden_entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
 /// The bundled profile, compiled.
 pub fn compiled() -> Compiled {
     Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap()
