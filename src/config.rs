@@ -5,7 +5,7 @@
 //! `Default` impls below; every marker and pattern of a site lives in the profile file
 //! (`config/default.toml` for the bundled site), never in code.
 //!
-//! [`Config::load`] parses and [`Config::compile`] validates and compiles the regexes once,
+//! [`load_and_compile`] reads, parses and validates ([`Config::compile`] compiles the regexes) once,
 //! before any worker starts; problems are reported with the key that holds them.
 
 use std::collections::BTreeMap;
