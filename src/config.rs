@@ -253,6 +253,10 @@ pub struct DedupConfig {
     /// A candidate pair is a duplicate when the Jaccard similarity of its shingle sets is at
     /// least this (inclusive).
     pub min_similarity: f64,
+    /// A candidate pair is verified exactly only when the sketch estimate of its similarity
+    /// is at least `min_similarity − sketch_margin` (1 screens nothing out; see
+    /// `dedup::sketch`).
+    pub sketch_margin: f64,
     /// Texts with fewer normalized characters than this are only deduplicated exactly.
     pub min_chars_near: usize,
     /// How texts are normalized before any duplicate decision.
@@ -302,6 +306,7 @@ impl Default for DedupConfig {
             fingerprints: 4,
             max_hamming: 3,
             min_similarity: 0.5,
+            sketch_margin: 0.1,
             min_chars_near: 20,
             normalize: NormalizeConfig::default(),
         }
@@ -474,6 +479,7 @@ fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
             config.metadata.answer_min_restatement,
         ),
         ("dedup.min_similarity", config.dedup.min_similarity),
+        ("dedup.sketch_margin", config.dedup.sketch_margin),
         ("boilerplate.min_share", config.boilerplate.min_share),
     ] {
         if !(0.0..=1.0).contains(&v) {

@@ -210,6 +210,7 @@ const EMPTY_FP: Fingerprint = Fingerprint {
     simhash: [0; MAX_FINGERPRINTS],
     exact: 0,
     chars: 0,
+    sketch: crate::dedup::sketch::Sketch([0; crate::dedup::sketch::SKETCH_BINS / 64]),
 };
 
 fn io_err(what: &str, e: std::io::Error) -> RunError {
@@ -972,6 +973,10 @@ fn build_report(
         stripped: pages.stripped,
         encodings: pages.encodings,
         compression: pages.compression,
+        dedup: crate::output::report::DedupReport {
+            articles: d.article_stats,
+            snippets: d.snippet_stats,
+        },
         learned_boilerplate: Default::default(),
         timings_ms: BTreeMap::new(),
     }

@@ -4,9 +4,13 @@
 //!    preferred item is kept, the others are `exact` (hamming 0, similarity 1).
 //! 2. **Candidates**: the kept items of the exact groups that are long enough go through the
 //!    block-permutation index ([`crate::dedup::index`]) with `max_hamming`.
-//! 3. **Verification**: a candidate pair is a duplicate only if the Jaccard similarity of the
-//!    two shingle sets is at least `min_similarity`.
-//! 4. **Clusters**: union-find over verified pairs, walked in sorted order. Inside a
+//! 3. **Screening**: a candidate pair whose in-memory sketches estimate a similarity below
+//!    `min_similarity − sketch_margin` is dropped before any text is read
+//!    ([`crate::dedup::sketch`]).
+//! 4. **Verification**, one connected component of the remaining candidates at a time (so
+//!    only that component's shingle sets are in memory): a pair is a duplicate only if the
+//!    exact Jaccard similarity of the two shingle sets is at least `min_similarity`.
+//! 5. **Clusters**: union-find over verified pairs, walked in sorted order. Inside a
 //!    component the preferred item is kept and every other member is verified against *it*
 //!    (not just against a neighbour): a member that fails starts a new cluster among the
 //!    rest, so a chain A≈B≈C never drops C as a duplicate of a dissimilar A.
@@ -22,6 +26,7 @@ use crate::config::DedupConfig;
 use crate::dedup::fingerprint::MAX_FINGERPRINTS;
 use crate::dedup::index::pairs_within;
 use crate::dedup::shingle::jaccard;
+use crate::dedup::sketch::estimate;
 use crate::dedup::Fingerprint;
 
 /// One text to deduplicate.
@@ -70,10 +75,12 @@ pub struct Drop {
 }
 
 /// Counters of one deduplication, for the report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DedupStats {
     /// Candidate pairs the index returned.
     pub candidates: usize,
+    /// Candidate pairs screened out by their sketches before verification.
+    pub screened: usize,
     /// Candidate pairs that passed verification.
     pub verified: usize,
     /// Members split off a component because they failed verification against its kept item.
@@ -159,50 +166,49 @@ where
         return (drops, stats);
     }
 
-    // 3. Verification, with each needed shingle set computed once.
-    let mut involved: Vec<u32> = cands.iter().flat_map(|&(a, b)| [a, b]).collect();
-    involved.sort_unstable();
-    involved.dedup();
-    let sets: HashMap<u32, Vec<u64>> = involved
-        .par_iter()
-        .map(|&local| (local, shingles(near[local as usize])))
-        .collect();
-    let verified: Vec<(u32, u32)> = cands
-        .par_iter()
-        .filter(|&&(a, b)| jaccard(&sets[&a], &sets[&b]) >= cfg.min_similarity)
-        .copied()
-        .collect();
-    stats.verified = verified.len();
+    // 3. Screening by the in-memory sketches: most unrelated candidates stop here, before
+    //    any text is read back.
+    let floor = cfg.min_similarity - cfg.sketch_margin;
+    let before = cands.len();
+    cands.retain(|&(a, b)| {
+        let (x, y) = (
+            &items[near[a as usize] as usize],
+            &items[near[b as usize] as usize],
+        );
+        estimate(&x.fp.sketch, &y.fp.sketch) >= floor
+    });
+    stats.screened = before - cands.len();
 
-    // 4. Union-find in sorted order, then star clusters around the preferred member.
+    // 4. Components of the remaining candidates, each verified and clustered on its own:
+    //    only one component's shingle sets per thread are held at a time.
     let mut uf = UnionFind::new(near.len());
-    for &(a, b) in &verified {
+    for &(a, b) in &cands {
         uf.union(a as usize, b as usize);
     }
-    let mut comps: HashMap<usize, Vec<u32>> = HashMap::new();
-    for &(a, b) in &verified {
-        for x in [a, b] {
-            comps.entry(uf.find(x as usize)).or_default().push(x);
-        }
+    let mut comp_of: HashMap<usize, usize> = HashMap::new();
+    let mut comps: Vec<Vec<(u32, u32)>> = Vec::new();
+    for &(a, b) in &cands {
+        let root = uf.find(a as usize);
+        let c = *comp_of.entry(root).or_insert_with(|| {
+            comps.push(Vec::new());
+            comps.len() - 1
+        });
+        comps[c].push((a, b));
     }
-    let mut comps: Vec<Vec<u32>> = comps.into_values().collect();
-    for c in &mut comps {
-        c.sort_unstable();
-        c.dedup();
-        c.sort_by(|&a, &b| better(items, near[a as usize], near[b as usize]));
-    }
-    comps.sort_by_key(|c| c[0]);
+    drop(cands);
+    drop(comp_of);
 
-    let near_drops: Vec<(Vec<Drop>, usize)> = comps
-        .par_iter()
-        .map(|comp| star_clusters(comp, &near, items, &sets, cfg.min_similarity))
+    let near_drops: Vec<(Vec<Drop>, usize, usize)> = comps
+        .into_par_iter()
+        .map(|pairs| verify_component(&pairs, &near, items, cfg.min_similarity, &shingles))
         .collect();
     let mut by_member: Vec<Option<Drop>> = vec![None; items.len()];
     for d in drops {
         by_member[d.member as usize] = Some(d);
     }
-    for (ds, splits) in near_drops {
+    for (ds, splits, verified) in near_drops {
         stats.chain_splits += splits;
+        stats.verified += verified;
         for d in ds {
             // The dropped representative's exact copies follow it to the kept item.
             if let Some(members) = group_of.get(&d.member) {
@@ -214,6 +220,62 @@ where
         }
     }
     (by_member.into_iter().flatten().collect(), stats)
+}
+
+/// Verifies the candidate pairs of one component (indices into `near`) exactly, then splits
+/// each connected group of verified pairs into stars. Returns the drops, the chain splits
+/// and the number of verified pairs.
+fn verify_component<F>(
+    pairs: &[(u32, u32)],
+    near: &[u32],
+    items: &[Item],
+    min_similarity: f64,
+    shingles: &F,
+) -> (Vec<Drop>, usize, usize)
+where
+    F: Fn(u32) -> Vec<u64> + Sync,
+{
+    let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    members.sort_unstable();
+    members.dedup();
+    let sets: HashMap<u32, Vec<u64>> = members
+        .iter()
+        .map(|&local| (local, shingles(near[local as usize])))
+        .collect();
+    let verified: Vec<(u32, u32)> = pairs
+        .iter()
+        .filter(|&&(a, b)| jaccard(&sets[&a], &sets[&b]) >= min_similarity)
+        .copied()
+        .collect();
+
+    // Union-find over the verified pairs, in sorted order, then stars around the preferred
+    // member of each group.
+    let pos: HashMap<u32, usize> = members.iter().enumerate().map(|(i, &m)| (m, i)).collect();
+    let mut uf = UnionFind::new(members.len());
+    for &(a, b) in &verified {
+        uf.union(pos[&a], pos[&b]);
+    }
+    let mut groups: HashMap<usize, Vec<u32>> = HashMap::new();
+    for &(a, b) in &verified {
+        for x in [a, b] {
+            groups.entry(uf.find(pos[&x])).or_default().push(x);
+        }
+    }
+    let mut groups: Vec<Vec<u32>> = groups.into_values().collect();
+    for g in &mut groups {
+        g.sort_unstable();
+        g.dedup();
+        g.sort_by(|&a, &b| better(items, near[a as usize], near[b as usize]));
+    }
+    groups.sort_by_key(|g| g[0]);
+    let mut drops = Vec::new();
+    let mut splits = 0;
+    for g in &groups {
+        let (d, s) = star_clusters(g, near, items, &sets, min_similarity);
+        drops.extend(d);
+        splits += s;
+    }
+    (drops, splits, verified.len())
 }
 
 /// Splits one component into stars: the preferred remaining member is kept and takes every
@@ -299,7 +361,7 @@ impl UnionFind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::fingerprint::fingerprint_normalized;
+    use crate::dedup::fingerprint::fingerprint;
     use crate::dedup::shingle::{normalize, shingle_set};
 
     fn run(texts: &[&str], cfg: &DedupConfig) -> Vec<Drop> {
@@ -308,7 +370,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, n)| Item {
-                fp: fingerprint_normalized(n, cfg.fingerprint_chars, cfg.fingerprints),
+                fp: fingerprint(n, cfg),
                 order: i as u32,
             })
             .collect();

@@ -12,8 +12,8 @@
 //! Fingerprint 0 is exactly what the `simhash` crate's `simhash_stream` returns for the
 //! shingles (it is `metadata.simhash`; a test keeps the crate as the oracle). It is computed
 //! here because the crate was measured to be the pipeline's bottleneck (BENCHMARKS.md): each
-//! shingle is hashed once with the same SipHash-2-4, the bits are counted with a
-//! branch-free loop the compiler vectorizes (`v[i] > 0` ⟺ `2·ones[i] > n`), and fingerprint
+//! shingle is hashed once with the same SipHash-2-4, the bits are counted eight at a
+//! time in byte counters (`v[i] > 0` ⟺ `2·ones[i] > n`), and fingerprint
 //! `i > 0` uses the same SipHash remixed with an independent bijection, an independent set
 //! of hyperplanes for one hash per shingle.
 
@@ -24,6 +24,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::config::DedupConfig;
 use crate::dedup::shingle::{normalize_with, shingles};
+use crate::dedup::sketch::{sketch, Sketch};
 
 /// The most fingerprints a text can carry.
 pub const MAX_FINGERPRINTS: usize = 4;
@@ -37,6 +38,8 @@ pub struct Fingerprint {
     pub exact: u128,
     /// Length of the normalized text in characters.
     pub chars: u32,
+    /// Sketch of the `shingle_chars` shingle set, to screen candidates before verification.
+    pub sketch: Sketch,
 }
 
 impl Fingerprint {
@@ -48,11 +51,10 @@ impl Fingerprint {
 
 /// Fingerprints a text as the dedup config says (normalization, shingle size, count).
 pub fn fingerprint(text: &str, cfg: &DedupConfig) -> Fingerprint {
-    fingerprint_normalized(
-        &normalize_with(text, &cfg.normalize),
-        cfg.fingerprint_chars,
-        cfg.fingerprints,
-    )
+    let norm = normalize_with(text, &cfg.normalize);
+    let mut fp = fingerprint_normalized(&norm, cfg.fingerprint_chars, cfg.fingerprints);
+    fp.sketch = sketch(&norm, cfg.shingle_chars);
+    fp
 }
 
 /// The SipHash-2-4 (keys 0, 0) of a feature string, as the `simhash` crate computes it
@@ -79,21 +81,68 @@ fn remix(h: u64, i: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Simhash accumulator: per-bit counts of ones.
-struct Counts([u32; 64]);
+/// `SPREAD[b]` has byte `j` equal to bit `j` of `b`: adding it to a word of eight byte
+/// counters counts the ones of eight hash bits in one addition.
+const SPREAD: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < 8 {
+            if (b >> j) & 1 == 1 {
+                t[b] |= 1 << (8 * j);
+            }
+            j += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Simhash accumulator: per-bit counts of ones, kept as byte counters (eight per word,
+/// eight table lookups and additions per hash instead of 64) and flushed into 32-bit totals
+/// before a byte can overflow.
+struct Counts {
+    bytes: [u64; 8],
+    pending: u32,
+    totals: [u32; 64],
+}
 
 impl Counts {
-    #[inline]
-    fn add(&mut self, h: u64) {
-        for (i, c) in self.0.iter_mut().enumerate() {
-            *c += ((h >> i) & 1) as u32;
+    fn new() -> Counts {
+        Counts {
+            bytes: [0; 8],
+            pending: 0,
+            totals: [0; 64],
         }
     }
 
+    #[inline]
+    fn add(&mut self, h: u64) {
+        for (k, w) in self.bytes.iter_mut().enumerate() {
+            *w += SPREAD[((h >> (8 * k)) & 0xff) as usize];
+        }
+        self.pending += 1;
+        if self.pending == 255 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        for (k, w) in self.bytes.iter_mut().enumerate() {
+            for j in 0..8 {
+                self.totals[8 * k + j] += ((*w >> (8 * j)) & 0xff) as u32;
+            }
+            *w = 0;
+        }
+        self.pending = 0;
+    }
+
     /// Bit `i` is set when more features had it set than not (ties clear, as in the crate).
-    fn finish(&self, n: u64) -> u64 {
+    fn finish(&mut self, n: u64) -> u64 {
+        self.flush();
         let mut out = 0u64;
-        for (i, &c) in self.0.iter().enumerate() {
+        for (i, &c) in self.totals.iter().enumerate() {
             if 2 * c as u64 > n {
                 out |= 1 << i;
             }
@@ -102,10 +151,11 @@ impl Counts {
     }
 }
 
-/// Fingerprints an already normalized text.
+/// Fingerprints an already normalized text (simhashes, exact hash and length; the sketch
+/// is left empty: [`fingerprint`] fills it).
 pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) -> Fingerprint {
     let count = count.clamp(1, MAX_FINGERPRINTS);
-    let mut counts: Vec<Counts> = (0..count).map(|_| Counts([0; 64])).collect();
+    let mut counts: Vec<Counts> = (0..count).map(|_| Counts::new()).collect();
     let mut n = 0u64;
     for s in shingles(norm, shingle_chars) {
         let h = feature_hash(s);
@@ -115,13 +165,14 @@ pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) ->
         n += 1;
     }
     let mut simhash = [0u64; MAX_FINGERPRINTS];
-    for (slot, c) in simhash.iter_mut().zip(&counts) {
+    for (slot, c) in simhash.iter_mut().zip(&mut counts) {
         *slot = c.finish(n);
     }
     Fingerprint {
         simhash,
         exact: xxh3_128(norm.as_bytes()),
         chars: norm.chars().count().min(u32::MAX as usize) as u32,
+        sketch: Sketch::default(),
     }
 }
 

@@ -6,10 +6,10 @@
 //! boundaries, so features are character n-grams (`dedup.shingle_chars`), never
 //! whitespace tokens.
 
-use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{DropChars, NormalizeConfig};
+use crate::page::nfkc::nfkc_each;
 
 /// The normalized form of a text with the default normalization (NFKC, lower case, letters
 /// and digits only).
@@ -21,6 +21,11 @@ pub fn normalize(text: &str) -> String {
 pub fn normalize_with(text: &str, cfg: &NormalizeConfig) -> String {
     let mut out = String::with_capacity(text.len());
     let mut push = |c: char| {
+        // CJK unified ideographs are letters with no case: skip the table lookups.
+        if is_ideograph(c) {
+            out.push(c);
+            return;
+        }
         let keep = match cfg.drop {
             DropChars::NonAlphanumeric => c.is_alphanumeric(),
             DropChars::Whitespace => !c.is_whitespace(),
@@ -36,11 +41,17 @@ pub fn normalize_with(text: &str, cfg: &NormalizeConfig) -> String {
         }
     };
     if cfg.nfkc {
-        text.nfkc().for_each(&mut push);
+        nfkc_each(text, &mut push);
     } else {
         text.chars().for_each(&mut push);
     }
     out
+}
+
+/// A CJK unified ideograph of the basic block (alphabetic, caseless).
+#[inline]
+fn is_ideograph(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
 /// The character n-grams of a normalized text as string slices, in order (with repeats).

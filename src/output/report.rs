@@ -30,10 +30,21 @@ pub struct Report {
     pub encodings: BTreeMap<String, usize>,
     /// Pages per compression.
     pub compression: BTreeMap<String, usize>,
+    /// How the duplicate search went: candidate pairs, screened, verified.
+    pub dedup: DedupReport,
     /// Lines that recur verbatim across many pages, and how the profile handles them.
     pub learned_boilerplate: crate::boilerplate::LearnedReport,
     /// Wall time per stage, in milliseconds (the only part that varies between runs).
     pub timings_ms: BTreeMap<String, u64>,
+}
+
+/// `dedup` section: the duplicate search's counters for articles and for snippets.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DedupReport {
+    /// Article bodies.
+    pub articles: crate::dedup::DedupStats,
+    /// Distinct related blocks.
+    pub snippets: crate::dedup::DedupStats,
 }
 
 /// `files` section.

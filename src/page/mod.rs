@@ -1,6 +1,7 @@
-//! Page: decoded text → parts (segment) → cleaned lines (normalize) → metadata.
+//! Page: decoded text → parts (segment) → cleaned lines (normalize, nfkc) → metadata.
 
 pub mod metadata;
+pub mod nfkc;
 pub mod normalize;
 pub mod segment;
 

@@ -8,9 +8,8 @@
 //!   the spaces that removed markup left before punctuation (`骨科 、内科 ,`) or after an
 //!   opening bracket removed. No other character is ever removed.
 
-use unicode_normalization::UnicodeNormalization;
-
 use crate::config::CleanConfig;
+use crate::page::nfkc::nfkc_each;
 
 /// Characters that are invisible and carry nothing: zero-width spaces and joiners, BOMs
 /// inside the text, soft hyphens.
@@ -30,20 +29,20 @@ pub fn is_space(c: char) -> bool {
 pub fn match_form(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut pending_space = false;
-    for c in line.nfkc() {
+    nfkc_each(line, |c| {
         if is_invisible(c) {
-            continue;
+            return;
         }
         if is_space(c) {
             pending_space = !out.is_empty();
-            continue;
+            return;
         }
         if pending_space {
             out.push(' ');
             pending_space = false;
         }
         out.push(c);
-    }
+    });
     out
 }
 
