@@ -19,12 +19,13 @@
 //! `order` (input order: the smallest source path). Nothing here depends on thread timing.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
 use crate::config::DedupConfig;
 use crate::dedup::fingerprint::MAX_FINGERPRINTS;
-use crate::dedup::index::pairs_within;
+use crate::dedup::index::pairs_within_filtered;
 use crate::dedup::shingle::jaccard;
 use crate::dedup::sketch::estimate;
 use crate::dedup::Fingerprint;
@@ -145,39 +146,45 @@ where
         .copied()
         .filter(|&r| items[r as usize].fp.chars as usize >= cfg.min_chars_near)
         .collect();
-    // Any fingerprint within k makes a candidate; one index pass per fingerprint.
+    // Any fingerprint within k makes a candidate; one index pass per fingerprint. Each pair
+    // is a candidate once, on the first fingerprint within k, and is screened right there by
+    // the in-memory sketches (step 3): on templated text the candidates grow faster than
+    // the corpus, the pairs that survive screening do not.
+    let floor = cfg.min_similarity - cfg.sketch_margin;
+    let n_fp = cfg.fingerprints.clamp(1, MAX_FINGERPRINTS);
+    let candidates = AtomicUsize::new(0);
+    let screened = AtomicUsize::new(0);
     let mut cands: Vec<(u32, u32)> = Vec::new();
     let mut fps: Vec<u64> = Vec::with_capacity(near.len());
-    for f in 0..cfg.fingerprints.clamp(1, MAX_FINGERPRINTS) {
+    for f in 0..n_fp {
         fps.clear();
         fps.extend(near.iter().map(|&r| items[r as usize].fp.simhash[f]));
+        let keep = |a: u32, b: u32| {
+            let (x, y) = (&items[near[a as usize] as usize].fp, &items[near[b as usize] as usize].fp);
+            if (0..f).any(|g| (x.simhash[g] ^ y.simhash[g]).count_ones() <= cfg.max_hamming) {
+                return false; // a candidate of an earlier fingerprint already
+            }
+            candidates.fetch_add(1, Ordering::Relaxed);
+            let pass = estimate(&x.sketch, &y.sketch) >= floor;
+            if !pass {
+                screened.fetch_add(1, Ordering::Relaxed);
+            }
+            pass
+        };
         cands.extend(
-            pairs_within(&fps, cfg.max_hamming)
+            pairs_within_filtered(&fps, cfg.max_hamming, keep)
                 .into_iter()
                 .map(|(a, b, _)| (a, b)),
         );
     }
     drop(fps);
     cands.par_sort_unstable();
-    cands.dedup();
-    stats.candidates = cands.len();
+    stats.candidates = candidates.into_inner();
+    stats.screened = screened.into_inner();
     if cands.is_empty() {
         drops.sort_by_key(|d| d.member);
         return (drops, stats);
     }
-
-    // 3. Screening by the in-memory sketches: most unrelated candidates stop here, before
-    //    any text is read back.
-    let floor = cfg.min_similarity - cfg.sketch_margin;
-    let before = cands.len();
-    cands.retain(|&(a, b)| {
-        let (x, y) = (
-            &items[near[a as usize] as usize],
-            &items[near[b as usize] as usize],
-        );
-        estimate(&x.fp.sketch, &y.fp.sketch) >= floor
-    });
-    stats.screened = before - cands.len();
 
     // 4. Components of the remaining candidates, each verified and clustered on its own:
     //    only one component's shingle sets per thread are held at a time.

@@ -30,6 +30,17 @@ fn block_masks(b: usize) -> Vec<u64> {
 /// Every pair `(i, j)`, `i < j`, of indices into `fps` whose fingerprints are within Hamming
 /// distance `k` (inclusive), with the distance; sorted, each pair once.
 pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
+    pairs_within_filtered(fps, k, |_, _| true)
+}
+
+/// [`pairs_within`] keeping only the pairs `keep(i, j)` accepts. The filter runs as pairs
+/// are found, so a dense corpus (many pairs within `k`) costs time but not memory: only the
+/// pairs kept are ever stored.
+pub fn pairs_within_filtered(
+    fps: &[u64],
+    k: u32,
+    keep: impl Fn(u32, u32) -> bool + Sync,
+) -> Vec<(u32, u32, u32)> {
     assert!(
         fps.len() < u32::MAX as usize,
         "too many fingerprints for one index"
@@ -55,7 +66,7 @@ pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
                     (key << 32) | i as u64
                 }));
                 radix_sort_by_high(&mut table, &mut scratch, key_bits as u32);
-                scan_runs(&table, |e| e >> 32, |e| *e as u32, fps, k, &masks, (p, q))
+                scan_runs(&table, |e| e >> 32, |e| *e as u32, fps, k, &masks, (p, q), &keep)
             } else {
                 let mask = masks[p] | masks[q];
                 wide.clear();
@@ -65,7 +76,7 @@ pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
                         .map(|(i, &f)| (f & mask, i as u32)),
                 );
                 wide.par_sort_unstable();
-                scan_runs(&wide, |e| e.0, |e| e.1, fps, k, &masks, (p, q))
+                scan_runs(&wide, |e| e.0, |e| e.1, fps, k, &masks, (p, q), &keep)
             };
             out.extend(found);
         }
@@ -75,7 +86,9 @@ pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
 }
 
 /// Compares every pair inside each run of equal keys and keeps those within `k` whose first
-/// agreeing block pair is `pq` (so each pair is reported by exactly one table).
+/// agreeing block pair is `pq` (so each pair is reported by exactly one table) and that
+/// `keep` accepts.
+#[allow(clippy::too_many_arguments)]
 fn scan_runs<T: Sync, K: PartialEq>(
     table: &[T],
     key: impl Fn(&T) -> K + Sync,
@@ -84,6 +97,7 @@ fn scan_runs<T: Sync, K: PartialEq>(
     k: u32,
     masks: &[u64],
     pq: (usize, usize),
+    keep: &(impl Fn(u32, u32) -> bool + Sync),
 ) -> Vec<(u32, u32, u32)> {
     runs(table, &key)
         .par_iter()
@@ -95,8 +109,9 @@ fn scan_runs<T: Sync, K: PartialEq>(
                     let (i, j) = (idx(&run[x]), idx(&run[y]));
                     let diff = fps[i as usize] ^ fps[j as usize];
                     let d = diff.count_ones();
-                    (d <= k && first_agreeing_pair(diff, masks) == pq)
-                        .then(|| (i.min(j), i.max(j), d))
+                    let (a, b) = (i.min(j), i.max(j));
+                    (d <= k && first_agreeing_pair(diff, masks) == pq && keep(a, b))
+                        .then_some((a, b, d))
                 })
             })
         })
@@ -195,6 +210,28 @@ mod tests {
         }
         f ^= flipped;
         f
+    }
+
+    #[test]
+    fn filtered_equals_brute_force_filtered() {
+        let mut rng = 9u64;
+        let base = splitmix(&mut rng);
+        let fps: Vec<u64> = (0..3000)
+            .map(|i| {
+                if i % 3 == 0 {
+                    flip_bits(base, (splitmix(&mut rng) % 5) as u32, &mut rng)
+                } else {
+                    splitmix(&mut rng)
+                }
+            })
+            .collect();
+        let keep = |a: u32, b: u32| (a / 3 + b / 3) % 2 == 0;
+        let want: Vec<_> = pairs_within_brute_force(&fps, 3)
+            .into_iter()
+            .filter(|&(a, b, _)| keep(a, b))
+            .collect();
+        assert!(want.len() > 100, "{}", want.len());
+        assert_eq!(pairs_within_filtered(&fps, 3, keep), want);
     }
 
     #[test]
