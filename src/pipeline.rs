@@ -430,18 +430,20 @@ fn finish_run(
     let t_write = Instant::now();
     let mut report = build_report(counts, pages.len(), &d, c, excluded);
     report.learned_boilerplate = learned;
-    write_all(
-        s,
-        staging,
-        spill,
-        &pages,
-        &d,
-        &mut report,
-        timings,
-        micros,
-        t_write,
-        t_start,
-    )?;
+    pool.install(|| {
+        write_all(
+            s,
+            staging,
+            spill,
+            &pages,
+            &d,
+            &mut report,
+            timings,
+            micros,
+            t_write,
+            t_start,
+        )
+    })?;
     Ok(report)
 }
 
@@ -982,8 +984,11 @@ fn build_report(
     }
 }
 
+/// Pages whose records are rendered in parallel before being written in order.
+const WRITE_CHUNK: usize = 2048;
+
 /// Writes every output file into the staging folder: articles and their dropped copies are
-/// streamed back from the spill file in input order, one record at a time.
+/// streamed back from the spill file in input order, a chunk at a time.
 #[allow(clippy::too_many_arguments)]
 fn write_all(
     s: &Settings,
@@ -1013,12 +1018,11 @@ fn write_all(
         use std::io::Write;
         let mut arts = st.create("articles.jsonl").map_err(io)?;
         let mut dropped = st.create("dropped.jsonl").map_err(io)?;
-        for (pi, p) in pages.iter().enumerate() {
-            let PageKind::Article { spill: r, .. } = &p.kind else {
-                continue;
-            };
+        // Records are read back, completed and serialized in parallel, a chunk of pages at
+        // a time, and written in input order.
+        let render = |pi: usize, r: SpillRef| -> Result<(bool, Vec<u8>), RunError> {
             let pi = pi as u32;
-            let sp = read_spilled(spill, *r)?;
+            let sp = read_spilled(spill, r)?;
             let mut rec = sp.record;
             rec.id = d.page_ids[pi as usize].clone();
             let mut related: Vec<String> = Vec::new();
@@ -1031,6 +1035,7 @@ fn write_all(
                 }
             }
             rec.metadata.related = related;
+            let json = |e: serde_json::Error| io(e.into());
             if let Some(&(k, dr)) = d.art_dropped.get(&pi) {
                 let row = DroppedRecord {
                     id: rec.id,
@@ -1044,16 +1049,35 @@ fn write_all(
                     similarity: round4(dr.similarity),
                     hammings: dr.hammings[..n_fp].to_vec(),
                 };
-                serde_json::to_writer(&mut dropped, &row).map_err(|e| io(e.into()))?;
-                dropped.write_all(b"\n").map_err(io)?;
-                continue;
+                let mut line = serde_json::to_vec(&row).map_err(json)?;
+                line.push(b'\n');
+                return Ok((true, line));
             }
             if let Some((ids, aliases)) = d.art_dups.get(&pi) {
                 rec.metadata.duplicates = ids.clone();
                 rec.metadata.aliases = aliases.clone();
             }
-            serde_json::to_writer(&mut arts, &rec).map_err(|e| io(e.into()))?;
-            arts.write_all(b"\n").map_err(io)?;
+            let mut line = serde_json::to_vec(&rec).map_err(json)?;
+            line.push(b'\n');
+            Ok((false, line))
+        };
+        let articles: Vec<(usize, SpillRef)> = pages
+            .iter()
+            .enumerate()
+            .filter_map(|(pi, p)| match &p.kind {
+                PageKind::Article { spill: r, .. } => Some((pi, *r)),
+                PageKind::Reject { .. } => None,
+            })
+            .collect();
+        for chunk in articles.chunks(WRITE_CHUNK) {
+            let lines: Vec<(bool, Vec<u8>)> = chunk
+                .par_iter()
+                .map(|&(pi, r)| render(pi, r))
+                .collect::<Result<_, _>>()?;
+            for (is_dropped, line) in lines {
+                let out = if is_dropped { &mut dropped } else { &mut arts };
+                out.write_all(&line).map_err(io)?;
+            }
         }
         for row in &d.snippet_dropped {
             serde_json::to_writer(&mut dropped, row).map_err(|e| io(e.into()))?;

@@ -160,7 +160,10 @@ where
         fps.clear();
         fps.extend(near.iter().map(|&r| items[r as usize].fp.simhash[f]));
         let keep = |a: u32, b: u32| {
-            let (x, y) = (&items[near[a as usize] as usize].fp, &items[near[b as usize] as usize].fp);
+            let (x, y) = (
+                &items[near[a as usize] as usize].fp,
+                &items[near[b as usize] as usize].fp,
+            );
             if (0..f).any(|g| (x.simhash[g] ^ y.simhash[g]).count_ones() <= cfg.max_hamming) {
                 return false; // a candidate of an earlier fingerprint already
             }

@@ -66,7 +66,16 @@ pub fn pairs_within_filtered(
                     (key << 32) | i as u64
                 }));
                 radix_sort_by_high(&mut table, &mut scratch, key_bits as u32);
-                scan_runs(&table, |e| e >> 32, |e| *e as u32, fps, k, &masks, (p, q), &keep)
+                scan_runs(
+                    &table,
+                    |e| e >> 32,
+                    |e| *e as u32,
+                    fps,
+                    k,
+                    &masks,
+                    (p, q),
+                    &keep,
+                )
             } else {
                 let mask = masks[p] | masks[q];
                 wide.clear();
@@ -225,7 +234,7 @@ mod tests {
                 }
             })
             .collect();
-        let keep = |a: u32, b: u32| (a / 3 + b / 3) % 2 == 0;
+        let keep = |a: u32, b: u32| (a / 3 + b / 3).is_multiple_of(2);
         let want: Vec<_> = pairs_within_brute_force(&fps, 3)
             .into_iter()
             .filter(|&(a, b, _)| keep(a, b))
