@@ -84,6 +84,10 @@ impl Rng {
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + self.below(hi - lo + 1)
     }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
@@ -310,12 +314,11 @@ fn article(rng: &mut Rng, target_chars: usize) -> Article {
     let mut lines = Vec::new();
     let intro = *rng.pick(INTROS);
     lines.push(fill(rng, intro, subject, city));
-    let numerals = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
     let mut chars = 0usize;
     let mut section = 0;
-    while chars < target_chars && section < numerals.len() {
+    while chars < target_chars && section < 30 {
         let h = *rng.pick(HEADINGS);
-        lines.push(format!("{}、{}", numerals[section], h));
+        lines.push(format!("{}、{}", numeral(section + 1), h));
         section += 1;
         match rng.below(3) {
             0 => {
@@ -350,6 +353,16 @@ fn article(rng: &mut Rng, target_chars: usize) -> Article {
     let concl = *rng.pick(CONCLUSIONS);
     lines.push(fill(rng, concl, subject, city));
     Article { title, lines }
+}
+
+/// A Chinese numeral for 1–99 (一 … 十 … 二十).
+fn numeral(n: usize) -> String {
+    const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match (n / 10, n % 10) {
+        (0, d) => DIGITS[d].to_string(),
+        (1, d) => format!("十{}", DIGITS[d]),
+        (t, d) => format!("{}十{}", DIGITS[t], DIGITS[d]),
+    }
 }
 
 /// A related-list block as the site shows it.
@@ -654,7 +667,8 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Stats> {
         let frame = random_frame(&mut rng);
         let (art, group, base) = match role {
             "original" | "no_answer" => {
-                let target = rng.range(500, 3000);
+                // Log-uniform 500–6000 characters: most answers short, some long.
+                let target = (500.0 * 12f64.powf(rng.unit())) as usize;
                 let a = article(&mut rng, target);
                 next_group += 1;
                 (a, next_group, None)

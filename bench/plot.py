@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Plots wall time against corpus size from the comparison bench's results.
+
+usage: plot.py RESULTS.jsonl OUT.png   (run with the bench venv's python: needs matplotlib)
+"""
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+LABELS = {
+    "pagesieve run": "pagesieve run (whole job)",
+    "floor (read+decode+xxh3)": "floor: read + decode + xxh3",
+    "datajuicer": "Data-Juicer simhash dedup (bodies only)",
+    "simhash": "Data-Juicer parameters, simhash-pybind (bodies only)",
+    "minhash": "datasketch MinHashLSH (bodies only)",
+}
+
+
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+    tools = []
+    for r in rows:
+        if r["tool"] not in tools:
+            tools.append(r["tool"])
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for t in tools:
+        pts = sorted((r["pages"], r["wall"]) for r in rows if r["tool"] == t)
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        ax.plot(xs, ys, marker="o", label=LABELS.get(t, t))
+        ax2.plot(xs, [y / x * 1e6 for x, y in zip(xs, ys)], marker="o", label=LABELS.get(t, t))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("pages in the corpus")
+    ax.set_ylabel("wall time (s)")
+    ax.set_title("Wall time, 2 cores")
+    ax.grid(True, which="both", alpha=0.3)
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("pages in the corpus")
+    ax2.set_ylabel("wall time per page (µs)")
+    ax2.set_title("Time per page (flat = linear scaling)")
+    ax2.grid(True, which="both", alpha=0.3)
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(sys.argv[2], dpi=110)
+
+
+if __name__ == "__main__":
+    main()
