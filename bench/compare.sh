@@ -4,7 +4,9 @@
 # markdown table for BENCHMARKS.md.
 #
 #   bench/compare.sh              # 10k and 100k pages
-#   bench/compare.sh 10000        # one size (1000000 on request)
+#   bench/compare.sh 10000        # one size
+#   bench/compare.sh 10000 100000 1000000   # 1M on request: the peers are skipped above
+#                                 # PEERS_MAX pages (default 100000; they would take hours)
 #
 # Needs the Rust toolchain, python3 with venv, GNU time (/usr/bin/time), and the package
 # index for the peers (installed into target/bench/venv).
@@ -24,9 +26,19 @@ floor=target/release/examples/floor
 venv="$root/venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q datasketch simhash-pybind
+  "$venv/bin/pip" install -q datasketch simhash-pybind matplotlib
+  # Data-Juicer itself; aiohttp is imported by it but not declared in 1.6.1.
+  "$venv/bin/pip" install -q py-data-juicer aiohttp || echo "py-data-juicer did not install"
 fi
 py="$venv/bin/python"
+peers_max=${PEERS_MAX:-100000}
+# Data-Juicer's own deduplicator when it imports; else its parameters with the library it
+# calls (simhash-pybind).
+if "$py" -c "import data_juicer.ops.deduplicator.document_simhash_deduplicator" 2>/dev/null; then
+  peers="datajuicer minhash"
+else
+  peers="simhash minhash"
+fi
 
 # Runs a command under GNU time; prints "wall_s user_s sys_s peak_kib".
 measure() {
@@ -34,8 +46,10 @@ measure() {
   cat "$root/time.txt"
 }
 
+# The corpus depends on the generator: a changed src/synth.rs makes a new one.
+stamp=$(git hash-object src/synth.rs 2>/dev/null | cut -c1-8 || echo nogit)
 for n in $sizes; do
-  corpus="$root/corpus-$n"
+  corpus="$root/corpus-$n-$stamp"
   if [ ! -f "$corpus/.labels.jsonl" ]; then
     rm -rf "$corpus"
     "$bin" synth --pages "$n" --seed 42 --out "$corpus" > /dev/null
@@ -49,26 +63,15 @@ for n in $sizes; do
   read -r wall user sys rss <<< "$(measure "$floor" "$corpus")"
   echo "{\"tool\":\"floor (read+decode+xxh3)\",\"pages\":$n,\"mb\":$mb,\"wall\":$wall,\"user\":$user,\"sys\":$sys,\"rss_kib\":$rss,\"score\":null}" >> "$results"
 
-  for method in simhash minhash; do
+  [ "$n" -le "$peers_max" ] || continue
+  for method in $peers; do
     res="$root/peer-$method-$n.json"
-    read -r wall user sys rss <<< "$(measure "$py" bench/peers.py "$method" "$out" "$res")"
+    read -r wall user sys rss <<< "$(measure "$py" bench/peers.py "$method" "$out" "$res" 2>/dev/null)"
     score=$(python3 bench/score.py "$corpus/.labels.jsonl" --clusters "$res")
     secs=$(python3 -c "import json;print(json.load(open('$res'))['seconds'])")
     echo "{\"tool\":\"$method\",\"pages\":$n,\"mb\":$mb,\"wall\":$wall,\"dedup_s\":$secs,\"user\":$user,\"sys\":$sys,\"rss_kib\":$rss,\"score\":$score}" >> "$results"
   done
 done
 
-python3 - "$results" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-names = {"simhash": "Data-Juicer simhash parameters (simhash-pybind), clean bodies only",
-         "minhash": "datasketch MinHashLSH (128 perm, 5-grams, 0.7), clean bodies only"}
-print("| tool | pages | input MB | wall s | CPU s | pages/s | MB/s | peak RSS MiB | precision | recall | F1 |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
-for r in rows:
-    s = r["score"] or {}
-    f = lambda k: f"{s[k]:.3f}" if k in s else "—"
-    print(f"| {names.get(r['tool'], r['tool'])} | {r['pages']:,} | {r['mb']} | {r['wall']:.2f} | {r['user'] + r['sys']:.2f} | "
-          f"{r['pages'] / r['wall']:,.0f} | {r['mb'] / r['wall']:.1f} | {r['rss_kib'] / 1024:,.0f} | "
-          f"{f('precision')} | {f('recall')} | {f('f1')} |")
-PY
+python3 bench/table.py "$results"
+"$py" bench/plot.py "$results" docs/benchmarks.png && echo "plot: docs/benchmarks.png"

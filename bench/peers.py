@@ -4,6 +4,9 @@
 usage: peers.py METHOD PAGESIEVE_OUTPUT_DIR RESULT.json
 
 METHOD:
+  datajuicer  Data-Juicer's own DocumentSimhashDeduplicator (py-data-juicer), Chinese
+           settings: character tokens, window 6, lowercase, 6 blocks, Hamming distance 4;
+           run as Data-Juicer runs it (compute_hash through datasets.map, then process)
   simhash  simhash-pybind with Data-Juicer's document_simhash_deduplicator parameters for
            Chinese: character tokens, window 6, lowercase, MD5-64 shingle hashes, 6 blocks,
            Hamming distance 4 (what Data-Juicer calls internally)
@@ -70,6 +73,37 @@ def run_simhash(texts):
     return pairs
 
 
+def run_datajuicer(texts):
+    import datasets
+    import numpy as np
+    import simhash
+    from data_juicer.ops.deduplicator.document_simhash_deduplicator import DocumentSimhashDeduplicator
+    from data_juicer.utils.constant import HashKeys
+
+    datasets.disable_caching()
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    t0 = time.perf_counter()
+    op = DocumentSimhashDeduplicator(tokenization="character", window_size=6, lowercase=True,
+                                     num_blocks=6, hamming_distance=4)
+    ds = datasets.Dataset.from_dict({"text": texts, "idx": list(range(len(texts)))})
+    ds = ds.map(op.compute_hash)
+    kept, _ = op.process(ds)
+    secs = time.perf_counter() - t0
+    # Data-Juicer returns only the kept samples. Its clusters, rebuilt the way it builds
+    # them (outside the timing): connected components of the matching hashes, the first
+    # sample of each kept.
+    hashes = ds[HashKeys.simhash]
+    first = {}
+    for i, h in enumerate(hashes):
+        first.setdefault(h, i)
+    pairs = [(first[h], i) for i, h in enumerate(hashes) if first[h] != i]
+    for x, y in simhash.find_all(np.uint64(hashes), 6, 4):
+        pairs.append((first[str(x)], first[str(y)]))
+    kept_idx = set(kept["idx"])
+    return pairs, secs, kept_idx
+
+
 def run_minhash(texts):
     from datasketch import MinHash, MinHashLSH
 
@@ -90,9 +124,16 @@ def main():
     docs = load(out)
     texts = [t for _, t in docs]
     t0 = time.perf_counter()
-    pairs = {"simhash": run_simhash, "minhash": run_minhash}[method](texts)
-    secs = time.perf_counter() - t0
+    kept_idx = None
+    if method == "datajuicer":
+        pairs, secs, kept_idx = run_datajuicer(texts)
+    else:
+        pairs = {"simhash": run_simhash, "minhash": run_minhash}[method](texts)
+        secs = time.perf_counter() - t0
     reps = clusters(len(docs), pairs)
+    if kept_idx is not None and kept_idx != set(reps):
+        print(f"warning: rebuilt clusters keep {len(set(reps))}, Data-Juicer kept {len(kept_idx)}",
+              file=sys.stderr)
     mapping = {docs[i][0]: docs[r][0] for i, r in enumerate(reps)}
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with open(result, "w", encoding="utf-8") as f:

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use rayon::prelude::*;
+
 use crate::output::report::Report;
 use crate::record::{ClusterRecord, RejectRecord};
 
@@ -131,6 +133,23 @@ pub fn render(
              4-gram shingle sets that decided it.</p>",
         );
     }
+    // The character diffs are the costly part: computed in parallel, used in order.
+    let jobs: Vec<(&str, &str)> = clusters
+        .iter()
+        .take(extra.max_clusters)
+        .flat_map(|c| {
+            let kept = texts.get(&c.members[0].id).map_or("", |t| t.1.as_str());
+            let shown = c.members.len().min(extra.max_members.saturating_add(1));
+            c.members[1..shown]
+                .iter()
+                .map(move |m| (kept, texts.get(&m.id).map_or("", |t| t.1.as_str())))
+        })
+        .collect();
+    let mut diffs = jobs
+        .par_iter()
+        .map(|&(k, o)| diff_html(k, o))
+        .collect::<Vec<_>>()
+        .into_iter();
     for (i, c) in clusters.iter().enumerate() {
         if i >= extra.max_clusters {
             let _ = write!(
@@ -153,11 +172,9 @@ pub fn render(
             c.members.len(),
             escape(&kept.id)
         );
-        let kept_text = texts.get(&kept.id).map(|t| t.1.as_str()).unwrap_or("");
         let shown = c.members.len().min(extra.max_members.saturating_add(1));
         for m in &c.members[1..shown] {
-            let text = texts.get(&m.id).map(|t| t.1.as_str()).unwrap_or("");
-            let (left, right) = diff_html(kept_text, text);
+            let (left, right) = diffs.next().unwrap_or_default();
             let hammings: Vec<String> = m.hammings.iter().map(u32::to_string).collect();
             let _ = write!(
                 h,
