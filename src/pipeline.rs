@@ -106,9 +106,25 @@ struct Page {
     source: String,
     kind: PageKind,
     encoding: Option<&'static str>,
-    stripped: Vec<String>,
-    compression: Option<String>,
+    /// Boilerplate kinds stripped, one bit per entry of [`STRIP_KINDS`] (a page summary is
+    /// kept for every input file: at a million files every byte here is a megabyte).
+    stripped: u8,
+    compression: Option<&'static str>,
     lines: Vec<LineSample>,
+}
+
+/// The kinds of stripped boilerplate a page summary records: the profile's rules, then
+/// learned boilerplate.
+const STRIP_KINDS: [&str; 6] = {
+    let r = crate::page::segment::STRIP_RULES;
+    [r[0], r[1], r[2], r[3], r[4], "learned_boilerplate"]
+};
+
+fn strip_bit(kind: &str) -> u8 {
+    STRIP_KINDS
+        .iter()
+        .position(|k| *k == kind)
+        .map_or(0, |i| 1 << i)
 }
 
 enum PageKind {
@@ -347,7 +363,12 @@ fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> Result<Page, std::io
     let mut compression = None;
     let kind = match r.outcome {
         Outcome::Article(record, fp) => {
-            compression = record.metadata.compression.clone();
+            compression = match record.metadata.compression.as_deref() {
+                Some("gzip") => Some("gzip"),
+                Some("zstd") => Some("zstd"),
+                Some(_) => Some("other"),
+                None => None,
+            };
             let title_key = xxhash_rust::xxh3::xxh3_64(
                 normalize_with(&record.metadata.title, &c.config.dedup.normalize).as_bytes(),
             );
@@ -372,7 +393,7 @@ fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> Result<Page, std::io
         source: r.source,
         kind,
         encoding: r.encoding,
-        stripped: r.stripped,
+        stripped: r.stripped.iter().fold(0, |acc, k| acc | strip_bit(k)),
         compression,
         lines: r.lines,
     })
@@ -467,7 +488,7 @@ fn strip_learned(
             let Some(text) = boilerplate::strip_lines(&sp.record.text, learned) else {
                 return Ok(false);
             };
-            p.stripped.push("learned_boilerplate".into());
+            p.stripped |= strip_bit("learned_boilerplate");
             if text.is_empty() {
                 p.kind = PageKind::Reject {
                     reject: Reject::new(
@@ -553,7 +574,7 @@ fn decide(
     let items: Vec<Item> = art_pages
         .iter()
         .map(|&pi| Item {
-            fp: *art(pi).1,
+            fp: art(pi).1,
             order: pi,
         })
         .collect();
@@ -579,7 +600,7 @@ fn decide(
     let sitems: Vec<Item> = with_text
         .iter()
         .map(|&i| Item {
-            fp: snippets[i as usize].fp,
+            fp: &snippets[i as usize].fp,
             order: i,
         })
         .collect();
@@ -927,14 +948,16 @@ fn page_counts(pages: &[Page]) -> PageCounts {
     let mut encodings: BTreeMap<String, usize> = BTreeMap::new();
     let mut compression: BTreeMap<String, usize> = BTreeMap::new();
     for p in pages {
-        for k in &p.stripped {
-            *stripped.entry(k.clone()).or_default() += 1;
+        for (i, k) in STRIP_KINDS.iter().enumerate() {
+            if p.stripped & (1 << i) != 0 {
+                *stripped.entry(k.to_string()).or_default() += 1;
+            }
         }
         if let Some(e) = p.encoding {
             *encodings.entry(e.to_string()).or_default() += 1;
         }
-        if let (Some(z), PageKind::Article { .. }) = (&p.compression, &p.kind) {
-            *compression.entry(z.clone()).or_default() += 1;
+        if let (Some(z), PageKind::Article { .. }) = (p.compression, &p.kind) {
+            *compression.entry(z.to_string()).or_default() += 1;
         }
     }
     PageCounts {
