@@ -7,6 +7,8 @@
 #   bench/compare.sh 10000        # one size
 #   bench/compare.sh 10000 100000 1000000   # 1M on request: the peers are skipped above
 #                                 # PEERS_MAX pages (default 100000; they would take hours)
+#   RESULTS=target/bench/results-1m.jsonl bench/compare.sh 1000000   # a size on its own;
+#                                 # the table and plot use every target/bench/results*.jsonl
 #
 # Needs the Rust toolchain, python3 with venv, GNU time (/usr/bin/time), and the package
 # index for the peers (installed into target/bench/venv).
@@ -15,7 +17,7 @@ cd "$(dirname "$0")/.."
 sizes=${*:-"10000 100000"}
 root=target/bench
 mkdir -p "$root"
-results="$root/results.jsonl"
+results=${RESULTS:-$root/results.jsonl}
 : > "$results"
 
 cargo build --release -q
@@ -73,5 +75,7 @@ for n in $sizes; do
   done
 done
 
-python3 bench/table.py "$results"
-"$py" bench/plot.py "$results" docs/benchmarks.png && echo "plot: docs/benchmarks.png"
+# Every results file of the bench folder goes into the table and the plot (so a 1M run
+# made separately, with RESULTS=target/bench/results-1m.jsonl, joins the 10k/100k one).
+python3 bench/table.py "$root"/results*.jsonl
+"$py" bench/plot.py "$root"/results*.jsonl docs/benchmarks.png && echo "plot: docs/benchmarks.png"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plots wall time against corpus size from the comparison bench's results.
 
-usage: plot.py RESULTS.jsonl OUT.png   (run with the bench venv's python: needs matplotlib)
+usage: plot.py RESULTS.jsonl... OUT.png   (run with the bench venv's python: needs matplotlib)
 """
 import json
 import sys
@@ -21,7 +21,7 @@ LABELS = {
 
 
 def main():
-    rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+    rows = [json.loads(l) for f in sys.argv[1:-1] for l in open(f, encoding="utf-8")]
     tools = []
     for r in rows:
         if r["tool"] not in tools:
@@ -46,7 +46,7 @@ def main():
     ax2.grid(True, which="both", alpha=0.3)
     ax2.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(sys.argv[2], dpi=110)
+    fig.savefig(sys.argv[-1], dpi=110)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """Prints the comparison bench's results as the markdown table of BENCHMARKS.md, then the
 targets of the performance issue computed from the same run.
 
-usage: table.py RESULTS.jsonl
+usage: table.py RESULTS.jsonl...
 """
 import json
 import sys
@@ -17,7 +17,7 @@ NAMES = {
 
 
 def main():
-    rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+    rows = [json.loads(l) for f in sys.argv[1:] for l in open(f, encoding="utf-8")]
     print("| tool | pages | input MB | wall s | dedup-only s | CPU s | pages/s | MB/s | "
           "peak RSS MiB | precision | recall | F1 |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -279,7 +279,10 @@ pub fn run(s: &Settings) -> Result<Summary, RunError> {
     let mut staging = Staging::new(&s.output).map_err(io)?;
     let spill = Spill::create(&staging.scratch_path("records.spill")).map_err(io)?;
     let result = (|| {
-        let scanned = scan_all(s, &pool, &walked.files, &spill)?;
+        // The file list is only needed by the scan: at a million files it is ~200 MB.
+        let files = walked.files;
+        let scanned = scan_all(s, &pool, &files, &spill)?;
+        drop(files);
         timings.insert("scan".into(), t.elapsed().as_millis() as u64);
         finish_run(
             s,
@@ -329,7 +332,10 @@ fn scan_all(
     let rate = boilerplate::sample_rate(files.len(), &c.config.boilerplate);
     let merge = SnippetMerge::new();
     let micros = Mutex::new([0u64; 3]);
-    let pages: Result<Vec<Page>, std::io::Error> = pool.install(|| {
+    // An indexed collect writes every summary straight into its slot of one vector (a
+    // `Result` collect would gather lists of vectors and copy them: twice the memory).
+    let spill_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    let pages: Vec<Page> = pool.install(|| {
         files
             .par_iter()
             .enumerate()
@@ -345,12 +351,19 @@ fn scan_all(
                     }
                 }
                 bar.inc(1);
-                summarize(r, c, spill)
+                let (page, failed) = summarize(r, c, spill);
+                if let Some(e) = failed {
+                    let mut slot = spill_error.lock().unwrap_or_else(|e| e.into_inner());
+                    slot.get_or_insert(e);
+                }
+                page
             })
             .collect()
     });
     bar.finish_and_clear();
-    let pages = pages.map_err(|e| spill_err(s, e))?;
+    if let Some(e) = spill_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(spill_err(s, e));
+    }
     Ok(Scanned {
         pages,
         snippets: merge.finish(),
@@ -359,8 +372,11 @@ fn scan_all(
 }
 
 /// Keeps what phase 2 needs of a page and spills its record.
-fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> Result<Page, std::io::Error> {
+/// On a spill write error, also returns the error (with a placeholder summary: the run
+/// stops).
+fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> (Page, Option<std::io::Error>) {
     let mut compression = None;
+    let mut failed = None;
     let kind = match r.outcome {
         Outcome::Article(record, fp) => {
             compression = match record.metadata.compression.as_deref() {
@@ -376,11 +392,23 @@ fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> Result<Page, std::io
                 record: *record,
                 related: r.snippets.iter().map(|s| key_parts(s.key)).collect(),
             };
-            let bytes = serde_json::to_vec(&spilled).map_err(std::io::Error::other)?;
-            PageKind::Article {
-                spill: spill.put(&bytes)?,
-                fp,
-                title_key,
+            let put = serde_json::to_vec(&spilled)
+                .map_err(std::io::Error::other)
+                .and_then(|bytes| spill.put(&bytes));
+            match put {
+                Ok(r) => PageKind::Article {
+                    spill: r,
+                    fp,
+                    title_key,
+                },
+                Err(e) => {
+                    failed = Some(e);
+                    PageKind::Reject {
+                        reject: Reject::new(RejectReason::IoError, "the spill file failed"),
+                        title: None,
+                        snippets: 0,
+                    }
+                }
             }
         }
         Outcome::Reject(reject) => PageKind::Reject {
@@ -389,14 +417,15 @@ fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> Result<Page, std::io
             snippets: r.snippets.len(),
         },
     };
-    Ok(Page {
+    let page = Page {
         source: r.source,
         kind,
         encoding: r.encoding,
         stripped: r.stripped.iter().fold(0, |acc, k| acc | strip_bit(k)),
         compression,
         lines: r.lines,
-    })
+    };
+    (page, failed)
 }
 
 fn read_spilled(spill: &Spill, r: SpillRef) -> Result<Spilled, RunError> {

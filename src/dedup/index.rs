@@ -30,17 +30,19 @@ fn block_masks(b: usize) -> Vec<u64> {
 /// Every pair `(i, j)`, `i < j`, of indices into `fps` whose fingerprints are within Hamming
 /// distance `k` (inclusive), with the distance; sorted, each pair once.
 pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
-    pairs_within_filtered(fps, k, |_, _| true)
+    pairs_within_filtered(fps, k, |_, _| Some(true)).0
 }
 
-/// [`pairs_within`] keeping only the pairs `keep(i, j)` accepts. The filter runs as pairs
-/// are found, so a dense corpus (many pairs within `k`) costs time but not memory: only the
-/// pairs kept are ever stored.
+/// [`pairs_within`] keeping only the pairs `keep(i, j)` accepts (`Some(true)`); it rejects
+/// a pair with `Some(false)` (counted: the second value returned) or ignores it with `None`
+/// (not counted). The filter runs as pairs are found, so a dense corpus (many pairs within
+/// `k`) costs time but not memory: only the pairs kept are ever stored, and the count is
+/// kept per worker, not in a shared counter every pair would contend for.
 pub fn pairs_within_filtered(
     fps: &[u64],
     k: u32,
-    keep: impl Fn(u32, u32) -> bool + Sync,
-) -> Vec<(u32, u32, u32)> {
+    keep: impl Fn(u32, u32) -> Option<bool> + Sync,
+) -> (Vec<(u32, u32, u32)>, usize) {
     assert!(
         fps.len() < u32::MAX as usize,
         "too many fingerprints for one index"
@@ -48,6 +50,7 @@ pub fn pairs_within_filtered(
     let b = k as usize + 2;
     let masks = block_masks(b);
     let mut out: Vec<(u32, u32, u32)> = Vec::new();
+    let mut rejected = 0;
     // One table at a time: `key << 32 | index` in one u64, radix-sorted by key. The key is
     // the bits of two blocks packed together (at most 2·⌈64/b⌉ ≤ 32 bits when k ≥ 2).
     let key_bits = 2 * 64usize.div_ceil(b);
@@ -87,11 +90,12 @@ pub fn pairs_within_filtered(
                 wide.par_sort_unstable();
                 scan_runs(&wide, |e| e.0, |e| e.1, fps, k, &masks, (p, q), &keep)
             };
-            out.extend(found);
+            out.extend(found.0);
+            rejected += found.1;
         }
     }
     out.par_sort_unstable();
-    out
+    (out, rejected)
 }
 
 /// Compares every pair inside each run of equal keys and keeps those within `k` whose first
@@ -106,25 +110,40 @@ fn scan_runs<T: Sync, K: PartialEq>(
     k: u32,
     masks: &[u64],
     pq: (usize, usize),
-    keep: &(impl Fn(u32, u32) -> bool + Sync),
-) -> Vec<(u32, u32, u32)> {
+    keep: &(impl Fn(u32, u32) -> Option<bool> + Sync),
+) -> (Vec<(u32, u32, u32)>, usize) {
     runs(table, &key)
         .par_iter()
-        .flat_map_iter(|&(s, e)| {
-            let run = &table[s..e];
-            let idx = &idx;
-            (0..run.len()).flat_map(move |x| {
-                (x + 1..run.len()).filter_map(move |y| {
-                    let (i, j) = (idx(&run[x]), idx(&run[y]));
-                    let diff = fps[i as usize] ^ fps[j as usize];
-                    let d = diff.count_ones();
-                    let (a, b) = (i.min(j), i.max(j));
-                    (d <= k && first_agreeing_pair(diff, masks) == pq && keep(a, b))
-                        .then_some((a, b, d))
-                })
-            })
-        })
-        .collect()
+        .fold(
+            || (Vec::new(), 0usize),
+            |(mut found, mut rejected), &(s, e)| {
+                let run = &table[s..e];
+                for x in 0..run.len() {
+                    for y in x + 1..run.len() {
+                        let (i, j) = (idx(&run[x]), idx(&run[y]));
+                        let diff = fps[i as usize] ^ fps[j as usize];
+                        let d = diff.count_ones();
+                        if d > k || first_agreeing_pair(diff, masks) != pq {
+                            continue;
+                        }
+                        let (a, b) = (i.min(j), i.max(j));
+                        match keep(a, b) {
+                            Some(true) => found.push((a, b, d)),
+                            Some(false) => rejected += 1,
+                            None => {}
+                        }
+                    }
+                }
+                (found, rejected)
+            },
+        )
+        .reduce(
+            || (Vec::new(), 0),
+            |(mut a, ra), (b, rb)| {
+                a.extend(b);
+                (a, ra + rb)
+            },
+        )
 }
 
 /// LSD radix sort of `v` by its top `key_bits` bits (above bit 32), 11 bits a pass.
@@ -235,12 +254,24 @@ mod tests {
             })
             .collect();
         let keep = |a: u32, b: u32| (a / 3 + b / 3).is_multiple_of(2);
-        let want: Vec<_> = pairs_within_brute_force(&fps, 3)
-            .into_iter()
+        let all = pairs_within_brute_force(&fps, 3);
+        let want: Vec<_> = all
+            .iter()
+            .copied()
             .filter(|&(a, b, _)| keep(a, b))
             .collect();
         assert!(want.len() > 100, "{}", want.len());
-        assert_eq!(pairs_within_filtered(&fps, 3, keep), want);
+        // Every third rejected pair is ignored instead (not counted).
+        let verdict = |a: u32, b: u32| match (keep(a, b), (a + b) % 3) {
+            (true, _) => Some(true),
+            (false, 0) => None,
+            (false, _) => Some(false),
+        };
+        let counted = all
+            .iter()
+            .filter(|&&(a, b, _)| !keep(a, b) && (a + b) % 3 != 0)
+            .count();
+        assert_eq!(pairs_within_filtered(&fps, 3, verdict), (want, counted));
     }
 
     #[test]
