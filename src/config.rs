@@ -306,7 +306,7 @@ impl Default for DedupConfig {
             fingerprints: 4,
             max_hamming: 3,
             min_similarity: 0.5,
-            sketch_margin: 0.1,
+            sketch_margin: 0.05,
             min_chars_near: 20,
             normalize: NormalizeConfig::default(),
         }

@@ -207,7 +207,16 @@ where
 
     let near_drops: Vec<(Vec<Drop>, usize, usize)> = comps
         .into_par_iter()
-        .map(|pairs| verify_component(&pairs, &near, items, cfg.min_similarity, &shingles))
+        .map(|pairs| {
+            verify_component(
+                &pairs,
+                &near,
+                items,
+                cfg.min_similarity,
+                &shingles,
+                MAX_SETS_HELD,
+            )
+        })
         .collect();
     let mut by_member: Vec<Option<Drop>> = vec![None; items.len()];
     for d in drops {
@@ -229,6 +238,10 @@ where
     (by_member.into_iter().flatten().collect(), stats)
 }
 
+/// The most shingle sets one component's verification holds at a time (~16 KB each for a
+/// 4k-character text).
+const MAX_SETS_HELD: usize = 8192;
+
 /// Verifies the candidate pairs of one component (indices into `near`) exactly, then splits
 /// each connected group of verified pairs into stars. Returns the drops, the chain splits
 /// and the number of verified pairs.
@@ -238,6 +251,7 @@ fn verify_component<F>(
     items: &[Item<'_>],
     min_similarity: f64,
     shingles: &F,
+    max_sets: usize,
 ) -> (Vec<Drop>, usize, usize)
 where
     F: Fn(u32) -> Vec<u64> + Sync,
@@ -245,15 +259,43 @@ where
     let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
     members.sort_unstable();
     members.dedup();
-    let sets: HashMap<u32, Vec<u64>> = members
-        .iter()
-        .map(|&local| (local, shingles(near[local as usize])))
-        .collect();
-    let verified: Vec<(u32, u32)> = pairs
-        .iter()
-        .filter(|&&(a, b)| jaccard(&sets[&a], &sets[&b]) >= min_similarity)
-        .copied()
-        .collect();
+    let sets_of = |ms: &mut dyn Iterator<Item = u32>| -> HashMap<u32, Vec<u64>> {
+        ms.map(|local| (local, shingles(near[local as usize])))
+            .collect()
+    };
+    // A small component keeps its sets for verification and the stars. A large one (a
+    // templated corpus can chain thousands of texts through unrelated survivors) is
+    // verified in slices of at most `max_sets` texts, and each verified group gets
+    // its sets again for the stars: memory stays bounded, at the price of recomputing.
+    let mut sets: HashMap<u32, Vec<u64>> = HashMap::new();
+    let verified: Vec<(u32, u32)> = if members.len() <= max_sets {
+        sets = sets_of(&mut members.iter().copied());
+        pairs
+            .iter()
+            .filter(|&&(a, b)| jaccard(&sets[&a], &sets[&b]) >= min_similarity)
+            .copied()
+            .collect()
+    } else {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < pairs.len() {
+            let mut slice: HashMap<u32, ()> = HashMap::new();
+            let mut end = start;
+            while end < pairs.len() && slice.len() + 2 <= max_sets.max(2) {
+                slice.insert(pairs[end].0, ());
+                slice.insert(pairs[end].1, ());
+                end += 1;
+            }
+            let held = sets_of(&mut slice.keys().copied());
+            out.extend(
+                pairs[start..end]
+                    .iter()
+                    .filter(|&&(a, b)| jaccard(&held[&a], &held[&b]) >= min_similarity),
+            );
+            start = end;
+        }
+        out
+    };
 
     // Union-find over the verified pairs, in sorted order, then stars around the preferred
     // member of each group.
@@ -278,7 +320,14 @@ where
     let mut drops = Vec::new();
     let mut splits = 0;
     for g in &groups {
-        let (d, s) = star_clusters(g, near, items, &sets, min_similarity);
+        let group_sets;
+        let sets = if sets.is_empty() {
+            group_sets = sets_of(&mut g.iter().copied());
+            &group_sets
+        } else {
+            &sets
+        };
+        let (d, s) = star_clusters(g, near, items, sets, min_similarity);
         drops.extend(d);
         splits += s;
     }
@@ -439,6 +488,53 @@ mod tests {
             "城乡居民医保每年集中缴费，个人缴费标准由各地根据财政补助情况确定。",
         ];
         assert!(run(&texts, &cfg).is_empty());
+    }
+
+    /// A component too large to hold every shingle set is verified in slices and reaches
+    /// the same decisions.
+    #[test]
+    fn large_components_decide_the_same_in_slices() {
+        let cfg = DedupConfig::default();
+        let base: Vec<String> = (0..6)
+            .map(|i| {
+                format!(
+                    "{A}{}",
+                    "第{i}条补充说明：参保人员需携带社保卡办理。".repeat(i + 1)
+                )
+            })
+            .collect();
+        let mut texts: Vec<String> = Vec::new();
+        for b in &base {
+            texts.push(b.clone());
+            texts.push(b.replacen("门诊", "住院", 1));
+            texts.push(b.replacen("药店", "医院", 1));
+        }
+        let norms: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let fps: Vec<Fingerprint> = norms.iter().map(|n| fingerprint(n, &cfg)).collect();
+        let items: Vec<Item> = fps
+            .iter()
+            .enumerate()
+            .map(|(i, fp)| Item {
+                fp,
+                order: i as u32,
+            })
+            .collect();
+        let near: Vec<u32> = (0..items.len() as u32).collect();
+        let mut pairs = Vec::new();
+        for a in 0..near.len() as u32 {
+            for b in a + 1..near.len() as u32 {
+                pairs.push((a, b));
+            }
+        }
+        let sh = |i: u32| shingle_set(&norms[i as usize], cfg.shingle_chars);
+        let whole = verify_component(&pairs, &near, &items, 0.8, &sh, 1000);
+        assert!(whole.2 > 0 && !whole.0.is_empty());
+        for limit in [2, 3, 5] {
+            assert_eq!(
+                verify_component(&pairs, &near, &items, 0.8, &sh, limit),
+                whole
+            );
+        }
     }
 
     #[test]
