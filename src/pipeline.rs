@@ -557,6 +557,8 @@ struct Decided {
     /// snippet key → index of the kept snippet it resolves to.
     snippet_of_key: HashMap<u128, u32>,
     snippets: Vec<SnippetRecord>,
+    /// `seen_in` of each snippet record, as page indices (ids are filled in as written).
+    snippet_seen: Vec<Vec<u32>>,
     snippet_dropped: Vec<DroppedRecord>,
     clusters: Vec<ClusterRecord>,
     /// (title, text) of every record shown in full in report.html.
@@ -731,6 +733,7 @@ fn decide(
         ..SnippetCounts::default()
     };
     let mut snippet_records = Vec::new();
+    let mut snippet_seen: Vec<Vec<u32>> = Vec::new();
     let mut snippet_dropped = Vec::new();
     for (si, sn) in snippets.iter().enumerate() {
         let si = si as u32;
@@ -785,6 +788,7 @@ fn decide(
         if article.is_some() {
             counts_snippets.linked += 1;
         }
+        snippet_seen.push(seen);
         snippet_records.push(SnippetRecord {
             id: snippet_ids[si as usize].clone(),
             text: b.text.clone(),
@@ -794,7 +798,8 @@ fn decide(
                 category: b.category.clone().unwrap_or_default(),
                 date: b.date.clone(),
                 truncated: sn.occ.truncated,
-                seen_in: seen.iter().map(|&p| page_ids[p as usize].clone()).collect(),
+                // Filled when written: 12.5M page-id strings at 1M pages would be ~0.7 GB.
+                seen_in: Vec::new(),
                 simhash: hex64(sn.fp.primary()),
                 duplicates,
                 aliases,
@@ -888,6 +893,7 @@ fn decide(
         art_dups,
         snippet_of_key,
         snippets: snippet_records,
+        snippet_seen,
         snippet_dropped,
         clusters,
         html_texts,
@@ -1138,7 +1144,20 @@ fn write_all(
         crate::output::jsonl::finish(arts).map_err(io)?;
         crate::output::jsonl::finish(dropped).map_err(io)?;
     }
-    st.write_jsonl("snippets.jsonl", &d.snippets).map_err(io)?;
+    {
+        use std::io::Write;
+        let mut w = st.create("snippets.jsonl").map_err(io)?;
+        for (rec, seen) in d.snippets.iter().zip(&d.snippet_seen) {
+            let mut rec = rec.clone();
+            rec.metadata.seen_in = seen
+                .iter()
+                .map(|&p| d.page_ids[p as usize].clone())
+                .collect();
+            serde_json::to_writer(&mut w, &rec).map_err(|e| io(e.into()))?;
+            w.write_all(b"\n").map_err(io)?;
+        }
+        crate::output::jsonl::finish(w).map_err(io)?;
+    }
     st.write_jsonl("duplicates.jsonl", &d.clusters)
         .map_err(io)?;
     st.write_jsonl("rejects.jsonl", &d.rejects).map_err(io)?;
