@@ -22,6 +22,7 @@ LABELS = {
 
 def main():
     rows = [json.loads(l) for f in sys.argv[1:-1] for l in open(f, encoding="utf-8")]
+    rows.sort(key=lambda r: r["pages"])
     tools = []
     for r in rows:
         if r["tool"] not in tools:

@@ -18,6 +18,7 @@ NAMES = {
 
 def main():
     rows = [json.loads(l) for f in sys.argv[1:] for l in open(f, encoding="utf-8")]
+    rows.sort(key=lambda r: r["pages"])
     print("| tool | pages | input MB | wall s | dedup-only s | CPU s | pages/s | MB/s | "
           "peak RSS MiB | precision | recall | F1 |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
