@@ -375,16 +375,9 @@ fn scan_all(
 /// On a spill write error, also returns the error (with a placeholder summary: the run
 /// stops).
 fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> (Page, Option<std::io::Error>) {
-    let mut compression = None;
     let mut failed = None;
     let kind = match r.outcome {
         Outcome::Article(record, fp) => {
-            compression = match record.metadata.compression.as_deref() {
-                Some("gzip") => Some("gzip"),
-                Some("zstd") => Some("zstd"),
-                Some(_) => Some("other"),
-                None => None,
-            };
             let title_key = xxhash_rust::xxh3::xxh3_64(
                 normalize_with(&record.metadata.title, &c.config.dedup.normalize).as_bytes(),
             );
@@ -422,7 +415,7 @@ fn summarize(r: PageResult, c: &Compiled, spill: &Spill) -> (Page, Option<std::i
         kind,
         encoding: r.encoding,
         stripped: r.stripped.iter().fold(0, |acc, k| acc | strip_bit(k)),
-        compression,
+        compression: r.compression,
         lines: r.lines,
     };
     (page, failed)

@@ -81,6 +81,8 @@ pub struct PageResult {
     pub snippets: Vec<SnippetOccurrence>,
     /// Encoding, when decoding got that far.
     pub encoding: Option<&'static str>,
+    /// Compression the file was read through (`gzip`, `zstd`), when decoding got that far.
+    pub compression: Option<&'static str>,
     /// Boilerplate kinds stripped.
     pub stripped: Vec<String>,
     /// Time spent reading, decoding, segmenting, in microseconds.
@@ -116,6 +118,7 @@ fn empty_result(source: &str, outcome: Outcome) -> PageResult {
         title: None,
         snippets: Vec::new(),
         encoding: None,
+        compression: None,
         stripped: Vec::new(),
         micros: [0; 3],
         lines: Vec::new(),
@@ -135,6 +138,7 @@ pub fn scan_bytes(source: &str, raw: RawFile, c: &Compiled, sample: bool) -> Pag
         Outcome::Reject(Reject::new(RejectReason::NoTitle, "")),
     );
     result.encoding = Some(page.encoding);
+    result.compression = raw.compression;
     let t2 = Instant::now();
     result.micros[1] = (t2 - t1).as_micros() as u64;
 

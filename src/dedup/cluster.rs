@@ -18,7 +18,7 @@
 //! Preference (the documented keep policy): the longest normalized text, then the smallest
 //! `order` (input order: the smallest source path). Nothing here depends on thread timing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -259,43 +259,37 @@ where
     let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
     members.sort_unstable();
     members.dedup();
-    let sets_of = |ms: &mut dyn Iterator<Item = u32>| -> HashMap<u32, Vec<u64>> {
-        ms.map(|local| (local, shingles(near[local as usize])))
+    let sets_of = |ms: &[u32]| -> HashMap<u32, Vec<u64>> {
+        ms.iter()
+            .map(|&local| (local, shingles(near[local as usize])))
             .collect()
+    };
+    let passes = |sets: &HashMap<u32, Vec<u64>>, &(a, b): &(u32, u32)| {
+        jaccard(&sets[&a], &sets[&b]) >= min_similarity
     };
     // A small component keeps its sets for verification and the stars. A large one (a
     // templated corpus can chain thousands of texts through unrelated survivors) is
     // verified in slices of at most `max_sets` texts, and each verified group gets
     // its sets again for the stars: memory stays bounded, at the price of recomputing.
-    let mut sets: HashMap<u32, Vec<u64>> = HashMap::new();
-    let verified: Vec<(u32, u32)> = if members.len() <= max_sets {
-        sets = sets_of(&mut members.iter().copied());
-        pairs
-            .iter()
-            .filter(|&&(a, b)| jaccard(&sets[&a], &sets[&b]) >= min_similarity)
-            .copied()
-            .collect()
-    } else {
-        let mut out = Vec::new();
-        let mut start = 0;
-        while start < pairs.len() {
-            let mut slice: HashMap<u32, ()> = HashMap::new();
-            let mut end = start;
-            while end < pairs.len() && slice.len() + 2 <= max_sets.max(2) {
-                slice.insert(pairs[end].0, ());
-                slice.insert(pairs[end].1, ());
-                end += 1;
+    let all_sets = (members.len() <= max_sets).then(|| sets_of(&members));
+    let mut verified: Vec<(u32, u32)> = Vec::new();
+    match &all_sets {
+        Some(sets) => verified.extend(pairs.iter().filter(|p| passes(sets, p))),
+        None => {
+            let mut start = 0;
+            while start < pairs.len() {
+                let mut slice: HashSet<u32> = HashSet::new();
+                let mut end = start;
+                while end < pairs.len() && slice.len() + 2 <= max_sets.max(2) {
+                    slice.extend([pairs[end].0, pairs[end].1]);
+                    end += 1;
+                }
+                let held = sets_of(&slice.into_iter().collect::<Vec<_>>());
+                verified.extend(pairs[start..end].iter().filter(|p| passes(&held, p)));
+                start = end;
             }
-            let held = sets_of(&mut slice.keys().copied());
-            out.extend(
-                pairs[start..end]
-                    .iter()
-                    .filter(|&&(a, b)| jaccard(&held[&a], &held[&b]) >= min_similarity),
-            );
-            start = end;
         }
-        out
-    };
+    }
 
     // Union-find over the verified pairs, in sorted order, then stars around the preferred
     // member of each group.
@@ -321,11 +315,12 @@ where
     let mut splits = 0;
     for g in &groups {
         let group_sets;
-        let sets = if sets.is_empty() {
-            group_sets = sets_of(&mut g.iter().copied());
-            &group_sets
-        } else {
-            &sets
+        let sets = match &all_sets {
+            Some(sets) => sets,
+            None => {
+                group_sets = sets_of(g);
+                &group_sets
+            }
         };
         let (d, s) = star_clusters(g, near, items, sets, min_similarity);
         drops.extend(d);
@@ -420,17 +415,21 @@ mod tests {
     use crate::dedup::fingerprint::fingerprint;
     use crate::dedup::shingle::{normalize, shingle_set};
 
-    fn run(texts: &[&str], cfg: &DedupConfig) -> Vec<Drop> {
-        let norms: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
-        let fps: Vec<Fingerprint> = norms.iter().map(|n| fingerprint(n, cfg)).collect();
-        let items: Vec<Item> = fps
-            .iter()
+    /// Items in input order over already computed fingerprints.
+    fn items_of(fps: &[Fingerprint]) -> Vec<Item<'_>> {
+        fps.iter()
             .enumerate()
             .map(|(i, fp)| Item {
                 fp,
                 order: i as u32,
             })
-            .collect();
+            .collect()
+    }
+
+    fn run(texts: &[&str], cfg: &DedupConfig) -> Vec<Drop> {
+        let norms: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let fps: Vec<Fingerprint> = norms.iter().map(|n| fingerprint(n, cfg)).collect();
+        let items = items_of(&fps);
         deduplicate(&items, cfg, |i| {
             shingle_set(&norms[i as usize], cfg.shingle_chars)
         })
@@ -511,14 +510,7 @@ mod tests {
         }
         let norms: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
         let fps: Vec<Fingerprint> = norms.iter().map(|n| fingerprint(n, &cfg)).collect();
-        let items: Vec<Item> = fps
-            .iter()
-            .enumerate()
-            .map(|(i, fp)| Item {
-                fp,
-                order: i as u32,
-            })
-            .collect();
+        let items = items_of(&fps);
         let near: Vec<u32> = (0..items.len() as u32).collect();
         let mut pairs = Vec::new();
         for a in 0..near.len() as u32 {
