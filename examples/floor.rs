@@ -9,23 +9,23 @@
 
 use std::time::Instant;
 
-use pagesieve::config::{compile_text, BUILTIN_PROFILE};
 use pagesieve::ingest::{decode, read_file, walk};
+use pagesieve::Rules;
 use rayon::prelude::*;
 
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: floor DIR");
-    let c = compile_text(BUILTIN_PROFILE, "built-in").expect("built-in profile");
+    let c = Rules::builtin();
     let t = Instant::now();
-    let files = walk(std::path::Path::new(&dir), &c.include, &c.exclude)
+    let files = walk(std::path::Path::new(&dir), &c.input)
         .expect("walk")
         .files;
     let (bytes, hash, ok) = files
         .par_iter()
-        .map(|f| match read_file(f, c.config.input.max_file_bytes) {
+        .map(|f| match read_file(f, c.input.config.max_file_bytes) {
             Ok(raw) => {
                 let n = raw.bytes.len() as u64;
-                match decode(&raw.bytes, &c.config.input, &c.legacy_encodings) {
+                match decode(&raw.bytes, &c.input) {
                     Ok(p) => (n, xxhash_rust::xxh3::xxh3_64(p.text.as_bytes()), 1u64),
                     Err(_) => (n, 0, 0),
                 }

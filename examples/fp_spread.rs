@@ -10,7 +10,6 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use pagesieve::config::{Config, BUILTIN_PROFILE};
 use pagesieve::dedup::fingerprint::feature_hash;
 use pagesieve::dedup::shingle::{normalize, shingles};
 use pagesieve::ingest::InputFile;
@@ -45,7 +44,7 @@ fn main() {
         [m, d] => (m.as_str(), Path::new(d)),
         _ => panic!("usage: fp_spread seeds|synth DIR"),
     };
-    let c = Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap();
+    let c = pagesieve::Rules::builtin();
     let scan = |p: &Path| {
         scan_file(
             &InputFile {

@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use pagesieve::config::{Config, BUILTIN_PROFILE};
 use pagesieve::dedup::fingerprint::{fingerprint_normalized, Fingerprint};
 use pagesieve::dedup::shingle::{jaccard, normalize, shingle_set};
 use pagesieve::ingest::InputFile;
@@ -25,7 +24,7 @@ fn quantile<T: Copy>(sorted: &[T], p: f64) -> T {
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: tier_stats DIR");
     let dir = Path::new(&dir);
-    let c = Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap();
+    let c = pagesieve::Rules::builtin();
     let labels = read_labels(dir).expect("DIR/.labels.jsonl");
     let mut text: HashMap<String, String> = HashMap::new();
     for l in &labels {

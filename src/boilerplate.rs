@@ -2,13 +2,14 @@
 //! does not). Lines are counted on a deterministic sample of pages; those on a large share
 //! of them are listed with the part the profile put them in, so a profile author sees what
 //! the rules miss. With `boilerplate.strip`, the learned lines the profile leaves in
-//! article bodies are removed from them too ([`strip_lines`], applied by the pipeline).
+//! article bodies are removed from them too ([`strip_lines`], applied by the run).
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::config::BoilerplateConfig;
+use crate::page::LineKind;
 use crate::scan::{boilerplate_key, LineSample};
 
 /// One learned line.
@@ -21,7 +22,7 @@ pub struct Learned {
     /// pages / sampled pages.
     pub share: f64,
     /// Where the profile put it: `body` means no rule strips it.
-    pub part: String,
+    pub part: LineKind,
     /// In words, for the report.
     pub handled_by: String,
 }
@@ -56,22 +57,12 @@ pub fn is_sampled(source: &str, rate: f64) -> bool {
             < rate * u64::MAX as f64
 }
 
-fn handled_by(part: &str) -> String {
-    match part {
-        "body" => "not stripped: left in article bodies".into(),
-        "title" => "title line".into(),
-        "related_block" => "related list (kept as snippet records)".into(),
-        "related" => "stripped by profile.related / profile.related_date".into(),
-        other => format!("stripped by profile.{other}"),
-    }
-}
-
 /// Counts the sampled lines (one slice per sampled page, in input order); returns the report
 /// section and the hashes of learned lines the profile leaves in bodies.
 pub fn learn(sampled: &[&[LineSample]], cfg: &BoilerplateConfig) -> (LearnedReport, HashSet<u64>) {
     let n = sampled.len();
     // hash → (pages, first text, pages per part)
-    let mut counts: HashMap<u64, (usize, &str, HashMap<&'static str, usize>)> = HashMap::new();
+    let mut counts: HashMap<u64, (usize, &str, HashMap<LineKind, usize>)> = HashMap::new();
     for lines in sampled {
         for l in lines.iter() {
             let e = counts.entry(l.hash).or_insert((0, &l.text, HashMap::new()));
@@ -84,16 +75,16 @@ pub fn learn(sampled: &[&[LineSample]], cfg: &BoilerplateConfig) -> (LearnedRepo
         .into_iter()
         .filter(|(_, (pages, _, _))| *pages >= threshold && n > 0)
         .map(|(hash, (pages, text, parts))| {
-            let mut parts: Vec<(&str, usize)> = parts.into_iter().collect();
-            parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let part = parts[0].0.to_string();
+            let mut parts: Vec<(LineKind, usize)> = parts.into_iter().collect();
+            parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+            let part = parts[0].0;
             (
                 hash,
                 Learned {
                     text: text.to_string(),
                     pages,
                     share: (pages as f64 / n as f64 * 10_000.0).round() / 10_000.0,
-                    handled_by: handled_by(&part),
+                    handled_by: part.handled_by(),
                     part,
                 },
             )
@@ -103,7 +94,7 @@ pub fn learn(sampled: &[&[LineSample]], cfg: &BoilerplateConfig) -> (LearnedRepo
     lines.truncate(cfg.max_listed);
     let in_body: HashSet<u64> = lines
         .iter()
-        .filter(|(_, l)| l.part == "body")
+        .filter(|(_, l)| l.part == LineKind::Body)
         .map(|(h, _)| *h)
         .collect();
     (

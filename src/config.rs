@@ -5,15 +5,17 @@
 //! `Default` impls below; every marker and pattern of a site lives in the profile file
 //! (`config/default.toml` for the bundled site), never in code.
 //!
-//! [`load_and_compile`] reads, parses and validates ([`Config::compile`] compiles the regexes) once,
-//! before any worker starts; problems are reported with the key that holds them.
+//! This module is plain data: the serde schema, the defaults, the range checks
+//! ([`Config::validate`]) and where a key is in the file ([`locate_key`]). Patterns are
+//! compiled by the stage that uses them, gathered once by [`crate::rules::Rules`].
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
 
-use regex::Regex;
 use serde::{Deserialize, Serialize};
+
+/// The most simhash fingerprints a text can carry (`dedup.fingerprints`).
+pub const MAX_FINGERPRINTS: usize = 4;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -157,18 +159,6 @@ impl Default for ProfileConfig {
             sentence_end: "。！？!?.…".to_string(),
             sentence_closers: "”’\"'）)】」』".to_string(),
         }
-    }
-}
-
-impl ProfileConfig {
-    /// Whether `s` ends a sentence (a `sentence_end` character, possibly followed by
-    /// `sentence_closers`).
-    pub fn ends_sentence(&self, s: &str) -> bool {
-        s.trim_end()
-            .trim_end_matches(|c| self.sentence_closers.contains(c))
-            .chars()
-            .last()
-            .is_some_and(|c| self.sentence_end.contains(c))
     }
 }
 
@@ -384,27 +374,6 @@ pub fn locate_key(text: &str, key: &str) -> Option<usize> {
     text.lines().position(|l| l.trim() == header).map(|i| i + 1)
 }
 
-/// Loads, parses and validates a config file; every problem is reported with its key and,
-/// where it can be found, its line.
-pub fn load_and_compile(path: &Path) -> Result<Compiled, Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vec![format!("cannot read config file {}: {e}", path.display())])?;
-    compile_text(&text, &path.display().to_string())
-}
-
-/// Parses and validates config text; `name` is how the file is named in messages.
-pub fn compile_text(text: &str, name: &str) -> Result<Compiled, Vec<String>> {
-    let config = Config::parse(text).map_err(|e| vec![format!("{name}: {}", e.message)])?;
-    config.compile().map_err(|errs| {
-        errs.iter()
-            .map(|e| match locate_key(text, &e.key) {
-                Some(line) => format!("{name}:{line}: {e}"),
-                None => format!("{name}: {e}"),
-            })
-            .collect()
-    })
-}
-
 /// The profile bundled into the binary, used when no `--config` is given and
 /// `config/default.toml` is not beside the working directory.
 pub const BUILTIN_PROFILE: &str = include_str!("../config/default.toml");
@@ -418,249 +387,96 @@ impl Config {
         })
     }
 
-    /// Validates every value and compiles every pattern; all problems are returned at once.
-    pub fn compile(&self) -> Result<Compiled, Vec<ConfigError>> {
-        compile(self)
-    }
-}
-
-/// A configuration validated and ready to share by reference between workers.
-#[derive(Debug)]
-pub struct Compiled {
-    /// The configuration it was built from.
-    pub config: Config,
-    /// Include globs.
-    pub include: globset::GlobSet,
-    /// Exclude globs.
-    pub exclude: globset::GlobSet,
-    /// Header disclaimer patterns.
-    pub header: Vec<Regex>,
-    /// Footer disclaimer patterns.
-    pub footer: Vec<Regex>,
-    /// Trending marker patterns.
-    pub trending: Vec<Regex>,
-    /// Related marker patterns.
-    pub related: Vec<Regex>,
-    /// Related block date line.
-    pub related_date: Option<Regex>,
-    /// Navigation patterns.
-    pub navigation: Vec<Regex>,
-    /// Heading patterns.
-    pub headings: Vec<Regex>,
-    /// Place names (city or province) → their province, longest names first.
-    pub places: crate::page::metadata::PlaceMatcher,
-    /// Tag keyword matcher.
-    pub tags: crate::page::metadata::TagMatcher,
-    /// `input.legacy_encodings`, resolved.
-    pub legacy_encodings: Vec<&'static encoding_rs::Encoding>,
-}
-
-fn compile(config: &Config) -> Result<Compiled, Vec<ConfigError>> {
-    let mut errors = Vec::new();
-    let mut err = |key: String, message: String| errors.push(ConfigError { key, message });
-
-    let input = &config.input;
-    if input.max_file_bytes == 0 {
-        err(
-            "input.max_file_bytes".into(),
-            "must be greater than 0".into(),
-        );
-    }
-    for (key, v) in [
-        ("input.max_replacement_ratio", input.max_replacement_ratio),
-        ("input.max_control_ratio", input.max_control_ratio),
-        ("input.min_plausible_ratio", input.min_plausible_ratio),
-        (
-            "metadata.answer_max_title_overlap",
-            config.metadata.answer_max_title_overlap,
-        ),
-        (
-            "metadata.answer_min_restatement",
-            config.metadata.answer_min_restatement,
-        ),
-        ("dedup.min_similarity", config.dedup.min_similarity),
-        ("dedup.sketch_margin", config.dedup.sketch_margin),
-        ("boilerplate.min_share", config.boilerplate.min_share),
-    ] {
-        if !(0.0..=1.0).contains(&v) {
-            err(key.into(), format!("must be between 0 and 1, got {v}"));
-        }
-    }
-    let mut legacy_encodings = Vec::new();
-    for (i, label) in input.legacy_encodings.iter().enumerate() {
-        match encoding_rs::Encoding::for_label(label.as_bytes()) {
-            Some(e) => legacy_encodings.push(e),
-            None => err(
-                format!("input.legacy_encodings[{i}]"),
-                format!("unknown encoding {label:?} (use a WHATWG label such as \"GB18030\")"),
-            ),
-        }
-    }
-    let p = &config.profile;
-    if p.title_max_chars == 0 {
-        err(
-            "profile.title_max_chars".into(),
-            "must be greater than 0".into(),
-        );
-    }
-    if config.dedup.shingle_chars == 0 || config.dedup.shingle_chars > 32 {
-        err(
-            "dedup.shingle_chars".into(),
-            format!(
-                "must be between 1 and 32, got {}",
-                config.dedup.shingle_chars
-            ),
-        );
-    }
-    if config.dedup.fingerprint_chars == 0 || config.dedup.fingerprint_chars > 32 {
-        err(
-            "dedup.fingerprint_chars".into(),
-            format!(
-                "must be between 1 and 32, got {}",
-                config.dedup.fingerprint_chars
-            ),
-        );
-    }
-    let max_fp = crate::dedup::fingerprint::MAX_FINGERPRINTS;
-    if !(1..=max_fp).contains(&config.dedup.fingerprints) {
-        err(
-            "dedup.fingerprints".into(),
-            format!(
-                "must be between 1 and {max_fp}, got {}",
-                config.dedup.fingerprints
-            ),
-        );
-    }
-    if config.dedup.max_hamming > 16 {
-        err(
-            "dedup.max_hamming".into(),
-            format!(
-                "must be at most 16 (the index splits 64 bits into max_hamming + 2 blocks), got {}",
-                config.dedup.max_hamming
-            ),
-        );
-    }
-
-    let globs = |key: &str, pats: &[String], errs: &mut Vec<ConfigError>| {
-        let mut b = globset::GlobSetBuilder::new();
-        for (i, pat) in pats.iter().enumerate() {
-            match globset::GlobBuilder::new(pat)
-                .literal_separator(true)
-                .build()
-            {
-                Ok(g) => {
-                    b.add(g);
-                }
-                Err(e) => errs.push(ConfigError {
-                    key: format!("{key}[{i}]"),
-                    message: format!("invalid glob {pat:?}: {e}"),
-                }),
-            }
-        }
-        b.build().unwrap_or_else(|_| globset::GlobSet::empty())
-    };
-    let regexes = |key: &str, pats: &[String], errs: &mut Vec<ConfigError>| -> Vec<Regex> {
-        pats.iter()
-            .enumerate()
-            .filter_map(|(i, pat)| match Regex::new(pat) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    errs.push(ConfigError {
-                        key: format!("{key}[{i}]"),
-                        message: format!("invalid regex {pat:?}: {e}"),
-                    });
-                    None
-                }
+    /// Checks every value that has a range; all problems are returned at once. Patterns
+    /// are checked where they are compiled ([`crate::rules::Rules::compile`]).
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let mut err = |key: &str, message: String| {
+            errors.push(ConfigError {
+                key: key.to_string(),
+                message,
             })
-            .collect()
-    };
-
-    let include = globs("input.include", &input.include, &mut errors);
-    let exclude = globs("input.exclude", &input.exclude, &mut errors);
-    let header = regexes(
-        "profile.header_disclaimer",
-        &p.header_disclaimer,
-        &mut errors,
-    );
-    let footer = regexes(
-        "profile.footer_disclaimer",
-        &p.footer_disclaimer,
-        &mut errors,
-    );
-    let trending = regexes("profile.trending", &p.trending, &mut errors);
-    let related = regexes("profile.related", &p.related, &mut errors);
-    let navigation = regexes("profile.navigation", &p.navigation, &mut errors);
-    let headings = regexes(
-        "metadata.heading_patterns",
-        &config.metadata.heading_patterns,
-        &mut errors,
-    );
-    let related_date = if p.related_date.is_empty() {
-        if !p.related.is_empty() {
-            errors.push(ConfigError {
-                key: "profile.related_date".into(),
-                message: "is required when profile.related is set".into(),
-            });
+        };
+        if self.input.max_file_bytes == 0 {
+            err("input.max_file_bytes", "must be greater than 0".into());
         }
-        None
-    } else {
-        match Regex::new(&p.related_date) {
-            Ok(r) => {
-                let names: Vec<&str> = r.capture_names().flatten().collect();
-                for need in ["category", "date"] {
-                    if !names.contains(&need) {
-                        errors.push(ConfigError {
-                            key: "profile.related_date".into(),
-                            message: format!("needs a named group (?P<{need}>…)"),
-                        });
-                    }
-                }
-                Some(r)
-            }
-            Err(e) => {
-                errors.push(ConfigError {
-                    key: "profile.related_date".into(),
-                    message: format!("invalid regex: {e}"),
-                });
-                None
+        for (key, v) in [
+            (
+                "input.max_replacement_ratio",
+                self.input.max_replacement_ratio,
+            ),
+            ("input.max_control_ratio", self.input.max_control_ratio),
+            ("input.min_plausible_ratio", self.input.min_plausible_ratio),
+            (
+                "metadata.answer_max_title_overlap",
+                self.metadata.answer_max_title_overlap,
+            ),
+            (
+                "metadata.answer_min_restatement",
+                self.metadata.answer_min_restatement,
+            ),
+            ("dedup.min_similarity", self.dedup.min_similarity),
+            ("dedup.sketch_margin", self.dedup.sketch_margin),
+            ("boilerplate.min_share", self.boilerplate.min_share),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                err(key, format!("must be between 0 and 1, got {v}"));
             }
         }
-    };
-    for (province, cities) in &config.metadata.places {
-        if province.trim().is_empty() || cities.iter().any(|c| c.trim().is_empty()) {
-            errors.push(ConfigError {
-                key: format!("metadata.places.{province}"),
-                message: "place names must not be empty".into(),
-            });
+        if self.profile.title_max_chars == 0 {
+            err("profile.title_max_chars", "must be greater than 0".into());
         }
-    }
-    for (tag, words) in &config.metadata.tags {
-        if words.is_empty() || words.iter().any(|w| w.trim().is_empty()) {
-            errors.push(ConfigError {
-                key: format!("metadata.tags.{tag}"),
-                message: "needs one or more non-empty keywords".into(),
-            });
+        let d = &self.dedup;
+        for (key, v) in [
+            ("dedup.shingle_chars", d.shingle_chars),
+            ("dedup.fingerprint_chars", d.fingerprint_chars),
+        ] {
+            if v == 0 || v > 32 {
+                err(key, format!("must be between 1 and 32, got {v}"));
+            }
         }
+        if !(1..=MAX_FINGERPRINTS).contains(&d.fingerprints) {
+            err(
+                "dedup.fingerprints",
+                format!(
+                    "must be between 1 and {MAX_FINGERPRINTS}, got {}",
+                    d.fingerprints
+                ),
+            );
+        }
+        if d.max_hamming > 16 {
+            err(
+                "dedup.max_hamming",
+                format!(
+                    "must be at most 16 (the index splits 64 bits into max_hamming + 2 blocks), got {}",
+                    d.max_hamming
+                ),
+            );
+        }
+        if self.profile.related_date.is_empty() && !self.profile.related.is_empty() {
+            err(
+                "profile.related_date",
+                "is required when profile.related is set".into(),
+            );
+        }
+        for (province, cities) in &self.metadata.places {
+            if province.trim().is_empty() || cities.iter().any(|c| c.trim().is_empty()) {
+                err(
+                    &format!("metadata.places.{province}"),
+                    "place names must not be empty".into(),
+                );
+            }
+        }
+        for (tag, words) in &self.metadata.tags {
+            if words.is_empty() || words.iter().any(|w| w.trim().is_empty()) {
+                err(
+                    &format!("metadata.tags.{tag}"),
+                    "needs one or more non-empty keywords".into(),
+                );
+            }
+        }
+        errors
     }
-
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Compiled {
-        places: crate::page::metadata::PlaceMatcher::new(&config.metadata.places),
-        tags: crate::page::metadata::TagMatcher::new(&config.metadata.tags),
-        config: config.clone(),
-        legacy_encodings,
-        include,
-        exclude,
-        header,
-        footer,
-        trending,
-        related,
-        related_date,
-        navigation,
-        headings,
-    })
 }
 
 #[cfg(test)]
@@ -668,10 +484,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_profile_parses_and_compiles() {
+    fn builtin_profile_parses_and_validates() {
         let c = Config::parse(BUILTIN_PROFILE).unwrap();
         assert!(!c.profile.footer_disclaimer.is_empty());
-        c.compile().unwrap();
+        assert_eq!(c.validate(), []);
     }
 
     #[test]
@@ -682,42 +498,30 @@ mod tests {
     }
 
     #[test]
-    fn bad_regex_and_range_are_reported_with_their_keys() {
+    fn ranges_are_reported_with_their_keys() {
         let mut c = Config::default();
-        c.profile.footer_disclaimer = vec!["ok".into(), "(unclosed".into()];
         c.dedup.min_similarity = 1.5;
-        let errs = c.compile().unwrap_err();
-        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
-        assert!(keys.contains(&"profile.footer_disclaimer[1]"), "{keys:?}");
-        assert!(keys.contains(&"dedup.min_similarity"), "{keys:?}");
+        c.dedup.fingerprints = 0;
+        c.profile.related = vec!["^x$".into()];
+        let keys: Vec<String> = c.validate().into_iter().map(|e| e.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "dedup.min_similarity",
+                "dedup.fingerprints",
+                "profile.related_date"
+            ]
+        );
     }
 
     #[test]
-    fn errors_carry_key_and_line() {
-        let text = "[profile]\nname = \"x\"\nfooter_disclaimer = [\"ok\", \"(bad\"]\n\n[dedup]\nmin_similarity = 3.0\n";
-        let errs = compile_text(text, "p.toml").unwrap_err();
-        assert!(
-            errs.iter()
-                .any(|e| e.starts_with("p.toml:3: profile.footer_disclaimer[1]")),
-            "{errs:?}"
-        );
-        assert!(
-            errs.iter()
-                .any(|e| e.starts_with("p.toml:6: dedup.min_similarity")),
-            "{errs:?}"
-        );
+    fn keys_are_located_in_the_file() {
+        let text = "[profile]\nname = \"x\"\nfooter_disclaimer = [\"ok\"]\n\n[dedup]\nmin_similarity = 3.0\n";
+        assert_eq!(locate_key(text, "profile.footer_disclaimer[0]"), Some(3));
+        assert_eq!(locate_key(text, "dedup.min_similarity"), Some(6));
         assert_eq!(
             locate_key("[metadata.places]\n\"河北\" = []\n", "metadata.places.河北"),
             Some(2)
         );
-    }
-
-    #[test]
-    fn related_date_needs_named_groups() {
-        let mut c = Config::default();
-        c.profile.related = vec!["^x$".into()];
-        c.profile.related_date = r"^\d{4}$".into();
-        let errs = c.compile().unwrap_err();
-        assert!(errs.iter().any(|e| e.message.contains("category")));
     }
 }

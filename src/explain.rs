@@ -1,18 +1,20 @@
 //! `pagesieve explain FILE`: how one page is read, for someone writing or debugging a
 //! profile. Every line of the decoded page is printed with the part it went to and the rule
 //! that decided it (blank lines are marked as dropped), then the metadata and the records
-//! the page would produce. Uses the same stages as `run`, so what it shows is what `run`
-//! does.
+//! the page would produce. The file is read once and goes through the same stages as in
+//! `run` ([`crate::scan::read_parts`], [`crate::scan::assemble`]), and the related list is
+//! built by the same function, so what it shows is what `run` does.
 
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::config::Compiled;
+use crate::error::Error;
 use crate::ingest::decode::pick_decoding;
-use crate::ingest::{decode, read_file, InputFile};
-use crate::page::{segment, Part};
-use crate::record::snippet_id;
-use crate::scan::{scan_file, Outcome};
+use crate::ingest::InputFile;
+use crate::page::{PageParts, Part, StripKind};
+use crate::record::{related_list, snippet_id, Reject};
+use crate::rules::Rules;
+use crate::scan::{assemble, read_parts, Outcome, ScannedPage};
 
 /// ANSI styles, or nothing when colour is off.
 struct Style {
@@ -40,9 +42,18 @@ impl Style {
     }
 }
 
-/// Renders the explanation of one file. Errors only when the file cannot be read at all.
-pub fn explain(path: &Path, c: &Compiled, color: bool) -> Result<String, String> {
+/// Renders the explanation of one file. Errors only when the path is not a readable file;
+/// a file that yields no page is explained as a reject.
+pub fn explain(path: &Path, rules: &Rules, color: bool) -> Result<String, Error> {
     let st = Style { on: color };
+    let read_error = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(read_error(std::io::Error::other("not a file")));
+    }
     let source = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -58,25 +69,17 @@ pub fn explain(path: &Path, c: &Compiled, color: bool) -> Result<String, String>
         "{}",
         st.paint("1", &format!("pagesieve explain: {}", path.display()))
     );
-    let raw = match read_file(&file, c.config.input.max_file_bytes) {
-        Ok(r) => r,
+    let (raw, page, parts) = match read_parts(&file, rules) {
+        Ok(x) => x,
         Err(rej) => {
-            let _ = writeln!(out, "  reject: {} — {}", rej.reason.as_str(), rej.detail);
+            reject_line(&mut out, &rej);
             return Ok(out);
         }
     };
-    let (_, tried) = pick_decoding(&raw.bytes, &c.legacy_encodings);
+    let (_, tried) = pick_decoding(&raw.bytes, &rules.input.legacy_encodings);
     let size = match raw.compression {
         Some(z) => format!("{} bytes after {z}", raw.bytes.len()),
         None => format!("{} bytes", raw.bytes.len()),
-    };
-    let page = match decode(&raw.bytes, &c.config.input, &c.legacy_encodings) {
-        Ok(p) => p,
-        Err(rej) => {
-            let _ = writeln!(out, "  {size}; encodings tried: {}", tried.join(", "));
-            let _ = writeln!(out, "  reject: {} — {}", rej.reason.as_str(), rej.detail);
-            return Ok(out);
-        }
     };
     let _ = writeln!(
         out,
@@ -86,11 +89,23 @@ pub fn explain(path: &Path, c: &Compiled, color: bool) -> Result<String, String>
         tried.join(", "),
         page.replacements
     );
+    lines(&mut out, &st, &page.text, &parts);
+    stripped(&mut out, &st, &parts);
+    let scanned = assemble(&source, &page, &parts, raw.compression, rules, false);
+    record(&mut out, &st, &scanned);
+    snippets(&mut out, &st, &scanned);
+    Ok(out)
+}
 
-    let parts = segment(&page.text, c);
+fn reject_line(out: &mut String, rej: &Reject) {
+    let _ = writeln!(out, "  reject: {} — {}", rej.reason.as_str(), rej.detail);
+}
+
+/// Every line of the decoded page with its label and rule.
+fn lines(out: &mut String, st: &Style, text: &str, parts: &PageParts) {
     let mut labels = parts.labels.iter().peekable();
-    let width = page.text.split('\n').count().to_string().len();
-    for (i, line) in page.text.split('\n').enumerate() {
+    let width = text.split('\n').count().to_string().len();
+    for (i, line) in text.split('\n').enumerate() {
         let n = i + 1;
         let label = labels.next_if(|l| l.line == n);
         let (name, rule, part) = match label {
@@ -111,15 +126,32 @@ pub fn explain(path: &Path, c: &Compiled, color: bool) -> Result<String, String>
         };
         let _ = writeln!(out, "{n:>width$} {tag} │ {shown}{more}");
     }
+}
 
-    let result = scan_file(&file, c);
+/// Lines stripped per boilerplate kind.
+fn stripped(out: &mut String, st: &Style, parts: &PageParts) {
     let _ = writeln!(out, "\n{}", st.paint("1", "Stripped:"));
-    let _ = writeln!(out, "  {:?}", parts.stripped);
-    match &result.outcome {
+    let counts: Vec<String> = StripKind::PROFILE
+        .iter()
+        .filter(|&&k| parts.stripped.get(k) > 0)
+        .map(|&k| format!("{}: {} line(s)", k.as_str(), parts.stripped.get(k)))
+        .collect();
+    let shown = if counts.is_empty() {
+        "nothing".to_string()
+    } else {
+        counts.join(", ")
+    };
+    let _ = writeln!(out, "  {shown}");
+}
+
+/// The article record the page would write (its related list as `run` builds it, with
+/// snippet ids before any duplicate decision), or its reject.
+fn record(out: &mut String, st: &Style, scanned: &ScannedPage) {
+    match &scanned.outcome {
         Outcome::Article(a, _) => {
             let mut rec = (**a).clone();
-            rec.metadata.related = result.snippets.iter().map(|s| snippet_id(s.key)).collect();
-            rec.metadata.related.dedup();
+            let ids: Vec<String> = scanned.snippets.iter().map(|s| snippet_id(s.key)).collect();
+            rec.metadata.related = related_list(ids.iter().map(String::as_str));
             let _ = writeln!(out, "\n{}", st.paint("1", "Record for articles.jsonl:"));
             let _ = writeln!(
                 out,
@@ -128,55 +160,53 @@ pub fn explain(path: &Path, c: &Compiled, color: bool) -> Result<String, String>
             );
         }
         Outcome::Reject(rej) => {
-            let _ = writeln!(
-                out,
-                "\n{} {} — {}",
-                st.paint("1", "Reject:"),
-                rej.reason.as_str(),
-                rej.detail
-            );
+            let _ = write!(out, "\n{} ", st.paint("1", "Reject:"));
+            let _ = writeln!(out, "{} — {}", rej.reason.as_str(), rej.detail);
         }
     }
-    if !result.snippets.is_empty() {
+}
+
+/// The page's related blocks, one entry per block in page order.
+fn snippets(out: &mut String, st: &Style, scanned: &ScannedPage) {
+    if scanned.snippets.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        st.paint(
+            "1",
+            &format!("Related snippets ({}):", scanned.snippets.len())
+        )
+    );
+    for (i, s) in scanned.snippets.iter().enumerate() {
+        let b = &s.block;
+        let text: String = b.text.chars().take(60).collect();
         let _ = writeln!(
             out,
-            "\n{}",
-            st.paint(
-                "1",
-                &format!("Related snippets ({}):", result.snippets.len())
-            )
+            "  {:>2}. {} {}  [{} {}]{}{}{}\n      {text}…",
+            i + 1,
+            snippet_id(s.key),
+            b.title,
+            b.category.as_deref().unwrap_or("-"),
+            b.date.as_deref().unwrap_or("-"),
+            if b.complete { "" } else { " cut off" },
+            if s.truncated { " truncated" } else { "" },
+            s.answer
+                .as_ref()
+                .map(|a| format!(" answer={a}"))
+                .unwrap_or_default(),
         );
-        for (i, s) in result.snippets.iter().enumerate() {
-            let b = &s.block;
-            let text: String = b.text.chars().take(60).collect();
-            let _ = writeln!(
-                out,
-                "  {:>2}. {} {}  [{} {}]{}{}{}\n      {text}…",
-                i + 1,
-                snippet_id(s.key),
-                b.title,
-                b.category.as_deref().unwrap_or("-"),
-                b.date.as_deref().unwrap_or("-"),
-                if b.complete { "" } else { " cut off" },
-                if s.truncated { " truncated" } else { "" },
-                s.answer
-                    .as_ref()
-                    .map(|a| format!(" answer={a}"))
-                    .unwrap_or_default(),
-            );
-        }
     }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, BUILTIN_PROFILE};
 
     #[test]
     fn labels_every_line_plain_without_colour() {
-        let c = Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap();
+        let c = Rules::builtin();
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("p.txt");
         std::fs::write(

@@ -10,150 +10,131 @@ use clap::Parser;
 mod cli;
 
 use cli::{CheckConfigArgs, Cli, Command, ExplainArgs, RunArgs, SynthArgs};
-use pagesieve::config::{compile_text, load_and_compile, Compiled, BUILTIN_PROFILE};
-use pagesieve::{RunError, Settings};
+use pagesieve::{Error, Rules, Settings};
 
 const DEFAULT_CONFIG: &str = "config/default.toml";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Synth(args) => synth(args),
         Command::Explain(args) => explain(args),
         Command::CheckConfig(args) => check_config(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code())
+        }
     }
 }
 
-/// Loads and validates the configuration, printing every problem with its key and line.
-fn load_config(path: Option<&Path>) -> Result<Compiled, ExitCode> {
-    let result = match path {
-        Some(p) => load_and_compile(p),
-        None if Path::new(DEFAULT_CONFIG).is_file() => load_and_compile(Path::new(DEFAULT_CONFIG)),
-        None => compile_text(BUILTIN_PROFILE, "built-in profile"),
-    };
-    result.map_err(|errors| {
-        for e in errors {
-            eprintln!("pagesieve: configuration error: {e}");
-        }
-        ExitCode::from(2)
-    })
-}
-
-fn check_config(args: CheckConfigArgs) -> ExitCode {
-    match load_and_compile(&args.file) {
-        Ok(c) => {
-            let p = &c.config.profile;
-            let markers = c.header.len()
-                + c.footer.len()
-                + c.trending.len()
-                + c.related.len()
-                + c.navigation.len()
-                + usize::from(c.related_date.is_some());
-            println!(
-                "{}: OK (profile {:?}: {markers} marker patterns, {} heading patterns, \
-                 {} places, {} tags)",
-                args.file.display(),
-                p.name,
-                c.headings.len(),
-                c.config
-                    .metadata
-                    .places
-                    .values()
-                    .map(Vec::len)
-                    .sum::<usize>()
-                    + c.config.metadata.places.len(),
-                c.config.metadata.tags.len()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{e}");
+/// Prints an error on stderr: one line per configuration problem.
+fn report(e: &Error) {
+    match e {
+        Error::Config(problems) => {
+            for p in problems {
+                eprintln!("pagesieve: configuration error: {p}");
             }
-            eprintln!("{}: {} problem(s)", args.file.display(), errors.len());
-            ExitCode::from(2)
         }
+        other => eprintln!("pagesieve: {other}"),
     }
 }
 
-fn explain(args: ExplainArgs) -> ExitCode {
-    let config = match load_config(args.config.as_deref()) {
-        Ok(c) => c,
-        Err(code) => return code,
+/// The rules of `--config`, or of `config/default.toml`, or the built-in profile.
+fn load_rules(path: Option<&Path>) -> Result<Rules, Error> {
+    match path {
+        Some(p) => Rules::load(p),
+        None if Path::new(DEFAULT_CONFIG).is_file() => Rules::load(Path::new(DEFAULT_CONFIG)),
+        None => Ok(Rules::builtin()),
+    }
+}
+
+fn check_config(args: CheckConfigArgs) -> Result<(), Error> {
+    let r = match Rules::load(&args.file) {
+        Ok(r) => r,
+        Err(Error::Config(problems)) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{}: {} problem(s)", args.file.display(), problems.len());
+            return Err(Error::Usage(format!(
+                "{} is not a valid profile",
+                args.file.display()
+            )));
+        }
+        Err(e) => return Err(e),
     };
+    let s = &r.segment;
+    let markers = s.header.len()
+        + s.footer.len()
+        + s.trending.len()
+        + s.related.len()
+        + s.navigation.len()
+        + usize::from(s.related_date.is_some());
+    let m = &r.config.metadata;
+    println!(
+        "{}: OK (profile {:?}: {markers} marker patterns, {} heading patterns, {} places, {} tags)",
+        args.file.display(),
+        r.config.profile.name,
+        r.metadata.headings.len(),
+        m.places.values().map(Vec::len).sum::<usize>() + m.places.len(),
+        m.tags.len()
+    );
+    Ok(())
+}
+
+fn explain(args: ExplainArgs) -> Result<(), Error> {
+    let rules = load_rules(args.config.as_deref())?;
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal();
-    match pagesieve::explain::explain(&args.file, &config, color) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("pagesieve: cannot explain {}: {e}", args.file.display());
-            ExitCode::from(1)
-        }
-    }
+    let text = pagesieve::explain::explain(&args.file, &rules, color)?;
+    print!("{text}");
+    Ok(())
 }
 
-fn run(args: RunArgs) -> ExitCode {
-    let config = match load_config(args.config.as_deref()) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+fn run(args: RunArgs) -> Result<(), Error> {
+    let rules = load_rules(args.config.as_deref())?;
     if args.threads == Some(0) {
-        eprintln!("pagesieve: --threads must be at least 1");
-        return ExitCode::from(2);
+        return Err(Error::Usage("--threads must be at least 1".into()));
     }
     let settings = Settings {
         input: args.input,
         output: args.output,
-        config,
+        rules,
         threads: args.threads,
         progress: !args.quiet && std::io::stderr().is_terminal(),
     };
-    match pagesieve::run(&settings) {
-        Ok(summary) => {
-            for p in &summary.walk_problems {
-                eprintln!("pagesieve: warning: {p}");
-            }
-            if !args.quiet {
-                println!("{}", summary.paragraph());
-                println!("Output written to {}.", settings.output.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(RunError::Usage(msg)) => {
-            eprintln!("pagesieve: {msg}");
-            ExitCode::from(2)
-        }
-        Err(RunError::Io(msg)) => {
-            eprintln!("pagesieve: {msg}");
-            ExitCode::from(1)
-        }
+    let summary = pagesieve::run(&settings)?;
+    for p in &summary.walk_problems {
+        eprintln!("pagesieve: warning: {p}");
     }
+    if !args.quiet {
+        println!("{}", summary.paragraph());
+        println!("Output written to {}.", settings.output.display());
+    }
+    Ok(())
 }
 
-fn synth(args: SynthArgs) -> ExitCode {
+fn synth(args: SynthArgs) -> Result<(), Error> {
     let opts = pagesieve::synth::Options {
         pages: args.pages,
         seed: args.seed,
         sample: args.sample,
     };
-    match pagesieve::synth::generate(&opts, &args.out) {
-        Ok(stats) => {
-            println!(
-                "pagesieve synth: wrote {} files ({} bytes) to {}; labels in {}",
-                stats.files,
-                stats.bytes,
-                args.out.display(),
-                args.out.join(pagesieve::synth::LABELS_FILE).display()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("pagesieve synth: cannot write {}: {e}", args.out.display());
-            ExitCode::from(1)
-        }
-    }
+    let stats = pagesieve::synth::generate(&opts, &args.out).map_err(|source| Error::Output {
+        path: args.out.clone(),
+        what: Some("synthetic pages"),
+        source,
+    })?;
+    println!(
+        "pagesieve synth: wrote {} files ({} bytes) to {}; labels in {}",
+        stats.files,
+        stats.bytes,
+        args.out.display(),
+        args.out.join(pagesieve::synth::LABELS_FILE).display()
+    );
+    Ok(())
 }

@@ -3,6 +3,28 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dedup::MatchKind;
+
+/// Which kind of record: a full article or a related snippet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A page's answer (`articles.jsonl`).
+    Article,
+    /// A related block (`snippets.jsonl`).
+    Snippet,
+}
+
+impl RecordKind {
+    /// `article` or `snippet`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Article => "article",
+            RecordKind::Snippet => "snippet",
+        }
+    }
+}
+
 /// Why an input file did not yield an article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -193,7 +215,7 @@ pub struct DroppedRecord {
     /// Id of the dropped record.
     pub id: String,
     /// `article` or `snippet`.
-    pub kind: String,
+    pub kind: RecordKind,
     /// Its source.
     pub source: String,
     /// Its title.
@@ -204,7 +226,7 @@ pub struct DroppedRecord {
     pub duplicate_of: String,
     /// `exact` or `near`.
     #[serde(rename = "match")]
-    pub match_kind: String,
+    pub match_kind: MatchKind,
     /// Hamming distance of the two primary fingerprints (`metadata.simhash`).
     pub hamming: u32,
     /// Jaccard similarity of the two shingle sets.
@@ -225,7 +247,7 @@ pub struct ClusterMember {
     pub title: String,
     /// `exact` or `near` (the kept member says `exact` with itself).
     #[serde(rename = "match")]
-    pub match_kind: String,
+    pub match_kind: MatchKind,
     /// Hamming distance to the kept record (primary fingerprints).
     pub hamming: u32,
     /// Jaccard similarity to the kept record.
@@ -240,11 +262,23 @@ pub struct ClusterRecord {
     /// Cluster id (derived from the kept record's id).
     pub cluster: String,
     /// `article` or `snippet`.
-    pub kind: String,
+    pub kind: RecordKind,
     /// Id of the kept record.
     pub kept: String,
     /// Every member, the kept one first.
     pub members: Vec<ClusterMember>,
+}
+
+/// An article's `metadata.related` from the ids of its related blocks in page order: each
+/// id once, where it first appears. `run` and `explain` both build the list here.
+pub fn related_list<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        if !out.iter().any(|x| x == id) {
+            out.push(id.to_string());
+        }
+    }
+    out
 }
 
 /// Formats a 64-bit fingerprint as 16 lowercase hex digits.
@@ -272,6 +306,14 @@ mod tests {
         assert_eq!(page_id("a/b.txt"), page_id("a/b.txt"));
         assert_ne!(page_id("a/b.txt"), page_id("a/c.txt"));
         assert_eq!(page_id("x").len(), 18);
+    }
+
+    #[test]
+    fn related_list_keeps_page_order_once_each() {
+        assert_eq!(
+            related_list(["s-2", "s-1", "s-2", "s-3"]),
+            ["s-2", "s-1", "s-3"]
+        );
     }
 
     #[test]

@@ -1,19 +1,23 @@
-//! Phase 1: one input file → one article (or a reject) and its snippet occurrences.
+//! Phase 1 for one file: bytes → decoded page → parts → one article (or a reject) and its
+//! snippet occurrences, with fingerprints.
 //!
 //! Pure with respect to everything but the one file it reads, so it runs on any number of
-//! threads (or machines) and its result depends on the file and the config alone.
+//! threads (or machines) and its result depends on the file and the rules alone. `run`,
+//! `explain` and the fuzz target all go through [`scan_bytes`] or its two halves,
+//! [`read_parts`] and [`assemble`].
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::config::Compiled;
 use crate::dedup::{fingerprint, Fingerprint};
-use crate::ingest::{decode, read_file, InputFile, RawFile};
+use crate::ingest::{decode, read_file, DecodedPage, InputFile, RawFile};
+use crate::page::cleanup::clean_line;
 use crate::page::metadata;
-use crate::page::normalize::{char_len, clean_line, match_form};
-use crate::page::{segment, PageParts, Part, SnippetBlock};
+use crate::page::{segment, LineKind, PageParts, SnippetBlock, StripSet};
 use crate::record::{hex64, page_id, ArticleMeta, ArticleRecord, Reject, RejectReason};
+use crate::rules::Rules;
+use crate::text::{char_len, match_form};
 
 /// One related-block occurrence on one page.
 #[derive(Debug, Clone)]
@@ -31,10 +35,10 @@ pub struct SnippetOccurrence {
 /// One distinct line of a sampled page, counted for learned boilerplate.
 #[derive(Debug, Clone)]
 pub struct LineSample {
-    /// [`boilerplate_key`] hashed.
+    /// [`boilerplate_key`] of the line.
     pub hash: u64,
-    /// Where the segmenter put it (`body`, `footer_disclaimer`, `related_block` …).
-    pub kind: &'static str,
+    /// Where the segmenter put it.
+    pub kind: LineKind,
     /// The line as cleaned.
     pub text: String,
 }
@@ -42,19 +46,6 @@ pub struct LineSample {
 /// The form of a line that learned boilerplate counts: cleaned, then in match form, hashed.
 pub fn boilerplate_key(cleaned: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(match_form(cleaned).as_bytes())
-}
-
-fn part_kind(p: Part) -> &'static str {
-    match p {
-        Part::Title => "title",
-        Part::HeaderDisclaimer => "header_disclaimer",
-        Part::Body => "body",
-        Part::FooterDisclaimer => "footer_disclaimer",
-        Part::Trending => "trending",
-        Part::RelatedMarker | Part::RelatedDate(_) => "related",
-        Part::RelatedTitle(_) | Part::RelatedText(_) => "related_block",
-        Part::Navigation => "navigation",
-    }
 }
 
 /// What phase 1 produced for one file.
@@ -66,9 +57,28 @@ pub enum Outcome {
     Reject(Reject),
 }
 
+/// CPU time one page spent in each stage of phase 1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanCpu {
+    /// Reading and decompressing.
+    pub read: Duration,
+    /// Decoding.
+    pub decode: Duration,
+    /// Segmentation, cleanup, metadata and fingerprints.
+    pub segment: Duration,
+}
+
+impl std::ops::AddAssign for ScanCpu {
+    fn add_assign(&mut self, o: ScanCpu) {
+        self.read += o.read;
+        self.decode += o.decode;
+        self.segment += o.segment;
+    }
+}
+
 /// Phase 1's result for one file.
 #[derive(Debug, Clone)]
-pub struct PageResult {
+pub struct ScannedPage {
     /// Path relative to `--input`.
     pub source: String,
     /// The page id.
@@ -84,90 +94,119 @@ pub struct PageResult {
     /// Compression the file was read through (`gzip`, `zstd`), when decoding got that far.
     pub compression: Option<&'static str>,
     /// Boilerplate kinds stripped.
-    pub stripped: Vec<String>,
-    /// Time spent reading, decoding, segmenting, in microseconds.
-    pub micros: [u64; 3],
+    pub stripped: StripSet,
+    /// Time spent per stage.
+    pub cpu: ScanCpu,
     /// Distinct lines, when the page is in the learned-boilerplate sample.
     pub lines: Vec<LineSample>,
 }
 
 /// Reads, decodes and segments one file.
-pub fn scan_file(file: &InputFile, c: &Compiled) -> PageResult {
-    scan_file_sampled(file, c, false)
+pub fn scan_file(file: &InputFile, rules: &Rules) -> ScannedPage {
+    scan_file_sampled(file, rules, false)
 }
 
 /// Like [`scan_file`]; when `sample` is set, also returns the page's distinct lines for
 /// learned boilerplate.
-pub fn scan_file_sampled(file: &InputFile, c: &Compiled, sample: bool) -> PageResult {
+pub fn scan_file_sampled(file: &InputFile, rules: &Rules, sample: bool) -> ScannedPage {
     let t0 = Instant::now();
-    let raw = read_file(file, c.config.input.max_file_bytes);
-    let read_us = t0.elapsed().as_micros() as u64;
+    let raw = read_file(file, rules.input.config.max_file_bytes);
+    let read = t0.elapsed();
     let mut result = match raw {
-        Ok(raw) => scan_bytes(&file.source, raw, c, sample),
-        Err(rej) => empty_result(&file.source, Outcome::Reject(rej)),
+        Ok(raw) => scan_bytes(&file.source, raw, rules, sample),
+        Err(rej) => rejected(&file.source, rej),
     };
-    result.micros[0] = read_us;
+    result.cpu.read = read;
     result
 }
 
-fn empty_result(source: &str, outcome: Outcome) -> PageResult {
-    PageResult {
+/// Decodes, segments and extracts one page already in memory (what the fuzz target drives).
+pub fn scan_bytes(source: &str, raw: RawFile, rules: &Rules, sample: bool) -> ScannedPage {
+    let t1 = Instant::now();
+    let page = match decode(&raw.bytes, &rules.input) {
+        Ok(p) => p,
+        Err(rej) => return rejected(source, rej),
+    };
+    drop(raw.bytes);
+    let t2 = Instant::now();
+    let parts = segment(&page.text, &rules.segment);
+    let mut result = assemble(source, &page, &parts, raw.compression, rules, sample);
+    result.cpu.decode = t2 - t1;
+    result.cpu.segment = t2.elapsed();
+    result
+}
+
+/// Reads, decodes and segments one file, keeping the decoded text and every line's label
+/// (what `explain` shows); a file that cannot be read or decoded is a reject.
+pub fn read_parts(
+    file: &InputFile,
+    rules: &Rules,
+) -> Result<(RawFile, DecodedPage, PageParts), Reject> {
+    let raw = read_file(file, rules.input.config.max_file_bytes)?;
+    let page = decode(&raw.bytes, &rules.input)?;
+    let parts = segment(&page.text, &rules.segment);
+    Ok((raw, page, parts))
+}
+
+/// A page that did not get past reading or decoding.
+fn rejected(source: &str, rej: Reject) -> ScannedPage {
+    ScannedPage {
         source: source.to_string(),
         id: page_id(source),
-        outcome,
+        outcome: Outcome::Reject(rej),
         title: None,
         snippets: Vec::new(),
         encoding: None,
         compression: None,
-        stripped: Vec::new(),
-        micros: [0; 3],
+        stripped: StripSet::default(),
+        cpu: ScanCpu::default(),
         lines: Vec::new(),
     }
 }
 
-/// Decodes, segments and extracts one page already in memory (what the fuzz target drives).
-pub fn scan_bytes(source: &str, raw: RawFile, c: &Compiled, sample: bool) -> PageResult {
-    let t1 = Instant::now();
-    let page = match decode(&raw.bytes, &c.config.input, &c.legacy_encodings) {
-        Ok(p) => p,
-        Err(rej) => return empty_result(source, Outcome::Reject(rej)),
-    };
-    drop(raw.bytes);
-    let mut result = empty_result(
-        source,
-        Outcome::Reject(Reject::new(RejectReason::NoTitle, "")),
-    );
-    result.encoding = Some(page.encoding);
-    result.compression = raw.compression;
-    let t2 = Instant::now();
-    result.micros[1] = (t2 - t1).as_micros() as u64;
-
-    let parts = segment(&page.text, c);
-    if sample {
-        result.lines = sample_lines(&page.text, &parts, c);
+/// The records of a decoded, segmented page: its article (or why there is none), its
+/// snippet occurrences and, when `sample` is set, its lines for learned boilerplate.
+pub fn assemble(
+    source: &str,
+    page: &DecodedPage,
+    parts: &PageParts,
+    compression: Option<&'static str>,
+    rules: &Rules,
+    sample: bool,
+) -> ScannedPage {
+    let id = page_id(source);
+    ScannedPage {
+        source: source.to_string(),
+        outcome: build_article(&id, source, parts, page, compression, rules),
+        id,
+        title: parts.title.clone(),
+        snippets: parts
+            .related
+            .iter()
+            .map(|b| occurrence(b.clone(), rules))
+            .collect(),
+        encoding: Some(page.encoding),
+        compression,
+        stripped: parts.stripped.kinds(),
+        cpu: ScanCpu::default(),
+        lines: if sample {
+            sample_lines(&page.text, parts, rules)
+        } else {
+            Vec::new()
+        },
     }
-    result.stripped = parts.stripped_kinds();
-    result.title = parts.title.clone();
-    result.snippets = parts
-        .related
-        .iter()
-        .map(|b| occurrence(b.clone(), c))
-        .collect();
-    result.outcome = build_article(&result.id, source, &parts, &page, raw.compression, c);
-    result.micros[2] = t2.elapsed().as_micros() as u64;
-    result
 }
 
-fn sample_lines(text: &str, parts: &PageParts, c: &Compiled) -> Vec<LineSample> {
+fn sample_lines(text: &str, parts: &PageParts, rules: &Rules) -> Vec<LineSample> {
     let lines: Vec<&str> = text.split('\n').collect();
-    let max = c.config.boilerplate.max_line_chars;
+    let max = rules.config.boilerplate.max_line_chars;
     let mut out: Vec<LineSample> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for l in &parts.labels {
         let Some(raw) = lines.get(l.line - 1) else {
             continue;
         };
-        let cleaned = clean_line(raw, &c.config.clean);
+        let cleaned = clean_line(raw, &rules.segment.clean);
         if cleaned.is_empty() || char_len(&cleaned) > max {
             continue;
         }
@@ -175,7 +214,7 @@ fn sample_lines(text: &str, parts: &PageParts, c: &Compiled) -> Vec<LineSample> 
         if seen.insert(hash) {
             out.push(LineSample {
                 hash,
-                kind: part_kind(l.part),
+                kind: l.part.kind(),
                 text: cleaned,
             });
         }
@@ -183,16 +222,15 @@ fn sample_lines(text: &str, parts: &PageParts, c: &Compiled) -> Vec<LineSample> 
     out
 }
 
-fn occurrence(block: SnippetBlock, c: &Compiled) -> SnippetOccurrence {
+fn occurrence(block: SnippetBlock, rules: &Rules) -> SnippetOccurrence {
     let mut key_src = String::with_capacity(block.title.len() + block.text.len() + 1);
     key_src.push_str(&block.title);
     key_src.push('\u{1f}');
     key_src.push_str(&block.text);
-    let truncated = !c.config.profile.ends_sentence(&block.text);
     SnippetOccurrence {
         key: xxh3_128(key_src.as_bytes()),
-        answer: metadata::short_answer(&block.title, &block.text, c),
-        truncated,
+        answer: metadata::short_answer(&block.title, &block.text, &rules.metadata),
+        truncated: !rules.segment.sentences.ends(&block.text),
         block,
     }
 }
@@ -201,9 +239,9 @@ fn build_article(
     id: &str,
     source: &str,
     parts: &PageParts,
-    page: &crate::ingest::DecodedPage,
+    page: &DecodedPage,
     compression: Option<&'static str>,
-    c: &Compiled,
+    rules: &Rules,
 ) -> Outcome {
     let Some(title) = parts.title.clone() else {
         return Outcome::Reject(Reject::new(
@@ -211,7 +249,7 @@ fn build_article(
             format!(
                 "no first line of at most {} characters that is not boilerplate \
                  (profile.title_max_chars)",
-                c.config.profile.title_max_chars
+                rules.segment.title_max_chars
             ),
         ));
     };
@@ -225,8 +263,9 @@ fn build_article(
         ));
     }
     let text = parts.body.join("\n");
-    let fp = fingerprint(&text, &c.config.dedup);
-    let (places, provinces) = c.places.find(&title);
+    let fp = fingerprint(&text, &rules.dedup);
+    let m = &rules.metadata;
+    let (places, provinces) = m.places.find(&title);
     let mut list_dates: Vec<String> = parts
         .related
         .iter()
@@ -236,7 +275,7 @@ fn build_article(
     list_dates.dedup();
     let meta = ArticleMeta {
         encoding: page.encoding.to_string(),
-        stripped: parts.stripped_kinds(),
+        stripped: parts.stripped.kinds().names(),
         related: Vec::new(),
         trending: parts.trending.clone(),
         simhash: hex64(fp.primary()),
@@ -246,11 +285,11 @@ fn build_article(
         lossy: page.replacements > 0,
         replacements: page.replacements,
         chars: text.chars().count(),
-        headings: metadata::headings(&parts.body, c),
+        headings: metadata::headings(&parts.body, m),
         years: metadata::years(&title),
         places,
         provinces,
-        tags: c.tags.find(&[&title, &text]),
+        tags: m.tags.find(&[&title, &text]),
         dates: metadata::dates(&text),
         list_dates,
         links: metadata::links(&text),

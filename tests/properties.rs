@@ -9,8 +9,8 @@ mod common;
 use std::path::Path;
 
 use pagesieve::dedup::index::{pairs_within, pairs_within_brute_force};
-use pagesieve::page::normalize::{is_invisible, match_form};
 use pagesieve::page::{segment, Part};
+use pagesieve::text::{is_invisible, match_form};
 use proptest::prelude::*;
 
 /// Lines of every kind a page can hold, in every spelling the tolerances cover.
@@ -79,7 +79,7 @@ proptest! {
         let c = common::compiled();
         let text = lines.join(if crlf { "\r\n" } else { "\n" });
         let text = text.replace("\r\n", "\n");
-        let parts = segment(&text, &c);
+        let parts = segment(&text, &c.segment);
         let raw: Vec<&str> = text.split('\n').collect();
         let non_blank: Vec<usize> = raw
             .iter()

@@ -132,7 +132,7 @@ fn explain_labels_every_seed_line_correctly() {
     for e in std::fs::read_dir(&dir).unwrap() {
         let path = e.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        let parts = segment(&text, &c);
+        let parts = segment(&text, &c.segment);
         let lines: Vec<&str> = text.split('\n').collect();
         let mut in_related = false;
         let mut block = 0usize;

@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pagesieve::config::compile_text;
+use pagesieve::Rules;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = compile_text(&text, "fuzz.toml");
+    let _ = Rules::from_text(&text, "fuzz.toml");
 });

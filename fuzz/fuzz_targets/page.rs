@@ -6,14 +6,14 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use pagesieve::config::{compile_text, Compiled, BUILTIN_PROFILE};
+use pagesieve::Rules;
 use pagesieve::ingest::{decode, RawFile};
 use pagesieve::page::segment;
 use pagesieve::scan::scan_bytes;
 
-fn compiled() -> &'static Compiled {
-    static C: OnceLock<Compiled> = OnceLock::new();
-    C.get_or_init(|| compile_text(BUILTIN_PROFILE, "built-in").expect("built-in profile"))
+fn compiled() -> &'static Rules {
+    static C: OnceLock<Rules> = OnceLock::new();
+    C.get_or_init(Rules::builtin)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -23,12 +23,12 @@ fuzz_target!(|data: &[u8]| {
         compression: None,
     };
     let _ = scan_bytes("fuzz.txt", raw, c, true);
-    if let Ok(page) = decode(data, &c.config.input, &c.legacy_encodings) {
-        let parts = segment(&page.text, c);
+    if let Ok(page) = decode(data, &c.input) {
+        let parts = segment(&page.text, &c.segment);
         let non_blank = page
             .text
             .split('\n')
-            .filter(|l| !pagesieve::page::normalize::match_form(l).is_empty())
+            .filter(|l| !pagesieve::text::match_form(l).is_empty())
             .count();
         assert_eq!(parts.labels.len(), non_blank, "every non-blank line labelled once");
     }

@@ -22,12 +22,11 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
-use crate::config::DedupConfig;
 use crate::dedup::fingerprint::MAX_FINGERPRINTS;
 use crate::dedup::index::pairs_within_filtered;
 use crate::dedup::shingle::jaccard;
 use crate::dedup::sketch::{estimate, Sketch};
-use crate::dedup::Fingerprint;
+use crate::dedup::{DedupRules, Fingerprint};
 
 /// One text to deduplicate.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +38,8 @@ pub struct Item<'a> {
 }
 
 /// Exact or near.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MatchKind {
     /// Same normalized text.
     Exact,
@@ -57,9 +57,9 @@ impl MatchKind {
     }
 }
 
-/// The decision to drop one item as a duplicate of a kept one.
+/// The decision to drop one item as a duplicate of a kept one, with its evidence.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Drop {
+pub struct Duplicate {
     /// Index of the dropped item.
     pub member: u32,
     /// Index of the kept item.
@@ -93,65 +93,117 @@ fn better(items: &[Item<'_>], a: u32, b: u32) -> std::cmp::Ordering {
 }
 
 /// Decides every duplicate among `items`. `shingles(i)` returns item `i`'s sorted, distinct
-/// shingle-hash set; it is called only for items that take part in a near decision.
-pub fn deduplicate<F>(items: &[Item<'_>], cfg: &DedupConfig, shingles: F) -> (Vec<Drop>, DedupStats)
+/// shingle-hash set; it is called only for items that take part in a near decision, and
+/// its first error stops the search.
+pub fn deduplicate<F, E>(
+    items: &[Item<'_>],
+    cfg: &DedupRules,
+    shingles: F,
+) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
-    F: Fn(u32) -> Vec<u64> + Sync,
+    F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
+    E: Send,
 {
     let mut stats = DedupStats::default();
-    let mut drops: Vec<Drop> = Vec::new();
-
     // 1. Exact groups.
-    let mut idx: Vec<u32> = (0..items.len() as u32).collect();
-    idx.par_sort_unstable_by(|&a, &b| {
-        items[a as usize]
-            .fp
-            .exact
-            .cmp(&items[b as usize].fp.exact)
-            .then(better(items, a, b))
-    });
-    let mut reps: Vec<u32> = Vec::new();
-    // members of each rep's exact group (excluding the rep), to redirect if the rep is dropped
-    let mut group_of: HashMap<u32, Vec<u32>> = HashMap::new();
-    let mut s = 0;
-    while s < idx.len() {
-        let mut e = s + 1;
-        while e < idx.len() && items[idx[e] as usize].fp.exact == items[idx[s] as usize].fp.exact {
-            e += 1;
-        }
-        let rep = idx[s];
-        reps.push(rep);
-        if e - s > 1 {
-            let members: Vec<u32> = idx[s + 1..e].to_vec();
-            for &m in &members {
-                drops.push(Drop {
-                    member: m,
-                    kept: rep,
-                    kind: MatchKind::Exact,
-                    hamming: 0,
-                    hammings: [0; MAX_FINGERPRINTS],
-                    similarity: 1.0,
-                });
-            }
-            group_of.insert(rep, members);
-        }
-        s = e;
-    }
-    reps.sort_unstable();
-
-    // 2. Candidates among long-enough representatives.
-    let near: Vec<u32> = reps
+    let exact = exact_groups(items);
+    // 2–3. Screened candidates among the long-enough representatives.
+    let near: Vec<u32> = exact
+        .reps
         .iter()
         .copied()
         .filter(|&r| items[r as usize].fp.chars as usize >= cfg.min_chars_near)
         .collect();
-    // Any fingerprint within k makes a candidate; one index pass per fingerprint. Each pair
-    // is a candidate once, on the first fingerprint within k, and is screened right there by
-    // the in-memory sketches (step 3): on templated text the candidates grow faster than
-    // the corpus, the pairs that survive screening do not.
-    let floor = cfg.min_similarity - cfg.sketch_margin;
-    let n_fp = cfg.fingerprints.clamp(1, MAX_FINGERPRINTS);
-    let (mut candidates, mut screened) = (0, 0);
+    let cands = candidates(items, &near, cfg, &mut stats);
+    if cands.is_empty() {
+        let mut drops = exact.drops;
+        drops.sort_by_key(|d| d.member);
+        return Ok((drops, stats));
+    }
+    // 4–5. Components of the remaining candidates, each verified and clustered on its own:
+    //    only one component's shingle sets per thread are held at a time.
+    let near_drops: Vec<(Vec<Duplicate>, usize, usize)> = components(cands, near.len())
+        .into_par_iter()
+        .map(|pairs| {
+            verify_component(
+                &pairs,
+                &near,
+                items,
+                cfg.min_similarity,
+                &shingles,
+                MAX_SETS_HELD,
+            )
+        })
+        .collect::<Result<_, E>>()?;
+    let mut by_member: Vec<Option<Duplicate>> = vec![None; items.len()];
+    for d in exact.drops {
+        by_member[d.member as usize] = Some(d);
+    }
+    for (ds, splits, verified) in near_drops {
+        stats.chain_splits += splits;
+        stats.verified += verified;
+        for d in ds {
+            // The dropped representative's exact copies follow it to the kept item.
+            if let Some(members) = exact.group_of.get(&d.member) {
+                for &m in members {
+                    by_member[m as usize] = Some(Duplicate { member: m, ..d });
+                }
+            }
+            by_member[d.member as usize] = Some(d);
+        }
+    }
+    Ok((by_member.into_iter().flatten().collect(), stats))
+}
+
+/// Items with equal normalized texts, grouped.
+struct ExactGroups {
+    /// The preferred item of every group (singletons included), ascending.
+    reps: Vec<u32>,
+    /// Each representative with copies → its copies, to redirect if it is dropped.
+    group_of: HashMap<u32, Vec<u32>>,
+    /// Each copy dropped for its representative.
+    drops: Vec<Duplicate>,
+}
+
+fn exact_groups(items: &[Item<'_>]) -> ExactGroups {
+    let mut idx: Vec<u32> = (0..items.len() as u32).collect();
+    let exact = |i: u32| items[i as usize].fp.exact;
+    idx.par_sort_unstable_by(|&a, &b| exact(a).cmp(&exact(b)).then(better(items, a, b)));
+    let mut g = ExactGroups {
+        reps: Vec::new(),
+        group_of: HashMap::new(),
+        drops: Vec::new(),
+    };
+    for run in idx.chunk_by(|&a, &b| exact(a) == exact(b)) {
+        let rep = run[0];
+        g.reps.push(rep);
+        if run.len() > 1 {
+            g.drops.extend(run[1..].iter().map(|&m| Duplicate {
+                member: m,
+                kept: rep,
+                kind: MatchKind::Exact,
+                hamming: 0,
+                hammings: [0; MAX_FINGERPRINTS],
+                similarity: 1.0,
+            }));
+            g.group_of.insert(rep, run[1..].to_vec());
+        }
+    }
+    g.reps.sort_unstable();
+    g
+}
+
+/// Candidate pairs (indices into `near`), sorted: any fingerprint within k makes a
+/// candidate, one index pass per fingerprint. Each pair is a candidate once, on the first
+/// fingerprint within k, and is screened right there by the in-memory sketches: on
+/// templated text the candidates grow faster than the corpus, the pairs that survive
+/// screening do not.
+fn candidates(
+    items: &[Item<'_>],
+    near: &[u32],
+    cfg: &DedupRules,
+    stats: &mut DedupStats,
+) -> Vec<(u32, u32)> {
     let mut cands: Vec<(u32, u32)> = Vec::new();
     let mut fps: Vec<u64> = Vec::with_capacity(near.len());
     // What the screen reads, copied into one array in index order: on a dense corpus it
@@ -161,7 +213,7 @@ where
         .par_iter()
         .map(|&r| (items[r as usize].fp.simhash, items[r as usize].fp.sketch))
         .collect();
-    for f in 0..n_fp {
+    for f in 0..cfg.fingerprints {
         fps.clear();
         fps.extend(screen.iter().map(|x| x.0[f]));
         let keep = |a: u32, b: u32| {
@@ -169,26 +221,20 @@ where
             if (0..f).any(|g| (x.0[g] ^ y.0[g]).count_ones() <= cfg.max_hamming) {
                 return None; // a candidate of an earlier fingerprint already
             }
-            Some(estimate(&x.1, &y.1) >= floor)
+            Some(estimate(&x.1, &y.1) >= cfg.screen_floor)
         };
         let (kept, out) = pairs_within_filtered(&fps, cfg.max_hamming, keep);
-        candidates += kept.len() + out;
-        screened += out;
+        stats.candidates += kept.len() + out;
+        stats.screened += out;
         cands.extend(kept.into_iter().map(|(a, b, _)| (a, b)));
     }
-    drop(fps);
-    drop(screen);
     cands.par_sort_unstable();
-    stats.candidates = candidates;
-    stats.screened = screened;
-    if cands.is_empty() {
-        drops.sort_by_key(|d| d.member);
-        return (drops, stats);
-    }
+    cands
+}
 
-    // 4. Components of the remaining candidates, each verified and clustered on its own:
-    //    only one component's shingle sets per thread are held at a time.
-    let mut uf = UnionFind::new(near.len());
+/// The connected components of the candidate graph over `n` nodes, each as its pairs.
+fn components(cands: Vec<(u32, u32)>, n: usize) -> Vec<Vec<(u32, u32)>> {
+    let mut uf = UnionFind::new(n);
     for &(a, b) in &cands {
         uf.union(a as usize, b as usize);
     }
@@ -202,40 +248,7 @@ where
         });
         comps[c].push((a, b));
     }
-    drop(cands);
-    drop(comp_of);
-
-    let near_drops: Vec<(Vec<Drop>, usize, usize)> = comps
-        .into_par_iter()
-        .map(|pairs| {
-            verify_component(
-                &pairs,
-                &near,
-                items,
-                cfg.min_similarity,
-                &shingles,
-                MAX_SETS_HELD,
-            )
-        })
-        .collect();
-    let mut by_member: Vec<Option<Drop>> = vec![None; items.len()];
-    for d in drops {
-        by_member[d.member as usize] = Some(d);
-    }
-    for (ds, splits, verified) in near_drops {
-        stats.chain_splits += splits;
-        stats.verified += verified;
-        for d in ds {
-            // The dropped representative's exact copies follow it to the kept item.
-            if let Some(members) = group_of.get(&d.member) {
-                for &m in members {
-                    by_member[m as usize] = Some(Drop { member: m, ..d });
-                }
-            }
-            by_member[d.member as usize] = Some(d);
-        }
-    }
-    (by_member.into_iter().flatten().collect(), stats)
+    comps
 }
 
 /// The most shingle sets one component's verification holds at a time (~16 KB each for a
@@ -245,23 +258,23 @@ const MAX_SETS_HELD: usize = 8192;
 /// Verifies the candidate pairs of one component (indices into `near`) exactly, then splits
 /// each connected group of verified pairs into stars. Returns the drops, the chain splits
 /// and the number of verified pairs.
-fn verify_component<F>(
+fn verify_component<F, E>(
     pairs: &[(u32, u32)],
     near: &[u32],
     items: &[Item<'_>],
     min_similarity: f64,
     shingles: &F,
     max_sets: usize,
-) -> (Vec<Drop>, usize, usize)
+) -> Result<(Vec<Duplicate>, usize, usize), E>
 where
-    F: Fn(u32) -> Vec<u64> + Sync,
+    F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
 {
     let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
     members.sort_unstable();
     members.dedup();
-    let sets_of = |ms: &[u32]| -> HashMap<u32, Vec<u64>> {
+    let sets_of = |ms: &[u32]| -> Result<HashMap<u32, Vec<u64>>, E> {
         ms.iter()
-            .map(|&local| (local, shingles(near[local as usize])))
+            .map(|&local| Ok((local, shingles(near[local as usize])?)))
             .collect()
     };
     let passes = |sets: &HashMap<u32, Vec<u64>>, &(a, b): &(u32, u32)| {
@@ -271,7 +284,10 @@ where
     // templated corpus can chain thousands of texts through unrelated survivors) is
     // verified in slices of at most `max_sets` texts, and each verified group gets
     // its sets again for the stars: memory stays bounded, at the price of recomputing.
-    let all_sets = (members.len() <= max_sets).then(|| sets_of(&members));
+    let all_sets = match members.len() <= max_sets {
+        true => Some(sets_of(&members)?),
+        false => None,
+    };
     let mut verified: Vec<(u32, u32)> = Vec::new();
     match &all_sets {
         Some(sets) => verified.extend(pairs.iter().filter(|p| passes(sets, p))),
@@ -284,7 +300,7 @@ where
                     slice.extend([pairs[end].0, pairs[end].1]);
                     end += 1;
                 }
-                let held = sets_of(&slice.into_iter().collect::<Vec<_>>());
+                let held = sets_of(&slice.into_iter().collect::<Vec<_>>())?;
                 verified.extend(pairs[start..end].iter().filter(|p| passes(&held, p)));
                 start = end;
             }
@@ -318,7 +334,7 @@ where
         let sets = match &all_sets {
             Some(sets) => sets,
             None => {
-                group_sets = sets_of(g);
+                group_sets = sets_of(g)?;
                 &group_sets
             }
         };
@@ -326,7 +342,7 @@ where
         drops.extend(d);
         splits += s;
     }
-    (drops, splits, verified.len())
+    Ok((drops, splits, verified.len()))
 }
 
 /// Splits one component into stars: the preferred remaining member is kept and takes every
@@ -337,7 +353,7 @@ fn star_clusters(
     items: &[Item<'_>],
     sets: &HashMap<u32, Vec<u64>>,
     min_similarity: f64,
-) -> (Vec<Drop>, usize) {
+) -> (Vec<Duplicate>, usize) {
     let mut drops = Vec::new();
     let mut splits = 0;
     let mut remaining: Vec<u32> = comp.to_vec();
@@ -352,7 +368,7 @@ fn star_clusters(
                 let (fk, fm) = (&items[gk as usize].fp, &items[gm as usize].fp);
                 let hammings: [u32; MAX_FINGERPRINTS] =
                     std::array::from_fn(|i| (fk.simhash[i] ^ fm.simhash[i]).count_ones());
-                drops.push(Drop {
+                drops.push(Duplicate {
                     member: gm,
                     kept: gk,
                     kind: MatchKind::Near,
@@ -426,21 +442,25 @@ mod tests {
             .collect()
     }
 
-    fn run(texts: &[&str], cfg: &DedupConfig) -> Vec<Drop> {
+    /// Shingle sets of already normalized texts, for verification.
+    fn sets<'a>(norms: &'a [String], n: usize) -> impl Fn(u32) -> Result<Vec<u64>, ()> + Sync + 'a {
+        move |i| Ok(shingle_set(&norms[i as usize], n))
+    }
+
+    fn run(texts: &[&str], cfg: &DedupRules) -> Vec<Duplicate> {
         let norms: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
         let fps: Vec<Fingerprint> = norms.iter().map(|n| fingerprint(n, cfg)).collect();
         let items = items_of(&fps);
-        deduplicate(&items, cfg, |i| {
-            shingle_set(&norms[i as usize], cfg.shingle_chars)
-        })
-        .0
+        deduplicate(&items, cfg, sets(&norms, cfg.shingle_chars))
+            .unwrap()
+            .0
     }
 
     const A: &str = "医保个人账户的钱可以用于门诊使用，包括挂号费、检查费和药品费等个人负担的医疗费用，也可以在定点零售药店购买药品和医疗器械。";
 
     #[test]
     fn exact_copies_keep_the_first_of_equal_length() {
-        let cfg = DedupConfig::default();
+        let cfg = DedupRules::default();
         let b = A.replace('，', ", ");
         let d = run(
             &[
@@ -459,9 +479,9 @@ mod tests {
 
     #[test]
     fn near_copy_is_verified_and_longer_is_kept() {
-        let cfg = DedupConfig {
+        let cfg = DedupRules {
             max_hamming: 16,
-            ..DedupConfig::default()
+            ..DedupRules::default()
         };
         let shorter = A.replace(
             "也可以在定点零售药店购买药品和医疗器械。",
@@ -476,10 +496,10 @@ mod tests {
     #[test]
     fn unrelated_texts_with_close_fingerprints_are_not_merged() {
         // With a generous k every pair is a candidate; verification must reject them.
-        let cfg = DedupConfig {
+        let cfg = DedupRules {
             max_hamming: 16,
             min_similarity: 0.6,
-            ..DedupConfig::default()
+            ..DedupRules::default()
         };
         let texts = [
             A,
@@ -493,7 +513,7 @@ mod tests {
     /// the same decisions.
     #[test]
     fn large_components_decide_the_same_in_slices() {
-        let cfg = DedupConfig::default();
+        let cfg = DedupRules::default();
         let base: Vec<String> = (0..6)
             .map(|i| {
                 format!(
@@ -518,12 +538,12 @@ mod tests {
                 pairs.push((a, b));
             }
         }
-        let sh = |i: u32| shingle_set(&norms[i as usize], cfg.shingle_chars);
-        let whole = verify_component(&pairs, &near, &items, 0.8, &sh, 1000);
+        let sh = sets(&norms, cfg.shingle_chars);
+        let whole = verify_component(&pairs, &near, &items, 0.8, &sh, 1000).unwrap();
         assert!(whole.2 > 0 && !whole.0.is_empty());
         for limit in [2, 3, 5] {
             assert_eq!(
-                verify_component(&pairs, &near, &items, 0.8, &sh, limit),
+                verify_component(&pairs, &near, &items, 0.8, &sh, limit).unwrap(),
                 whole
             );
         }
@@ -531,11 +551,11 @@ mod tests {
 
     #[test]
     fn chains_are_split_not_merged_through_a_middle_member() {
-        let cfg = DedupConfig {
+        let cfg = DedupRules {
             max_hamming: 16,
             min_similarity: 0.5,
             shingle_chars: 2,
-            ..DedupConfig::default()
+            ..DedupRules::default()
         };
         // a ≈ b, b ≈ c, a far from c (each step replaces about half the characters).
         let a = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉";

@@ -22,12 +22,10 @@ use std::hash::Hasher;
 use siphasher::sip::SipHasher;
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::config::DedupConfig;
+pub use crate::config::MAX_FINGERPRINTS;
 use crate::dedup::shingle::{normalize_with, shingles};
 use crate::dedup::sketch::{sketch, Sketch};
-
-/// The most fingerprints a text can carry.
-pub const MAX_FINGERPRINTS: usize = 4;
+use crate::dedup::DedupRules;
 
 /// What duplicate detection keeps in memory for one text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +47,8 @@ impl Fingerprint {
     }
 }
 
-/// Fingerprints a text as the dedup config says (normalization, shingle size, count).
-pub fn fingerprint(text: &str, cfg: &DedupConfig) -> Fingerprint {
+/// Fingerprints a text as the dedup rules say (normalization, shingle size, count).
+pub fn fingerprint(text: &str, cfg: &DedupRules) -> Fingerprint {
     let norm = normalize_with(text, &cfg.normalize);
     let mut fp = fingerprint_normalized(&norm, cfg.fingerprint_chars, cfg.fingerprints);
     fp.sketch = sketch(&norm, cfg.shingle_chars);
@@ -182,11 +180,11 @@ mod tests {
     use crate::dedup::shingle::normalize;
     use crate::synth::Rng;
 
-    fn cfg(count: usize) -> DedupConfig {
-        DedupConfig {
+    fn cfg(count: usize) -> DedupRules {
+        DedupRules {
             fingerprint_chars: 2,
             fingerprints: count,
-            ..DedupConfig::default()
+            ..DedupRules::default()
         }
     }
 

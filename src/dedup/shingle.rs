@@ -9,7 +9,8 @@
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{DropChars, NormalizeConfig};
-use crate::page::nfkc::nfkc_each;
+use crate::text::is_ideograph;
+use crate::text::nfkc::nfkc_each;
 
 /// The normalized form of a text with the default normalization (NFKC, lower case, letters
 /// and digits only).
@@ -46,12 +47,6 @@ pub fn normalize_with(text: &str, cfg: &NormalizeConfig) -> String {
         text.chars().for_each(&mut push);
     }
     out
-}
-
-/// A CJK unified ideograph of the basic block (alphabetic, caseless).
-#[inline]
-fn is_ideograph(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
 /// The character n-grams of a normalized text as string slices, in order (with repeats).

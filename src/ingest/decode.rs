@@ -12,8 +12,7 @@ use std::io::Read;
 
 use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8};
 
-use crate::config::InputConfig;
-use crate::ingest::InputFile;
+use crate::ingest::{InputFile, InputRules};
 use crate::record::{Reject, RejectReason};
 
 /// The bytes of one input file, decompressed.
@@ -105,17 +104,13 @@ fn corrupt(kind: &str, e: std::io::Error) -> Reject {
 }
 
 /// Decodes a file's bytes into a page (see the module docs for the order of decisions).
-/// `legacy` are the encodings always tried besides chardetng's guess
-/// ([`crate::config::Compiled::legacy_encodings`]).
-pub fn decode(
-    raw: &[u8],
-    cfg: &InputConfig,
-    legacy: &[&'static Encoding],
-) -> Result<DecodedPage, Reject> {
+/// The rules' legacy encodings are always tried besides chardetng's guess.
+pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
     if raw.is_empty() {
         return Err(Reject::new(RejectReason::Empty, "0 bytes"));
     }
-    let (mut page, _) = pick_decoding(raw, legacy);
+    let cfg = &rules.config;
+    let (mut page, _) = pick_decoding(raw, &rules.legacy_encodings);
     page.text = normalize_newlines(page.text);
 
     let total = page.text.chars().count().max(1);
@@ -392,24 +387,25 @@ mod tests {
 
     const PAGE: &str = "医保个人账户可以异地使用吗\n\n可以，需要先办理备案。\n";
 
-    fn cfg() -> InputConfig {
-        InputConfig::default()
+    /// The default rules: GB18030 always tried.
+    fn rules() -> InputRules {
+        InputRules::compile(&crate::config::InputConfig::default()).unwrap()
     }
 
     #[test]
     fn utf8_and_bom() {
-        let p = decode(PAGE.as_bytes(), &cfg(), &[GB18030]).unwrap();
+        let p = decode(PAGE.as_bytes(), &rules()).unwrap();
         assert_eq!((p.encoding, p.bom, p.text.as_str()), ("UTF-8", false, PAGE));
         let mut b = vec![0xEF, 0xBB, 0xBF];
         b.extend_from_slice(PAGE.as_bytes());
-        let p = decode(&b, &cfg(), &[GB18030]).unwrap();
+        let p = decode(&b, &rules()).unwrap();
         assert_eq!((p.encoding, p.bom, p.text.as_str()), ("UTF-8", true, PAGE));
     }
 
     #[test]
     fn gb18030_without_bom() {
         let (bytes, _, _) = GB18030.encode(PAGE);
-        let p = decode(&bytes, &cfg(), &[GB18030]).unwrap();
+        let p = decode(&bytes, &rules()).unwrap();
         assert_eq!(p.encoding, "GB18030");
         assert_eq!(p.text, PAGE);
     }
@@ -421,13 +417,10 @@ mod tests {
         let be: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
         let mut with_bom = vec![0xFF, 0xFE];
         with_bom.extend_from_slice(&le);
-        assert_eq!(
-            decode(&with_bom, &cfg(), &[GB18030]).unwrap().encoding,
-            "UTF-16LE"
-        );
-        let p = decode(&le, &cfg(), &[GB18030]).unwrap();
+        assert_eq!(decode(&with_bom, &rules()).unwrap().encoding, "UTF-16LE");
+        let p = decode(&le, &rules()).unwrap();
         assert_eq!((p.encoding, p.text.as_str()), ("UTF-16LE", PAGE));
-        let p = decode(&be, &cfg(), &[GB18030]).unwrap();
+        let p = decode(&be, &rules()).unwrap();
         assert_eq!((p.encoding, p.text.as_str()), ("UTF-16BE", PAGE));
     }
 
@@ -441,7 +434,7 @@ mod tests {
         let mut b = GB18030.encode(&text).0.into_owned();
         let at = b.len() / 2;
         b.splice(at..at, [0x81, 0x20, 0xFE, 0x7F]);
-        let p = decode(&b, &cfg(), &[GB18030]).unwrap();
+        let p = decode(&b, &rules()).unwrap();
         assert_eq!(p.encoding, "GB18030");
         assert!(p.text.starts_with("松阳医保报销比例是多少\n"));
     }
@@ -450,7 +443,7 @@ mod tests {
     fn utf8_cut_at_the_end_stays_utf8() {
         let mut b = PAGE.as_bytes().to_vec();
         b.extend_from_slice(&"账".as_bytes()[..2]);
-        let p = decode(&b, &cfg(), &[GB18030]).unwrap();
+        let p = decode(&b, &rules()).unwrap();
         assert_eq!((p.encoding, p.replacements), ("UTF-8", 1));
         assert!(p.text.starts_with(PAGE));
     }
@@ -461,7 +454,7 @@ mod tests {
         let tail = "备案后在就医地直接结算费用。\n";
         let mut b = head.as_bytes().to_vec();
         b.extend_from_slice(&GB18030.encode(tail).0);
-        let p = decode(&b, &cfg(), &[GB18030]).unwrap();
+        let p = decode(&b, &rules()).unwrap();
         assert_eq!(p.encoding, "UTF-8+GB18030");
         assert_eq!(p.text, format!("{head}{tail}"));
         assert_eq!(p.replacements, 0);
@@ -469,13 +462,13 @@ mod tests {
 
     #[test]
     fn crlf_is_normalized() {
-        let p = decode(b"a\r\nb\rc\n", &cfg(), &[GB18030]).unwrap();
+        let p = decode(b"a\r\nb\rc\n", &rules()).unwrap();
         assert_eq!(p.text, "a\nb\nc\n");
     }
 
     #[test]
     fn rejects() {
-        let reason = |b: &[u8]| decode(b, &cfg(), &[GB18030]).unwrap_err().reason;
+        let reason = |b: &[u8]| decode(b, &rules()).unwrap_err().reason;
         assert_eq!(reason(b""), RejectReason::Empty);
         assert_eq!(reason(b" \n\t\r\n"), RejectReason::Empty);
         assert_eq!(reason(b"title\n\0\0\0body"), RejectReason::Binary);

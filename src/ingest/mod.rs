@@ -1,7 +1,9 @@
 //! Ingest: find the input files in a stable order, then turn each file's bytes into text.
 
 pub mod decode;
+pub mod rules;
 pub mod walk;
 
 pub use decode::{decode, read_file, DecodedPage, RawFile};
+pub use rules::InputRules;
 pub use walk::{walk, InputFile, Walk};

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::GlobSet;
+use crate::ingest::InputRules;
 
 /// One file to read, with its path relative to `--input` as the record `source`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub struct Walk {
 }
 
 /// Lists every regular file under `root` (see the module docs for what is skipped).
-pub fn walk(root: &Path, include: &GlobSet, exclude: &GlobSet) -> std::io::Result<Walk> {
+pub fn walk(root: &Path, rules: &InputRules) -> std::io::Result<Walk> {
     let meta = std::fs::metadata(root)?;
     if !meta.is_dir() {
         return Err(std::io::Error::new(
@@ -68,7 +68,7 @@ pub fn walk(root: &Path, include: &GlobSet, exclude: &GlobSet) -> std::io::Resul
                     Err(err) => Some(format!("cannot read: {err}")),
                 };
                 let source = source_of(root, e.path());
-                if !include.is_match(&source) || exclude.is_match(&source) {
+                if !rules.selects(&source) {
                     out.excluded += 1;
                     continue;
                 }
@@ -153,11 +153,10 @@ fn escape_name(name: &std::ffi::OsStr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::InputConfig;
 
-    fn all() -> GlobSet {
-        let mut b = globset::GlobSetBuilder::new();
-        b.add(globset::Glob::new("**").unwrap());
-        b.build().unwrap()
+    fn all() -> InputRules {
+        InputRules::compile(&InputConfig::default()).unwrap()
     }
 
     #[test]
@@ -176,9 +175,12 @@ mod tests {
         ] {
             std::fs::write(d.join(f), "x").unwrap();
         }
-        let mut ex = globset::GlobSetBuilder::new();
-        ex.add(globset::Glob::new("**/*.log").unwrap());
-        let w = walk(d, &all(), &ex.build().unwrap()).unwrap();
+        let rules = InputRules::compile(&InputConfig {
+            exclude: vec!["**/*.log".into()],
+            ..InputConfig::default()
+        })
+        .unwrap();
+        let w = walk(d, &rules).unwrap();
         let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
         assert_eq!(names, ["a.txt", "b/sub/c.txt", "z.txt"]);
         assert_eq!(w.excluded, 1);
@@ -193,7 +195,7 @@ mod tests {
         std::os::unix::fs::symlink(d.join("x"), d.join("x/loop")).unwrap();
         std::os::unix::fs::symlink(d.join("nowhere"), d.join("dangling")).unwrap();
         std::fs::write(d.join("x/page.txt"), "t").unwrap();
-        let w = walk(d, &all(), &GlobSet::empty()).unwrap();
+        let w = walk(d, &all()).unwrap();
         let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
         assert_eq!(names, ["dangling", "x/page.txt"]);
         assert!(w.files[0].walk_error.is_some());
@@ -209,7 +211,7 @@ mod tests {
             eprintln!("NOTICE: mkfifo unavailable; skipping");
             return;
         }
-        let w = walk(dir.path(), &all(), &GlobSet::empty()).unwrap();
+        let w = walk(dir.path(), &all()).unwrap();
         assert_eq!(w.files.len(), 1);
         assert!(w.files[0].walk_error.as_deref().unwrap().contains("FIFO"));
     }
@@ -221,7 +223,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let name = std::ffi::OsStr::from_bytes(b"bad\xffname.txt");
         std::fs::write(dir.path().join(name), "t").unwrap();
-        let w = walk(dir.path(), &all(), &GlobSet::empty()).unwrap();
+        let w = walk(dir.path(), &all()).unwrap();
         assert_eq!(w.files[0].source, "bad\\xFFname.txt");
     }
 }

@@ -71,7 +71,17 @@ pub fn render(
         escape(&r.version),
         escape(&r.profile)
     );
+    summary_section(&mut h, r, extra);
+    tables_section(&mut h, r);
+    clusters_section(&mut h, clusters, texts, extra);
+    learned_section(&mut h, r);
+    rejects_section(&mut h, rejects);
+    h.push_str("</body></html>\n");
+    h
+}
 
+/// The run's main figures.
+fn summary_section(h: &mut String, r: &Report, extra: &Extra) {
     h.push_str("<h2 id=\"summary\">Summary</h2><table>");
     let rows: [(&str, usize); 12] = [
         ("files seen", r.files.seen),
@@ -91,7 +101,10 @@ pub fn render(
         let _ = write!(h, "<tr><th>{k}</th><td class=\"n\">{v}</td></tr>");
     }
     h.push_str("</table>");
+}
 
+/// Rejects by reason, boilerplate stripped, encodings and timings, side by side.
+fn tables_section(h: &mut String, r: &Report) {
     fn kv<V: std::fmt::Display>(
         h: &mut String,
         title: &str,
@@ -111,13 +124,22 @@ pub fn render(
         ("Encodings (pages)", "encodings", &r.encodings),
     ] {
         h.push_str("<div>");
-        kv(&mut h, title, id, m);
+        kv(h, title, id, m);
         h.push_str("</div>");
     }
     h.push_str("<div>");
-    kv(&mut h, "Timings (ms)", "timings", &r.timings_ms);
+    kv(h, "Timings (ms)", "timings", &r.timings_ms);
     h.push_str("</div></div>");
+}
 
+/// Every cluster (up to `max_clusters`), each member beside the kept record with the
+/// differences marked.
+fn clusters_section(
+    h: &mut String,
+    clusters: &[ClusterRecord],
+    texts: &HashMap<String, (String, String)>,
+    extra: &Extra,
+) {
     let _ = write!(
         h,
         "<h2 id=\"clusters\">Duplicate clusters ({})</h2>",
@@ -133,7 +155,27 @@ pub fn render(
              4-gram shingle sets that decided it.</p>",
         );
     }
-    // The character diffs are the costly part: computed in parallel, used in order.
+    let mut diffs = cluster_diffs(clusters, texts, extra).into_iter();
+    for (i, c) in clusters.iter().enumerate() {
+        if i >= extra.max_clusters {
+            let _ = write!(
+                h,
+                "<p class=\"muted\">{} more clusters are not shown here; see duplicates.jsonl \
+                 (output.html_max_clusters).</p>",
+                clusters.len() - extra.max_clusters
+            );
+            break;
+        }
+        cluster(h, i, c, &mut diffs, extra);
+    }
+}
+
+/// The character diffs are the costly part: computed in parallel, used in order.
+fn cluster_diffs(
+    clusters: &[ClusterRecord],
+    texts: &HashMap<String, (String, String)>,
+    extra: &Extra,
+) -> Vec<(String, String)> {
     let jobs: Vec<(&str, &str)> = clusters
         .iter()
         .take(extra.max_clusters)
@@ -145,94 +187,90 @@ pub fn render(
                 .map(move |m| (kept, texts.get(&m.id).map_or("", |t| t.1.as_str())))
         })
         .collect();
-    let mut diffs = jobs
-        .par_iter()
-        .map(|&(k, o)| diff_html(k, o))
-        .collect::<Vec<_>>()
-        .into_iter();
-    for (i, c) in clusters.iter().enumerate() {
-        if i >= extra.max_clusters {
-            let _ = write!(
-                h,
-                "<p class=\"muted\">{} more clusters are not shown here; see duplicates.jsonl \
-                 (output.html_max_clusters).</p>",
-                clusters.len() - extra.max_clusters
-            );
-            break;
-        }
-        let kept = &c.members[0];
+    jobs.par_iter().map(|&(k, o)| diff_html(k, o)).collect()
+}
+
+/// One cluster: a `<details>` with each shown member beside the kept record.
+fn cluster(
+    h: &mut String,
+    i: usize,
+    c: &ClusterRecord,
+    diffs: &mut impl Iterator<Item = (String, String)>,
+    extra: &Extra,
+) {
+    let kept = &c.members[0];
+    let _ = write!(
+        h,
+        "<details class=\"cluster\" id=\"{}\"{}><summary><span class=\"tag\">{}</span>{} — \
+         {} members, kept <code>{}</code></summary>",
+        escape(&c.cluster),
+        if i < 10 { " open" } else { "" },
+        c.kind.as_str(),
+        escape(&kept.title),
+        c.members.len(),
+        escape(&kept.id)
+    );
+    let shown = c.members.len().min(extra.max_members.saturating_add(1));
+    for m in &c.members[1..shown] {
+        let (left, right) = diffs.next().unwrap_or_default();
+        let hammings: Vec<String> = m.hammings.iter().map(u32::to_string).collect();
         let _ = write!(
             h,
-            "<details class=\"cluster\" id=\"{}\"{}><summary><span class=\"tag\">{}</span>{} — \
-             {} members, kept <code>{}</code></summary>",
-            escape(&c.cluster),
-            if i < 10 { " open" } else { "" },
-            escape(&c.kind),
+            "<p class=\"evidence\"><b>{}</b> match · hamming {} (all fingerprints: {}) · \
+             similarity {:.4}</p><div class=\"pair\">\
+             <div><p>kept <code>{}</code><br>{}<br><span class=\"muted\">{}</span></p>\
+             <pre class=\"kept\">{}</pre></div><div><p>dropped <code>{}</code><br>{}<br>\
+             <span class=\"muted\">{}</span></p><pre class=\"dropped\">{}</pre></div></div>",
+            m.match_kind.as_str(),
+            m.hamming,
+            hammings.join(", "),
+            m.similarity,
+            escape(&kept.id),
             escape(&kept.title),
-            c.members.len(),
-            escape(&kept.id)
+            escape(&kept.source),
+            left,
+            escape(&m.id),
+            escape(&m.title),
+            escape(&m.source),
+            right
         );
-        let shown = c.members.len().min(extra.max_members.saturating_add(1));
-        for m in &c.members[1..shown] {
-            let (left, right) = diffs.next().unwrap_or_default();
-            let hammings: Vec<String> = m.hammings.iter().map(u32::to_string).collect();
-            let _ = write!(
-                h,
-                "<p class=\"evidence\"><b>{}</b> match · hamming {} (all fingerprints: {}) · \
-                 similarity {:.4}</p><div class=\"pair\">\
-                 <div><p>kept <code>{}</code><br>{}<br><span class=\"muted\">{}</span></p>\
-                 <pre class=\"kept\">{}</pre></div><div><p>dropped <code>{}</code><br>{}<br>\
-                 <span class=\"muted\">{}</span></p><pre class=\"dropped\">{}</pre></div></div>",
-                escape(&m.match_kind),
-                m.hamming,
-                hammings.join(", "),
-                m.similarity,
-                escape(&kept.id),
-                escape(&kept.title),
-                escape(&kept.source),
-                left,
-                escape(&m.id),
-                escape(&m.title),
-                escape(&m.source),
-                right
-            );
-        }
-        if c.members.len() > shown {
-            let rest: Vec<String> = c.members[shown..]
-                .iter()
-                .map(|m| format!("<code>{}</code>", escape(&m.id)))
-                .collect();
-            let _ = write!(
-                h,
-                "<p class=\"muted\">{} more members (output.html_max_members): {}</p>",
-                rest.len(),
-                rest.join(" ")
-            );
-        }
-        h.push_str("</details>");
     }
+    if c.members.len() > shown {
+        let rest: Vec<String> = c.members[shown..]
+            .iter()
+            .map(|m| format!("<code>{}</code>", escape(&m.id)))
+            .collect();
+        let _ = write!(
+            h,
+            "<p class=\"muted\">{} more members (output.html_max_members): {}</p>",
+            rest.len(),
+            rest.join(" ")
+        );
+    }
+    h.push_str("</details>");
+}
 
-    learned_section(&mut h, r);
+/// Every rejected file with its reason.
+fn rejects_section(h: &mut String, rejects: &[RejectRecord]) {
     let _ = write!(
         h,
         "<h2 id=\"rejects\">Rejected files ({})</h2>",
         rejects.len()
     );
-    if !rejects.is_empty() {
-        h.push_str("<table><tr><th>source</th><th>reason</th><th>detail</th></tr>");
-        for rj in rejects {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&rj.source),
-                escape(rj.reason.as_str()),
-                escape(&rj.detail)
-            );
-        }
-        h.push_str("</table>");
+    if rejects.is_empty() {
+        return;
     }
-    h.push_str("</body></html>\n");
-    h
+    h.push_str("<table><tr><th>source</th><th>reason</th><th>detail</th></tr>");
+    for rj in rejects {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&rj.source),
+            escape(rj.reason.as_str()),
+            escape(&rj.detail)
+        );
+    }
+    h.push_str("</table>");
 }
 
 fn learned_section(h: &mut String, r: &Report) {
@@ -258,7 +296,7 @@ fn learned_section(h: &mut String, r: &Report) {
     }
     h.push_str("<table><tr><th>pages</th><th>share</th><th>handled by</th><th>line</th></tr>");
     for l in &lb.lines {
-        let handled = if l.part == "body" {
+        let handled = if l.part == crate::page::LineKind::Body {
             format!("<b>{}</b>", escape(&l.handled_by))
         } else {
             escape(&l.handled_by)
@@ -348,7 +386,7 @@ mod tests {
             id: format!("a-{i:08}-{j}"),
             source: format!("p{i}.txt"),
             title: "标题".into(),
-            match_kind: "near".into(),
+            match_kind: crate::dedup::MatchKind::Near,
             hamming: 2,
             similarity: 0.9,
             hammings: vec![2, 3, 4, 5],
@@ -356,7 +394,7 @@ mod tests {
         let clusters: Vec<ClusterRecord> = (0..10_000)
             .map(|i| ClusterRecord {
                 cluster: format!("c-{i}"),
-                kind: "article".into(),
+                kind: crate::record::RecordKind::Article,
                 kept: format!("a-{i:08}-0"),
                 members: (0..if i == 0 { 500 } else { 3 })
                     .map(|j| member(i, j))

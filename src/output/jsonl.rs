@@ -39,6 +39,11 @@ impl Staging {
         })
     }
 
+    /// The output folder the staged files go to.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
     /// A path in the staging folder for scratch data (not an output file): it goes away
     /// with the folder on commit or abort.
     pub fn scratch_path(&self, name: &str) -> PathBuf {

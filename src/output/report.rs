@@ -61,7 +61,7 @@ pub struct FileCounts {
 }
 
 /// `articles` section.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ArticleCounts {
     /// Articles written to `articles.jsonl`.
     pub kept: usize,
@@ -72,7 +72,7 @@ pub struct ArticleCounts {
 }
 
 /// `snippets` section.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SnippetCounts {
     /// Related blocks seen over all pages.
     pub occurrences: usize,

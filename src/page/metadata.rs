@@ -8,8 +8,50 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
-use crate::config::Compiled;
-use crate::page::normalize::char_len;
+use crate::config::{ConfigError, MetadataConfig, ProfileConfig};
+use crate::page::patterns::{compile_list, Sentences};
+use crate::text::char_len;
+
+/// The metadata stage's rules, compiled once from `[metadata]` (and the profile's sentence
+/// ends).
+#[derive(Debug, Clone)]
+pub struct MetadataRules {
+    /// `metadata.heading_patterns`, compiled.
+    pub headings: Vec<Regex>,
+    /// Place names (city or province) → their province, longest names first.
+    pub places: PlaceMatcher,
+    /// Tag keyword matcher.
+    pub tags: TagMatcher,
+    /// How a sentence ends.
+    pub sentences: Sentences,
+    /// The rest of `[metadata]` (lengths, word lists, shares).
+    pub config: MetadataConfig,
+}
+
+impl MetadataRules {
+    /// Compiles the heading patterns and builds the word matchers.
+    pub fn compile(
+        m: &MetadataConfig,
+        p: &ProfileConfig,
+    ) -> Result<MetadataRules, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let headings = compile_list(
+            "metadata.heading_patterns",
+            &m.heading_patterns,
+            &mut errors,
+        );
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(MetadataRules {
+            headings,
+            places: PlaceMatcher::new(&m.places),
+            tags: TagMatcher::new(&m.tags),
+            sentences: Sentences::new(p),
+            config: m.clone(),
+        })
+    }
+}
 
 /// Finds city and province names (longest match wins: `海南州` over `海南`).
 #[derive(Debug, Clone)]
@@ -116,16 +158,15 @@ impl TagMatcher {
 
 /// Body lines that are section headings: they match a heading pattern, or they are short,
 /// do not end a sentence, are not list items, and more body follows.
-pub fn headings(body: &[String], c: &Compiled) -> Vec<String> {
-    let max = c.config.metadata.heading_max_chars;
-    let profile = &c.config.profile;
+pub fn headings(body: &[String], rules: &MetadataRules) -> Vec<String> {
+    let max = rules.config.heading_max_chars;
     let mut out = Vec::new();
     for (i, line) in body.iter().enumerate() {
-        let pattern = c.headings.iter().any(|r| r.is_match(line));
+        let pattern = rules.headings.iter().any(|r| r.is_match(line));
         let short = max > 0
             && i + 1 < body.len()
             && char_len(line) <= max
-            && !profile.ends_sentence(line)
+            && !rules.sentences.ends(line)
             && !line.ends_with([':', '：', ',', '，', ';', '；'])
             && !is_list_item(line);
         if pattern || short {
@@ -229,16 +270,15 @@ fn bigrams(s: &str) -> Vec<(char, char)> {
 /// `answer_min_restatement` of the title's bigrams), and it either starts with an answer
 /// word or does not itself restate the title (shares under `answer_max_title_overlap` of
 /// its bigrams with it).
-pub fn short_answer(title: &str, text: &str, c: &Compiled) -> Option<String> {
-    let m = &c.config.metadata;
+pub fn short_answer(title: &str, text: &str, rules: &MetadataRules) -> Option<String> {
+    let m = &rules.config;
     let (lead, rest) = text.split_once(' ')?;
     if rest.trim().is_empty() || lead.is_empty() || char_len(lead) > m.answer_max_chars {
         return None;
     }
-    let ends = &c.config.profile.sentence_end;
     if lead
         .chars()
-        .any(|ch| ends.contains(ch) || matches!(ch, ',' | '，' | ':' | '：' | ';' | '；'))
+        .any(|ch| rules.sentences.is_end(ch) || matches!(ch, ',' | '，' | ':' | '：' | ';' | '；'))
     {
         return None;
     }
@@ -278,8 +318,9 @@ mod tests {
     use super::*;
     use crate::config::{Config, BUILTIN_PROFILE};
 
-    fn compiled() -> Compiled {
-        Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap()
+    fn compiled() -> MetadataRules {
+        let c = Config::parse(BUILTIN_PROFILE).unwrap();
+        MetadataRules::compile(&c.metadata, &c.profile).unwrap()
     }
 
     #[test]

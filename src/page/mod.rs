@@ -1,8 +1,12 @@
-//! Page: decoded text → parts (segment) → cleaned lines (normalize, nfkc) → metadata.
+//! Page: decoded text → parts (segment) → cleaned lines (cleanup) → metadata, each stage
+//! with the rules it compiles from its part of the config.
 
+pub mod cleanup;
 pub mod metadata;
-pub mod nfkc;
-pub mod normalize;
+pub mod patterns;
 pub mod segment;
+pub mod strip;
 
-pub use segment::{segment, Label, PageParts, Part, Rule, SnippetBlock};
+pub use metadata::MetadataRules;
+pub use segment::{segment, Label, PageParts, Part, Rule, SegmentRules, SnippetBlock};
+pub use strip::{LineKind, StripKind, StripSet};

@@ -11,12 +11,125 @@
 //! title-like lines come first, the first is a block the site cut off after its title. Lines
 //! left after the last date line are a cut-off block without a date.
 
-use std::collections::BTreeMap;
-
 use regex::Regex;
 
-use crate::config::Compiled;
-use crate::page::normalize::{char_len, clean_line, match_form};
+use crate::config::{CleanConfig, ConfigError, ProfileConfig};
+use crate::page::cleanup::clean_line;
+use crate::page::patterns::{compile_list, first_match, Sentences};
+use crate::page::strip::{LineKind, StripKind, StripSet};
+use crate::text::{char_len, match_form};
+
+/// The segmenter's rules, compiled once from `[profile]` and `[clean]`.
+#[derive(Debug, Clone)]
+pub struct SegmentRules {
+    /// Header disclaimer patterns.
+    pub header: Vec<Regex>,
+    /// Footer disclaimer patterns.
+    pub footer: Vec<Regex>,
+    /// Trending marker patterns.
+    pub trending: Vec<Regex>,
+    /// Related marker patterns.
+    pub related: Vec<Regex>,
+    /// Related block date line (named groups `category` and `date`).
+    pub related_date: Option<Regex>,
+    /// Navigation patterns.
+    pub navigation: Vec<Regex>,
+    /// `profile.title_max_chars`.
+    pub title_max_chars: usize,
+    /// `profile.trending_term_max_chars`.
+    pub trending_term_max_chars: usize,
+    /// `profile.snippet_title_max_chars`.
+    pub snippet_title_max_chars: usize,
+    /// How a sentence ends.
+    pub sentences: Sentences,
+    /// Cleanup of kept lines.
+    pub clean: CleanConfig,
+}
+
+impl SegmentRules {
+    /// Compiles the profile's patterns; every pattern that does not compile is reported
+    /// with its key.
+    pub fn compile(
+        p: &ProfileConfig,
+        clean: &CleanConfig,
+    ) -> Result<SegmentRules, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let header = compile_list(
+            "profile.header_disclaimer",
+            &p.header_disclaimer,
+            &mut errors,
+        );
+        let footer = compile_list(
+            "profile.footer_disclaimer",
+            &p.footer_disclaimer,
+            &mut errors,
+        );
+        let trending = compile_list("profile.trending", &p.trending, &mut errors);
+        let related = compile_list("profile.related", &p.related, &mut errors);
+        let navigation = compile_list("profile.navigation", &p.navigation, &mut errors);
+        let related_date = compile_date(&p.related_date, &mut errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(SegmentRules {
+            header,
+            footer,
+            trending,
+            related,
+            related_date,
+            navigation,
+            title_max_chars: p.title_max_chars,
+            trending_term_max_chars: p.trending_term_max_chars,
+            snippet_title_max_chars: p.snippet_title_max_chars,
+            sentences: Sentences::new(p),
+            clean: clean.clone(),
+        })
+    }
+
+    /// Whether the match form `m` is a marker line of any kind.
+    fn is_marker(&self, m: &str) -> bool {
+        [
+            &self.header,
+            &self.footer,
+            &self.trending,
+            &self.related,
+            &self.navigation,
+        ]
+        .iter()
+        .any(|pats| first_match(pats, m).is_some())
+            || self.related_date.as_ref().is_some_and(|r| r.is_match(m))
+    }
+}
+
+/// `profile.related_date`: empty (no related list), or a regex with the named groups
+/// `category` and `date`.
+fn compile_date(pat: &str, errors: &mut Vec<ConfigError>) -> Option<Regex> {
+    if pat.is_empty() {
+        return None;
+    }
+    let key = "profile.related_date";
+    match Regex::new(pat) {
+        Ok(r) => {
+            let names: Vec<&str> = r.capture_names().flatten().collect();
+            for need in ["category", "date"] {
+                if !names.contains(&need) {
+                    errors.push(ConfigError {
+                        key: key.into(),
+                        message: format!("needs a named group (?P<{need}>…)"),
+                    });
+                }
+            }
+            Some(r)
+        }
+        Err(e) => {
+            errors.push(ConfigError {
+                key: key.into(),
+                message: format!("invalid regex: {e}"),
+            });
+            None
+        }
+    }
+}
 
 /// The part of the page a line went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,6 +157,20 @@ pub enum Part {
 }
 
 impl Part {
+    /// Where the learned-boilerplate counter groups a line of this part.
+    pub fn kind(self) -> LineKind {
+        match self {
+            Part::Title => LineKind::Title,
+            Part::HeaderDisclaimer => LineKind::Stripped(StripKind::HeaderDisclaimer),
+            Part::Body => LineKind::Body,
+            Part::FooterDisclaimer => LineKind::Stripped(StripKind::FooterDisclaimer),
+            Part::Trending => LineKind::Stripped(StripKind::Trending),
+            Part::RelatedMarker | Part::RelatedDate(_) => LineKind::Stripped(StripKind::Related),
+            Part::RelatedTitle(_) | Part::RelatedText(_) => LineKind::RelatedBlock,
+            Part::Navigation => LineKind::Stripped(StripKind::Navigation),
+        }
+    }
+
     /// A short human name for reports and `explain`.
     pub fn name(self) -> String {
         match self {
@@ -110,15 +237,6 @@ pub struct SnippetBlock {
     pub complete: bool,
 }
 
-/// Boilerplate kinds, in the order `metadata.stripped` lists them.
-pub const STRIP_RULES: [&str; 5] = [
-    "header_disclaimer",
-    "footer_disclaimer",
-    "trending",
-    "related",
-    "navigation",
-];
-
 /// A page split into its parts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PageParts {
@@ -130,20 +248,36 @@ pub struct PageParts {
     pub trending: Vec<String>,
     /// Related blocks in page order.
     pub related: Vec<SnippetBlock>,
-    /// Lines stripped per boilerplate kind (keys from [`STRIP_RULES`]).
-    pub stripped: BTreeMap<&'static str, usize>,
+    /// Lines stripped per boilerplate kind.
+    pub stripped: StripCounts,
     /// Where every non-blank line went.
     pub labels: Vec<Label>,
 }
 
-impl PageParts {
-    /// The boilerplate kinds stripped from this page, in [`STRIP_RULES`] order.
-    pub fn stripped_kinds(&self) -> Vec<String> {
-        STRIP_RULES
-            .iter()
-            .filter(|k| self.stripped.get(*k).copied().unwrap_or(0) > 0)
-            .map(|k| k.to_string())
-            .collect()
+/// Lines stripped per [`StripKind`] on one page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StripCounts([u32; StripKind::ALL.len()]);
+
+impl StripCounts {
+    /// Counts one line of kind `k`.
+    pub fn add(&mut self, k: StripKind) {
+        self.0[k as usize] += 1;
+    }
+
+    /// Lines of kind `k`.
+    pub fn get(&self, k: StripKind) -> u32 {
+        self.0[k as usize]
+    }
+
+    /// The kinds with at least one line.
+    pub fn kinds(&self) -> StripSet {
+        let mut s = StripSet::default();
+        for k in StripKind::ALL {
+            if self.get(k) > 0 {
+                s.insert(k);
+            }
+        }
+        s
     }
 }
 
@@ -156,17 +290,13 @@ enum State {
     Related,
 }
 
-fn first_match(pats: &[Regex], line: &str) -> Option<usize> {
-    pats.iter().position(|r| r.is_match(line))
-}
-
 /// Splits a decoded page into its parts.
-pub fn segment(text: &str, c: &Compiled) -> PageParts {
-    Segmenter::new(c).run(text)
+pub fn segment(text: &str, rules: &SegmentRules) -> PageParts {
+    Segmenter::new(rules).run(text)
 }
 
 struct Segmenter<'c> {
-    c: &'c Compiled,
+    c: &'c SegmentRules,
     parts: PageParts,
     state: State,
     /// Lines after the footer disclaimer whose fate is not known yet: body, unless a date
@@ -177,7 +307,7 @@ struct Segmenter<'c> {
 }
 
 impl<'c> Segmenter<'c> {
-    fn new(c: &'c Compiled) -> Self {
+    fn new(c: &'c SegmentRules) -> Self {
         Segmenter {
             c,
             parts: PageParts::default(),
@@ -191,12 +321,12 @@ impl<'c> Segmenter<'c> {
         self.parts.labels.push(Label { line, part, rule });
     }
 
-    fn strip(&mut self, kind: &'static str) {
-        *self.parts.stripped.entry(kind).or_default() += 1;
+    fn strip(&mut self, kind: StripKind) {
+        self.parts.stripped.add(kind);
     }
 
     fn clean(&self, raw: &str) -> String {
-        clean_line(raw, &self.c.config.clean)
+        clean_line(raw, &self.c.clean)
     }
 
     fn run(mut self, text: &str) -> PageParts {
@@ -215,15 +345,8 @@ impl<'c> Segmenter<'c> {
 
     fn line(&mut self, n: usize, raw: &str, m: &str) {
         let c = self.c;
-        let p = &c.config.profile;
         if self.state == State::Start {
-            let is_marker = first_match(&c.header, m).is_some()
-                || first_match(&c.footer, m).is_some()
-                || first_match(&c.trending, m).is_some()
-                || first_match(&c.related, m).is_some()
-                || first_match(&c.navigation, m).is_some()
-                || c.related_date.as_ref().is_some_and(|r| r.is_match(m));
-            if !is_marker && char_len(m) <= p.title_max_chars {
+            if !c.is_marker(m) && char_len(m) <= c.title_max_chars {
                 let t = self.clean(raw);
                 self.parts.title = Some(t);
                 self.label(n, Part::Title, Rule::Layout("first non-empty line"));
@@ -235,19 +358,19 @@ impl<'c> Segmenter<'c> {
         }
 
         if let Some(i) = first_match(&c.navigation, m) {
-            self.strip("navigation");
+            self.strip(StripKind::Navigation);
             self.label(n, Part::Navigation, Rule::Pattern("navigation", i));
             return;
         }
         if let Some(i) = first_match(&c.related, m) {
-            self.strip("related");
+            self.strip(StripKind::Related);
             self.resolve_after_footer();
             self.label(n, Part::RelatedMarker, Rule::Pattern("related", i));
             self.state = State::Related;
             return;
         }
         if let Some(i) = first_match(&c.header, m) {
-            self.strip("header_disclaimer");
+            self.strip(StripKind::HeaderDisclaimer);
             self.label(
                 n,
                 Part::HeaderDisclaimer,
@@ -256,7 +379,7 @@ impl<'c> Segmenter<'c> {
             return;
         }
         if let Some(i) = first_match(&c.footer, m) {
-            self.strip("footer_disclaimer");
+            self.strip(StripKind::FooterDisclaimer);
             self.label(
                 n,
                 Part::FooterDisclaimer,
@@ -269,7 +392,7 @@ impl<'c> Segmenter<'c> {
             return;
         }
         if let Some(i) = first_match(&c.trending, m) {
-            self.strip("trending");
+            self.strip(StripKind::Trending);
             self.resolve_after_footer();
             self.label(n, Part::Trending, Rule::Pattern("trending", i));
             // Terms may follow the marker on the same line.
@@ -298,8 +421,8 @@ impl<'c> Segmenter<'c> {
                 self.after_footer.push((n, t));
             }
             State::Trending => {
-                if char_len(m) <= p.trending_term_max_chars && !p.ends_sentence(m) {
-                    self.strip("trending");
+                if char_len(m) <= c.trending_term_max_chars && !c.sentences.ends(m) {
+                    self.strip(StripKind::Trending);
                     let t = self.clean(raw);
                     self.parts.trending.push(t);
                     self.label(
@@ -368,14 +491,14 @@ impl<'c> Segmenter<'c> {
                 self.state = State::Related;
             }
         }
-        self.strip("related");
+        self.strip(StripKind::Related);
         self.close_block(Some(n), category, date);
     }
 
     fn is_title_like(&self, s: &str) -> bool {
-        let p = &self.c.config.profile;
+        let c = self.c;
         let len = char_len(s);
-        (4..=p.snippet_title_max_chars).contains(&len) && !p.ends_sentence(s)
+        (4..=c.snippet_title_max_chars).contains(&len) && !c.sentences.ends(s)
     }
 
     fn close_block(
@@ -465,8 +588,9 @@ mod tests {
     use super::*;
     use crate::config::{Config, BUILTIN_PROFILE};
 
-    fn compiled() -> Compiled {
-        Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap()
+    fn compiled() -> SegmentRules {
+        let c = Config::parse(BUILTIN_PROFILE).unwrap();
+        SegmentRules::compile(&c.profile, &c.clean).unwrap()
     }
 
     const PAGE: &str = "医保卡可以给家人用吗
@@ -508,7 +632,10 @@ mod tests {
         assert_eq!(p.related[0].category.as_deref(), Some("健康新闻"));
         assert_eq!(p.related[1].date.as_deref(), Some("2025-04-19"));
         assert!(p.related.iter().all(|b| b.complete));
-        assert_eq!(p.stripped_kinds(), STRIP_RULES);
+        assert!(StripKind::PROFILE
+            .iter()
+            .all(|&k| p.stripped.kinds().contains(k)));
+        assert!(!p.stripped.kinds().contains(StripKind::LearnedBoilerplate));
     }
 
     #[test]
@@ -559,6 +686,18 @@ mod tests {
         let page = "标题问题是什么\n正文。\n提示：本内容不能代替面诊\n补充说明一段。";
         let p = segment(page, &compiled());
         assert_eq!(p.body, ["正文。", "补充说明一段。"]);
+    }
+
+    #[test]
+    fn related_date_needs_named_groups() {
+        let c = Config::default();
+        let mut p = c.profile.clone();
+        p.related_date = r"^\d{4}$".into();
+        let errs = SegmentRules::compile(&p, &c.clean).unwrap_err();
+        assert!(
+            errs.iter().any(|e| e.message.contains("category")),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use pagesieve::config::{Compiled, Config, BUILTIN_PROFILE};
+use pagesieve::Rules;
 use serde_json::Value;
 
 /// Every output file the contract names.
@@ -58,8 +58,8 @@ pub fn hidden_entries(dir: &Path) -> Vec<String> {
 }
 
 /// The bundled profile, compiled.
-pub fn compiled() -> Compiled {
-    Config::parse(BUILTIN_PROFILE).unwrap().compile().unwrap()
+pub fn compiled() -> Rules {
+    Rules::builtin()
 }
 
 /// The repository root.

@@ -1,50 +1,10 @@
-//! Line normalization: one form for matching markers, one cleanup for kept text.
-//!
-//! * [`match_form`] is what profile patterns see: NFKC (full-width `：` → `:`, NBSP and
-//!   ideographic spaces → space), zero-width characters removed, trimmed, inner runs of
-//!   spaces collapsed. It is never written out.
-//! * [`clean_line`] is what is kept: the site's own characters (full-width punctuation stays
-//!   full-width), every kind of space made a plain space, runs collapsed, ends trimmed, and
-//!   the spaces that removed markup left before punctuation (`骨科 、内科 ,`) or after an
-//!   opening bracket removed. No other character is ever removed.
+//! Cleanup of kept lines: [`clean_line`] keeps the site's own characters (full-width
+//! punctuation stays full-width), makes every kind of space a plain space, collapses runs,
+//! trims the ends, and removes the spaces that removed markup left before punctuation
+//! (`骨科 、内科 ,`) or after an opening bracket. No other character is ever removed.
 
 use crate::config::CleanConfig;
-use crate::page::nfkc::nfkc_each;
-
-/// Characters that are invisible and carry nothing: zero-width spaces and joiners, BOMs
-/// inside the text, soft hyphens.
-pub fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}'
-    )
-}
-
-/// Any kind of space (ASCII, NBSP, ideographic, en/em …) or tab.
-pub fn is_space(c: char) -> bool {
-    c == ' ' || c == '\t' || (c.is_whitespace() && c != '\n')
-}
-
-/// The form of a line that profile patterns are matched against.
-pub fn match_form(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut pending_space = false;
-    nfkc_each(line, |c| {
-        if is_invisible(c) {
-            return;
-        }
-        if is_space(c) {
-            pending_space = !out.is_empty();
-            return;
-        }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
-        }
-        out.push(c);
-    });
-    out
-}
+use crate::text::{is_invisible, is_space};
 
 /// True when [`clean_line`] would return `line` unchanged: no ASCII space, control or
 /// DEL byte, and none of the UTF-8 sequences of the other spaces, controls and invisible
@@ -107,24 +67,9 @@ fn clean_chars(line: &str, cfg: &CleanConfig) -> String {
     out
 }
 
-/// Number of characters (not bytes).
-pub fn char_len(s: &str) -> usize {
-    s.chars().count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn match_form_folds_width_and_spaces() {
-        assert_eq!(
-            match_form("\u{3000}提示：本内容\u{a0}\u{a0} 不能 "),
-            "提示:本内容 不能"
-        );
-        assert_eq!(match_form("首页\u{200b} 顶部\r"), "首页 顶部");
-        assert_eq!(match_form("   "), "");
-    }
 
     /// The byte-level shortcut is safe for every code point up to U+FFFF, alone, between
     /// ideographs and at the end (it may send a few harmless Latin-1 characters to the

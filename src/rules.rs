@@ -1,0 +1,132 @@
+//! The configuration compiled into each stage's own rules, once, before any worker starts
+//! (as ripgrep's `HiArgs` hands each library its own builder): [`InputRules`] for ingest,
+//! [`SegmentRules`] and [`MetadataRules`] for the page, [`DedupRules`] for duplicates.
+//! Every problem — a range, a regex, a glob, an encoding label — is reported at once,
+//! with its key and, where it can be found, its line.
+
+use std::path::Path;
+
+use crate::config::{locate_key, Config, ConfigError, BUILTIN_PROFILE};
+use crate::dedup::DedupRules;
+use crate::error::Error;
+use crate::ingest::InputRules;
+use crate::page::{MetadataRules, SegmentRules};
+
+/// A validated configuration and the rules compiled from it, shared by reference between
+/// workers.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// The effective configuration (written to `report.json`).
+    pub config: Config,
+    /// Which files are read and how they are decoded.
+    pub input: InputRules,
+    /// How a page is split into its parts.
+    pub segment: SegmentRules,
+    /// What is extracted into `metadata`.
+    pub metadata: MetadataRules,
+    /// Duplicate detection.
+    pub dedup: DedupRules,
+}
+
+impl Rules {
+    /// Validates `config` and compiles every stage's rules; all problems at once.
+    pub fn compile(config: Config) -> Result<Rules, Vec<ConfigError>> {
+        let mut errors = config.validate();
+        let input = take(InputRules::compile(&config.input), &mut errors);
+        let segment = take(
+            SegmentRules::compile(&config.profile, &config.clean),
+            &mut errors,
+        );
+        let metadata = take(
+            MetadataRules::compile(&config.metadata, &config.profile),
+            &mut errors,
+        );
+        match (input, segment, metadata) {
+            (Some(input), Some(segment), Some(metadata)) if errors.is_empty() => Ok(Rules {
+                dedup: DedupRules::new(&config.dedup),
+                config,
+                input,
+                segment,
+                metadata,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// Reads, parses, validates and compiles a config file.
+    pub fn load(path: &Path) -> Result<Rules, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Config(vec![format!(
+                "cannot read config file {}: {e}",
+                path.display()
+            )])
+        })?;
+        Rules::from_text(&text, &path.display().to_string())
+    }
+
+    /// Parses, validates and compiles config text; `name` is how the file is named in
+    /// messages (`p.toml:4: profile.related_date: …`).
+    pub fn from_text(text: &str, name: &str) -> Result<Rules, Error> {
+        let config = Config::parse(text)
+            .map_err(|e| Error::Config(vec![format!("{name}: {}", e.message)]))?;
+        Rules::compile(config).map_err(|errs| {
+            Error::Config(
+                errs.iter()
+                    .map(|e| match locate_key(text, &e.key) {
+                        Some(line) => format!("{name}:{line}: {e}"),
+                        None => format!("{name}: {e}"),
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    /// The profile bundled into the binary.
+    pub fn builtin() -> Rules {
+        Rules::from_text(BUILTIN_PROFILE, "built-in profile")
+            .expect("the built-in profile is valid")
+    }
+}
+
+/// The rules of one stage, or `None` with its problems added to `errors`.
+fn take<T>(r: Result<T, Vec<ConfigError>>, errors: &mut Vec<ConfigError>) -> Option<T> {
+    r.map_err(|e| errors.extend(e)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(text: &str) -> Vec<String> {
+        match Rules::from_text(text, "p.toml") {
+            Err(Error::Config(m)) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn builtin_profile_compiles() {
+        let r = Rules::builtin();
+        assert!(!r.segment.footer.is_empty());
+        assert!(r.segment.related_date.is_some());
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_key_and_line() {
+        let text = "[profile]\nname = \"x\"\nfooter_disclaimer = [\"ok\", \"(bad\"]\n\n[dedup]\nmin_similarity = 3.0\n\n[metadata]\nheading_patterns = [\"[\"]\n";
+        let errs = messages(text);
+        for want in [
+            "p.toml:3: profile.footer_disclaimer[1]",
+            "p.toml:6: dedup.min_similarity",
+            "p.toml:9: metadata.heading_patterns[0]",
+        ] {
+            assert!(errs.iter().any(|e| e.starts_with(want)), "{want}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn a_parse_error_names_the_file() {
+        let errs = messages("[input\n");
+        assert!(errs[0].starts_with("p.toml: "), "{errs:?}");
+    }
+}

@@ -1,0 +1,113 @@
+//! Article duplicates: every article's fingerprint goes through the duplicate search
+//! ([`crate::dedup::deduplicate`]); texts are read back from the store only for the
+//! candidate pairs that must be verified.
+
+use crate::dedup::shingle::{normalize_with, shingle_set};
+use crate::dedup::{deduplicate, DedupRules, Item};
+use crate::error::Error;
+use crate::run::decide::Decided;
+use crate::run::store::ArticleStore;
+use crate::run::summarize::PageSummary;
+
+/// The duplicates among the articles of `pages`, by page index.
+pub fn decide(
+    pages: &[PageSummary],
+    rules: &DedupRules,
+    store: &dyn ArticleStore,
+) -> Result<Decided, Error> {
+    let (records, items): (Vec<u32>, Vec<Item>) = pages
+        .iter()
+        .enumerate()
+        .filter_map(|(pi, p)| {
+            p.article_fp().map(|fp| {
+                let order = pi as u32;
+                (order, Item { fp, order })
+            })
+        })
+        .unzip();
+    let shingles = |i: u32| -> Result<Vec<u64>, Error> {
+        let text = store.load(records[i as usize])?.record.text;
+        Ok(shingle_set(
+            &normalize_with(&text, &rules.normalize),
+            rules.shingle_chars,
+        ))
+    };
+    let (dups, stats) = deduplicate(&items, rules, shingles)?;
+    Ok(Decided::from_items(dups, &records, stats))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::dedup::{fingerprint, MatchKind};
+    use crate::record::{ArticleRecord, Reject, RejectReason};
+    use crate::run::spill::{SpillRef, Spilled};
+    use crate::run::summarize::SummaryKind;
+
+    const BASE: &str = "医保个人账户的钱可以用于门诊使用，包括挂号费、检查费和药品费等个人负担的医疗费用，也可以在定点零售药店购买药品和医疗器械。异地就医需要先在参保地办理备案手续。";
+
+    /// Summaries and in-memory records of pages with these bodies (`None`: a reject).
+    pub(crate) fn pages(bodies: &[Option<&str>]) -> (Vec<PageSummary>, Vec<Option<Spilled>>) {
+        let rules = DedupRules::default();
+        bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let kind = match b {
+                    Some(t) => SummaryKind::Article {
+                        spill: SpillRef::default(),
+                        fp: fingerprint(t, &rules),
+                        title_key: 0,
+                    },
+                    None => SummaryKind::Reject {
+                        reject: Reject::new(RejectReason::Empty, ""),
+                        title: None,
+                        snippets: 0,
+                    },
+                };
+                let page = PageSummary {
+                    source: format!("p{i}.txt"),
+                    kind,
+                    encoding: None,
+                    stripped: Default::default(),
+                    compression: None,
+                    lines: Vec::new(),
+                };
+                let rec = b.map(|t| Spilled {
+                    record: ArticleRecord {
+                        text: t.to_string(),
+                        ..ArticleRecord::default()
+                    },
+                    related: Vec::new(),
+                });
+                (page, rec)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn duplicates_are_found_among_articles_and_named_by_page() {
+        let near = BASE.replace("门诊使用", "门诊和住院使用");
+        let (pages, store) = pages(&[
+            Some(BASE),
+            None,
+            Some("完全不同的一段关于生育津贴申领流程的文字内容，需要单位代为申请，材料包括出生证明。"),
+            Some(&near),
+            Some(BASE),
+        ]);
+        // A generous k: this tests the step, not the candidate search's recall.
+        let rules = DedupRules {
+            max_hamming: 16,
+            ..DedupRules::default()
+        };
+        let d = decide(&pages, &rules, &store).unwrap();
+        // Page 3 is a near copy of page 0, longer, so it is kept; page 4, an exact copy of
+        // page 0, follows page 0 to it with page 0's evidence.
+        assert_eq!(d.kept_of(0), 3);
+        assert_eq!(d.dropped[&0].kind, MatchKind::Near);
+        assert_eq!(d.kept_of(4), 3);
+        assert_eq!(d.dropped[&4].kind, MatchKind::Near);
+        assert_eq!(d.members[&3], [0, 4]);
+        assert!(!d.dropped.contains_key(&2));
+    }
+}

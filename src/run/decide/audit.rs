@@ -1,0 +1,182 @@
+//! What the audit sees: the duplicate clusters (kept record first, then the dropped ones)
+//! in report order, and the counts of `report.json`.
+
+use crate::dedup::MatchKind;
+use crate::output::report::{ArticleCounts, SnippetCounts};
+use crate::record::RecordKind;
+use crate::run::decide::{Decided, Ids};
+use crate::run::summarize::{PageSummary, Scanned};
+
+/// One duplicate cluster, as indices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// Articles or snippets.
+    pub kind: RecordKind,
+    /// The kept record (page or snippet index).
+    pub kept: u32,
+    /// The records dropped for it, ascending.
+    pub members: Vec<u32>,
+}
+
+/// Every cluster: articles before snippets, larger clusters first, then by kept id.
+pub fn clusters(articles: &Decided, snippets: &Decided, ids: &Ids) -> Vec<Cluster> {
+    let of = |kind: RecordKind, d: &Decided| -> Vec<Cluster> {
+        d.members
+            .iter()
+            .map(|(&kept, members)| Cluster {
+                kind,
+                kept,
+                members: members.clone(),
+            })
+            .collect()
+    };
+    let mut v = of(RecordKind::Article, articles);
+    v.extend(of(RecordKind::Snippet, snippets));
+    let id = |c: &Cluster| match c.kind {
+        RecordKind::Article => &ids.pages[c.kept as usize],
+        RecordKind::Snippet => &ids.snippets[c.kept as usize],
+    };
+    v.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then(b.members.len().cmp(&a.members.len()))
+            .then(id(a).cmp(id(b)))
+    });
+    v
+}
+
+/// The report's article and snippet counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    /// `articles`.
+    pub articles: ArticleCounts,
+    /// `snippets`.
+    pub snippets: SnippetCounts,
+}
+
+/// Counts kept and dropped records of each kind.
+pub fn counts(
+    scanned: &Scanned,
+    articles: &Decided,
+    snippets: &Decided,
+    links: &[Option<u32>],
+) -> Counts {
+    let mut a = ArticleCounts::default();
+    for (pi, p) in scanned.pages.iter().enumerate() {
+        if is_article(p) {
+            match articles.dropped.get(&(pi as u32)).map(|d| d.kind) {
+                Some(MatchKind::Exact) => a.dropped_exact += 1,
+                Some(MatchKind::Near) => a.dropped_near += 1,
+                None => a.kept += 1,
+            }
+        }
+    }
+    let mut s = SnippetCounts::default();
+    for (si, sn) in scanned.snippets.iter().enumerate() {
+        s.occurrences += sn.occurrences;
+        s.incomplete += usize::from(!sn.occ.block.complete);
+        match snippets.dropped.get(&(si as u32)).map(|d| d.kind) {
+            Some(MatchKind::Exact) => s.dropped_exact += 1,
+            Some(MatchKind::Near) => s.dropped_near += 1,
+            None => {
+                s.unique += 1;
+                s.linked += usize::from(links[si].is_some());
+            }
+        }
+    }
+    Counts {
+        articles: a,
+        snippets: s,
+    }
+}
+
+fn is_article(p: &PageSummary) -> bool {
+    p.article_fp().is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::decide::tests::dup;
+
+    #[test]
+    fn counts_split_kept_exact_and_near_for_each_kind() {
+        use crate::run::decide::articles::tests::pages;
+        use crate::run::decide::snippets::tests::merged;
+        let (pages, _) = pages(&[Some("甲"), None, Some("乙"), Some("丙")]);
+        let mut snippets = vec![
+            merged(0, "t0", "x"),
+            merged(1, "t1", ""),
+            merged(2, "t2", "y"),
+        ];
+        snippets[2].occurrences = 4;
+        let scanned = Scanned {
+            pages,
+            snippets,
+            cpu: Default::default(),
+        };
+        let articles = Decided::from_items(
+            vec![dup(1, 0, MatchKind::Near)],
+            &[0, 2, 3],
+            Default::default(),
+        );
+        let sdec = Decided::from_items(
+            vec![dup(2, 0, MatchKind::Exact)],
+            &[0, 1, 2],
+            Default::default(),
+        );
+        let c = counts(&scanned, &articles, &sdec, &[Some(0), None, Some(3)]);
+        assert_eq!(
+            (
+                c.articles.kept,
+                c.articles.dropped_exact,
+                c.articles.dropped_near
+            ),
+            (2, 0, 1)
+        );
+        let s = &c.snippets;
+        assert_eq!(
+            (s.occurrences, s.unique, s.dropped_exact, s.dropped_near),
+            (6, 2, 1, 0)
+        );
+        assert_eq!((s.linked, s.incomplete), (1, 1));
+    }
+
+    #[test]
+    fn clusters_are_in_report_order() {
+        let ids = Ids {
+            pages: ["a-3", "a-1", "a-2", "a-0", "a-4"]
+                .map(String::from)
+                .to_vec(),
+            snippets: ["s-0", "s-1", "s-2"].map(String::from).to_vec(),
+        };
+        let articles = Decided::from_items(
+            vec![
+                dup(3, 1, MatchKind::Near),
+                dup(0, 2, MatchKind::Exact),
+                dup(4, 2, MatchKind::Near),
+            ],
+            &[0, 1, 2, 3, 4],
+            Default::default(),
+        );
+        let snippets = Decided::from_items(
+            vec![dup(1, 0, MatchKind::Exact), dup(2, 0, MatchKind::Near)],
+            &[0, 1, 2],
+            Default::default(),
+        );
+        let c = clusters(&articles, &snippets, &ids);
+        let shape: Vec<(RecordKind, u32, usize)> = c
+            .iter()
+            .map(|c| (c.kind, c.kept, c.members.len()))
+            .collect();
+        // Two-member clusters first; the tie between kept a-1 and nothing else.
+        assert_eq!(
+            shape,
+            [
+                (RecordKind::Article, 2, 2),
+                (RecordKind::Article, 1, 1),
+                (RecordKind::Snippet, 0, 2)
+            ]
+        );
+    }
+}

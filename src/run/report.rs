@@ -1,0 +1,88 @@
+//! `report.json`'s figures, from the page summaries and the decisions.
+
+use std::collections::BTreeMap;
+
+use crate::boilerplate::LearnedReport;
+use crate::output::report::{DedupReport, FileCounts, Report};
+use crate::page::StripKind;
+use crate::record::RejectReason;
+use crate::rules::Rules;
+use crate::run::decide::Decisions;
+use crate::run::summarize::{Scanned, SummaryKind};
+
+/// The run's report; `timings` are the phases' wall times so far.
+pub fn build(
+    scanned: &Scanned,
+    d: &Decisions,
+    learned: LearnedReport,
+    excluded: usize,
+    rules: &Rules,
+    timings: BTreeMap<String, u64>,
+) -> Report {
+    let pages = page_counts(scanned);
+    let a = &d.counts.articles;
+    Report {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        profile: rules.config.profile.name.clone(),
+        config: rules.config.clone(),
+        files: FileCounts {
+            seen: scanned.pages.len(),
+            articles: a.kept + a.dropped_exact + a.dropped_near,
+            rejected: pages.rejects.values().sum(),
+            excluded,
+        },
+        articles: a.clone(),
+        snippets: d.counts.snippets.clone(),
+        rejects: pages.rejects,
+        stripped: pages.stripped,
+        encodings: pages.encodings,
+        compression: pages.compression,
+        dedup: DedupReport {
+            articles: d.articles.stats,
+            snippets: d.snippets.decided.stats,
+        },
+        learned_boilerplate: learned,
+        timings_ms: timings,
+    }
+}
+
+/// Per-page counts: rejects by reason, boilerplate kinds, encodings, compression.
+struct PageCounts {
+    rejects: BTreeMap<String, usize>,
+    stripped: BTreeMap<String, usize>,
+    encodings: BTreeMap<String, usize>,
+    compression: BTreeMap<String, usize>,
+}
+
+fn page_counts(scanned: &Scanned) -> PageCounts {
+    let zeros = |names: &mut dyn Iterator<Item = &'static str>| -> BTreeMap<String, usize> {
+        names.map(|k| (k.to_string(), 0)).collect()
+    };
+    let mut c = PageCounts {
+        rejects: zeros(&mut RejectReason::ALL.iter().map(|r| r.as_str())),
+        stripped: zeros(&mut StripKind::PROFILE.iter().map(|k| k.as_str())),
+        encodings: BTreeMap::new(),
+        compression: BTreeMap::new(),
+    };
+    for p in &scanned.pages {
+        for k in p.stripped.iter() {
+            *c.stripped.entry(k.as_str().to_string()).or_default() += 1;
+        }
+        if let Some(e) = p.encoding {
+            *c.encodings.entry(e.to_string()).or_default() += 1;
+        }
+        match &p.kind {
+            SummaryKind::Reject { reject, .. } => {
+                *c.rejects
+                    .entry(reject.reason.as_str().to_string())
+                    .or_default() += 1;
+            }
+            SummaryKind::Article { .. } => {
+                if let Some(z) = p.compression {
+                    *c.compression.entry(z.to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+    c
+}

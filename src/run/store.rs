@@ -1,0 +1,45 @@
+//! Article records by page index: what the decisions read texts from and the writer reads
+//! records from — the spill file in a run ([`SpillStore`]), memory in tests.
+
+use crate::error::Error;
+use crate::run::spill::{Spill, Spilled};
+use crate::run::summarize::{PageSummary, SummaryKind};
+
+/// Where article records are read back from.
+pub trait ArticleStore: Sync {
+    /// The record of page `page` (which must be an article).
+    fn load(&self, page: u32) -> Result<Spilled, Error>;
+}
+
+/// The spill file, addressed by page index through the page summaries.
+pub struct SpillStore<'a> {
+    spill: &'a Spill,
+    pages: &'a [PageSummary],
+}
+
+impl<'a> SpillStore<'a> {
+    /// Records of `pages`, read from `spill`.
+    pub fn new(spill: &'a Spill, pages: &'a [PageSummary]) -> Self {
+        SpillStore { spill, pages }
+    }
+}
+
+impl ArticleStore for SpillStore<'_> {
+    fn load(&self, page: u32) -> Result<Spilled, Error> {
+        match &self.pages[page as usize].kind {
+            SummaryKind::Article { spill, .. } => self.spill.article(*spill),
+            SummaryKind::Reject { .. } => Err(Error::Spill(std::io::Error::other(format!(
+                "page {page} has no article record"
+            )))),
+        }
+    }
+}
+
+/// Records held in memory, by page index (tests and small tools).
+impl ArticleStore for Vec<Option<Spilled>> {
+    fn load(&self, page: u32) -> Result<Spilled, Error> {
+        self.get(page as usize).cloned().flatten().ok_or_else(|| {
+            Error::Spill(std::io::Error::other(format!("no record for page {page}")))
+        })
+    }
+}

@@ -1,0 +1,274 @@
+//! Phase 1 over every file: each file is scanned in parallel ([`crate::scan`]), its article
+//! record appended to the spill file, and only a small [`PageSummary`] kept; identical
+//! related blocks merge as they are seen ([`MergedSnippet`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::boilerplate;
+use crate::dedup::shingle::normalize_with;
+use crate::dedup::Fingerprint;
+use crate::error::Error;
+use crate::ingest::InputFile;
+use crate::page::StripSet;
+use crate::record::Reject;
+use crate::rules::Rules;
+use crate::run::spill::{Spill, SpillRef, Spilled};
+use crate::scan::{
+    scan_file_sampled, LineSample, Outcome, ScanCpu, ScannedPage, SnippetOccurrence,
+};
+
+/// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size.
+#[derive(Debug)]
+pub struct PageSummary {
+    /// Path relative to `--input`.
+    pub source: String,
+    /// Article (record in the spill file) or reject.
+    pub kind: SummaryKind,
+    /// Encoding, when decoding got that far.
+    pub encoding: Option<&'static str>,
+    /// Boilerplate kinds stripped (one byte: at a million files every byte here is a
+    /// megabyte).
+    pub stripped: StripSet,
+    /// `gzip` or `zstd`, when the file was compressed.
+    pub compression: Option<&'static str>,
+    /// Distinct lines, when the page is in the learned-boilerplate sample (emptied once
+    /// learned).
+    pub lines: Vec<LineSample>,
+}
+
+/// An article or a reject.
+#[derive(Debug)]
+pub enum SummaryKind {
+    /// The record is in the spill file.
+    Article {
+        /// Where.
+        spill: SpillRef,
+        /// Its fingerprints and sketch.
+        fp: Fingerprint,
+        /// xxh3 of the normalized title, for snippet → article links.
+        title_key: u64,
+    },
+    /// No article.
+    Reject {
+        /// Why.
+        reject: Reject,
+        /// The title, when one was found.
+        title: Option<String>,
+        /// Related blocks the page carried (they still count as snippets).
+        snippets: usize,
+    },
+}
+
+impl PageSummary {
+    /// The article's fingerprint, or `None` for a reject.
+    pub fn article_fp(&self) -> Option<&Fingerprint> {
+        match &self.kind {
+            SummaryKind::Article { fp, .. } => Some(fp),
+            SummaryKind::Reject { .. } => None,
+        }
+    }
+}
+
+/// One distinct (title, text) related block, merged over all pages.
+#[derive(Debug, Clone)]
+pub struct MergedSnippet {
+    /// xxh3-128 of title, U+001F, text.
+    pub key: u128,
+    /// The block as first seen (in input order).
+    pub occ: SnippetOccurrence,
+    /// (page, block) of its first occurrence in input order.
+    pub first: (u32, u32),
+    /// Pages that carried it, ascending, distinct.
+    pub seen_in: Vec<u32>,
+    /// How many times it appeared.
+    pub occurrences: usize,
+}
+
+/// What phase 1 hands to phase 2.
+#[derive(Debug)]
+pub struct Scanned {
+    /// One summary per input file, in input order.
+    pub pages: Vec<PageSummary>,
+    /// Distinct related blocks, in order of first occurrence.
+    pub snippets: Vec<MergedSnippet>,
+    /// CPU time per stage, summed over workers.
+    pub cpu: ScanCpu,
+}
+
+/// Files scanned between two joins of the workers: a chunk's summaries are collected with
+/// `?` (a failed spill write stops the run) and then appended, so the extra memory is one
+/// chunk's, not the corpus's.
+const CHUNK: usize = 16_384;
+
+/// Scans every file in parallel, spilling records and merging snippets.
+pub fn summarize_all(
+    files: Vec<InputFile>,
+    rules: &Rules,
+    spill: &Spill,
+    progress: bool,
+) -> Result<Scanned, Error> {
+    let bar = crate::progress::bar(files.len() as u64, "scan", progress);
+    let rate = boilerplate::sample_rate(files.len(), &rules.config.boilerplate);
+    let merge = SnippetMerge::new();
+    let mut pages = Vec::with_capacity(files.len());
+    let mut cpu = ScanCpu::default();
+    for (c, chunk) in files.chunks(CHUNK).enumerate() {
+        let done: Vec<(PageSummary, ScanCpu)> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let pi = (c * CHUNK + i) as u32;
+                let r = scan_file_sampled(f, rules, boilerplate::is_sampled(&f.source, rate));
+                for (bi, occ) in r.snippets.iter().enumerate() {
+                    merge.add(pi, bi as u32, occ);
+                }
+                bar.inc(1);
+                let cpu = r.cpu;
+                Ok((summarize(r, rules, spill)?, cpu))
+            })
+            .collect::<Result<_, Error>>()?;
+        for (p, c) in done {
+            pages.push(p);
+            cpu += c;
+        }
+    }
+    // The file list is only needed by the scan: at a million files it is ~200 MB.
+    drop(files);
+    bar.finish_and_clear();
+    Ok(Scanned {
+        pages,
+        snippets: merge.finish(),
+        cpu,
+    })
+}
+
+/// Keeps what phase 2 needs of a page and spills its record.
+fn summarize(r: ScannedPage, rules: &Rules, spill: &Spill) -> Result<PageSummary, Error> {
+    let kind = match r.outcome {
+        Outcome::Article(record, fp) => {
+            let title_key = title_key(&record.metadata.title, rules);
+            let spilled = Spilled {
+                record: *record,
+                related: r
+                    .snippets
+                    .iter()
+                    .map(|s| Spilled::key_parts(s.key))
+                    .collect(),
+            };
+            SummaryKind::Article {
+                spill: spill.put_article(&spilled)?,
+                fp,
+                title_key,
+            }
+        }
+        Outcome::Reject(reject) => SummaryKind::Reject {
+            reject,
+            title: r.title,
+            snippets: r.snippets.len(),
+        },
+    };
+    Ok(PageSummary {
+        source: r.source,
+        kind,
+        encoding: r.encoding,
+        stripped: r.stripped,
+        compression: r.compression,
+        lines: r.lines,
+    })
+}
+
+/// xxh3 of a title in dedup's normalized form: titles equal under it link a snippet to an
+/// article.
+pub fn title_key(title: &str, rules: &Rules) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(normalize_with(title, &rules.dedup.normalize).as_bytes())
+}
+
+/// Identical related blocks, merged by key while phase 1 runs. Which worker sees a block
+/// first does not matter: the block kept is the one from the smallest (page, block).
+struct SnippetMerge {
+    shards: Vec<Mutex<HashMap<u128, MergedSnippet>>>,
+}
+
+impl SnippetMerge {
+    fn new() -> Self {
+        SnippetMerge {
+            shards: (0..64).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    fn add(&self, page: u32, block: u32, occ: &SnippetOccurrence) {
+        let shard = &self.shards[(occ.key % 64) as usize];
+        let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
+        let e = map.entry(occ.key).or_insert_with(|| MergedSnippet {
+            key: occ.key,
+            occ: occ.clone(),
+            first: (page, block),
+            seen_in: Vec::new(),
+            occurrences: 0,
+        });
+        if (page, block) < e.first {
+            e.first = (page, block);
+            e.occ = occ.clone();
+        }
+        e.seen_in.push(page);
+        e.occurrences += 1;
+    }
+
+    /// The merged snippets in order of first occurrence, `seen_in` sorted and distinct.
+    fn finish(self) -> Vec<MergedSnippet> {
+        let mut v: Vec<MergedSnippet> = self
+            .shards
+            .into_iter()
+            .flat_map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .into_values()
+            })
+            .collect();
+        v.par_sort_unstable_by_key(|s| s.first);
+        v.par_iter_mut().for_each(|s| {
+            s.seen_in.sort_unstable();
+            s.seen_in.dedup();
+        });
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::SnippetBlock;
+
+    fn occ(key: u128, title: &str) -> SnippetOccurrence {
+        SnippetOccurrence {
+            key,
+            block: SnippetBlock {
+                title: title.into(),
+                text: "正文".into(),
+                category: None,
+                date: None,
+                complete: true,
+            },
+            answer: None,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn merge_keeps_the_first_occurrence_whatever_the_arrival_order() {
+        let m = SnippetMerge::new();
+        m.add(5, 0, &occ(1, "late"));
+        m.add(2, 3, &occ(1, "early"));
+        m.add(2, 1, &occ(7, "other"));
+        m.add(5, 2, &occ(1, "late again"));
+        let v = m.finish();
+        assert_eq!(v.len(), 2);
+        assert_eq!((v[0].key, v[0].first), (7, (2, 1)));
+        assert_eq!(v[1].occ.block.title, "early");
+        assert_eq!(v[1].seen_in, [2, 5]);
+        assert_eq!(v[1].occurrences, 3);
+    }
+}
