@@ -17,6 +17,10 @@ use serde::{Deserialize, Serialize};
 /// The most simhash fingerprints a text can carry (`dedup.fingerprints`).
 pub const MAX_FINGERPRINTS: usize = 4;
 
+/// Bins of a text's MinHash signature: `dedup.lsh_bands × dedup.lsh_rows` may use at most
+/// this many.
+pub const MAX_LSH_BINS: usize = 256;
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -226,26 +230,50 @@ impl Default for MetadataConfig {
     }
 }
 
+/// A way of proposing candidate pairs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Generator {
+    /// MinHash LSH bands over each text's signature: recall independent of length.
+    Lsh,
+    /// Simhash fingerprints within `max_hamming` (block-permutation index).
+    Simhash,
+}
+
 /// Duplicate detection thresholds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DedupConfig {
     /// Length of the character shingles (n-grams) whose Jaccard similarity verifies a pair.
     pub shingle_chars: usize,
+    /// What proposes candidate pairs for verification: `lsh`, `simhash`, or both.
+    pub candidates: Vec<Generator>,
+    /// LSH: bands of the MinHash signature; a pair sharing any band is a candidate.
+    pub lsh_bands: usize,
+    /// LSH: signature bins per band (all must agree).
+    pub lsh_rows: usize,
+    /// A bucket (texts sharing a band or block key) of up to this many texts is enumerated
+    /// pair by pair; a larger one compares each text with at most `bucket_leaders` leaders.
+    pub max_bucket: usize,
+    /// Leaders of an oversized bucket.
+    pub bucket_leaders: usize,
     /// Length of the character shingles the simhash fingerprints are computed over (shorter
     /// shingles change fewer features per edited character, so near copies stay closer).
     pub fingerprint_chars: usize,
-    /// Independent simhash fingerprints per text (1–4); a pair is a candidate when any of
-    /// them is within `max_hamming`.
+    /// Independent simhash fingerprints per text (1–4); with the `simhash` generator a pair
+    /// is a candidate when any of them is within `max_hamming`. The first is
+    /// `metadata.simhash`.
     pub fingerprints: usize,
-    /// Fingerprints within this Hamming distance (inclusive) are candidate pairs.
+    /// Fingerprints within this Hamming distance (inclusive) are candidate pairs (`simhash`
+    /// generator).
     pub max_hamming: u32,
     /// A candidate pair is a duplicate when the Jaccard similarity of its shingle sets is at
     /// least this (inclusive).
     pub min_similarity: f64,
-    /// A candidate pair is verified exactly only when the sketch estimate of its similarity
-    /// is at least `min_similarity − sketch_margin` (1 screens nothing out; see
-    /// `dedup::sketch`).
+    /// A candidate pair is verified exactly only when the signature's estimate of its
+    /// similarity is at least `min_similarity` minus a margin: this, or 2.5 standard
+    /// deviations of the estimate for the pair's shorter text if that is more (1 screens
+    /// nothing out; see `dedup::minhash`).
     pub sketch_margin: f64,
     /// Texts with fewer normalized characters than this are only deduplicated exactly.
     pub min_chars_near: usize,
@@ -292,8 +320,13 @@ impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
             shingle_chars: 4,
+            candidates: vec![Generator::Lsh],
+            lsh_bands: 64,
+            lsh_rows: 4,
+            max_bucket: 16,
+            bucket_leaders: 4,
             fingerprint_chars: 2,
-            fingerprints: 4,
+            fingerprints: 1,
             max_hamming: 3,
             min_similarity: 0.5,
             sketch_margin: 0.05,
@@ -452,6 +485,36 @@ impl Config {
                     d.max_hamming
                 ),
             );
+        }
+        if d.candidates.is_empty() {
+            err(
+                "dedup.candidates",
+                "needs at least one of \"lsh\", \"simhash\"".into(),
+            );
+        }
+        if !(1..=8).contains(&d.lsh_rows) {
+            err(
+                "dedup.lsh_rows",
+                format!("must be between 1 and 8, got {}", d.lsh_rows),
+            );
+        } else if d.lsh_bands == 0 || d.lsh_bands * d.lsh_rows > MAX_LSH_BINS {
+            err(
+                "dedup.lsh_bands",
+                format!(
+                    "must be at least 1, and lsh_bands × lsh_rows at most {MAX_LSH_BINS} \
+                     (the signature's bins), got {} × {}",
+                    d.lsh_bands, d.lsh_rows
+                ),
+            );
+        }
+        if d.max_bucket < 2 {
+            err(
+                "dedup.max_bucket",
+                format!("must be at least 2, got {}", d.max_bucket),
+            );
+        }
+        if d.bucket_leaders == 0 {
+            err("dedup.bucket_leaders", "must be at least 1".into());
         }
         if self.profile.related_date.is_empty() && !self.profile.related.is_empty() {
             err(

@@ -26,6 +26,7 @@ pub mod output;
 pub mod page;
 pub mod progress;
 pub mod quality;
+pub mod recall;
 pub mod record;
 pub mod rules;
 pub mod run;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dedup::MatchKind;
+use crate::dedup::{MatchKind, Proposers};
 
 /// Which kind of record: a full article or a related snippet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -210,7 +210,7 @@ pub struct SnippetMeta {
 }
 
 /// One line of `dropped.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DroppedRecord {
     /// Id of the dropped record.
     pub id: String,
@@ -231,13 +231,16 @@ pub struct DroppedRecord {
     pub hamming: u32,
     /// Jaccard similarity of the two shingle sets.
     pub similarity: f64,
-    /// Hamming distance of each fingerprint (`dedup.fingerprints` of them); the pair was a
-    /// candidate because one is within `dedup.max_hamming`.
+    /// Hamming distance of each fingerprint (`dedup.fingerprints` of them).
     pub hammings: Vec<u32>,
+    /// What proposed the pair for verification: `exact`, `lsh`, `simhash`, or `component`
+    /// (verified against the kept record because both were in one component of
+    /// candidate pairs).
+    pub proposed_by: Proposers,
 }
 
 /// One member of a duplicate cluster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClusterMember {
     /// Record id.
     pub id: String,
@@ -254,10 +257,12 @@ pub struct ClusterMember {
     pub similarity: f64,
     /// Hamming distance of each fingerprint to the kept record's.
     pub hammings: Vec<u32>,
+    /// What proposed the pair (the kept member says `exact` with itself).
+    pub proposed_by: Proposers,
 }
 
 /// One line of `duplicates.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClusterRecord {
     /// Cluster id (derived from the kept record's id).
     pub cluster: String,

@@ -48,8 +48,10 @@ pub fn boilerplate_key(cleaned: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(match_form(cleaned).as_bytes())
 }
 
-/// What phase 1 produced for one file.
+/// What phase 1 produced for one file. (The fingerprint is not boxed: nearly every page
+/// is an article.)
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// A page with a title and a body.
     Article(Box<ArticleRecord>, Fingerprint),

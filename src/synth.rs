@@ -355,6 +355,40 @@ fn article(rng: &mut Rng, target_chars: usize) -> Article {
     Article { title, lines }
 }
 
+/// Paragraphs of a synthetic answer of about `target_chars` characters (the body lines of
+/// a generated page, indentation trimmed): text for benches and quality tests.
+pub fn answer_paragraphs(rng: &mut Rng, target_chars: usize) -> Vec<String> {
+    article(rng, target_chars)
+        .lines
+        .iter()
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+/// Two synthetic answers written from the same sentence templates about the same subject,
+/// with different facts (city, groups, places, numbers): a hard negative for duplicate
+/// detection. One paragraph per `sentences` entry, each of that many sentences.
+pub fn same_template_pair(rng: &mut Rng, sentences: &[usize]) -> (Vec<String>, Vec<String>) {
+    let subject = *rng.pick(SUBJECTS);
+    let city_a = *rng.pick(CITIES);
+    let mut city_b = *rng.pick(CITIES);
+    while city_b == city_a {
+        city_b = *rng.pick(CITIES);
+    }
+    let plan: Vec<Vec<&str>> = sentences
+        .iter()
+        .map(|&n| (0..n).map(|_| *rng.pick(SENTENCES)).collect())
+        .collect();
+    let mut render = |city: &str| -> Vec<String> {
+        plan.iter()
+            .map(|p| p.iter().map(|t| fill(rng, t, subject, city)).collect())
+            .collect()
+    };
+    let a = render(city_a);
+    let b = render(city_b);
+    (a, b)
+}
+
 /// A Chinese numeral for 1–99 (一 … 十 … 二十).
 fn numeral(n: usize) -> String {
     const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];

@@ -2,11 +2,13 @@
 //!
 //! 1. **Exact**: items whose normalized texts are equal (same xxh3-128) form a group; the
 //!    preferred item is kept, the others are `exact` (hamming 0, similarity 1).
-//! 2. **Candidates**: the kept items of the exact groups that are long enough go through the
-//!    block-permutation index ([`crate::dedup::index`]) with `max_hamming`.
-//! 3. **Screening**: a candidate pair whose in-memory sketches estimate a similarity below
-//!    `min_similarity − sketch_margin` is dropped before any text is read
-//!    ([`crate::dedup::sketch`]).
+//! 2. **Candidates**: the kept items of the exact groups that are long enough go through
+//!    the generators: MinHash LSH bands ([`crate::dedup::lsh`]) and, when configured,
+//!    the simhash block-permutation index ([`crate::dedup::index`]), both with dense
+//!    buckets bounded ([`crate::dedup::buckets`]).
+//! 3. **Screening**: a candidate pair whose signatures estimate a similarity below
+//!    [`DedupRules::screen_floor`] is dropped before any text is read
+//!    ([`crate::dedup::minhash`]).
 //! 4. **Verification**, one connected component of the remaining candidates at a time (so
 //!    only that component's shingle sets are in memory): a pair is a duplicate only if the
 //!    exact Jaccard similarity of the two shingle sets is at least `min_similarity`.
@@ -15,17 +17,23 @@
 //!    (not just against a neighbour): a member that fails starts a new cluster among the
 //!    rest, so a chain A≈B≈C never drops C as a duplicate of a dissimilar A.
 //!
-//! Preference (the documented keep policy): the longest normalized text, then the smallest
-//! `order` (input order: the smallest source path). Nothing here depends on thread timing.
+//! Every decision records which generator proposed the pair, or that it was verified
+//! against the kept item because both were in one component. Preference (the documented
+//! keep policy): the longest normalized text, then the smallest `order` (input order: the
+//! smallest source path). Nothing here depends on thread timing.
 
 use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
+use serde::{Serialize, Serializer};
+
+use crate::dedup::buckets::TableStats;
 use crate::dedup::fingerprint::MAX_FINGERPRINTS;
 use crate::dedup::index::pairs_within_filtered;
+use crate::dedup::lsh::band_pairs;
+use crate::dedup::minhash::{estimate, Signature};
 use crate::dedup::shingle::jaccard;
-use crate::dedup::sketch::{estimate, Sketch};
 use crate::dedup::{DedupRules, Fingerprint};
 
 /// One text to deduplicate.
@@ -57,6 +65,54 @@ impl MatchKind {
     }
 }
 
+/// What proposed a pair for verification: generators, as bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Proposers(u8);
+
+impl Proposers {
+    /// Equal normalized texts.
+    pub const EXACT: Proposers = Proposers(1);
+    /// MinHash LSH bands.
+    pub const LSH: Proposers = Proposers(2);
+    /// Simhash fingerprints within `max_hamming`.
+    pub const SIMHASH: Proposers = Proposers(4);
+    /// Not a candidate pair itself: verified against the kept item because both were in
+    /// one component of candidate pairs.
+    pub const COMPONENT: Proposers = Proposers(8);
+
+    const NAMES: [(Proposers, &'static str); 4] = [
+        (Proposers::EXACT, "exact"),
+        (Proposers::LSH, "lsh"),
+        (Proposers::SIMHASH, "simhash"),
+        (Proposers::COMPONENT, "component"),
+    ];
+
+    /// Both sets of bits.
+    pub fn union(self, o: Proposers) -> Proposers {
+        Proposers(self.0 | o.0)
+    }
+
+    /// Whether every bit of `o` is set.
+    pub fn contains(self, o: Proposers) -> bool {
+        self.0 & o.0 == o.0
+    }
+
+    /// The names of the bits set, in a fixed order.
+    pub fn names(self) -> Vec<&'static str> {
+        Proposers::NAMES
+            .iter()
+            .filter(|(p, _)| self.contains(*p))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+impl Serialize for Proposers {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.names().serialize(s)
+    }
+}
+
 /// The decision to drop one item as a duplicate of a kept one, with its evidence.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Duplicate {
@@ -72,19 +128,54 @@ pub struct Duplicate {
     pub hammings: [u32; MAX_FINGERPRINTS],
     /// Jaccard similarity of their shingle sets.
     pub similarity: f64,
+    /// What proposed the pair.
+    pub proposed_by: Proposers,
 }
 
 /// Counters of one deduplication, for the report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DedupStats {
-    /// Candidate pairs the index returned.
+    /// Candidate pairs looked at by the screen, over all generators (a pair both
+    /// generators propose is counted by each).
     pub candidates: usize,
-    /// Candidate pairs screened out by their sketches before verification.
+    /// The same, per generator.
+    pub by_generator: GeneratorCounts,
+    /// Candidate pairs screened out by their signatures before verification.
     pub screened: usize,
     /// Candidate pairs that passed verification.
     pub verified: usize,
     /// Members split off a component because they failed verification against its kept item.
     pub chain_splits: usize,
+    /// Buckets larger than `dedup.max_bucket`, walked with leaders.
+    pub oversized_buckets: usize,
+    /// Pairs inside those buckets that were not compared.
+    pub bucket_pairs_cut: usize,
+    /// Wall time of the candidate search (not in `report.json` → `dedup`, which must not
+    /// vary between runs: the run reports it in `timings_ms`).
+    #[serde(skip)]
+    pub candidate_time: std::time::Duration,
+    /// Wall time of verification and clustering.
+    #[serde(skip)]
+    pub verify_time: std::time::Duration,
+}
+
+/// Candidate pairs looked at, per generator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GeneratorCounts {
+    /// By MinHash LSH bands.
+    pub lsh: usize,
+    /// By simhash fingerprints.
+    pub simhash: usize,
+}
+
+impl DedupStats {
+    fn add(&mut self, st: TableStats) -> usize {
+        self.candidates += st.compared;
+        self.screened += st.rejected;
+        self.oversized_buckets += st.oversized;
+        self.bucket_pairs_cut += st.cut;
+        st.compared
+    }
 }
 
 fn better(items: &[Item<'_>], a: u32, b: u32) -> std::cmp::Ordering {
@@ -114,7 +205,10 @@ where
         .copied()
         .filter(|&r| items[r as usize].fp.chars as usize >= cfg.min_chars_near)
         .collect();
+    let t = std::time::Instant::now();
     let cands = candidates(items, &near, cfg, &mut stats);
+    stats.candidate_time = t.elapsed();
+    let t = std::time::Instant::now();
     if cands.is_empty() {
         let mut drops = exact.drops;
         drops.sort_by_key(|d| d.member);
@@ -135,6 +229,7 @@ where
             )
         })
         .collect::<Result<_, E>>()?;
+    stats.verify_time = t.elapsed();
     let mut by_member: Vec<Option<Duplicate>> = vec![None; items.len()];
     for d in exact.drops {
         by_member[d.member as usize] = Some(d);
@@ -185,6 +280,7 @@ fn exact_groups(items: &[Item<'_>]) -> ExactGroups {
                 hamming: 0,
                 hammings: [0; MAX_FINGERPRINTS],
                 similarity: 1.0,
+                proposed_by: Proposers::EXACT,
             }));
             g.group_of.insert(rep, run[1..].to_vec());
         }
@@ -193,60 +289,77 @@ fn exact_groups(items: &[Item<'_>]) -> ExactGroups {
     g
 }
 
-/// Candidate pairs (indices into `near`), sorted: any fingerprint within k makes a
-/// candidate, one index pass per fingerprint. Each pair is a candidate once, on the first
-/// fingerprint within k, and is screened right there by the in-memory sketches: on
-/// templated text the candidates grow faster than the corpus, the pairs that survive
-/// screening do not.
+/// A candidate pair (indices into `near`, `a < b`) and what proposed it.
+type Candidate = (u32, u32, Proposers);
+
+/// Candidate pairs, sorted and distinct, from every configured generator; each is screened
+/// by the signatures as it is found, so on templated text only the survivors are stored.
 fn candidates(
     items: &[Item<'_>],
     near: &[u32],
     cfg: &DedupRules,
     stats: &mut DedupStats,
-) -> Vec<(u32, u32)> {
-    let mut cands: Vec<(u32, u32)> = Vec::new();
-    let mut fps: Vec<u64> = Vec::with_capacity(near.len());
-    // What the screen reads, copied into one array in index order: on a dense corpus it
-    // runs for every pair within k (1.1 billion at 1M pages of the bench corpus), and
-    // reading it through the items costs several cache misses a pair.
-    let screen: Vec<([u64; MAX_FINGERPRINTS], Sketch)> = near
-        .par_iter()
-        .map(|&r| (items[r as usize].fp.simhash, items[r as usize].fp.sketch))
+) -> Vec<Candidate> {
+    let fp = |i: u32| items[near[i as usize] as usize].fp;
+    // The floor falls with the shorter text's length: a pair's floor is its texts' lower.
+    let floors: Vec<f64> = (0..near.len() as u32)
+        .map(|i| cfg.screen_floor(fp(i).chars))
         .collect();
-    for f in 0..cfg.fingerprints {
-        fps.clear();
-        fps.extend(screen.iter().map(|x| x.0[f]));
-        let keep = |a: u32, b: u32| {
-            let (x, y) = (&screen[a as usize], &screen[b as usize]);
-            if (0..f).any(|g| (x.0[g] ^ y.0[g]).count_ones() <= cfg.max_hamming) {
-                return None; // a candidate of an earlier fingerprint already
-            }
-            Some(estimate(&x.1, &y.1) >= cfg.screen_floor)
-        };
-        let (kept, out) = pairs_within_filtered(&fps, cfg.max_hamming, keep);
-        stats.candidates += kept.len() + out;
-        stats.screened += out;
-        cands.extend(kept.into_iter().map(|(a, b, _)| (a, b)));
+    let screen = |a: u32, b: u32| {
+        let floor = floors[a as usize].min(floors[b as usize]);
+        estimate(&fp(a).signature, &fp(b).signature) >= floor
+    };
+    let mut all: Vec<Candidate> = Vec::new();
+    if let Some(bands) = cfg.lsh {
+        let sigs: Vec<&Signature> = (0..near.len() as u32).map(|i| &fp(i).signature).collect();
+        let (pairs, st) = band_pairs(&sigs, bands, cfg.limits, screen);
+        stats.by_generator.lsh += stats.add(st);
+        all.extend(pairs.into_iter().map(|(a, b)| (a, b, Proposers::LSH)));
     }
-    cands.par_sort_unstable();
-    cands
+    if cfg.simhash {
+        let mut fps: Vec<u64> = Vec::with_capacity(near.len());
+        for f in 0..cfg.fingerprints {
+            fps.clear();
+            fps.extend((0..near.len() as u32).map(|i| fp(i).simhash[f]));
+            // Each pair once, on the first fingerprint within k.
+            let keep = |a: u32, b: u32| {
+                let (x, y) = (fp(a), fp(b));
+                let earlier =
+                    (0..f).any(|g| (x.simhash[g] ^ y.simhash[g]).count_ones() <= cfg.max_hamming);
+                (!earlier).then(|| screen(a, b))
+            };
+            let (pairs, st) = pairs_within_filtered(&fps, cfg.max_hamming, cfg.limits, keep);
+            stats.by_generator.simhash += stats.add(st);
+            all.extend(pairs.into_iter().map(|(a, b)| (a, b, Proposers::SIMHASH)));
+        }
+    }
+    all.par_sort_unstable_by_key(|&(a, b, _)| (a, b));
+    let mut merged: Vec<Candidate> = Vec::with_capacity(all.len());
+    for (a, b, p) in all {
+        match merged.last_mut() {
+            Some(last) if (last.0, last.1) == (a, b) => last.2 = last.2.union(p),
+            _ => merged.push((a, b, p)),
+        }
+    }
+    merged
 }
 
-/// The connected components of the candidate graph over `n` nodes, each as its pairs.
-fn components(cands: Vec<(u32, u32)>, n: usize) -> Vec<Vec<(u32, u32)>> {
+/// The connected components of the candidate graph over `n` nodes, each as its pairs
+/// (sorted, since the candidates are).
+fn components(cands: Vec<Candidate>, n: usize) -> Vec<Vec<Candidate>> {
     let mut uf = UnionFind::new(n);
-    for &(a, b) in &cands {
+    for &(a, b, _) in &cands {
         uf.union(a as usize, b as usize);
     }
     let mut comp_of: HashMap<usize, usize> = HashMap::new();
-    let mut comps: Vec<Vec<(u32, u32)>> = Vec::new();
-    for &(a, b) in &cands {
-        let root = uf.find(a as usize);
-        let c = *comp_of.entry(root).or_insert_with(|| {
+    let mut comps: Vec<Vec<Candidate>> = Vec::new();
+    for c in cands {
+        let root = uf.find(c.0 as usize);
+        let i = *comp_of.entry(root).or_insert_with(|| {
             comps.push(Vec::new());
             comps.len() - 1
         });
-        comps[c].push((a, b));
+        comps[i].push(c);
     }
     comps
 }
@@ -259,7 +372,7 @@ const MAX_SETS_HELD: usize = 8192;
 /// each connected group of verified pairs into stars. Returns the drops, the chain splits
 /// and the number of verified pairs.
 fn verify_component<F, E>(
-    pairs: &[(u32, u32)],
+    pairs: &[Candidate],
     near: &[u32],
     items: &[Item<'_>],
     min_similarity: f64,
@@ -269,7 +382,7 @@ fn verify_component<F, E>(
 where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
 {
-    let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b, _)| [a, b]).collect();
     members.sort_unstable();
     members.dedup();
     let sets_of = |ms: &[u32]| -> Result<HashMap<u32, Vec<u64>>, E> {
@@ -277,7 +390,7 @@ where
             .map(|&local| Ok((local, shingles(near[local as usize])?)))
             .collect()
     };
-    let passes = |sets: &HashMap<u32, Vec<u64>>, &(a, b): &(u32, u32)| {
+    let passes = |sets: &HashMap<u32, Vec<u64>>, &(a, b, _): &Candidate| {
         jaccard(&sets[&a], &sets[&b]) >= min_similarity
     };
     // A small component keeps its sets for verification and the stars. A large one (a
@@ -288,7 +401,7 @@ where
         true => Some(sets_of(&members)?),
         false => None,
     };
-    let mut verified: Vec<(u32, u32)> = Vec::new();
+    let mut verified: Vec<Candidate> = Vec::new();
     match &all_sets {
         Some(sets) => verified.extend(pairs.iter().filter(|p| passes(sets, p))),
         None => {
@@ -311,11 +424,11 @@ where
     // member of each group.
     let pos: HashMap<u32, usize> = members.iter().enumerate().map(|(i, &m)| (m, i)).collect();
     let mut uf = UnionFind::new(members.len());
-    for &(a, b) in &verified {
+    for &(a, b, _) in &verified {
         uf.union(pos[&a], pos[&b]);
     }
     let mut groups: HashMap<usize, Vec<u32>> = HashMap::new();
-    for &(a, b) in &verified {
+    for &(a, b, _) in &verified {
         for x in [a, b] {
             groups.entry(uf.find(pos[&x])).or_default().push(x);
         }
@@ -338,7 +451,7 @@ where
                 &group_sets
             }
         };
-        let (d, s) = star_clusters(g, near, items, sets, min_similarity);
+        let (d, s) = star_clusters(g, near, items, sets, min_similarity, pairs);
         drops.extend(d);
         splits += s;
     }
@@ -353,7 +466,14 @@ fn star_clusters(
     items: &[Item<'_>],
     sets: &HashMap<u32, Vec<u64>>,
     min_similarity: f64,
+    pairs: &[Candidate],
 ) -> (Vec<Duplicate>, usize) {
+    let proposed = |a: u32, b: u32| {
+        let key = (a.min(b), a.max(b));
+        pairs
+            .binary_search_by_key(&key, |&(x, y, _)| (x, y))
+            .map_or(Proposers::COMPONENT, |i| pairs[i].2)
+    };
     let mut drops = Vec::new();
     let mut splits = 0;
     let mut remaining: Vec<u32> = comp.to_vec();
@@ -375,6 +495,7 @@ fn star_clusters(
                     hamming: hammings[0],
                     hammings,
                     similarity: sim,
+                    proposed_by: proposed(kept, m),
                 });
             } else {
                 rest.push(m);
@@ -535,7 +656,7 @@ mod tests {
         let mut pairs = Vec::new();
         for a in 0..near.len() as u32 {
             for b in a + 1..near.len() as u32 {
-                pairs.push((a, b));
+                pairs.push((a, b, Proposers::LSH));
             }
         }
         let sh = sets(&norms, cfg.shingle_chars);

@@ -23,8 +23,8 @@ use siphasher::sip::SipHasher;
 use xxhash_rust::xxh3::xxh3_128;
 
 pub use crate::config::MAX_FINGERPRINTS;
+use crate::dedup::minhash::{signature, Signature};
 use crate::dedup::shingle::{normalize_with, shingles};
-use crate::dedup::sketch::{sketch, Sketch};
 use crate::dedup::DedupRules;
 
 /// What duplicate detection keeps in memory for one text.
@@ -36,8 +36,8 @@ pub struct Fingerprint {
     pub exact: u128,
     /// Length of the normalized text in characters.
     pub chars: u32,
-    /// Sketch of the `shingle_chars` shingle set, to screen candidates before verification.
-    pub sketch: Sketch,
+    /// MinHash signature of the `shingle_chars` shingle set: LSH bands and the screen.
+    pub signature: Signature,
 }
 
 impl Fingerprint {
@@ -51,7 +51,7 @@ impl Fingerprint {
 pub fn fingerprint(text: &str, cfg: &DedupRules) -> Fingerprint {
     let norm = normalize_with(text, &cfg.normalize);
     let mut fp = fingerprint_normalized(&norm, cfg.fingerprint_chars, cfg.fingerprints);
-    fp.sketch = sketch(&norm, cfg.shingle_chars);
+    fp.signature = signature(&norm, cfg.shingle_chars);
     fp
 }
 
@@ -149,8 +149,8 @@ impl Counts {
     }
 }
 
-/// Fingerprints an already normalized text (simhashes, exact hash and length; the sketch
-/// is left empty: [`fingerprint`] fills it).
+/// Fingerprints an already normalized text (simhashes, exact hash and length; the
+/// signature is left empty: [`fingerprint`] fills it).
 pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) -> Fingerprint {
     let count = count.clamp(1, MAX_FINGERPRINTS);
     let mut counts: Vec<Counts> = (0..count).map(|_| Counts::new()).collect();
@@ -170,7 +170,7 @@ pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) ->
         simhash,
         exact: xxh3_128(norm.as_bytes()),
         chars: norm.chars().count().min(u32::MAX as usize) as u32,
-        sketch: Sketch::default(),
+        signature: Signature::default(),
     }
 }
 

@@ -4,11 +4,17 @@
 //! fingerprints within distance `k` differ in at most `k` blocks, so they agree exactly on at
 //! least two blocks. For every pair of blocks `(p, q)` we sort the fingerprints by those two
 //! blocks' bits and compare only fingerprints that share them; every pair within `k` is
-//! found (the boundary `k` included), and each pair is reported once — by the first block
-//! pair on which it agrees. One table lives at a time, so memory is the fingerprints plus
-//! one `(key, index)` array: 8 + 16 bytes per fingerprint.
+//! found (the boundary `k` included), and each pair is compared once — by the first block
+//! pair on which it agrees, unless that table's bucket was oversized
+//! ([`crate::dedup::buckets`]), in which case a later table may compare it again. One table
+//! lives at a time, so memory is the fingerprints plus one `(key, index)` array: 8 + 16
+//! bytes per fingerprint.
+
+use std::collections::HashSet;
 
 use rayon::prelude::*;
+
+use crate::dedup::buckets::{radix_sort_by_high, table_pairs, Limits, TableStats};
 
 /// Bit masks of the `b` blocks of a 64-bit fingerprint.
 fn block_masks(b: usize) -> Vec<u64> {
@@ -30,177 +36,122 @@ fn block_masks(b: usize) -> Vec<u64> {
 /// Every pair `(i, j)`, `i < j`, of indices into `fps` whose fingerprints are within Hamming
 /// distance `k` (inclusive), with the distance; sorted, each pair once.
 pub fn pairs_within(fps: &[u64], k: u32) -> Vec<(u32, u32, u32)> {
-    pairs_within_filtered(fps, k, |_, _| Some(true)).0
+    let (pairs, _) = pairs_within_filtered(fps, k, Limits::UNBOUNDED, |_, _| Some(true));
+    pairs
+        .into_iter()
+        .map(|(a, b)| (a, b, (fps[a as usize] ^ fps[b as usize]).count_ones()))
+        .collect()
+}
+
+/// The tables' keys: two blocks packed together (at most 2·⌈64/b⌉ ≤ 32 bits when k ≥ 2),
+/// or the two blocks masked in place when they are wider.
+struct Tables {
+    masks: Vec<u64>,
+    narrow: bool,
+    key_bits: u32,
+}
+
+impl Tables {
+    fn new(k: u32) -> Tables {
+        let b = k as usize + 2;
+        let key_bits = 2 * 64usize.div_ceil(b);
+        Tables {
+            masks: block_masks(b),
+            narrow: key_bits <= 32,
+            key_bits: key_bits as u32,
+        }
+    }
+
+    fn key(&self, f: u64, (p, q): (usize, usize)) -> u64 {
+        let (mp, mq) = (self.masks[p], self.masks[q]);
+        if self.narrow {
+            let (lp, wp, lq) = (mp.trailing_zeros(), mp.count_ones(), mq.trailing_zeros());
+            (((f & mq) >> lq) << wp) | ((f & mp) >> lp)
+        } else {
+            f & (mp | mq)
+        }
+    }
+
+    /// Whether a pair (given by its xor) was compared in a table before `pq`: it agrees on
+    /// an earlier block pair whose bucket was not oversized.
+    fn compared_before(
+        &self,
+        f: u64,
+        diff: u64,
+        pq: (usize, usize),
+        oversized: &[(usize, usize, HashSet<u64>)],
+    ) -> bool {
+        oversized
+            .iter()
+            .take_while(|(p, q, _)| (*p, *q) < pq)
+            .any(|(p, q, big)| {
+                diff & (self.masks[*p] | self.masks[*q]) == 0
+                    && (big.is_empty() || !big.contains(&self.key(f, (*p, *q))))
+            })
+    }
 }
 
 /// [`pairs_within`] keeping only the pairs `keep(i, j)` accepts (`Some(true)`); it rejects
-/// a pair with `Some(false)` (counted: the second value returned) or ignores it with `None`
-/// (not counted). The filter runs as pairs are found, so a dense corpus (many pairs within
-/// `k`) costs time but not memory: only the pairs kept are ever stored, and the count is
-/// kept per worker, not in a shared counter every pair would contend for.
+/// a pair with `Some(false)` or ignores it with `None`. The filter runs as pairs are found,
+/// so a dense corpus costs time but not memory: only the pairs kept are stored. Buckets
+/// larger than `limits.max_bucket` are walked with leaders ([`crate::dedup::buckets`]).
+/// Returns the kept pairs, sorted and distinct, and the counts.
 pub fn pairs_within_filtered(
     fps: &[u64],
     k: u32,
+    limits: Limits,
     keep: impl Fn(u32, u32) -> Option<bool> + Sync,
-) -> (Vec<(u32, u32, u32)>, usize) {
+) -> (Vec<(u32, u32)>, TableStats) {
     assert!(
         fps.len() < u32::MAX as usize,
         "too many fingerprints for one index"
     );
-    let b = k as usize + 2;
-    let masks = block_masks(b);
-    let mut out: Vec<(u32, u32, u32)> = Vec::new();
-    let mut rejected = 0;
-    // One table at a time: `key << 32 | index` in one u64, radix-sorted by key. The key is
-    // the bits of two blocks packed together (at most 2·⌈64/b⌉ ≤ 32 bits when k ≥ 2).
-    let key_bits = 2 * 64usize.div_ceil(b);
+    let t = Tables::new(k);
+    let b = t.masks.len();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    let mut stats = TableStats::default();
+    // Tables done so far, with the keys of their oversized buckets.
+    let mut done: Vec<(usize, usize, HashSet<u64>)> = Vec::new();
     let mut table: Vec<u64> = Vec::new();
     let mut scratch: Vec<u64> = Vec::new();
     let mut wide: Vec<(u64, u32)> = Vec::new();
     for p in 0..b {
         for q in p + 1..b {
-            let found = if key_bits <= 32 {
-                let (lp, wp) = (masks[p].trailing_zeros(), masks[p].count_ones());
-                let lq = masks[q].trailing_zeros();
-                let (mp, mq) = (masks[p], masks[q]);
+            let test = |a: u32, c: u32| {
+                let (fa, fc) = (fps[a as usize], fps[c as usize]);
+                let diff = fa ^ fc;
+                if diff.count_ones() > k || t.compared_before(fa, diff, (p, q), &done) {
+                    return None;
+                }
+                keep(a, c)
+            };
+            let (found, st, big) = if t.narrow {
                 table.clear();
-                table.par_extend(fps.par_iter().enumerate().map(|(i, &f)| {
-                    let key = (((f & mq) >> lq) << wp) | ((f & mp) >> lp);
-                    (key << 32) | i as u64
-                }));
-                radix_sort_by_high(&mut table, &mut scratch, key_bits as u32);
-                scan_runs(
-                    &table,
-                    |e| e >> 32,
-                    |e| *e as u32,
-                    fps,
-                    k,
-                    &masks,
-                    (p, q),
-                    &keep,
-                )
+                table.par_extend(
+                    fps.par_iter()
+                        .enumerate()
+                        .map(|(i, &f)| (t.key(f, (p, q)) << 32) | i as u64),
+                );
+                radix_sort_by_high(&mut table, &mut scratch, t.key_bits);
+                table_pairs(&table, |e| e >> 32, |e| *e as u32, limits, test)
             } else {
-                let mask = masks[p] | masks[q];
                 wide.clear();
                 wide.par_extend(
                     fps.par_iter()
                         .enumerate()
-                        .map(|(i, &f)| (f & mask, i as u32)),
+                        .map(|(i, &f)| (t.key(f, (p, q)), i as u32)),
                 );
                 wide.par_sort_unstable();
-                scan_runs(&wide, |e| e.0, |e| e.1, fps, k, &masks, (p, q), &keep)
+                table_pairs(&wide, |e| e.0, |e| e.1, limits, test)
             };
-            out.extend(found.0);
-            rejected += found.1;
+            out.extend(found);
+            stats += st;
+            done.push((p, q, big.into_iter().collect()));
         }
     }
     out.par_sort_unstable();
-    (out, rejected)
-}
-
-/// Compares every pair inside each run of equal keys and keeps those within `k` whose first
-/// agreeing block pair is `pq` (so each pair is reported by exactly one table) and that
-/// `keep` accepts.
-#[allow(clippy::too_many_arguments)]
-fn scan_runs<T: Sync, K: PartialEq>(
-    table: &[T],
-    key: impl Fn(&T) -> K + Sync,
-    idx: impl Fn(&T) -> u32 + Sync,
-    fps: &[u64],
-    k: u32,
-    masks: &[u64],
-    pq: (usize, usize),
-    keep: &(impl Fn(u32, u32) -> Option<bool> + Sync),
-) -> (Vec<(u32, u32, u32)>, usize) {
-    runs(table, &key)
-        .par_iter()
-        .fold(
-            || (Vec::new(), 0usize),
-            |(mut found, mut rejected), &(s, e)| {
-                let run = &table[s..e];
-                for x in 0..run.len() {
-                    for y in x + 1..run.len() {
-                        let (i, j) = (idx(&run[x]), idx(&run[y]));
-                        let diff = fps[i as usize] ^ fps[j as usize];
-                        let d = diff.count_ones();
-                        if d > k || first_agreeing_pair(diff, masks) != pq {
-                            continue;
-                        }
-                        let (a, b) = (i.min(j), i.max(j));
-                        match keep(a, b) {
-                            Some(true) => found.push((a, b, d)),
-                            Some(false) => rejected += 1,
-                            None => {}
-                        }
-                    }
-                }
-                (found, rejected)
-            },
-        )
-        .reduce(
-            || (Vec::new(), 0),
-            |(mut a, ra), (b, rb)| {
-                a.extend(b);
-                (a, ra + rb)
-            },
-        )
-}
-
-/// LSD radix sort of `v` by its top `key_bits` bits (above bit 32), 11 bits a pass.
-fn radix_sort_by_high(v: &mut Vec<u64>, scratch: &mut Vec<u64>, key_bits: u32) {
-    const DIGIT: u32 = 11;
-    scratch.clear();
-    scratch.resize(v.len(), 0);
-    let mut shift = 32;
-    while shift < 32 + key_bits {
-        let mut counts = vec![0usize; 1 << DIGIT];
-        for &x in v.iter() {
-            counts[((x >> shift) & ((1 << DIGIT) - 1)) as usize] += 1;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &x in v.iter() {
-            let d = ((x >> shift) & ((1 << DIGIT) - 1)) as usize;
-            scratch[counts[d]] = x;
-            counts[d] += 1;
-        }
-        std::mem::swap(v, scratch);
-        shift += DIGIT;
-    }
-}
-
-/// Runs `[start, end)` of two or more equal keys in a sorted table.
-fn runs<T, K: PartialEq>(table: &[T], key: impl Fn(&T) -> K) -> Vec<(usize, usize)> {
-    let mut v = Vec::new();
-    let mut s = 0;
-    for i in 1..=table.len() {
-        if i == table.len() || key(&table[i]) != key(&table[s]) {
-            if i - s >= 2 {
-                v.push((s, i));
-            }
-            s = i;
-        }
-    }
-    v
-}
-
-/// The lexicographically first pair of blocks on which two fingerprints (given by their xor)
-/// agree exactly.
-fn first_agreeing_pair(diff: u64, masks: &[u64]) -> (usize, usize) {
-    let mut first = None;
-    for (i, m) in masks.iter().enumerate() {
-        if diff & m == 0 {
-            match first {
-                None => first = Some(i),
-                Some(f) => return (f, i),
-            }
-        }
-    }
-    (usize::MAX, usize::MAX)
+    out.dedup();
+    (out, stats)
 }
 
 /// The reference: every pair by brute force (for tests and small inputs).
@@ -255,10 +206,10 @@ mod tests {
             .collect();
         let keep = |a: u32, b: u32| (a / 3 + b / 3).is_multiple_of(2);
         let all = pairs_within_brute_force(&fps, 3);
-        let want: Vec<_> = all
+        let want: Vec<(u32, u32)> = all
             .iter()
-            .copied()
-            .filter(|&(a, b, _)| keep(a, b))
+            .filter(|&&(a, b, _)| keep(a, b))
+            .map(|&(a, b, _)| (a, b))
             .collect();
         assert!(want.len() > 100, "{}", want.len());
         // Every third rejected pair is ignored instead (not counted).
@@ -271,7 +222,36 @@ mod tests {
             .iter()
             .filter(|&&(a, b, _)| !keep(a, b) && (a + b) % 3 != 0)
             .count();
-        assert_eq!(pairs_within_filtered(&fps, 3, verdict), (want, counted));
+        let (got, stats) = pairs_within_filtered(&fps, 3, Limits::UNBOUNDED, verdict);
+        assert_eq!(got, want);
+        assert_eq!(stats.rejected, counted);
+        assert_eq!(stats.oversized, 0);
+    }
+
+    /// A dense cluster of near-identical fingerprints fills oversized buckets: they are
+    /// walked with leaders (bounded comparisons), the cluster stays connected through its
+    /// leaders, and a pair elsewhere is still found.
+    #[test]
+    fn dense_buckets_are_bounded_and_stay_connected() {
+        let mut rng = 11u64;
+        let base = splitmix(&mut rng);
+        let mut fps: Vec<u64> = (0..5000).map(|_| flip_bits(base, 1, &mut rng)).collect();
+        let lone = splitmix(&mut rng);
+        fps.push(lone);
+        fps.push(flip_bits(lone, 2, &mut rng));
+        let limits = Limits {
+            max_bucket: 50,
+            leaders: 8,
+        };
+        let (got, stats) = pairs_within_filtered(&fps, 3, limits, |_, _| Some(true));
+        assert!(got.contains(&(5000, 5001)));
+        assert!(stats.oversized > 0 && stats.cut > 0);
+        // Far fewer comparisons than the 12.5 million pairs of the cluster.
+        assert!(stats.compared < 200_000, "{stats:?}");
+        // Every member of the cluster is linked to a leader.
+        let linked: std::collections::HashSet<u32> =
+            got.iter().flat_map(|&(a, b)| [a, b]).collect();
+        assert!((0..5000).all(|i| linked.contains(&i)));
     }
 
     #[test]
@@ -281,19 +261,6 @@ mod tests {
             assert_eq!(m.iter().fold(0u64, |a, x| a | x), u64::MAX);
             assert_eq!(m.iter().map(|x| x.count_ones()).sum::<u32>(), 64);
         }
-    }
-
-    #[test]
-    fn radix_sort_sorts_by_key() {
-        let mut rng = 7u64;
-        let mut v: Vec<u64> = (0..10_000)
-            .map(|i| ((splitmix(&mut rng) % (1 << 26)) << 32) | i)
-            .collect();
-        let mut want = v.clone();
-        want.sort_by_key(|x| x >> 32);
-        radix_sort_by_high(&mut v, &mut Vec::new(), 26);
-        // LSD radix sort is stable: equal keys keep index order, as the stable sort does.
-        assert_eq!(v, want);
     }
 
     #[test]

@@ -1,14 +1,16 @@
-//! Duplicate detection: features (shingle) → fingerprints and sketches (fingerprint,
-//! sketch) → candidates (index) → screened, verified clusters (cluster), under one set of
-//! [`DedupRules`].
+//! Duplicate detection: features (shingle) → fingerprints and signatures (fingerprint,
+//! minhash) → candidates (lsh, and optionally index, both over bounded buckets) →
+//! screened, verified clusters (cluster), under one set of [`DedupRules`].
 
+pub mod buckets;
 pub mod cluster;
 pub mod fingerprint;
 pub mod index;
+pub mod lsh;
+pub mod minhash;
 pub mod rules;
 pub mod shingle;
-pub mod sketch;
 
-pub use cluster::{deduplicate, DedupStats, Duplicate, Item, MatchKind};
+pub use cluster::{deduplicate, DedupStats, Duplicate, Item, MatchKind, Proposers};
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use rules::DedupRules;

@@ -390,6 +390,7 @@ mod tests {
             hamming: 2,
             similarity: 0.9,
             hammings: vec![2, 3, 4, 5],
+            proposed_by: crate::dedup::Proposers::LSH,
         };
         let clusters: Vec<ClusterRecord> = (0..10_000)
             .map(|i| ClusterRecord {

@@ -135,6 +135,9 @@ fn phases(
     let learned = learn::learn_boilerplate(&mut scanned.pages, rules, spill)?;
     let store = store::SpillStore::new(spill, &scanned.pages);
     let decisions = timings.time("dedup", || decide::decide(&scanned, rules, &store))?;
+    let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);
+    timings.record("dedup_candidates", a.candidate_time + sn.candidate_time);
+    timings.record("dedup_verify", a.verify_time + sn.verify_time);
     let written = timings.time("write", || {
         write::write_records(staging, &scanned, &decisions, rules, &store)
     })?;

@@ -320,6 +320,7 @@ fn dropped_record(
         hamming: dup.hamming,
         similarity: round4(dup.similarity),
         hammings: dup.hammings[..n_fp].to_vec(),
+        proposed_by: dup.proposed_by,
     }
 }
 
@@ -358,6 +359,7 @@ fn cluster_record(
             hamming: dup.map_or(0, |d| d.hamming),
             similarity: dup.map_or(1.0, |d| round4(d.similarity)),
             hammings: dup.map_or(vec![0; n_fp], |d| d.hammings[..n_fp].to_vec()),
+            proposed_by: dup.map_or(crate::dedup::Proposers::EXACT, |d| d.proposed_by),
         }
     };
     let mut members = vec![member(c.kept, None)];
@@ -467,6 +469,7 @@ mod tests {
             hamming: 2,
             hammings: [2, 5, 1, 7],
             similarity: 0.876_54,
+            proposed_by: crate::dedup::Proposers::LSH,
         };
         let r = dropped_record(
             RecordKind::Article,

@@ -120,6 +120,7 @@ pub(crate) mod tests {
             hamming: 0,
             hammings: [0; crate::config::MAX_FINGERPRINTS],
             similarity: 1.0,
+            proposed_by: crate::dedup::Proposers::EXACT,
         }
     }
 

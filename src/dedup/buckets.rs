@@ -1,0 +1,270 @@
+//! Pairs from one table of `(key, item)` entries sorted by key — an LSH band or a
+//! block-permutation table — with the cost of a dense key bounded.
+//!
+//! Items sharing a key form a bucket. A bucket of at most `max_bucket` items is enumerated
+//! pair by pair. A larger one (templated pages, very short texts, shared boilerplate that
+//! survived cleanup) would make the enumeration quadratic, so it is walked once in item
+//! order with *leaders*: each item is compared with the bucket's leaders, and an item that
+//! matches none of them becomes a leader while there are fewer than `leaders`. Items that
+//! are alike therefore meet through a common leader (a bucket of 50,000 near-identical
+//! pages costs 50,000 comparisons and still forms one component), and the pairs not
+//! compared are counted (`cut`). A pair is still proposed by any other table where it
+//! shares a bucket of normal size.
+
+use rayon::prelude::*;
+
+/// How dense buckets are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Buckets of up to this many items are enumerated pair by pair.
+    pub max_bucket: usize,
+    /// Larger buckets compare each item with at most this many leaders.
+    pub leaders: usize,
+}
+
+impl Limits {
+    /// Every bucket enumerated pair by pair (tests, and the reference).
+    pub const UNBOUNDED: Limits = Limits {
+        max_bucket: usize::MAX,
+        leaders: usize::MAX,
+    };
+}
+
+/// What one table's enumeration did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStats {
+    /// Pairs tested (`test` returned a verdict).
+    pub compared: usize,
+    /// Of those, rejected.
+    pub rejected: usize,
+    /// Buckets larger than `max_bucket`.
+    pub oversized: usize,
+    /// Pairs of oversized buckets that were not looked at.
+    pub cut: usize,
+}
+
+impl std::ops::AddAssign for TableStats {
+    fn add_assign(&mut self, o: TableStats) {
+        self.compared += o.compared;
+        self.rejected += o.rejected;
+        self.oversized += o.oversized;
+        self.cut += o.cut;
+    }
+}
+
+/// The pairs of one sorted table that `test` keeps, as `(a, b)` with `a < b`, with the
+/// table's stats and the keys of its oversized buckets. `test(a, b)` returns `None` for a
+/// pair that is not this table's to decide (outside the distance, or already compared in
+/// an earlier table), `Some(true)` to keep it, `Some(false)` to reject it.
+pub fn table_pairs<T, K>(
+    table: &[T],
+    key: impl Fn(&T) -> K + Sync,
+    item: impl Fn(&T) -> u32 + Sync,
+    limits: Limits,
+    test: impl Fn(u32, u32) -> Option<bool> + Sync,
+) -> (Vec<(u32, u32)>, TableStats, Vec<K>)
+where
+    T: Sync,
+    K: PartialEq + Send,
+{
+    let all = runs(table, &key);
+    let (found, stats) = all
+        .par_iter()
+        .fold(
+            || (Vec::new(), TableStats::default()),
+            |(mut found, mut st), &(s, e)| {
+                let members = &table[s..e];
+                if members.len() <= limits.max_bucket {
+                    every_pair(members, &item, &test, &mut found, &mut st);
+                } else {
+                    with_leaders(members, &item, limits.leaders, &test, &mut found, &mut st);
+                }
+                (found, st)
+            },
+        )
+        .reduce(
+            || (Vec::new(), TableStats::default()),
+            |(mut a, mut sa), (b, sb)| {
+                a.extend(b);
+                sa += sb;
+                (a, sa)
+            },
+        );
+    let oversized = all
+        .iter()
+        .filter(|(s, e)| e - s > limits.max_bucket)
+        .map(|&(s, _)| key(&table[s]))
+        .collect();
+    (found, stats, oversized)
+}
+
+fn verdict(
+    a: u32,
+    b: u32,
+    test: &impl Fn(u32, u32) -> Option<bool>,
+    found: &mut Vec<(u32, u32)>,
+    st: &mut TableStats,
+) -> bool {
+    let (a, b) = (a.min(b), a.max(b));
+    match test(a, b) {
+        Some(true) => {
+            st.compared += 1;
+            found.push((a, b));
+            true
+        }
+        Some(false) => {
+            st.compared += 1;
+            st.rejected += 1;
+            false
+        }
+        None => false,
+    }
+}
+
+fn every_pair<T>(
+    members: &[T],
+    item: &impl Fn(&T) -> u32,
+    test: &impl Fn(u32, u32) -> Option<bool>,
+    found: &mut Vec<(u32, u32)>,
+    st: &mut TableStats,
+) {
+    for (x, a) in members.iter().enumerate() {
+        let a = item(a);
+        for b in &members[x + 1..] {
+            verdict(a, item(b), test, found, st);
+        }
+    }
+}
+
+fn with_leaders<T>(
+    members: &[T],
+    item: &impl Fn(&T) -> u32,
+    max_leaders: usize,
+    test: &impl Fn(u32, u32) -> Option<bool>,
+    found: &mut Vec<(u32, u32)>,
+    st: &mut TableStats,
+) {
+    let mut leaders: Vec<u32> = Vec::new();
+    let mut looked = 0usize;
+    for m in members.iter().map(item) {
+        let mut matched = false;
+        for &l in &leaders {
+            looked += 1;
+            matched |= verdict(l, m, test, found, st);
+        }
+        if !matched && leaders.len() < max_leaders {
+            leaders.push(m);
+        }
+    }
+    let n = members.len();
+    st.oversized += 1;
+    st.cut += n * (n - 1) / 2 - looked;
+}
+
+/// Runs `[start, end)` of two or more equal keys in a sorted table.
+pub fn runs<T, K: PartialEq>(table: &[T], key: impl Fn(&T) -> K) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    let mut s = 0;
+    for i in 1..=table.len() {
+        if i == table.len() || key(&table[i]) != key(&table[s]) {
+            if i - s >= 2 {
+                v.push((s, i));
+            }
+            s = i;
+        }
+    }
+    v
+}
+
+/// LSD radix sort of `v` by its top `key_bits` bits (above bit 32), 11 bits a pass; stable,
+/// so entries `key << 32 | item` built in item order stay in item order within a key.
+pub fn radix_sort_by_high(v: &mut Vec<u64>, scratch: &mut Vec<u64>, key_bits: u32) {
+    const DIGIT: u32 = 11;
+    scratch.clear();
+    scratch.resize(v.len(), 0);
+    let mut shift = 32;
+    while shift < 32 + key_bits {
+        let mut counts = vec![0usize; 1 << DIGIT];
+        for &x in v.iter() {
+            counts[((x >> shift) & ((1 << DIGIT) - 1)) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &x in v.iter() {
+            let d = ((x >> shift) & ((1 << DIGIT) - 1)) as usize;
+            scratch[counts[d]] = x;
+            counts[d] += 1;
+        }
+        std::mem::swap(v, scratch);
+        shift += DIGIT;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(keys: &[(u64, u32)]) -> Vec<(u64, u32)> {
+        let mut t = keys.to_vec();
+        t.sort();
+        t
+    }
+
+    #[test]
+    fn small_buckets_give_every_pair_and_big_ones_are_bounded() {
+        // Key 1: 3 items (small); key 2: 1,000 items (oversized at max 100).
+        let mut keys = vec![(1, 7), (1, 3), (1, 9), (0, 5)];
+        keys.extend((0..1000).map(|i| (2u64, 100 + i)));
+        let t = table(&keys);
+        let limits = Limits {
+            max_bucket: 100,
+            leaders: 4,
+        };
+        // Items 100..1100 are alike in groups by i % 2 (two "clusters" in the bucket).
+        let test = |a: u32, b: u32| Some(a < 100 || (a % 2 == b % 2));
+        let (found, st, big) = table_pairs(&t, |e| e.0, |e| e.1, limits, test);
+        assert!(found.contains(&(3, 7)) && found.contains(&(3, 9)) && found.contains(&(7, 9)));
+        assert_eq!(big, [2]);
+        assert_eq!(st.oversized, 1);
+        // Two leaders (100 and 101) take everyone: 998 members × 2 leaders + 1 comparison.
+        let in_big = found.iter().filter(|p| p.0 >= 100).count();
+        assert_eq!(in_big, 998);
+        assert_eq!(st.compared, 3 + 1 + 998 * 2);
+        assert_eq!(st.cut, 1000 * 999 / 2 - (1 + 998 * 2));
+    }
+
+    #[test]
+    fn leaders_are_capped_when_nothing_matches() {
+        let t: Vec<(u64, u32)> = (0..500).map(|i| (9u64, i)).collect();
+        let limits = Limits {
+            max_bucket: 10,
+            leaders: 3,
+        };
+        let (found, st, _) = table_pairs(&t, |e| e.0, |e| e.1, limits, |_, _| Some(false));
+        assert!(found.is_empty());
+        // Leaders 0, 1, 2; everyone else compared with the three.
+        assert_eq!(st.compared, 1 + 2 + 497 * 3);
+    }
+
+    #[test]
+    fn radix_sort_sorts_by_key_stably() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let mut v: Vec<u64> = (0..10_000)
+            .map(|i| ((next() % (1 << 26)) << 32) | i)
+            .collect();
+        let mut want = v.clone();
+        want.sort_by_key(|x| x >> 32);
+        radix_sort_by_high(&mut v, &mut Vec::new(), 26);
+        assert_eq!(v, want);
+    }
+}
