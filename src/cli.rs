@@ -83,4 +83,8 @@ pub struct SynthArgs {
     /// duplicates of each tier, bad files).
     #[arg(long)]
     pub sample: bool,
+    /// What the pages look like: `templated` (few templates: a dense corpus) or `site`
+    /// (the real site's proportions and varied prose).
+    #[arg(long, value_enum, default_value_t = pagesieve::synth::Shape::Templated)]
+    pub shape: pagesieve::synth::Shape,
 }

@@ -123,6 +123,7 @@ fn synth(args: SynthArgs) -> Result<(), Error> {
         pages: args.pages,
         seed: args.seed,
         sample: args.sample,
+        shape: args.shape,
     };
     let stats = pagesieve::synth::generate(&opts, &args.out).map_err(|source| Error::Output {
         path: args.out.clone(),

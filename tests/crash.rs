@@ -19,6 +19,7 @@ fn synth(dir: &Path, pages: usize, seed: u64) {
             pages,
             seed,
             sample: false,
+            shape: Default::default(),
         },
         dir,
     )

@@ -137,7 +137,7 @@ proptest! {
     fn output_is_invariant_under_input_order_and_threads(seed in 0u64..1000, perm_seed in any::<u64>()) {
         let gen = tempfile::tempdir().unwrap();
         pagesieve::synth::generate(
-            &pagesieve::synth::Options { pages: 40, seed, sample: false },
+            &pagesieve::synth::Options { pages: 40, seed, sample: false, shape: Default::default() },
             gen.path(),
         )
         .unwrap();

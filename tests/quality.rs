@@ -21,6 +21,7 @@ fn planted_duplicates_are_found_and_hard_negatives_are_not() {
             pages: 3000,
             seed: 2024,
             sample: false,
+            shape: Default::default(),
         },
         &input,
     )

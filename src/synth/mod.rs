@@ -17,6 +17,8 @@
 //! Every file's label is written to `.labels.jsonl` in the output folder (hidden, so a run
 //! over the folder does not read it). Generation is deterministic for a given seed.
 
+pub mod prose;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -35,7 +37,26 @@ pub struct Options {
     pub seed: u64,
     /// The bundled sample: every feature at least once, plus two bad files.
     pub sample: bool,
+    /// What the pages look like.
+    pub shape: Shape,
 }
+
+/// The shape of a generated corpus.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// Answers of 0.5–6k characters from a few dozen sentence templates (two random pages
+    /// share a fifth of their 4-grams: a dense corpus), 5–20 related blocks from a pool of
+    /// a quarter as many snippets as pages.
+    #[default]
+    Templated,
+    /// The real site's proportions: answers of 300–2,000 characters of varied prose
+    /// (unrelated answers share a few percent of their 4-grams), 12–20 related blocks of
+    /// ~150–200 characters from a pool of 400, the related list 65–85% of a page's bytes.
+    Site,
+}
+
+/// Snippets in the site-shaped corpus's related-block pool.
+const SITE_POOL: usize = 400;
 
 /// What was written.
 #[derive(Debug, Clone, Default)]
@@ -483,13 +504,54 @@ fn render(a: &Article, frame: Frame, pool: &[Block], rng: &mut Rng) -> String {
     s
 }
 
-fn random_frame(rng: &mut Rng) -> Frame {
+/// Related blocks in the site's proportions: a question title and ~150–200 characters of
+/// varied prose, cut off mid-sentence.
+fn site_pool(rng: &mut Rng, n: usize) -> Vec<Block> {
+    (0..n)
+        .map(|_| {
+            let city = prose::city(rng);
+            let title = prose::title(rng, city);
+            let mut text = String::new();
+            let cut = rng.range(150, 200);
+            while text.chars().count() < cut {
+                text.push_str(&prose::sentence(rng, city));
+                if rng.chance(0.3) {
+                    text.push(' ');
+                }
+            }
+            if rng.chance(0.3) {
+                text = format!("{} {}", rng.pick(ANSWERS), text);
+            }
+            let text: String = text.chars().take(cut).collect();
+            Block {
+                title,
+                text: text.trim_end().to_string(),
+                category: rng.pick::<&str>(CATEGORIES),
+                date: format!("2025-{:02}-{:02}", rng.range(1, 6), rng.range(1, 28)),
+            }
+        })
+        .collect()
+}
+
+/// An answer in the site's proportions: 300–2,000 characters (log-uniform) of varied prose.
+fn site_article(rng: &mut Rng) -> Article {
+    let city = prose::city(rng);
+    let title = prose::title(rng, city);
+    let target = (300.0 * (2000.0f64 / 300.0).powf(rng.unit())) as usize;
+    let lines = prose::answer(rng, &title, city, target);
+    Article { title, lines }
+}
+
+fn random_frame(rng: &mut Rng, shape: Shape) -> Frame {
     Frame {
         header: rng.chance(0.4),
         long_footer: rng.chance(0.4),
         trending: if rng.chance(0.3) { rng.range(1, 3) } else { 0 },
         nav: rng.chance(0.4),
-        blocks: rng.range(5, 20),
+        blocks: match shape {
+            Shape::Templated => rng.range(5, 20),
+            Shape::Site => rng.range(12, 20),
+        },
     }
 }
 
@@ -580,8 +642,11 @@ fn near_b(a: &Article, rng: &mut Rng) -> Article {
 }
 
 /// A different article that shares exactly one long paragraph with `a`.
-fn hard_negative(a: &Article, rng: &mut Rng) -> Article {
-    let mut other = article(rng, 800);
+fn hard_negative(a: &Article, rng: &mut Rng, shape: Shape) -> Article {
+    let mut other = match shape {
+        Shape::Templated => article(rng, 800),
+        Shape::Site => site_article(rng),
+    };
     let shared: Vec<&String> = a.lines.iter().filter(|l| l.chars().count() > 40).collect();
     if let Some(p) = shared.first() {
         let at = rng.below(other.lines.len());
@@ -645,7 +710,10 @@ fn random_encoding(rng: &mut Rng) -> Encoding {
 pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Stats> {
     std::fs::create_dir_all(out)?;
     let mut rng = Rng::new(opts.seed);
-    let pool = snippet_pool(&mut rng, (opts.pages / 4).clamp(20, 5000));
+    let pool = match opts.shape {
+        Shape::Templated => snippet_pool(&mut rng, (opts.pages / 4).clamp(20, 5000)),
+        Shape::Site => site_pool(&mut rng, SITE_POOL),
+    };
     let mut originals: Vec<(Article, String, u64)> = Vec::new();
     let mut labels = Vec::new();
     let mut stats = Stats::default();
@@ -698,18 +766,23 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Stats> {
         } else {
             rng.below(originals.len())
         };
-        let frame = random_frame(&mut rng);
+        let frame = random_frame(&mut rng, opts.shape);
         let (art, group, base) = match role {
             "original" | "no_answer" => {
-                // Log-uniform 500–6000 characters: most answers short, some long.
-                let target = (500.0 * 12f64.powf(rng.unit())) as usize;
-                let a = article(&mut rng, target);
+                let a = match opts.shape {
+                    // Log-uniform 500–6000 characters: most answers short, some long.
+                    Shape::Templated => {
+                        let target = (500.0 * 12f64.powf(rng.unit())) as usize;
+                        article(&mut rng, target)
+                    }
+                    Shape::Site => site_article(&mut rng),
+                };
                 next_group += 1;
                 (a, next_group, None)
             }
             "negative" => {
                 let (b, src, _) = &originals[base_idx];
-                let a = hard_negative(b, &mut rng);
+                let a = hard_negative(b, &mut rng, opts.shape);
                 next_group += 1;
                 (a, next_group, Some(src.clone()))
             }
