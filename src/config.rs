@@ -39,6 +39,26 @@ pub struct Config {
     pub output: OutputConfig,
     /// Lines that recur verbatim across many pages (learned boilerplate).
     pub boilerplate: BoilerplateConfig,
+    /// How the scan keeps work it has done once.
+    pub scan: ScanConfig,
+}
+
+/// Memory the scan spends to avoid repeating work.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScanConfig {
+    /// Bytes of line facts (match form, cleaned text, marker) each worker keeps for the
+    /// lines of related lists, which repeat across pages; 0 turns the cache off (results
+    /// are the same either way).
+    pub line_cache_bytes: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            line_cache_bytes: 16 * 1024 * 1024,
+        }
+    }
 }
 
 /// Learned boilerplate: lines that recur verbatim across a large share of pages are counted

@@ -34,7 +34,7 @@ impl Rules {
         let mut errors = config.validate();
         let input = take(InputRules::compile(&config.input), &mut errors);
         let segment = take(
-            SegmentRules::compile(&config.profile, &config.clean),
+            SegmentRules::compile(&config.profile, &config.clean, config.scan.line_cache_bytes),
             &mut errors,
         );
         let metadata = take(

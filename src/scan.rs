@@ -12,7 +12,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::dedup::{fingerprint, Fingerprint};
 use crate::ingest::{decode, read_file, DecodedPage, InputFile, RawFile};
-use crate::page::cleanup::clean_line;
+use crate::page::line_cache;
 use crate::page::metadata;
 use crate::page::{segment, LineKind, PageParts, SnippetBlock, StripSet};
 use crate::record::{hex64, page_id, ArticleMeta, ArticleRecord, Reject, RejectReason};
@@ -208,16 +208,18 @@ fn sample_lines(text: &str, parts: &PageParts, rules: &Rules) -> Vec<LineSample>
         let Some(raw) = lines.get(l.line - 1) else {
             continue;
         };
-        let cleaned = clean_line(raw, &rules.segment.clean);
-        if cleaned.is_empty() || char_len(&cleaned) > max {
+        // The segmenter kept the facts of repeated lines: their cleaned text and key come
+        // from the worker's cache.
+        let f = line_cache::facts(raw, &rules.segment, false);
+        if f.cleaned.is_empty() || char_len(&f.cleaned) > max {
             continue;
         }
-        let hash = boilerplate_key(&cleaned);
+        let hash = f.boilerplate_key();
         if seen.insert(hash) {
             out.push(LineSample {
                 hash,
                 kind: l.part.kind(),
-                text: cleaned,
+                text: f.cleaned.clone(),
             });
         }
     }

@@ -118,6 +118,53 @@ proptest! {
     }
 }
 
+/// Pages of both synthetic shapes, read from a generated corpus (any encoding).
+fn generated_pages(seed: u64, shape: pagesieve::synth::Shape) -> Vec<String> {
+    let d = tempfile::tempdir().unwrap();
+    pagesieve::synth::generate(
+        &pagesieve::synth::Options { pages: 30, seed, sample: false, shape },
+        d.path(),
+    )
+    .unwrap();
+    let rules = common::compiled();
+    let mut names: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|path| {
+            let file = pagesieve::ingest::InputFile { source: "p".into(), path, walk_error: None };
+            let raw = pagesieve::ingest::read_file(&file, u64::MAX).ok()?;
+            pagesieve::ingest::decode(&raw.bytes, &rules.input).ok().map(|p| p.text)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    /// The line cache changes nothing: segmenting generated pages (whose related blocks
+    /// repeat, so the cache is hit) gives the same parts as without it, whatever the cache
+    /// size (a small one is emptied often), and whatever order the pages come in.
+    #[test]
+    fn line_cache_gives_the_same_parts(seed in 0u64..1000, templated in any::<bool>(), budget in 1usize..200_000) {
+        use pagesieve::synth::Shape;
+        let shape = if templated { Shape::Templated } else { Shape::Site };
+        let pages = generated_pages(seed, shape);
+        let base = common::compiled();
+        let mut uncached = base.clone();
+        uncached.segment = pagesieve::page::SegmentRules::compile(&base.config.profile, &base.config.clean, 0).unwrap();
+        let mut cached = base.clone();
+        cached.segment = pagesieve::page::SegmentRules::compile(&base.config.profile, &base.config.clean, budget).unwrap();
+        for text in pages.iter().chain(pages.iter().rev()) {
+            prop_assert_eq!(segment(text, &cached.segment), segment(text, &uncached.segment));
+        }
+    }
+}
+
 fn write_corpus(dir: &Path, pages: &[(String, Vec<u8>)], order: &[usize]) {
     std::fs::create_dir_all(dir).unwrap();
     for &i in order {

@@ -2,11 +2,14 @@
 //! with the rules it compiles from its part of the config.
 
 pub mod cleanup;
+pub mod line_cache;
 pub mod metadata;
 pub mod patterns;
 pub mod segment;
 pub mod strip;
 
 pub use metadata::MetadataRules;
-pub use segment::{segment, Label, PageParts, Part, Rule, SegmentRules, SnippetBlock};
+pub use segment::{
+    segment, Label, LineClass, LineFacts, PageParts, Part, Rule, SegmentRules, SnippetBlock,
+};
 pub use strip::{LineKind, StripKind, StripSet};

@@ -44,14 +44,19 @@ pub struct SegmentRules {
     pub sentences: Sentences,
     /// Cleanup of kept lines.
     pub clean: CleanConfig,
+    /// Bytes of line facts each worker keeps for lines that repeat (0: none).
+    pub cache_bytes: usize,
+    /// Identifies these rules in a worker's line cache.
+    pub(crate) id: u64,
 }
 
 impl SegmentRules {
     /// Compiles the profile's patterns; every pattern that does not compile is reported
-    /// with its key.
+    /// with its key. `cache_bytes` is the line cache of each worker (`scan.line_cache_bytes`).
     pub fn compile(
         p: &ProfileConfig,
         clean: &CleanConfig,
+        cache_bytes: usize,
     ) -> Result<SegmentRules, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let header = compile_list(
@@ -83,21 +88,115 @@ impl SegmentRules {
             snippet_title_max_chars: p.snippet_title_max_chars,
             sentences: Sentences::new(p),
             clean: clean.clone(),
+            cache_bytes,
+            id: crate::page::line_cache::next_rules_id(),
         })
     }
+}
 
-    /// Whether the match form `m` is a marker line of any kind.
-    fn is_marker(&self, m: &str) -> bool {
-        [
-            &self.header,
-            &self.footer,
-            &self.trending,
-            &self.related,
-            &self.navigation,
-        ]
-        .iter()
-        .any(|pats| first_match(pats, m).is_some())
-            || self.related_date.as_ref().is_some_and(|r| r.is_match(m))
+/// What the segmenter needs to know of one line, whatever its place on the page: computed
+/// once per distinct line ([`crate::page::line_cache`] keeps them for lines that repeat).
+#[derive(Debug, Clone)]
+pub struct LineFacts {
+    /// The match form ([`match_form`]).
+    pub m: String,
+    /// Characters of the match form.
+    pub chars: usize,
+    /// Whether the match form ends a sentence.
+    pub ends_sentence: bool,
+    /// Which marker, if any, the line is.
+    pub class: LineClass,
+    /// The line as kept ([`clean_line`]).
+    pub cleaned: String,
+    /// [`LineFacts::boilerplate_key`], once computed.
+    bkey: std::cell::OnceCell<u64>,
+}
+
+impl PartialEq for LineFacts {
+    /// Equal facts, whether or not their boilerplate key was computed yet.
+    fn eq(&self, o: &LineFacts) -> bool {
+        (&self.m, self.chars, self.ends_sentence, &self.class, &self.cleaned)
+            == (&o.m, o.chars, o.ends_sentence, &o.class, &o.cleaned)
+    }
+}
+
+impl LineFacts {
+    /// The key learned boilerplate counts the line under: xxh3 of the match form of the
+    /// cleaned line (computed once per facts).
+    pub fn boilerplate_key(&self) -> u64 {
+        *self
+            .bkey
+            .get_or_init(|| xxhash_rust::xxh3::xxh3_64(match_form(&self.cleaned).as_bytes()))
+    }
+}
+
+/// Which marker a line is, in the order the segmenter tests them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineClass {
+    /// Not a marker.
+    Plain,
+    /// `profile.navigation[i]`.
+    Navigation(usize),
+    /// `profile.related[i]`.
+    Related(usize),
+    /// `profile.header_disclaimer[i]`.
+    Header(usize),
+    /// `profile.footer_disclaimer[i]`.
+    Footer(usize),
+    /// `profile.trending[i]`, with the terms that follow the marker on the same line.
+    Trending(usize, Vec<String>),
+    /// `profile.related_date`: a related block's date line.
+    Date {
+        /// The `category` group.
+        category: Option<String>,
+        /// The `date` group, ISO.
+        date: Option<String>,
+    },
+}
+
+impl SegmentRules {
+    /// The facts of one line (uncached).
+    pub fn facts(&self, raw: &str) -> LineFacts {
+        let m = match_form(raw);
+        LineFacts {
+            chars: char_len(&m),
+            ends_sentence: self.sentences.ends(&m),
+            class: self.classify(&m),
+            cleaned: clean_line(raw, &self.clean),
+            m,
+            bkey: Default::default(),
+        }
+    }
+
+    fn classify(&self, m: &str) -> LineClass {
+        if let Some(i) = first_match(&self.navigation, m) {
+            return LineClass::Navigation(i);
+        }
+        if let Some(i) = first_match(&self.related, m) {
+            return LineClass::Related(i);
+        }
+        if let Some(i) = first_match(&self.header, m) {
+            return LineClass::Header(i);
+        }
+        if let Some(i) = first_match(&self.footer, m) {
+            return LineClass::Footer(i);
+        }
+        if let Some(i) = first_match(&self.trending, m) {
+            let rest = self.trending[i].find(m).map_or("", |x| &m[x.end()..]);
+            let terms = rest
+                .split([' ', ',', '、', '|'])
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            return LineClass::Trending(i, terms);
+        }
+        if let Some(caps) = self.related_date.as_ref().and_then(|r| r.captures(m)) {
+            return LineClass::Date {
+                category: caps.name("category").map(|x| x.as_str().to_string()),
+                date: caps.name("date").map(|x| iso_date(x.as_str())),
+            };
+        }
+        LineClass::Plain
     }
 }
 
@@ -325,30 +424,29 @@ impl<'c> Segmenter<'c> {
         self.parts.stripped.add(kind);
     }
 
-    fn clean(&self, raw: &str) -> String {
-        clean_line(raw, &self.c.clean)
-    }
-
     fn run(mut self, text: &str) -> PageParts {
         for (i, raw) in text.split('\n').enumerate() {
-            let line_no = i + 1;
-            let m = match_form(raw);
-            if m.is_empty() {
+            if raw.bytes().all(|b| b == b' ' || b == b'\t') {
                 continue;
             }
-            self.line(line_no, raw, &m);
+            // Lines of the related list repeat across pages: their facts are kept.
+            let keep = self.state == State::Related;
+            let f = crate::page::line_cache::facts(raw, self.c, keep);
+            if f.m.is_empty() {
+                continue;
+            }
+            self.line(i + 1, &f);
         }
         self.finish();
         self.parts.labels.sort_by_key(|l| l.line);
         self.parts
     }
 
-    fn line(&mut self, n: usize, raw: &str, m: &str) {
+    fn line(&mut self, n: usize, f: &LineFacts) {
         let c = self.c;
         if self.state == State::Start {
-            if !c.is_marker(m) && char_len(m) <= c.title_max_chars {
-                let t = self.clean(raw);
-                self.parts.title = Some(t);
+            if f.class == LineClass::Plain && f.chars <= c.title_max_chars {
+                self.parts.title = Some(f.cleaned.clone());
                 self.label(n, Part::Title, Rule::Layout("first non-empty line"));
                 self.state = State::Body;
                 return;
@@ -356,75 +454,64 @@ impl<'c> Segmenter<'c> {
             // No title: the page goes on as if the title were missing.
             self.state = State::Body;
         }
-
-        if let Some(i) = first_match(&c.navigation, m) {
-            self.strip(StripKind::Navigation);
-            self.label(n, Part::Navigation, Rule::Pattern("navigation", i));
-            return;
-        }
-        if let Some(i) = first_match(&c.related, m) {
-            self.strip(StripKind::Related);
-            self.resolve_after_footer();
-            self.label(n, Part::RelatedMarker, Rule::Pattern("related", i));
-            self.state = State::Related;
-            return;
-        }
-        if let Some(i) = first_match(&c.header, m) {
-            self.strip(StripKind::HeaderDisclaimer);
-            self.label(
-                n,
-                Part::HeaderDisclaimer,
-                Rule::Pattern("header_disclaimer", i),
-            );
-            return;
-        }
-        if let Some(i) = first_match(&c.footer, m) {
-            self.strip(StripKind::FooterDisclaimer);
-            self.label(
-                n,
-                Part::FooterDisclaimer,
-                Rule::Pattern("footer_disclaimer", i),
-            );
-            if self.state != State::Related {
+        match &f.class {
+            LineClass::Navigation(i) => {
+                self.strip(StripKind::Navigation);
+                self.label(n, Part::Navigation, Rule::Pattern("navigation", *i));
+            }
+            LineClass::Related(i) => {
+                self.strip(StripKind::Related);
                 self.resolve_after_footer();
-                self.state = State::AfterFooter;
+                self.label(n, Part::RelatedMarker, Rule::Pattern("related", *i));
+                self.state = State::Related;
             }
-            return;
+            LineClass::Header(i) => {
+                self.strip(StripKind::HeaderDisclaimer);
+                self.label(
+                    n,
+                    Part::HeaderDisclaimer,
+                    Rule::Pattern("header_disclaimer", *i),
+                );
+            }
+            LineClass::Footer(i) => {
+                self.strip(StripKind::FooterDisclaimer);
+                self.label(
+                    n,
+                    Part::FooterDisclaimer,
+                    Rule::Pattern("footer_disclaimer", *i),
+                );
+                if self.state != State::Related {
+                    self.resolve_after_footer();
+                    self.state = State::AfterFooter;
+                }
+            }
+            LineClass::Trending(i, terms) => {
+                self.strip(StripKind::Trending);
+                self.resolve_after_footer();
+                self.label(n, Part::Trending, Rule::Pattern("trending", *i));
+                // Terms may follow the marker on the same line.
+                self.parts.trending.extend(terms.iter().cloned());
+                if self.state != State::Related {
+                    self.state = State::Trending;
+                }
+            }
+            LineClass::Date { category, date } => {
+                self.date_line(n, category.clone(), date.clone());
+            }
+            LineClass::Plain => self.plain(n, f),
         }
-        if let Some(i) = first_match(&c.trending, m) {
-            self.strip(StripKind::Trending);
-            self.resolve_after_footer();
-            self.label(n, Part::Trending, Rule::Pattern("trending", i));
-            // Terms may follow the marker on the same line.
-            let rest = c.trending[i].find(m).map_or("", |x| &m[x.end()..]);
-            for term in rest.split([' ', ',', '、', '|']).filter(|t| !t.is_empty()) {
-                self.parts.trending.push(term.to_string());
-            }
-            if self.state != State::Related {
-                self.state = State::Trending;
-            }
-            return;
-        }
-        if let Some(date_re) = &c.related_date {
-            if let Some(caps) = date_re.captures(m) {
-                let category = caps.name("category").map(|x| x.as_str().to_string());
-                let date = caps.name("date").map(|x| iso_date(x.as_str()));
-                self.date_line(n, category, date);
-                return;
-            }
-        }
+    }
 
+    /// A line that is not a marker: where it goes depends on the state.
+    fn plain(&mut self, n: usize, f: &LineFacts) {
+        let c = self.c;
         match self.state {
-            State::Start | State::Body => self.body(n, raw, Rule::Layout("body text")),
-            State::AfterFooter => {
-                let t = self.clean(raw);
-                self.after_footer.push((n, t));
-            }
+            State::Start | State::Body => self.body(n, &f.cleaned, Rule::Layout("body text")),
+            State::AfterFooter => self.after_footer.push((n, f.cleaned.clone())),
             State::Trending => {
-                if char_len(m) <= c.trending_term_max_chars && !c.sentences.ends(m) {
+                if f.chars <= c.trending_term_max_chars && !f.ends_sentence {
                     self.strip(StripKind::Trending);
-                    let t = self.clean(raw);
-                    self.parts.trending.push(t);
+                    self.parts.trending.push(f.cleaned.clone());
                     self.label(
                         n,
                         Part::Trending,
@@ -432,20 +519,16 @@ impl<'c> Segmenter<'c> {
                     );
                 } else {
                     self.state = State::Body;
-                    self.body(n, raw, Rule::Layout("long line after trending terms"));
+                    self.body(n, &f.cleaned, Rule::Layout("long line after trending terms"));
                 }
             }
-            State::Related => {
-                let t = self.clean(raw);
-                self.pending.push((n, t));
-            }
+            State::Related => self.pending.push((n, f.cleaned.clone())),
         }
     }
 
-    fn body(&mut self, n: usize, raw: &str, rule: Rule) {
-        let t = self.clean(raw);
-        if !t.is_empty() {
-            self.parts.body.push(t);
+    fn body(&mut self, n: usize, cleaned: &str, rule: Rule) {
+        if !cleaned.is_empty() {
+            self.parts.body.push(cleaned.to_string());
         }
         self.label(n, Part::Body, rule);
     }
@@ -590,7 +673,7 @@ mod tests {
 
     fn compiled() -> SegmentRules {
         let c = Config::parse(BUILTIN_PROFILE).unwrap();
-        SegmentRules::compile(&c.profile, &c.clean).unwrap()
+        SegmentRules::compile(&c.profile, &c.clean, 0).unwrap()
     }
 
     const PAGE: &str = "医保卡可以给家人用吗
@@ -693,7 +776,7 @@ mod tests {
         let c = Config::default();
         let mut p = c.profile.clone();
         p.related_date = r"^\d{4}$".into();
-        let errs = SegmentRules::compile(&p, &c.clean).unwrap_err();
+        let errs = SegmentRules::compile(&p, &c.clean, 0).unwrap_err();
         assert!(
             errs.iter().any(|e| e.message.contains("category")),
             "{errs:?}"
