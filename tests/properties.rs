@@ -122,7 +122,12 @@ proptest! {
 fn generated_pages(seed: u64, shape: pagesieve::synth::Shape) -> Vec<String> {
     let d = tempfile::tempdir().unwrap();
     pagesieve::synth::generate(
-        &pagesieve::synth::Options { pages: 30, seed, sample: false, shape },
+        &pagesieve::synth::Options {
+            pages: 30,
+            seed,
+            sample: false,
+            shape,
+        },
         d.path(),
     )
     .unwrap();
@@ -136,9 +141,15 @@ fn generated_pages(seed: u64, shape: pagesieve::synth::Shape) -> Vec<String> {
     names
         .into_iter()
         .filter_map(|path| {
-            let file = pagesieve::ingest::InputFile { source: "p".into(), path, walk_error: None };
+            let file = pagesieve::ingest::InputFile {
+                source: "p".into(),
+                path,
+                walk_error: None,
+            };
             let raw = pagesieve::ingest::read_file(&file, u64::MAX).ok()?;
-            pagesieve::ingest::decode(&raw.bytes, &rules.input).ok().map(|p| p.text)
+            pagesieve::ingest::decode(&raw.bytes, &rules.input)
+                .ok()
+                .map(|p| p.text)
         })
         .collect()
 }

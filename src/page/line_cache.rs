@@ -84,7 +84,10 @@ pub fn facts(raw: &str, rules: &SegmentRules, keep: bool) -> Rc<LineFacts> {
                 c.bytes = 0;
             }
             c.bytes += size;
-            c.entries.entry(h).or_default().push((raw.into(), f.clone()));
+            c.entries
+                .entry(h)
+                .or_default()
+                .push((raw.into(), f.clone()));
         }
         f
     })

@@ -115,8 +115,13 @@ pub struct LineFacts {
 impl PartialEq for LineFacts {
     /// Equal facts, whether or not their boilerplate key was computed yet.
     fn eq(&self, o: &LineFacts) -> bool {
-        (&self.m, self.chars, self.ends_sentence, &self.class, &self.cleaned)
-            == (&o.m, o.chars, o.ends_sentence, &o.class, &o.cleaned)
+        (
+            &self.m,
+            self.chars,
+            self.ends_sentence,
+            &self.class,
+            &self.cleaned,
+        ) == (&o.m, o.chars, o.ends_sentence, &o.class, &o.cleaned)
     }
 }
 
@@ -519,7 +524,11 @@ impl<'c> Segmenter<'c> {
                     );
                 } else {
                     self.state = State::Body;
-                    self.body(n, &f.cleaned, Rule::Layout("long line after trending terms"));
+                    self.body(
+                        n,
+                        &f.cleaned,
+                        Rule::Layout("long line after trending terms"),
+                    );
                 }
             }
             State::Related => self.pending.push((n, f.cleaned.clone())),

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::page::StripKind;
 use crate::record::{hex64, Reject, RejectReason};
 use crate::rules::Rules;
-use crate::run::spill::Spill;
+use crate::run::spill::{Spill, Spilled};
 use crate::run::summarize::{PageSummary, SummaryKind};
 use crate::scan::{boilerplate_key, LineSample};
 
@@ -65,8 +65,8 @@ fn strip_page(
     let SummaryKind::Article { spill: r, fp, .. } = &mut p.kind else {
         return Ok(false);
     };
-    let mut sp = spill.article(*r)?;
-    let Some(text) = boilerplate::strip_lines(&sp.record.text, learned) else {
+    let sp = spill.article(*r)?;
+    let Some(text) = boilerplate::strip_lines(&sp.text, learned) else {
         return Ok(false);
     };
     p.stripped.insert(StripKind::LearnedBoilerplate);
@@ -76,20 +76,21 @@ fn strip_page(
                 RejectReason::NoAnswer,
                 "the body held only learned boilerplate lines (boilerplate.strip)",
             ),
-            title: Some(sp.record.metadata.title),
+            title: Some(sp.title),
             snippets: sp.related.len(),
         };
         return Ok(true);
     }
     *fp = fingerprint(&text, &rules.dedup);
-    let m = &mut sp.record.metadata;
+    let mut record = sp.to_record();
+    let m = &mut record.metadata;
     m.headings
         .retain(|h| !learned.contains(&boilerplate_key(h)));
     m.chars = text.chars().count();
     m.simhash = hex64(fp.primary());
     m.stripped
         .push(StripKind::LearnedBoilerplate.as_str().to_string());
-    sp.record.text = text;
-    *r = spill.put_article(&sp)?;
+    record.text = text;
+    *r = spill.put_article(&Spilled::new(record, sp.related))?;
     Ok(true)
 }

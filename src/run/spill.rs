@@ -11,8 +11,6 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Error;
 use crate::record::ArticleRecord;
 
@@ -23,27 +21,161 @@ pub struct SpillRef {
     len: u32,
 }
 
-/// An article record as spilled: the record, and the keys of its related blocks in page
-/// order (their ids are only final after phase 2).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An article record as spilled, in a binary form: its text and title as they are (all
+/// that verification and the audit read), the keys of its related blocks, and the rest of
+/// its JSON already rendered around the places of the fields only phase 2 knows (id,
+/// `related`, `duplicates`, `aliases`). Writing it out escapes two strings and patches
+/// those fields in; nothing is parsed back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spilled {
-    /// The record (id, `related`, `duplicates` and `aliases` are filled in when written).
-    pub record: ArticleRecord,
-    /// xxh3-128 keys of the page's related blocks, in page order, as (high, low) halves.
-    pub related: Vec<(u64, u64)>,
+    /// The article's text.
+    pub text: String,
+    /// Its title.
+    pub title: String,
+    /// xxh3-128 keys of the page's related blocks, in page order.
+    pub related: Vec<u128>,
+    /// The record's JSON between text and title, title and `related`, `related` and
+    /// `duplicates`, and after `aliases`.
+    json: [String; 4],
 }
 
+/// Placeholders: NUL never occurs in a decoded page (it makes the page a `binary` reject),
+/// so no scraped string can contain them.
+const ID: &str = "\0id";
+const TEXT: &str = "\0text";
+const TITLE: &str = "\0title";
+const RELATED: &str = "\0related";
+const DUPLICATES: &str = "\0duplicates";
+const ALIASES: &str = "\0aliases";
+
 impl Spilled {
-    /// The keys of the page's related blocks, in page order.
-    pub fn related_keys(&self) -> impl Iterator<Item = u128> + '_ {
-        self.related
-            .iter()
-            .map(|&(hi, lo)| (u128::from(hi) << 64) | u128::from(lo))
+    /// The spilled form of `record` (its id, `related`, `duplicates` and `aliases` are
+    /// ignored: they are filled in when written) with its related blocks' keys.
+    pub fn new(mut record: ArticleRecord, related: Vec<u128>) -> Spilled {
+        let text = std::mem::replace(&mut record.text, TEXT.into());
+        let title = std::mem::replace(&mut record.metadata.title, TITLE.into());
+        record.id = ID.into();
+        record.metadata.related = vec![RELATED.into()];
+        record.metadata.duplicates = vec![DUPLICATES.into()];
+        record.metadata.aliases = vec![ALIASES.into()];
+        let json = serde_json::to_string(&record).expect("a record always serializes");
+        let q = |p: &str| serde_json::to_string(p).expect("a string always serializes");
+        let list = |p: &str| format!("[{}]", q(p));
+        let order = "the record's fields in their serde order";
+        let rest = json
+            .strip_prefix(&format!("{{\"id\":{},\"text\":{}", q(ID), q(TEXT)))
+            .expect(order);
+        let (a, rest) = rest.split_once(&q(TITLE)).expect(order);
+        let (b, rest) = rest.split_once(&list(RELATED)).expect(order);
+        let (c, rest) = rest.split_once(&list(DUPLICATES)).expect(order);
+        let e = rest
+            .strip_prefix(&format!(",\"aliases\":{}", list(ALIASES)))
+            .expect(order);
+        Spilled {
+            text,
+            title,
+            related,
+            json: [a, b, c, e].map(str::to_string),
+        }
     }
 
-    /// Splits a block key into the halves stored in the JSON.
-    pub fn key_parts(k: u128) -> (u64, u64) {
-        ((k >> 64) as u64, k as u64)
+    /// The `articles.jsonl` line of this record (without the newline).
+    pub fn write_article(
+        &self,
+        out: &mut Vec<u8>,
+        id: &str,
+        related: &[&str],
+        duplicates: &[String],
+        aliases: &[String],
+    ) {
+        let s = |out: &mut Vec<u8>, v: &dyn erased::Json| v.write(out);
+        out.extend_from_slice(b"{\"id\":");
+        s(out, &id);
+        out.extend_from_slice(b",\"text\":");
+        s(out, &self.text.as_str());
+        out.extend_from_slice(self.json[0].as_bytes());
+        s(out, &self.title.as_str());
+        out.extend_from_slice(self.json[1].as_bytes());
+        s(out, &related);
+        out.extend_from_slice(self.json[2].as_bytes());
+        s(out, &duplicates);
+        out.extend_from_slice(b",\"aliases\":");
+        s(out, &aliases);
+        out.extend_from_slice(self.json[3].as_bytes());
+    }
+
+    /// The whole record back (for the rare paths that change a record: learned
+    /// boilerplate stripping), with an empty id and lists.
+    pub fn to_record(&self) -> ArticleRecord {
+        let mut line = Vec::new();
+        self.write_article(&mut line, "", &[], &[], &[]);
+        serde_json::from_slice(&line).expect("the spilled JSON is whole")
+    }
+
+    /// The binary form.
+    pub fn encode(&self) -> Vec<u8> {
+        let fields = [
+            self.text.as_bytes(),
+            self.title.as_bytes(),
+            self.json[0].as_bytes(),
+            self.json[1].as_bytes(),
+            self.json[2].as_bytes(),
+            self.json[3].as_bytes(),
+        ];
+        let size = fields.iter().map(|f| 4 + f.len()).sum::<usize>() + 4 + 16 * self.related.len();
+        let mut out = Vec::with_capacity(size);
+        for f in fields {
+            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            out.extend_from_slice(f);
+        }
+        out.extend_from_slice(&(self.related.len() as u32).to_le_bytes());
+        for k in &self.related {
+            out.extend_from_slice(&k.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads the binary form back.
+    pub fn decode(mut b: &[u8]) -> std::io::Result<Spilled> {
+        let bad = || std::io::Error::other("corrupt spilled record");
+        let mut take = |n: usize| -> std::io::Result<&[u8]> {
+            let (head, rest) = b.split_at_checked(n).ok_or_else(bad)?;
+            b = rest;
+            Ok(head)
+        };
+        let mut fields: Vec<String> = Vec::with_capacity(6);
+        for _ in 0..6 {
+            let n = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad())?) as usize;
+            let f = take(n)?;
+            fields.push(String::from_utf8(f.to_vec()).map_err(|_| bad())?);
+        }
+        let n = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad())?) as usize;
+        let related = (0..n)
+            .map(|_| {
+                Ok(u128::from_le_bytes(
+                    take(16)?.try_into().map_err(|_| bad())?,
+                ))
+            })
+            .collect::<std::io::Result<Vec<u128>>>()?;
+        let [text, title, a, bb, c, e]: [String; 6] = fields.try_into().map_err(|_| bad())?;
+        Ok(Spilled {
+            text,
+            title,
+            related,
+            json: [a, bb, c, e],
+        })
+    }
+}
+
+/// JSON values the writer patches in, serialized the way serde_json serializes the record.
+mod erased {
+    pub trait Json {
+        fn write(&self, out: &mut Vec<u8>);
+    }
+    impl<T: serde::Serialize + ?Sized> Json for T {
+        fn write(&self, out: &mut Vec<u8>) {
+            serde_json::to_writer(&mut *out, self).expect("writing to memory");
+        }
     }
 }
 
@@ -93,9 +225,7 @@ impl Spill {
 
     /// Appends one article record.
     pub fn put_article(&self, s: &Spilled) -> Result<SpillRef, Error> {
-        let bytes =
-            serde_json::to_vec(s).map_err(|e| write_error(&self.out, std::io::Error::other(e)))?;
-        self.put(&bytes)
+        self.put(&s.encode())
     }
 
     /// Makes everything appended so far readable.
@@ -117,8 +247,7 @@ impl Spill {
 
     /// Reads one article record back.
     pub fn article(&self, r: SpillRef) -> Result<Spilled, Error> {
-        serde_json::from_slice(&self.get(r)?)
-            .map_err(|e| Error::Spill(std::io::Error::other(format!("corrupt record: {e}"))))
+        Spilled::decode(&self.get(r)?).map_err(Error::Spill)
     }
 }
 
@@ -179,13 +308,56 @@ mod tests {
         }
     }
 
-    #[test]
-    fn block_keys_round_trip_through_their_halves() {
-        let k = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128;
-        let s = Spilled {
-            record: ArticleRecord::default(),
-            related: vec![Spilled::key_parts(k)],
+    fn record() -> ArticleRecord {
+        let mut r = ArticleRecord {
+            id: "a-1".into(),
+            source: "dir/页面 \"1\".txt".into(),
+            text: "第一行，含引号\"和反斜杠\\。\n第二行 \u{2028} <b>".into(),
+            ..ArticleRecord::default()
         };
-        assert_eq!(s.related_keys().collect::<Vec<_>>(), [k]);
+        r.metadata.title = "标题\t\"引\"".into();
+        r.metadata.encoding = "GB18030".into();
+        r.metadata.stripped = vec!["footer_disclaimer".into()];
+        r.metadata.trending = vec!["医保".into()];
+        r.metadata.simhash = "00ff00ff00ff00ff".into();
+        r.metadata.compression = Some("gzip".into());
+        r.metadata.headings = vec!["一、说明".into()];
+        r
+    }
+
+    /// The patched line is exactly what serializing the completed record gives.
+    #[test]
+    fn written_lines_equal_the_serialized_record() {
+        let keys = vec![7u128, u128::MAX];
+        let s = Spilled::new(record(), keys.clone());
+        let back = Spilled::decode(&s.encode()).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.related, keys);
+        let mut want = record();
+        want.metadata.related = vec!["s-1".into(), "s-2".into()];
+        want.metadata.duplicates = vec!["a-9".into()];
+        want.metadata.aliases = vec!["别名".into()];
+        let mut line = Vec::new();
+        back.write_article(
+            &mut line,
+            "a-1",
+            &["s-1", "s-2"],
+            &want.metadata.duplicates,
+            &want.metadata.aliases,
+        );
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            serde_json::to_string(&want).unwrap()
+        );
+        let mut plain = record();
+        plain.id = String::new();
+        assert_eq!(back.to_record(), plain);
+    }
+
+    #[test]
+    fn corrupt_records_are_errors() {
+        let b = Spilled::new(record(), vec![1]).encode();
+        assert!(Spilled::decode(&b[..b.len() - 3]).is_err());
+        assert!(Spilled::decode(&[0xff; 3]).is_err());
     }
 }

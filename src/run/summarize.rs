@@ -152,14 +152,7 @@ fn summarize(r: ScannedPage, rules: &Rules, spill: &Spill) -> Result<PageSummary
     let kind = match r.outcome {
         Outcome::Article(record, fp) => {
             let title_key = title_key(&record.metadata.title, rules);
-            let spilled = Spilled {
-                record: *record,
-                related: r
-                    .snippets
-                    .iter()
-                    .map(|s| Spilled::key_parts(s.key))
-                    .collect(),
-            };
+            let spilled = Spilled::new(*record, r.snippets.iter().map(|s| s.key).collect());
             SummaryKind::Article {
                 spill: spill.put_article(&spilled)?,
                 fp,

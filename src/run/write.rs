@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -48,7 +49,7 @@ pub fn write_records(
     rules: &Rules,
     store: &dyn ArticleStore,
 ) -> Result<Written, Error> {
-    let names = article_names(d, store)?;
+    let names = article_names(scanned, d, store)?;
     write_articles(st, scanned, d, &names, rules, store)?;
     write_snippets(st, scanned, d, rules)?;
     let io = Error::output(st.out());
@@ -92,7 +93,11 @@ pub fn write_reports(
 }
 
 /// Source and title of every article in a cluster (read back once, in parallel).
-fn article_names(d: &Decisions, store: &dyn ArticleStore) -> Result<Names, Error> {
+fn article_names(
+    scanned: &Scanned,
+    d: &Decisions,
+    store: &dyn ArticleStore,
+) -> Result<Names, Error> {
     let pages: Vec<u32> = d
         .articles
         .members
@@ -102,8 +107,8 @@ fn article_names(d: &Decisions, store: &dyn ArticleStore) -> Result<Names, Error
     pages
         .par_iter()
         .map(|&pi| {
-            let r = store.load(pi)?.record;
-            Ok((pi, (r.source, r.metadata.title)))
+            let title = store.load(pi)?.title;
+            Ok((pi, (scanned.pages[pi as usize].source.clone(), title)))
         })
         .collect()
 }
@@ -127,7 +132,7 @@ fn write_articles(
     for chunk in articles.chunks(WRITE_CHUNK) {
         let lines: Vec<(bool, Vec<u8>)> = chunk
             .par_iter()
-            .map(|&pi| article_line(pi, d, names, rules, store))
+            .map(|&pi| article_line(pi, scanned, d, names, rules, store))
             .collect::<Result<_, Error>>()?;
         for (dropped, line) in lines {
             let f = if dropped {
@@ -163,56 +168,53 @@ fn write_articles(
 /// `articles.jsonl`.
 fn article_line(
     pi: u32,
+    scanned: &Scanned,
     d: &Decisions,
     names: &Names,
     rules: &Rules,
     store: &dyn ArticleStore,
 ) -> Result<(bool, Vec<u8>), Error> {
     let sp = store.load(pi)?;
-    let mut rec = sp.record;
-    rec.id = d.ids.pages[pi as usize].clone();
-    let related: Vec<&str> = sp
-        .related
-        .iter()
-        .filter_map(|&(hi, lo)| {
-            let key = (u128::from(hi) << 64) | u128::from(lo);
-            d.snippets.resolved.get(&key)
-        })
-        .map(|&si| d.ids.snippets[si as usize].as_str())
-        .collect();
-    rec.metadata.related = related_list(related);
-    let to_json = |v: Result<Vec<u8>, serde_json::Error>| {
-        v.map(|mut l| {
-            l.push(b'\n');
-            l
-        })
-        .map_err(|e| Error::Spill(std::io::Error::other(e)))
-    };
+    let id = &d.ids.pages[pi as usize];
+    let mut line = Vec::with_capacity(sp.text.len() * 2 + 512);
     if let Some(dup) = d.articles.dropped.get(&pi) {
         let row = dropped_record(
             RecordKind::Article,
-            &rec.id,
-            &rec.source,
-            &rec.metadata.title,
-            &rec.text,
+            id,
+            &scanned.pages[pi as usize].source,
+            &sp.title,
+            &sp.text,
             &d.ids.pages[dup.kept as usize],
             dup,
             rules.dedup.fingerprints,
         );
-        return Ok((true, to_json(serde_json::to_vec(&row))?));
+        json_line(&mut line, &row).map_err(Error::output(Path::new("dropped.jsonl")))?;
+        return Ok((true, line));
     }
-    if let Some(members) = d.articles.members.get(&pi) {
-        rec.metadata.duplicates = members
+    let related = related_list(
+        sp.related
             .iter()
-            .map(|&m| d.ids.pages[m as usize].clone())
-            .collect();
-        rec.metadata.aliases = aliases(
-            &rec.metadata.title,
-            members.iter().map(|m| names[m].1.as_str()),
-            rules,
-        );
-    }
-    Ok((false, to_json(serde_json::to_vec(&rec))?))
+            .filter_map(|key| d.snippets.resolved.get(key))
+            .map(|&si| d.ids.snippets[si as usize].as_str()),
+    );
+    let related: Vec<&str> = related.iter().map(String::as_str).collect();
+    let (duplicates, aliases) = match d.articles.members.get(&pi) {
+        Some(members) => (
+            members
+                .iter()
+                .map(|&m| d.ids.pages[m as usize].clone())
+                .collect(),
+            aliases(
+                &sp.title,
+                members.iter().map(|m| names[m].1.as_str()),
+                rules,
+            ),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    sp.write_article(&mut line, id, &related, &duplicates, &aliases);
+    line.push(b'\n');
+    Ok((false, line))
 }
 
 /// `snippets.jsonl`: every kept snippet, with the pages and titles of its duplicates.
@@ -417,8 +419,8 @@ fn shown_texts(
         for i in shown.take(out.html_max_members.saturating_add(1)) {
             let (id, title, text) = match c.kind {
                 RecordKind::Article => {
-                    let r = store.load(i)?.record;
-                    (&d.ids.pages[i as usize], r.metadata.title, r.text)
+                    let r = store.load(i)?;
+                    (&d.ids.pages[i as usize], r.title, r.text)
                 }
                 RecordKind::Snippet => {
                     let b = &scanned.snippets[i as usize].occ.block;

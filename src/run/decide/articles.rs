@@ -26,7 +26,7 @@ pub fn decide(
         })
         .unzip();
     let shingles = |i: u32| -> Result<Vec<u64>, Error> {
-        let text = store.load(records[i as usize])?.record.text;
+        let text = store.load(records[i as usize])?.text;
         Ok(shingle_set(
             &normalize_with(&text, &rules.normalize),
             rules.shingle_chars,
@@ -73,12 +73,12 @@ pub(crate) mod tests {
                     compression: None,
                     lines: Vec::new(),
                 };
-                let rec = b.map(|t| Spilled {
-                    record: ArticleRecord {
+                let rec = b.map(|t| {
+                    let r = ArticleRecord {
                         text: t.to_string(),
                         ..ArticleRecord::default()
-                    },
-                    related: Vec::new(),
+                    };
+                    Spilled::new(r, Vec::new())
                 });
                 (page, rec)
             })
