@@ -4,12 +4,13 @@
 //! the rules miss. With `boilerplate.strip`, the learned lines the profile leaves in
 //! article bodies are removed from them too ([`strip_lines`], applied by the run).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 
 use crate::config::BoilerplateConfig;
 use crate::page::LineKind;
+use crate::prehashed::{HashedMap, HashedSet};
 use crate::scan::{boilerplate_key, LineSample};
 
 /// One learned line.
@@ -59,10 +60,13 @@ pub fn is_sampled(source: &str, rate: f64) -> bool {
 
 /// Counts the sampled lines (one slice per sampled page, in input order); returns the report
 /// section and the hashes of learned lines the profile leaves in bodies.
-pub fn learn(sampled: &[&[LineSample]], cfg: &BoilerplateConfig) -> (LearnedReport, HashSet<u64>) {
+pub fn learn(
+    sampled: &[&[LineSample]],
+    cfg: &BoilerplateConfig,
+) -> (LearnedReport, HashedSet<u64>) {
     let n = sampled.len();
     // hash → (pages, first text, pages per part)
-    let mut counts: HashMap<u64, (usize, &str, HashMap<LineKind, usize>)> = HashMap::new();
+    let mut counts: HashedMap<u64, (usize, &str, HashMap<LineKind, usize>)> = HashedMap::default();
     for lines in sampled {
         for l in lines.iter() {
             let e = counts.entry(l.hash).or_insert((0, &l.text, HashMap::new()));
@@ -92,7 +96,7 @@ pub fn learn(sampled: &[&[LineSample]], cfg: &BoilerplateConfig) -> (LearnedRepo
         .collect();
     lines.sort_by(|a, b| b.1.pages.cmp(&a.1.pages).then(a.1.text.cmp(&b.1.text)));
     lines.truncate(cfg.max_listed);
-    let in_body: HashSet<u64> = lines
+    let in_body: HashedSet<u64> = lines
         .iter()
         .filter(|(_, l)| l.part == LineKind::Body)
         .map(|(h, _)| *h)
@@ -109,7 +113,7 @@ pub fn learn(sampled: &[&[LineSample]], cfg: &BoilerplateConfig) -> (LearnedRepo
 }
 
 /// `text` without its `learned` lines, or `None` when it holds none of them.
-pub fn strip_lines(text: &str, learned: &HashSet<u64>) -> Option<String> {
+pub fn strip_lines(text: &str, learned: &HashedSet<u64>) -> Option<String> {
     let lines: Vec<&str> = text.split('\n').collect();
     let kept: Vec<&str> = lines
         .iter()

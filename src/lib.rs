@@ -24,6 +24,7 @@ pub mod explain;
 pub mod ingest;
 pub mod output;
 pub mod page;
+pub mod prehashed;
 pub mod progress;
 pub mod quality;
 pub mod recall;

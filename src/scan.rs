@@ -203,7 +203,7 @@ fn sample_lines(text: &str, parts: &PageParts, rules: &Rules) -> Vec<LineSample>
     let lines: Vec<&str> = text.split('\n').collect();
     let max = rules.config.boilerplate.max_line_chars;
     let mut out: Vec<LineSample> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::prehashed::HashedSet::default();
     for l in &parts.labels {
         let Some(raw) = lines.get(l.line - 1) else {
             continue;

@@ -9,14 +9,13 @@
 //! it outgrows `scan.line_cache_bytes`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::page::segment::{LineFacts, SegmentRules};
+use crate::prehashed::HashedMap;
 
 static NEXT_RULES_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -25,23 +24,7 @@ pub(crate) fn next_rules_id() -> u64 {
     NEXT_RULES_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The keys are xxh3 hashes already: use them as they are.
-#[derive(Default)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 keys")
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type Entries = HashMap<u64, Vec<(Box<str>, Rc<LineFacts>)>, BuildHasherDefault<Identity>>;
+type Entries = HashedMap<u64, Vec<(Box<str>, Rc<LineFacts>)>>;
 
 #[derive(Default)]
 struct Cache {

@@ -3,14 +3,13 @@
 //! leaves in bodies are removed from every article, whose record is spilled again with a new
 //! fingerprint (an article left with no body becomes a `no_answer` reject).
 
-use std::collections::HashSet;
-
 use rayon::prelude::*;
 
 use crate::boilerplate::{self, LearnedReport};
 use crate::dedup::fingerprint;
 use crate::error::Error;
 use crate::page::StripKind;
+use crate::prehashed::HashedSet;
 use crate::record::{hex64, Reject, RejectReason};
 use crate::rules::Rules;
 use crate::run::spill::{Spill, Spilled};
@@ -44,7 +43,7 @@ pub fn learn_boilerplate(
 /// Removes the `learned` lines from every article; returns how many articles changed.
 fn strip_learned(
     pages: &mut [PageSummary],
-    learned: &HashSet<u64>,
+    learned: &HashedSet<u64>,
     rules: &Rules,
     spill: &Spill,
 ) -> Result<usize, Error> {
@@ -58,7 +57,7 @@ fn strip_learned(
 /// Strips one page; returns whether it changed.
 fn strip_page(
     p: &mut PageSummary,
-    learned: &HashSet<u64>,
+    learned: &HashedSet<u64>,
     rules: &Rules,
     spill: &Spill,
 ) -> Result<bool, Error> {

@@ -35,8 +35,8 @@ pub struct Spilled {
     /// xxh3-128 keys of the page's related blocks, in page order.
     pub related: Vec<u128>,
     /// The record's JSON between text and title, title and `related`, `related` and
-    /// `duplicates`, and after `aliases`.
-    json: [String; 4],
+    /// `duplicates`, and after `aliases` (copied to the output, never read).
+    json: [Vec<u8>; 4],
 }
 
 /// Placeholders: NUL never occurs in a decoded page (it makes the page a `binary` reject),
@@ -75,7 +75,7 @@ impl Spilled {
             text,
             title,
             related,
-            json: [a, b, c, e].map(str::to_string),
+            json: [a, b, c, e].map(|p| p.as_bytes().to_vec()),
         }
     }
 
@@ -93,15 +93,15 @@ impl Spilled {
         s(out, &id);
         out.extend_from_slice(b",\"text\":");
         s(out, &self.text.as_str());
-        out.extend_from_slice(self.json[0].as_bytes());
+        out.extend_from_slice(&self.json[0]);
         s(out, &self.title.as_str());
-        out.extend_from_slice(self.json[1].as_bytes());
+        out.extend_from_slice(&self.json[1]);
         s(out, &related);
-        out.extend_from_slice(self.json[2].as_bytes());
+        out.extend_from_slice(&self.json[2]);
         s(out, &duplicates);
         out.extend_from_slice(b",\"aliases\":");
         s(out, &aliases);
-        out.extend_from_slice(self.json[3].as_bytes());
+        out.extend_from_slice(&self.json[3]);
     }
 
     /// The whole record back (for the rare paths that change a record: learned
@@ -117,10 +117,10 @@ impl Spilled {
         let fields = [
             self.text.as_bytes(),
             self.title.as_bytes(),
-            self.json[0].as_bytes(),
-            self.json[1].as_bytes(),
-            self.json[2].as_bytes(),
-            self.json[3].as_bytes(),
+            &self.json[0],
+            &self.json[1],
+            &self.json[2],
+            &self.json[3],
         ];
         let size = fields.iter().map(|f| 4 + f.len()).sum::<usize>() + 4 + 16 * self.related.len();
         let mut out = Vec::with_capacity(size);
@@ -136,34 +136,50 @@ impl Spilled {
     }
 
     /// Reads the binary form back.
-    pub fn decode(mut b: &[u8]) -> std::io::Result<Spilled> {
-        let bad = || std::io::Error::other("corrupt spilled record");
-        let mut take = |n: usize| -> std::io::Result<&[u8]> {
-            let (head, rest) = b.split_at_checked(n).ok_or_else(bad)?;
-            b = rest;
-            Ok(head)
-        };
-        let mut fields: Vec<String> = Vec::with_capacity(6);
+    pub fn decode(b: &[u8]) -> std::io::Result<Spilled> {
+        let mut r = Reader(b);
+        let mut fields: Vec<&[u8]> = Vec::with_capacity(6);
         for _ in 0..6 {
-            let n = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad())?) as usize;
-            let f = take(n)?;
-            fields.push(String::from_utf8(f.to_vec()).map_err(|_| bad())?);
+            let n = r.len()?;
+            fields.push(r.take(n)?);
         }
-        let n = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad())?) as usize;
+        let n = r.len()?;
         let related = (0..n)
-            .map(|_| {
-                Ok(u128::from_le_bytes(
-                    take(16)?.try_into().map_err(|_| bad())?,
-                ))
-            })
+            .map(|_| Ok(u128::from_le_bytes(r.array::<16>()?)))
             .collect::<std::io::Result<Vec<u128>>>()?;
-        let [text, title, a, bb, c, e]: [String; 6] = fields.try_into().map_err(|_| bad())?;
+        let [text, title, a, bb, c, e]: [&[u8]; 6] = fields.try_into().map_err(|_| corrupt())?;
+        let utf8 = |x: &[u8]| String::from_utf8(x.to_vec()).map_err(|_| corrupt());
         Ok(Spilled {
-            text,
-            title,
+            // The strings the writer escapes and the verifier normalizes are checked; the
+            // JSON pieces are only copied out.
+            text: utf8(text)?,
+            title: utf8(title)?,
             related,
-            json: [a, bb, c, e],
+            json: [a, bb, c, e].map(<[u8]>::to_vec),
         })
+    }
+}
+
+fn corrupt() -> std::io::Error {
+    std::io::Error::other("corrupt spilled record")
+}
+
+/// Reads length-prefixed fields of a spilled record.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> std::io::Result<&'a [u8]> {
+        let (head, rest) = self.0.split_at_checked(n).ok_or_else(corrupt)?;
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> std::io::Result<[u8; N]> {
+        self.take(N)?.try_into().map_err(|_| corrupt())
+    }
+
+    fn len(&mut self) -> std::io::Result<usize> {
+        Ok(u32::from_le_bytes(self.array::<4>()?) as usize)
     }
 }
 

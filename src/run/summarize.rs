@@ -2,7 +2,6 @@
 //! record appended to the spill file, and only a small [`PageSummary`] kept; identical
 //! related blocks merge as they are seen ([`MergedSnippet`]).
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -13,6 +12,7 @@ use crate::dedup::Fingerprint;
 use crate::error::Error;
 use crate::ingest::InputFile;
 use crate::page::StripSet;
+use crate::prehashed::HashedMap;
 use crate::record::Reject;
 use crate::rules::Rules;
 use crate::run::spill::{Spill, SpillRef, Spilled};
@@ -184,13 +184,13 @@ pub fn title_key(title: &str, rules: &Rules) -> u64 {
 /// Identical related blocks, merged by key while phase 1 runs. Which worker sees a block
 /// first does not matter: the block kept is the one from the smallest (page, block).
 struct SnippetMerge {
-    shards: Vec<Mutex<HashMap<u128, MergedSnippet>>>,
+    shards: Vec<Mutex<HashedMap<u128, MergedSnippet>>>,
 }
 
 impl SnippetMerge {
     fn new() -> Self {
         SnippetMerge {
-            shards: (0..64).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..64).map(|_| Mutex::new(HashedMap::default())).collect(),
         }
     }
 

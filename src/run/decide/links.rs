@@ -2,7 +2,7 @@
 //! equals its own (a dropped article resolves to the one it was dropped for; among several,
 //! the smallest page index wins).
 
-use std::collections::HashMap;
+use crate::prehashed::HashedMap;
 
 use crate::rules::Rules;
 use crate::run::decide::Decided;
@@ -15,7 +15,7 @@ pub fn link(
     snippets: &[MergedSnippet],
     rules: &Rules,
 ) -> Vec<Option<u32>> {
-    let mut by_title: HashMap<u64, u32> = HashMap::new();
+    let mut by_title: HashedMap<u64, u32> = HashedMap::default();
     for (pi, p) in pages.iter().enumerate() {
         if let SummaryKind::Article { title_key, .. } = p.kind {
             let kept = articles.kept_of(pi as u32);

@@ -3,7 +3,7 @@
 //! near text, is a dropped duplicate of the kept block. Every block key resolves to the
 //! index of the snippet record that stands for it.
 
-use std::collections::HashMap;
+use crate::prehashed::HashedMap;
 
 use rayon::prelude::*;
 
@@ -20,7 +20,7 @@ pub struct SnippetDecisions {
     /// Duplicates, by snippet index.
     pub decided: Decided,
     /// Block key → index of the snippet record that stands for it.
-    pub resolved: HashMap<u128, u32>,
+    pub resolved: HashedMap<u128, u32>,
 }
 
 /// Fingerprints every merged snippet and decides their duplicates.
