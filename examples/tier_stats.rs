@@ -104,7 +104,7 @@ fn main() {
         for f in 1..=4usize {
             for k in [3u32, 4] {
                 let within = |x: &Fingerprint, y: &Fingerprint| {
-                    (0..f).any(|i| (x.simhash[i] ^ y.simhash[i]).count_ones() <= k)
+                    (0..f).any(|i| (x.simhash(i) ^ y.simhash(i)).count_ones() <= k)
                 };
                 let mut line = format!("n={n} F={f} k={k}:");
                 for tier in ["near_a", "near_b", "negative"] {
@@ -126,7 +126,7 @@ fn main() {
         // that one fingerprint made candidates.
         let mean = |x: &Fingerprint, y: &Fingerprint| {
             (0..4)
-                .map(|i| (x.simhash[i] ^ y.simhash[i]).count_ones())
+                .map(|i| (x.simhash(i) ^ y.simhash(i)).count_ones())
                 .sum::<u32>() as f64
                 / 4.0
         };
@@ -149,7 +149,7 @@ fn main() {
         let mut u: Vec<f64> = Vec::new();
         for i in 0..orig.len() {
             for j in i + 1..orig.len() {
-                if (0..4).any(|x| (orig[i].simhash[x] ^ orig[j].simhash[x]).count_ones() <= 3) {
+                if (0..4).any(|x| (orig[i].simhash(x) ^ orig[j].simhash(x)).count_ones() <= 3) {
                     u.push(mean(&orig[i], &orig[j]));
                 }
             }

@@ -320,12 +320,12 @@ fn candidates(
         let mut fps: Vec<u64> = Vec::with_capacity(near.len());
         for f in 0..cfg.fingerprints {
             fps.clear();
-            fps.extend((0..near.len() as u32).map(|i| fp(i).simhash[f]));
+            fps.extend((0..near.len() as u32).map(|i| fp(i).simhash(f)));
             // Each pair once, on the first fingerprint within k.
             let keep = |a: u32, b: u32| {
                 let (x, y) = (fp(a), fp(b));
                 let earlier =
-                    (0..f).any(|g| (x.simhash[g] ^ y.simhash[g]).count_ones() <= cfg.max_hamming);
+                    (0..f).any(|g| (x.simhash(g) ^ y.simhash(g)).count_ones() <= cfg.max_hamming);
                 (!earlier).then(|| screen(a, b))
             };
             let (pairs, st) = pairs_within_filtered(&fps, cfg.max_hamming, cfg.limits, keep);
@@ -487,7 +487,7 @@ fn star_clusters(
                 let (gk, gm) = (near[kept as usize], near[m as usize]);
                 let (fk, fm) = (&items[gk as usize].fp, &items[gm as usize].fp);
                 let hammings: [u32; MAX_FINGERPRINTS] =
-                    std::array::from_fn(|i| (fk.simhash[i] ^ fm.simhash[i]).count_ones());
+                    std::array::from_fn(|i| (fk.simhash(i) ^ fm.simhash(i)).count_ones());
                 drops.push(Duplicate {
                     member: gm,
                     kept: gk,

@@ -27,13 +27,16 @@ use crate::dedup::minhash::{signature, Signature};
 use crate::dedup::shingle::{normalize_with, shingles};
 use crate::dedup::DedupRules;
 
-/// What duplicate detection keeps in memory for one text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What duplicate detection keeps in memory for one text (a page summary holds one for
+/// every page: at a million pages each byte here is a megabyte).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
-    /// Simhashes; entries past the configured count are 0.
-    pub simhash: [u64; MAX_FINGERPRINTS],
-    /// xxh3-128 of the normalized text: equal means an exact duplicate.
-    pub exact: u128,
+    /// The primary simhash (`metadata.simhash`).
+    pub primary: u64,
+    /// Simhashes 1.. when `dedup.fingerprints` > 1.
+    pub more: Option<Box<[u64; MAX_FINGERPRINTS - 1]>>,
+    /// xxh3-128 of the normalized text (high, low): equal means an exact duplicate.
+    pub exact: [u64; 2],
     /// Length of the normalized text in characters.
     pub chars: u32,
     /// MinHash signature of the `shingle_chars` shingle set: LSH bands and the screen.
@@ -43,7 +46,15 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// The fingerprint written to `metadata.simhash`.
     pub fn primary(&self) -> u64 {
-        self.simhash[0]
+        self.primary
+    }
+
+    /// Simhash `i` (0 is the primary; 0 for one that was not computed).
+    pub fn simhash(&self, i: usize) -> u64 {
+        match i {
+            0 => self.primary,
+            _ => self.more.as_ref().map_or(0, |m| m[i - 1]),
+        }
     }
 }
 
@@ -166,9 +177,11 @@ pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) ->
     for (slot, c) in simhash.iter_mut().zip(&mut counts) {
         *slot = c.finish(n);
     }
+    let exact = xxh3_128(norm.as_bytes());
     Fingerprint {
-        simhash,
-        exact: xxh3_128(norm.as_bytes()),
+        primary: simhash[0],
+        more: (count > 1).then(|| Box::new([simhash[1], simhash[2], simhash[3]])),
+        exact: [(exact >> 64) as u64, exact as u64],
         chars: norm.chars().count().min(u32::MAX as usize) as u32,
         signature: Signature::default(),
     }
@@ -196,9 +209,9 @@ mod tests {
         let c = fingerprint("医保个人账户可以在门诊使用，不可以在药店购药。", &cfg(3));
         assert_ne!(a.exact, c.exact);
         for i in 0..3 {
-            assert!((a.simhash[i] ^ c.simhash[i]).count_ones() < 32);
+            assert!((a.simhash(i) ^ c.simhash(i)).count_ones() < 32);
         }
-        assert_eq!(a.simhash[3], 0);
+        assert_eq!(a.simhash(3), 0);
     }
 
     /// The `simhash` crate is the oracle: fingerprint 0 agrees with `simhash_stream` bit for
@@ -228,8 +241,8 @@ mod tests {
             "异地就医需要先在参保地办理备案手续，备案成功后可以直接结算。",
             &cfg(4),
         );
-        assert_ne!(a.simhash[0], a.simhash[1]);
-        assert_ne!(a.simhash[1], a.simhash[2]);
-        assert_ne!(a.simhash[2], a.simhash[3]);
+        assert_ne!(a.simhash(0), a.simhash(1));
+        assert_ne!(a.simhash(1), a.simhash(2));
+        assert_ne!(a.simhash(2), a.simhash(3));
     }
 }

@@ -1,6 +1,7 @@
 //! Ingest: find the input files in a stable order, then turn each file's bytes into text.
 
 pub mod decode;
+pub mod names;
 pub mod rules;
 pub mod walk;
 

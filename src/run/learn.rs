@@ -13,28 +13,22 @@ use crate::prehashed::HashedSet;
 use crate::record::{hex64, Reject, RejectReason};
 use crate::rules::Rules;
 use crate::run::spill::{Spill, Spilled};
-use crate::run::summarize::{PageSummary, SummaryKind};
+use crate::run::summarize::{PageSummary, Scanned, SummaryKind};
 use crate::scan::{boilerplate_key, LineSample};
 
 /// Counts the sampled lines, frees them, and strips learned lines when configured.
 pub fn learn_boilerplate(
-    pages: &mut [PageSummary],
+    scanned: &mut Scanned,
     rules: &Rules,
     spill: &Spill,
 ) -> Result<LearnedReport, Error> {
     let cfg = &rules.config.boilerplate;
-    let sampled: Vec<&[LineSample]> = pages
-        .iter()
-        .filter(|p| !p.lines.is_empty())
-        .map(|p| p.lines.as_slice())
-        .collect();
+    let sampled: Vec<&[LineSample]> = scanned.samples.iter().map(Vec::as_slice).collect();
     let (mut learned, in_body) = boilerplate::learn(&sampled, cfg);
     drop(sampled);
-    for p in pages.iter_mut() {
-        p.lines = Vec::new();
-    }
+    scanned.samples = Vec::new();
     if cfg.strip && !in_body.is_empty() {
-        learned.stripped_pages = strip_learned(pages, &in_body, rules, spill)?;
+        learned.stripped_pages = strip_learned(&mut scanned.pages, &in_body, rules, spill)?;
         spill.flush()?;
     }
     Ok(learned)

@@ -132,7 +132,7 @@ fn phases(
     timings.record("read_cpu", scanned.cpu.read);
     timings.record("decode_cpu", scanned.cpu.decode);
     timings.record("segment_cpu", scanned.cpu.segment);
-    let learned = learn::learn_boilerplate(&mut scanned.pages, rules, spill)?;
+    let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
     let store = store::SpillStore::new(spill, &scanned.pages);
     let decisions = timings.time("dedup", || decide::decide(&scanned, rules, &store))?;
     let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);

@@ -68,7 +68,7 @@ fn page_counts(scanned: &Scanned) -> PageCounts {
         for k in p.stripped.iter() {
             *c.stripped.entry(k.as_str().to_string()).or_default() += 1;
         }
-        if let Some(e) = p.encoding {
+        if let Some(e) = p.encoding.name() {
             *c.encodings.entry(e.to_string()).or_default() += 1;
         }
         match &p.kind {
@@ -78,7 +78,7 @@ fn page_counts(scanned: &Scanned) -> PageCounts {
                     .or_default() += 1;
             }
             SummaryKind::Article { .. } => {
-                if let Some(z) = p.compression {
+                if let Some(z) = p.compression.name() {
                     *c.compression.entry(z.to_string()).or_default() += 1;
                 }
             }

@@ -10,6 +10,7 @@ use crate::boilerplate;
 use crate::dedup::shingle::normalize_with;
 use crate::dedup::Fingerprint;
 use crate::error::Error;
+use crate::ingest::names::NameCode;
 use crate::ingest::InputFile;
 use crate::page::StripSet;
 use crate::prehashed::HashedMap;
@@ -28,15 +29,12 @@ pub struct PageSummary {
     /// Article (record in the spill file) or reject.
     pub kind: SummaryKind,
     /// Encoding, when decoding got that far.
-    pub encoding: Option<&'static str>,
+    pub encoding: NameCode,
     /// Boilerplate kinds stripped (one byte: at a million files every byte here is a
     /// megabyte).
     pub stripped: StripSet,
     /// `gzip` or `zstd`, when the file was compressed.
-    pub compression: Option<&'static str>,
-    /// Distinct lines, when the page is in the learned-boilerplate sample (emptied once
-    /// learned).
-    pub lines: Vec<LineSample>,
+    pub compression: NameCode,
 }
 
 /// An article or a reject. (Nearly every page is an article: boxing its fingerprint would
@@ -96,6 +94,9 @@ pub struct Scanned {
     pub pages: Vec<PageSummary>,
     /// Distinct related blocks, in order of first occurrence.
     pub snippets: Vec<MergedSnippet>,
+    /// The distinct lines of the pages in the learned-boilerplate sample, in input order
+    /// (emptied once learned).
+    pub samples: Vec<Vec<LineSample>>,
     /// CPU time per stage, summed over workers.
     pub cpu: ScanCpu,
 }
@@ -116,24 +117,28 @@ pub fn summarize_all(
     let rate = boilerplate::sample_rate(files.len(), &rules.config.boilerplate);
     let merge = SnippetMerge::new();
     let mut pages = Vec::with_capacity(files.len());
+    let mut samples = Vec::new();
     let mut cpu = ScanCpu::default();
     for (c, chunk) in files.chunks(CHUNK).enumerate() {
-        let done: Vec<(PageSummary, ScanCpu)> = chunk
+        let done: Vec<(PageSummary, Vec<LineSample>, ScanCpu)> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, f)| {
                 let pi = (c * CHUNK + i) as u32;
-                let r = scan_file_sampled(f, rules, boilerplate::is_sampled(&f.source, rate));
+                let mut r = scan_file_sampled(f, rules, boilerplate::is_sampled(&f.source, rate));
                 for (bi, occ) in r.snippets.iter().enumerate() {
                     merge.add(pi, bi as u32, occ);
                 }
                 bar.inc(1);
-                let cpu = r.cpu;
-                Ok((summarize(r, rules, spill)?, cpu))
+                let (cpu, lines) = (r.cpu, std::mem::take(&mut r.lines));
+                Ok((summarize(r, rules, spill)?, lines, cpu))
             })
             .collect::<Result<_, Error>>()?;
-        for (p, c) in done {
+        for (p, lines, c) in done {
             pages.push(p);
+            if !lines.is_empty() {
+                samples.push(lines);
+            }
             cpu += c;
         }
     }
@@ -143,6 +148,7 @@ pub fn summarize_all(
     Ok(Scanned {
         pages,
         snippets: merge.finish(),
+        samples,
         cpu,
     })
 }
@@ -168,10 +174,9 @@ fn summarize(r: ScannedPage, rules: &Rules, spill: &Spill) -> Result<PageSummary
     Ok(PageSummary {
         source: r.source,
         kind,
-        encoding: r.encoding,
+        encoding: NameCode::of(r.encoding),
         stripped: r.stripped,
-        compression: r.compression,
-        lines: r.lines,
+        compression: NameCode::of(r.compression),
     })
 }
 

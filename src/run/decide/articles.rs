@@ -68,10 +68,9 @@ pub(crate) mod tests {
                 let page = PageSummary {
                     source: format!("p{i}.txt"),
                     kind,
-                    encoding: None,
+                    encoding: Default::default(),
                     stripped: Default::default(),
-                    compression: None,
-                    lines: Vec::new(),
+                    compression: Default::default(),
                 };
                 let rec = b.map(|t| {
                     let r = ArticleRecord {

@@ -113,6 +113,7 @@ mod tests {
         let scanned = Scanned {
             pages,
             snippets,
+            samples: Vec::new(),
             cpu: Default::default(),
         };
         let articles = Decided::from_items(
