@@ -17,7 +17,7 @@ fn main() {
     let dir = std::env::args().nth(1).expect("usage: floor DIR");
     let c = Rules::builtin();
     let t = Instant::now();
-    let files = walk(std::path::Path::new(&dir), &c.input)
+    let files = walk(std::path::Path::new(&dir), &c.input, None)
         .expect("walk")
         .files;
     let (bytes, hash, ok) = files

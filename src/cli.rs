@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// No progress bars and no summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Replace an earlier output even when the input folder holds no pages (by default it
+    /// is left as it was).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `pagesieve synth`.

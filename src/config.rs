@@ -260,6 +260,20 @@ pub enum Generator {
     Simhash,
 }
 
+/// Which record of a group of duplicates is kept (see `dedup::keep`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepPolicy {
+    /// The member most similar to the rest of its group, then the one with fewer decoding
+    /// problems, then the first in input order.
+    #[default]
+    MostCentral,
+    /// The longest normalized text, then the first in input order.
+    Longest,
+    /// The first in input order.
+    First,
+}
+
 /// Duplicate detection thresholds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -297,6 +311,8 @@ pub struct DedupConfig {
     pub sketch_margin: f64,
     /// Texts with fewer normalized characters than this are only deduplicated exactly.
     pub min_chars_near: usize,
+    /// Which record of a group of duplicates is kept.
+    pub keep: KeepPolicy,
     /// How texts are normalized before any duplicate decision.
     pub normalize: NormalizeConfig,
 }
@@ -351,6 +367,7 @@ impl Default for DedupConfig {
             min_similarity: 0.5,
             sketch_margin: 0.05,
             min_chars_near: 20,
+            keep: KeepPolicy::MostCentral,
             normalize: NormalizeConfig::default(),
         }
     }

@@ -75,6 +75,9 @@ fn check_config(args: CheckConfigArgs) -> Result<(), Error> {
         + s.navigation.len()
         + usize::from(s.related_date.is_some());
     let m = &r.config.metadata;
+    for w in r.warnings() {
+        eprintln!("{}: warning: {w}", args.file.display());
+    }
     println!(
         "{}: OK (profile {:?}: {markers} marker patterns, {} heading patterns, {} places, {} tags)",
         args.file.display(),
@@ -106,12 +109,13 @@ fn run(args: RunArgs) -> Result<(), Error> {
         rules,
         threads: args.threads,
         progress: !args.quiet && std::io::stderr().is_terminal(),
+        force: args.force,
     };
     let summary = pagesieve::run(&settings)?;
-    for p in &summary.walk_problems {
+    for p in summary.walk_problems.iter().chain(&summary.warnings) {
         eprintln!("pagesieve: warning: {p}");
     }
-    if !args.quiet {
+    if !args.quiet && summary.written {
         println!("{}", summary.paragraph());
         println!("Output written to {}.", settings.output.display());
     }

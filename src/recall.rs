@@ -440,10 +440,12 @@ pub fn decide_pair(p: &Pair, d: &DedupRules) -> Option<Proposers> {
     let items = [
         Item {
             fp: &fps[0],
+            replacements: 0,
             order: 0,
         },
         Item {
             fp: &fps[1],
+            replacements: 0,
             order: 1,
         },
     ];

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::KeepPolicy;
+use crate::dedup::keep::KeptBy;
 use crate::dedup::{MatchKind, Proposers};
 
 /// Which kind of record: a full article or a related snippet.
@@ -130,7 +132,8 @@ pub struct ArticleMeta {
     pub encoding: String,
     /// Which boilerplate parts were found and removed.
     pub stripped: Vec<String>,
-    /// Ids of the snippets in the page's related list, in page order.
+    /// Ids of the snippets of the page's related blocks, one per block, in page order
+    /// (an id repeats when two blocks resolve to one snippet record).
     pub related: Vec<String>,
     /// Trending search terms.
     pub trending: Vec<String>,
@@ -189,10 +192,14 @@ pub struct SnippetMeta {
     pub category: String,
     /// The date of its date line, ISO, or null when the block had none.
     pub date: Option<String>,
-    /// Whether the site cut the text off (it does not end a sentence).
+    /// Whether the site cut the block off: its text does not end a sentence, or the block
+    /// lacks its text or its date line.
     pub truncated: bool,
-    /// Ids of every page whose related list carried it, in input order.
+    /// Ids of the pages that carried it and yielded an article, in input order: each is in
+    /// `articles.jsonl`, or in `dropped.jsonl` when the page was dropped as a duplicate.
     pub seen_in: Vec<String>,
+    /// Ids of the pages that carried it but were rejected (in `rejects.jsonl`).
+    pub seen_in_rejected: Vec<String>,
     /// 64-bit simhash of the normalized text.
     pub simhash: String,
     /// Ids of snippets dropped as duplicates of this one.
@@ -203,8 +210,6 @@ pub struct SnippetMeta {
     pub article: Option<String>,
     /// The short answer the text leads with (`可以`, `3个月` …), if any.
     pub answer: Option<String>,
-    /// Whether the block had a title, a text and a date line (false: the site cut it off).
-    pub complete: bool,
     /// How many times it appeared, over all pages.
     pub occurrences: usize,
 }
@@ -237,6 +242,9 @@ pub struct DroppedRecord {
     /// (verified against the kept record because both were in one component of
     /// candidate pairs).
     pub proposed_by: Proposers,
+    /// Why the other record was kept instead of this one: `most_central`,
+    /// `fewer_replacements`, `longest` or `first_in_input` (see `dedup.keep`).
+    pub kept_by: KeptBy,
 }
 
 /// One member of a duplicate cluster.
@@ -259,6 +267,9 @@ pub struct ClusterMember {
     pub hammings: Vec<u32>,
     /// What proposed the pair (the kept member says `exact` with itself).
     pub proposed_by: Proposers,
+    /// Why the kept record was kept instead of this one (absent on the kept member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_by: Option<KeptBy>,
 }
 
 /// One line of `duplicates.jsonl`.
@@ -270,20 +281,17 @@ pub struct ClusterRecord {
     pub kind: RecordKind,
     /// Id of the kept record.
     pub kept: String,
+    /// The policy that chose it (`dedup.keep`).
+    pub keep: KeepPolicy,
     /// Every member, the kept one first.
     pub members: Vec<ClusterMember>,
 }
 
-/// An article's `metadata.related` from the ids of its related blocks in page order: each
-/// id once, where it first appears. `run` and `explain` both build the list here.
+/// An article's `metadata.related` from the ids of its related blocks: one entry per
+/// block, in page order (two blocks that resolve to one snippet record give its id twice).
+/// `run` and `explain` both build the list here.
 pub fn related_list<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for id in ids {
-        if !out.iter().any(|x| x == id) {
-            out.push(id.to_string());
-        }
-    }
-    out
+    ids.into_iter().map(str::to_string).collect()
 }
 
 /// Formats a 64-bit fingerprint as 16 lowercase hex digits.
@@ -315,10 +323,7 @@ mod tests {
 
     #[test]
     fn related_list_keeps_page_order_once_each() {
-        assert_eq!(
-            related_list(["s-2", "s-1", "s-2", "s-3"]),
-            ["s-2", "s-1", "s-3"]
-        );
+        assert_eq!(related_list(["s-2", "s-1", "s-2"]), ["s-2", "s-1", "s-2"]);
     }
 
     #[test]

@@ -81,6 +81,35 @@ impl Rules {
         })
     }
 
+    /// What a person should be warned about in this configuration (printed by `run` and
+    /// `check-config`, and written to `report.json`).
+    pub fn warnings(&self) -> Vec<String> {
+        let p = &self.config.profile;
+        let mut w = Vec::new();
+        let lists = [
+            &p.header_disclaimer,
+            &p.footer_disclaimer,
+            &p.trending,
+            &p.related,
+            &p.navigation,
+        ];
+        if lists.iter().all(|l| l.is_empty()) {
+            w.push(
+                "the profile has no markers (header_disclaimer, footer_disclaimer, trending, \
+                 related and navigation are all empty): nothing will be stripped, and every \
+                 line after the title is body"
+                    .to_string(),
+            );
+        } else if p.footer_disclaimer.is_empty() && p.related.is_empty() {
+            w.push(
+                "the profile has neither footer_disclaimer nor related markers: answer bodies \
+                 run to the end of the page"
+                    .to_string(),
+            );
+        }
+        w
+    }
+
     /// The profile bundled into the binary.
     pub fn builtin() -> Rules {
         Rules::from_text(BUILTIN_PROFILE, "built-in profile")

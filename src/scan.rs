@@ -28,7 +28,8 @@ pub struct SnippetOccurrence {
     pub block: SnippetBlock,
     /// The short answer its text leads with.
     pub answer: Option<String>,
-    /// The text does not end a sentence.
+    /// The site cut the block off: its text does not end a sentence, or it lacks its text
+    /// or date line.
     pub truncated: bool,
 }
 
@@ -234,7 +235,7 @@ fn occurrence(block: SnippetBlock, rules: &Rules) -> SnippetOccurrence {
     SnippetOccurrence {
         key: xxh3_128(key_src.as_bytes()),
         answer: metadata::short_answer(&block.title, &block.text, &rules.metadata),
-        truncated: !rules.segment.sentences.ends(&block.text),
+        truncated: !block.complete || !rules.segment.sentences.ends(&block.text),
         block,
     }
 }

@@ -31,6 +31,7 @@ use serde::{Serialize, Serializer};
 use crate::dedup::buckets::TableStats;
 use crate::dedup::fingerprint::MAX_FINGERPRINTS;
 use crate::dedup::index::pairs_within_filtered;
+use crate::dedup::keep::{centralities, KeepPolicy, KeptBy, Standing};
 use crate::dedup::lsh::band_pairs;
 use crate::dedup::minhash::{estimate, Signature};
 use crate::dedup::shingle::jaccard;
@@ -41,6 +42,8 @@ use crate::dedup::{DedupRules, Fingerprint};
 pub struct Item<'a> {
     /// Its fingerprint (borrowed: at a million texts a copy would cost ~200 MB).
     pub fp: &'a Fingerprint,
+    /// Replacement characters its decoding produced (the keep policy prefers fewer).
+    pub replacements: u32,
     /// Its position in input order (ties in preference go to the smaller).
     pub order: u32,
 }
@@ -130,6 +133,8 @@ pub struct Duplicate {
     pub similarity: f64,
     /// What proposed the pair.
     pub proposed_by: Proposers,
+    /// The criterion that kept the other record instead of this one.
+    pub kept_by: KeptBy,
 }
 
 /// Counters of one deduplication, for the report.
@@ -178,9 +183,15 @@ impl DedupStats {
     }
 }
 
-fn better(items: &[Item<'_>], a: u32, b: u32) -> std::cmp::Ordering {
-    let (x, y) = (&items[a as usize], &items[b as usize]);
-    y.fp.chars.cmp(&x.fp.chars).then(x.order.cmp(&y.order))
+/// What the keep policy compares of item `i` (centrality is filled in per group).
+fn standing(items: &[Item<'_>], i: u32) -> Standing {
+    let it = &items[i as usize];
+    Standing {
+        centrality: 0.0,
+        replacements: it.replacements,
+        chars: it.fp.chars,
+        order: it.order,
+    }
 }
 
 /// Decides every duplicate among `items`. `shingles(i)` returns item `i`'s sorted, distinct
@@ -197,7 +208,7 @@ where
 {
     let mut stats = DedupStats::default();
     // 1. Exact groups.
-    let exact = exact_groups(items);
+    let exact = exact_groups(items, cfg.keep);
     // 2–3. Screened candidates among the long-enough representatives.
     let near: Vec<u32> = exact
         .reps
@@ -218,16 +229,7 @@ where
     //    only one component's shingle sets per thread are held at a time.
     let near_drops: Vec<(Vec<Duplicate>, usize, usize)> = components(cands, near.len())
         .into_par_iter()
-        .map(|pairs| {
-            verify_component(
-                &pairs,
-                &near,
-                items,
-                cfg.min_similarity,
-                &shingles,
-                MAX_SETS_HELD,
-            )
-        })
+        .map(|pairs| verify_component(&pairs, &near, items, cfg, &shingles, MAX_SETS_HELD))
         .collect::<Result<_, E>>()?;
     stats.verify_time = t.elapsed();
     let mut by_member: Vec<Option<Duplicate>> = vec![None; items.len()];
@@ -260,10 +262,14 @@ struct ExactGroups {
     drops: Vec<Duplicate>,
 }
 
-fn exact_groups(items: &[Item<'_>]) -> ExactGroups {
+fn exact_groups(items: &[Item<'_>], keep: KeepPolicy) -> ExactGroups {
     let mut idx: Vec<u32> = (0..items.len() as u32).collect();
     let exact = |i: u32| items[i as usize].fp.exact;
-    idx.par_sort_unstable_by(|&a, &b| exact(a).cmp(&exact(b)).then(better(items, a, b)));
+    idx.par_sort_unstable_by(|&a, &b| {
+        exact(a)
+            .cmp(&exact(b))
+            .then(keep.cmp_exact(&standing(items, a), &standing(items, b)))
+    });
     let mut g = ExactGroups {
         reps: Vec::new(),
         group_of: HashMap::new(),
@@ -281,6 +287,7 @@ fn exact_groups(items: &[Item<'_>]) -> ExactGroups {
                 hammings: [0; MAX_FINGERPRINTS],
                 similarity: 1.0,
                 proposed_by: Proposers::EXACT,
+                kept_by: keep.decided_by(&standing(items, rep), &standing(items, m)),
             }));
             g.group_of.insert(rep, run[1..].to_vec());
         }
@@ -375,7 +382,7 @@ fn verify_component<F, E>(
     pairs: &[Candidate],
     near: &[u32],
     items: &[Item<'_>],
-    min_similarity: f64,
+    cfg: &DedupRules,
     shingles: &F,
     max_sets: usize,
 ) -> Result<(Vec<Duplicate>, usize, usize), E>
@@ -391,7 +398,7 @@ where
             .collect()
     };
     let passes = |sets: &HashMap<u32, Vec<u64>>, &(a, b, _): &Candidate| {
-        jaccard(&sets[&a], &sets[&b]) >= min_similarity
+        jaccard(&sets[&a], &sets[&b]) >= cfg.min_similarity
     };
     // A small component keeps its sets for verification and the stars. A large one (a
     // templated corpus can chain thousands of texts through unrelated survivors) is
@@ -437,7 +444,6 @@ where
     for g in &mut groups {
         g.sort_unstable();
         g.dedup();
-        g.sort_by(|&a, &b| better(items, near[a as usize], near[b as usize]));
     }
     groups.sort_by_key(|g| g[0]);
     let mut drops = Vec::new();
@@ -451,21 +457,51 @@ where
                 &group_sets
             }
         };
-        let (d, s) = star_clusters(g, near, items, sets, min_similarity, pairs);
+        let ranked = rank(g, near, items, sets, cfg.keep);
+        let (d, s) = star_clusters(&ranked, near, items, sets, cfg, pairs);
         drops.extend(d);
         splits += s;
     }
     Ok((drops, splits, verified.len()))
 }
 
-/// Splits one component into stars: the preferred remaining member is kept and takes every
-/// remaining member verified against it; the rest start the next star.
-fn star_clusters(
-    comp: &[u32],
+/// The members of a verified group (local indices, ascending), best first under the keep
+/// policy, each with what the policy compared.
+fn rank(
+    group: &[u32],
     near: &[u32],
     items: &[Item<'_>],
     sets: &HashMap<u32, Vec<u64>>,
-    min_similarity: f64,
+    keep: KeepPolicy,
+) -> Vec<(u32, Standing)> {
+    // Input order is the local order: `near` is ascending in item order.
+    let centrality = match keep {
+        KeepPolicy::MostCentral => centralities(group, |a, b| jaccard(&sets[&a], &sets[&b])),
+        _ => vec![0.0; group.len()],
+    };
+    let mut ranked: Vec<(u32, Standing)> = group
+        .iter()
+        .zip(centrality)
+        .map(|(&l, c)| {
+            let s = Standing {
+                centrality: c,
+                ..standing(items, near[l as usize])
+            };
+            (l, s)
+        })
+        .collect();
+    ranked.sort_by(|a, b| keep.cmp(&a.1, &b.1));
+    ranked
+}
+
+/// Splits one component into stars: the preferred remaining member is kept and takes every
+/// remaining member verified against it; the rest start the next star.
+fn star_clusters(
+    ranked: &[(u32, Standing)],
+    near: &[u32],
+    items: &[Item<'_>],
+    sets: &HashMap<u32, Vec<u64>>,
+    cfg: &DedupRules,
     pairs: &[Candidate],
 ) -> (Vec<Duplicate>, usize) {
     let proposed = |a: u32, b: u32| {
@@ -476,14 +512,14 @@ fn star_clusters(
     };
     let mut drops = Vec::new();
     let mut splits = 0;
-    let mut remaining: Vec<u32> = comp.to_vec();
+    let mut remaining: Vec<(u32, Standing)> = ranked.to_vec();
     let mut first = true;
     while remaining.len() >= 2 {
-        let kept = remaining[0];
+        let (kept, kept_standing) = remaining[0];
         let mut rest = Vec::new();
-        for &m in &remaining[1..] {
+        for &(m, m_standing) in &remaining[1..] {
             let sim = jaccard(&sets[&kept], &sets[&m]);
-            if sim >= min_similarity {
+            if sim >= cfg.min_similarity {
                 let (gk, gm) = (near[kept as usize], near[m as usize]);
                 let (fk, fm) = (&items[gk as usize].fp, &items[gm as usize].fp);
                 let hammings: [u32; MAX_FINGERPRINTS] =
@@ -496,9 +532,10 @@ fn star_clusters(
                     hammings,
                     similarity: sim,
                     proposed_by: proposed(kept, m),
+                    kept_by: cfg.keep.decided_by(&kept_standing, &m_standing),
                 });
             } else {
-                rest.push(m);
+                rest.push((m, m_standing));
             }
         }
         if first {
@@ -558,6 +595,7 @@ mod tests {
             .enumerate()
             .map(|(i, fp)| Item {
                 fp,
+                replacements: 0,
                 order: i as u32,
             })
             .collect()
@@ -599,19 +637,24 @@ mod tests {
     }
 
     #[test]
-    fn near_copy_is_verified_and_longer_is_kept() {
-        let cfg = DedupRules {
-            max_hamming: 16,
-            ..DedupRules::default()
-        };
+    fn near_copy_is_verified_and_the_policy_picks_the_kept_one() {
         let shorter = A.replace(
             "也可以在定点零售药店购买药品和医疗器械。",
             "也可以在定点零售药店购买药品。",
         );
-        let d = run(&[&shorter, A], &cfg);
+        let longest = DedupRules {
+            keep: KeepPolicy::Longest,
+            ..DedupRules::default()
+        };
+        let d = run(&[&shorter, A], &longest);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!((d[0].member, d[0].kept, d[0].kind), (0, 1, MatchKind::Near));
-        assert!(d[0].similarity >= cfg.min_similarity && d[0].similarity < 1.0);
+        assert_eq!(d[0].kept_by, KeptBy::Longest);
+        assert!(d[0].similarity >= longest.min_similarity && d[0].similarity < 1.0);
+        // The default: a pair is a tie on centrality and on decoding, so input order.
+        let d = run(&[&shorter, A], &DedupRules::default());
+        assert_eq!((d[0].member, d[0].kept), (1, 0));
+        assert_eq!(d[0].kept_by, KeptBy::FirstInInput);
     }
 
     #[test]
@@ -660,11 +703,15 @@ mod tests {
             }
         }
         let sh = sets(&norms, cfg.shingle_chars);
-        let whole = verify_component(&pairs, &near, &items, 0.8, &sh, 1000).unwrap();
+        let at_08 = DedupRules {
+            min_similarity: 0.8,
+            ..cfg.clone()
+        };
+        let whole = verify_component(&pairs, &near, &items, &at_08, &sh, 1000).unwrap();
         assert!(whole.2 > 0 && !whole.0.is_empty());
         for limit in [2, 3, 5] {
             assert_eq!(
-                verify_component(&pairs, &near, &items, 0.8, &sh, limit).unwrap(),
+                verify_component(&pairs, &near, &items, &at_08, &sh, limit).unwrap(),
                 whole
             );
         }

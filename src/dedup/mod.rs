@@ -6,6 +6,7 @@ pub mod buckets;
 pub mod cluster;
 pub mod fingerprint;
 pub mod index;
+pub mod keep;
 pub mod lsh;
 pub mod minhash;
 pub mod rules;

@@ -29,6 +29,8 @@ pub struct DedupRules {
     pub sketch_margin: f64,
     /// Shorter normalized texts are only deduplicated exactly (`dedup.min_chars_near`).
     pub min_chars_near: usize,
+    /// Which record of a group of duplicates is kept.
+    pub keep: crate::config::KeepPolicy,
     /// How texts are normalized before any decision.
     pub normalize: NormalizeConfig,
 }
@@ -53,6 +55,7 @@ impl DedupRules {
             min_similarity: c.min_similarity,
             sketch_margin: c.sketch_margin,
             min_chars_near: c.min_chars_near,
+            keep: c.keep,
             normalize: c.normalize.clone(),
         }
     }

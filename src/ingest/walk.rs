@@ -34,7 +34,9 @@ pub struct Walk {
 }
 
 /// Lists every regular file under `root` (see the module docs for what is skipped).
-pub fn walk(root: &Path, rules: &InputRules) -> std::io::Result<Walk> {
+/// `skip` is a folder under `root` (relative to it) that is not read: the output folder,
+/// when it is inside the input folder.
+pub fn walk(root: &Path, rules: &InputRules, skip: Option<&Path>) -> std::io::Result<Walk> {
     let meta = std::fs::metadata(root)?;
     if !meta.is_dir() {
         return Err(std::io::Error::new(
@@ -47,7 +49,11 @@ pub fn walk(root: &Path, rules: &InputRules) -> std::io::Result<Walk> {
         .follow_links(false)
         .sort_by(|a, b| a.file_name().cmp(b.file_name()))
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+        .filter_entry(|e| {
+            e.depth() == 0
+                || (!is_hidden(e.file_name())
+                    && skip.is_none_or(|s| e.path().strip_prefix(root).ok() != Some(s)))
+        });
     for entry in it {
         match entry {
             Ok(e) => {
@@ -180,10 +186,23 @@ mod tests {
             ..InputConfig::default()
         })
         .unwrap();
-        let w = walk(d, &rules).unwrap();
+        let w = walk(d, &rules, None).unwrap();
         let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
         assert_eq!(names, ["a.txt", "b/sub/c.txt", "z.txt"]);
         assert_eq!(w.excluded, 1);
+    }
+
+    #[test]
+    fn the_skipped_folder_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("out/sub")).unwrap();
+        for f in ["a.txt", "out/report.json", "out/sub/x.txt", "outer.txt"] {
+            std::fs::write(d.join(f), "x").unwrap();
+        }
+        let w = walk(d, &all(), Some(Path::new("out"))).unwrap();
+        let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
+        assert_eq!(names, ["a.txt", "outer.txt"]);
     }
 
     #[cfg(unix)]
@@ -195,7 +214,7 @@ mod tests {
         std::os::unix::fs::symlink(d.join("x"), d.join("x/loop")).unwrap();
         std::os::unix::fs::symlink(d.join("nowhere"), d.join("dangling")).unwrap();
         std::fs::write(d.join("x/page.txt"), "t").unwrap();
-        let w = walk(d, &all()).unwrap();
+        let w = walk(d, &all(), None).unwrap();
         let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
         assert_eq!(names, ["dangling", "x/page.txt"]);
         assert!(w.files[0].walk_error.is_some());
@@ -211,7 +230,7 @@ mod tests {
             eprintln!("NOTICE: mkfifo unavailable; skipping");
             return;
         }
-        let w = walk(dir.path(), &all()).unwrap();
+        let w = walk(dir.path(), &all(), None).unwrap();
         assert_eq!(w.files.len(), 1);
         assert!(w.files[0].walk_error.as_deref().unwrap().contains("FIFO"));
     }
@@ -223,7 +242,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let name = std::ffi::OsStr::from_bytes(b"bad\xffname.txt");
         std::fs::write(dir.path().join(name), "t").unwrap();
-        let w = walk(dir.path(), &all()).unwrap();
+        let w = walk(dir.path(), &all(), None).unwrap();
         assert_eq!(w.files[0].source, "bad\\xFFname.txt");
     }
 }

@@ -391,12 +391,14 @@ mod tests {
             similarity: 0.9,
             hammings: vec![2, 3, 4, 5],
             proposed_by: crate::dedup::Proposers::LSH,
+            kept_by: None,
         };
         let clusters: Vec<ClusterRecord> = (0..10_000)
             .map(|i| ClusterRecord {
                 cluster: format!("c-{i}"),
                 kind: crate::record::RecordKind::Article,
                 kept: format!("a-{i:08}-0"),
+                keep: Default::default(),
                 members: (0..if i == 0 { 500 } else { 3 })
                     .map(|j| member(i, j))
                     .collect(),

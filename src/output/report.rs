@@ -32,6 +32,9 @@ pub struct Report {
     pub compression: BTreeMap<String, usize>,
     /// How the duplicate search went: candidate pairs, screened, verified.
     pub dedup: DedupReport,
+    /// What a person should know about the run (a profile without markers, no input
+    /// pages …).
+    pub warnings: Vec<String>,
     /// Lines that recur verbatim across many pages, and how the profile handles them.
     pub learned_boilerplate: crate::boilerplate::LearnedReport,
     /// Wall time per stage, in milliseconds (the only part that varies between runs).

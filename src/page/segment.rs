@@ -198,7 +198,7 @@ impl SegmentRules {
         if let Some(caps) = self.related_date.as_ref().and_then(|r| r.captures(m)) {
             return LineClass::Date {
                 category: caps.name("category").map(|x| x.as_str().to_string()),
-                date: caps.name("date").map(|x| iso_date(x.as_str())),
+                date: caps.name("date").and_then(|x| iso_date(x.as_str())),
             };
         }
         LineClass::Plain
@@ -408,6 +408,9 @@ struct Segmenter<'c> {
     after_footer: Vec<(usize, String)>,
     /// Related lines since the last date line.
     pending: Vec<(usize, String)>,
+    /// Lines after the trending marker, held until the next marker says what they are:
+    /// (line, cleaned, whether it looks like a term).
+    after_trending: Vec<(usize, String, bool)>,
 }
 
 impl<'c> Segmenter<'c> {
@@ -418,6 +421,7 @@ impl<'c> Segmenter<'c> {
             state: State::Start,
             after_footer: Vec::new(),
             pending: Vec::new(),
+            after_trending: Vec::new(),
         }
     }
 
@@ -458,6 +462,15 @@ impl<'c> Segmenter<'c> {
             }
             // No title: the page goes on as if the title were missing.
             self.state = State::Body;
+        }
+        // Lines held after a trending marker are terms when the layout goes on (related
+        // list, a date line, navigation, another trending marker, the page end); a
+        // disclaimer after them means the marker stood inside the body.
+        match &f.class {
+            LineClass::Plain => {}
+            LineClass::Header(_) | LineClass::Footer(_) => self.resolve_trending(false),
+            LineClass::Date { .. } if self.state == State::Trending => self.trending_to_block(),
+            _ => self.resolve_trending(true),
         }
         match &f.class {
             LineClass::Navigation(i) => {
@@ -514,22 +527,8 @@ impl<'c> Segmenter<'c> {
             State::Start | State::Body => self.body(n, &f.cleaned, Rule::Layout("body text")),
             State::AfterFooter => self.after_footer.push((n, f.cleaned.clone())),
             State::Trending => {
-                if f.chars <= c.trending_term_max_chars && !f.ends_sentence {
-                    self.strip(StripKind::Trending);
-                    self.parts.trending.push(f.cleaned.clone());
-                    self.label(
-                        n,
-                        Part::Trending,
-                        Rule::Layout("short line after trending marker"),
-                    );
-                } else {
-                    self.state = State::Body;
-                    self.body(
-                        n,
-                        &f.cleaned,
-                        Rule::Layout("long line after trending terms"),
-                    );
-                }
+                let term_like = f.chars <= c.trending_term_max_chars && !f.ends_sentence;
+                self.after_trending.push((n, f.cleaned.clone(), term_like));
             }
             State::Related => self.pending.push((n, f.cleaned.clone())),
         }
@@ -540,6 +539,43 @@ impl<'c> Segmenter<'c> {
             self.parts.body.push(cleaned.to_string());
         }
         self.label(n, Part::Body, rule);
+    }
+
+    /// Decides the lines held after a trending marker: all terms when `layout` (the page
+    /// goes on with its related list or navigation), else — the marker stood inside the
+    /// body — short lines that do not end a sentence are terms until the first that is
+    /// not, which returns to the body with the rest.
+    fn resolve_trending(&mut self, layout: bool) {
+        let mut in_body = false;
+        for (n, t, term_like) in std::mem::take(&mut self.after_trending) {
+            if layout {
+                self.term(n, t, "line between the trending marker and the next marker");
+            } else if term_like && !in_body {
+                self.term(n, t, "short line after trending marker");
+            } else {
+                in_body = true;
+                self.state = State::Body;
+                self.body(n, &t, Rule::Layout("long line after trending terms"));
+            }
+        }
+    }
+
+    /// A date line right after trending terms: the related marker is missing, and the
+    /// last title and text lines are the block the date line closes.
+    fn trending_to_block(&mut self) {
+        let mut held = std::mem::take(&mut self.after_trending);
+        let block = held.split_off(held.len().saturating_sub(2));
+        for (n, t, _) in held {
+            self.term(n, t, "line between the trending marker and the next marker");
+        }
+        self.pending = block.into_iter().map(|(n, t, _)| (n, t)).collect();
+        self.state = State::Related;
+    }
+
+    fn term(&mut self, n: usize, t: String, rule: &'static str) {
+        self.strip(StripKind::Trending);
+        self.parts.trending.push(t);
+        self.label(n, Part::Trending, Rule::Layout(rule));
     }
 
     /// Lines after the footer go back to the body once we know no related block follows.
@@ -657,6 +693,7 @@ impl<'c> Segmenter<'c> {
     }
 
     fn finish(&mut self) {
+        self.resolve_trending(true);
         self.resolve_after_footer();
         if !self.pending.is_empty() {
             self.close_block(None, None, None);
@@ -664,15 +701,20 @@ impl<'c> Segmenter<'c> {
     }
 }
 
-/// `2025/4/8` → `2025-04-08`.
-pub fn iso_date(s: &str) -> String {
-    let parts: Vec<&str> = s.split(['-', '/', '.']).collect();
-    if let [y, m, d] = parts[..] {
-        if let (Ok(m), Ok(d)) = (m.parse::<u32>(), d.parse::<u32>()) {
-            return format!("{y}-{m:02}-{d:02}");
-        }
-    }
-    s.to_string()
+/// A related block's date in any form the profile's `date` group matches — `2025/4/8`,
+/// `2025.4.8`, `2025年4月8日`, `2025-04-08` — as `2025-04-08`; `None` when it is not a
+/// calendar date (three numbers: a four-digit year, a month and a day).
+pub fn iso_date(s: &str) -> Option<String> {
+    let nums: Vec<&str> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|x| !x.is_empty())
+        .collect();
+    let [y, m, d] = nums[..] else {
+        return None;
+    };
+    let (m, d) = (m.parse::<u32>().ok()?, d.parse::<u32>().ok()?);
+    (y.len() == 4 && (1..=12).contains(&m) && (1..=31).contains(&d))
+        .then(|| format!("{y}-{m:02}-{d:02}"))
 }
 
 #[cfg(test)]
@@ -781,6 +823,19 @@ mod tests {
     }
 
     #[test]
+    fn trending_marker_inside_the_body_gives_its_sentences_back() {
+        // The footer comes after the trending lines: the marker stood inside the body, so
+        // short lines are terms and the first sentence returns to the body with the rest.
+        let page = "标题问题是什么\n正文一句。\n大家都在搜\n医保共济\n这是一句完整的正文，说明备案后可以直接结算。\n短行\n提示:本内容不能代替面诊。";
+        let p = segment(page, &compiled());
+        assert_eq!(p.trending, ["医保共济"]);
+        assert_eq!(
+            p.body,
+            ["正文一句。", "这是一句完整的正文，说明备案后可以直接结算。", "短行"]
+        );
+    }
+
+    #[test]
     fn related_date_needs_named_groups() {
         let c = Config::default();
         let mut p = c.profile.clone();
@@ -794,7 +849,17 @@ mod tests {
 
     #[test]
     fn iso_dates() {
-        assert_eq!(iso_date("2025/4/8"), "2025-04-08");
-        assert_eq!(iso_date("2025-04-18"), "2025-04-18");
+        for (s, want) in [
+            ("2025/4/8", Some("2025-04-08")),
+            ("2025-04-18", Some("2025-04-18")),
+            ("2025.4.18", Some("2025-04-18")),
+            ("2025年04月18日", Some("2025-04-18")),
+            ("2025年4月8号", Some("2025-04-08")),
+            ("2025-13-01", None),
+            ("4月18日", None),
+            ("25/4/18", None),
+        ] {
+            assert_eq!(iso_date(s).as_deref(), want, "{s}");
+        }
     }
 }

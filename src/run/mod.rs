@@ -11,12 +11,13 @@ pub mod store;
 pub mod summarize;
 pub mod write;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::ingest::walk;
 use crate::output::report::Report;
 use crate::output::Staging;
+use crate::progress;
 use crate::rules::Rules;
 use crate::timings::Timings;
 use spill::Spill;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub threads: Option<usize>,
     /// Show progress bars (on stderr).
     pub progress: bool,
+    /// Replace an earlier output even when the input holds no pages.
+    pub force: bool,
 }
 
 /// What a finished run reports.
@@ -44,6 +47,12 @@ pub struct Summary {
     pub report: Report,
     /// Folders that could not be listed.
     pub walk_problems: Vec<String>,
+    /// What a person should know about the run (a profile without markers, no input
+    /// pages …), also in `report.json` → `warnings`.
+    pub warnings: Vec<String>,
+    /// Whether the output folder was written (not when the input held no pages and an
+    /// earlier output was kept).
+    pub written: bool,
 }
 
 impl Summary {
@@ -82,23 +91,46 @@ impl Summary {
 /// are replaced only when every file is written.
 pub fn run(s: &Settings) -> Result<Summary, Error> {
     let mut timings = Timings::start();
-    if !s.input.is_dir() {
-        return Err(Error::Usage(format!(
-            "input folder {} does not exist or is not a folder (--input)",
-            s.input.display()
-        )));
-    }
+    let skip = check_paths(&s.input, &s.output)?;
     let pool = thread_pool(s.threads)?;
+    let spin = progress::spinner("walk", "listing the input files", s.progress);
     let walked = timings
-        .time("walk", || walk(&s.input, &s.rules.input))
+        .time("walk", || walk(&s.input, &s.rules.input, skip.as_deref()))
         .map_err(|source| Error::Input {
             path: s.input.clone(),
             source,
         })?;
+    spin.finish_and_clear();
+    let mut warnings = s.rules.warnings();
+    if walked.files.is_empty() {
+        warnings.push(format!("no input pages under {}", s.input.display()));
+        if !s.force && has_output(&s.output) {
+            warnings.push(format!(
+                "the earlier output in {} was left as it was (--force replaces it)",
+                s.output.display()
+            ));
+            return Ok(Summary {
+                report: Report::default(),
+                walk_problems: walked.problems,
+                warnings,
+                written: false,
+            });
+        }
+    }
     let mut staging = Staging::new(&s.output).map_err(Error::output(&s.output))?;
     let spill = Spill::create(&staging.scratch_path("records.spill"), &s.output)?;
     let excluded = walked.excluded;
-    let result = pool.install(|| phases(s, walked.files, excluded, &mut staging, &spill, timings));
+    let result = pool.install(|| {
+        phases(
+            s,
+            walked.files,
+            excluded,
+            &warnings,
+            &mut staging,
+            &spill,
+            timings,
+        )
+    });
     drop(spill);
     match result {
         Ok(report) => {
@@ -106,6 +138,8 @@ pub fn run(s: &Settings) -> Result<Summary, Error> {
             Ok(Summary {
                 report,
                 walk_problems: walked.problems,
+                warnings,
+                written: true,
             })
         }
         Err(e) => {
@@ -115,11 +149,45 @@ pub fn run(s: &Settings) -> Result<Summary, Error> {
     }
 }
 
+/// Checks `--input` and `--output` before anything is read or written; returns the
+/// output folder relative to the input folder when it is inside it (the walk skips it).
+fn check_paths(input: &Path, output: &Path) -> Result<Option<PathBuf>, Error> {
+    if !input.is_dir() {
+        return Err(Error::Usage(format!(
+            "input folder {} does not exist or is not a folder (--input)",
+            input.display()
+        )));
+    }
+    if output.exists() && !output.is_dir() {
+        return Err(Error::Usage(format!(
+            "output path {} is a file, not a folder (--output)",
+            output.display()
+        )));
+    }
+    let (Ok(inp), Ok(out)) = (input.canonicalize(), output.canonicalize()) else {
+        return Ok(None);
+    };
+    if inp == out {
+        return Err(Error::Usage(format!(
+            "--output {} is the input folder: the output would be read back as pages on the \
+             next run; choose another folder",
+            output.display()
+        )));
+    }
+    Ok(out.strip_prefix(&inp).ok().map(Path::to_path_buf))
+}
+
+/// Whether `dir` holds an earlier run's output.
+fn has_output(dir: &Path) -> bool {
+    dir.join("report.json").is_file() || dir.join("articles.jsonl").is_file()
+}
+
 /// Everything after the walk, on the run's thread pool.
 fn phases(
     s: &Settings,
     files: Vec<crate::ingest::InputFile>,
     excluded: usize,
+    warnings: &[String],
     staging: &mut Staging,
     spill: &Spill,
     mut timings: Timings,
@@ -134,13 +202,29 @@ fn phases(
     timings.record("segment_cpu", scanned.cpu.segment);
     let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
     let store = store::SpillStore::new(spill, &scanned.pages);
+    let articles = scanned
+        .pages
+        .iter()
+        .filter(|p| p.article_fp().is_some())
+        .count();
+    let spin = progress::spinner(
+        "dedup",
+        &format!(
+            "{articles} articles, {} distinct snippets",
+            scanned.snippets.len()
+        ),
+        s.progress,
+    );
     let decisions = timings.time("dedup", || decide::decide(&scanned, rules, &store))?;
+    spin.finish_and_clear();
     let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);
     timings.record("dedup_candidates", a.candidate_time + sn.candidate_time);
     timings.record("dedup_verify", a.verify_time + sn.verify_time);
+    let bar = progress::bar(articles as u64, "write", s.progress);
     let written = timings.time("write", || {
-        write::write_records(staging, &scanned, &decisions, rules, &store)
+        write::write_records(staging, &scanned, &decisions, rules, &store, &bar)
     })?;
+    bar.finish_and_clear();
     let report = report::build(
         &scanned,
         &decisions,
@@ -148,6 +232,7 @@ fn phases(
         excluded,
         rules,
         timings.snapshot(),
+        warnings,
     );
     write::write_reports(staging, &report, &written, rules)?;
     Ok(report)

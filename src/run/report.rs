@@ -18,6 +18,7 @@ pub fn build(
     excluded: usize,
     rules: &Rules,
     timings: BTreeMap<String, u64>,
+    warnings: &[String],
 ) -> Report {
     let pages = page_counts(scanned);
     let a = &d.counts.articles;
@@ -41,6 +42,7 @@ pub fn build(
             articles: d.articles.stats,
             snippets: d.snippets.decided.stats,
         },
+        warnings: warnings.to_vec(),
         learned_boilerplate: learned,
         timings_ms: timings,
     }

@@ -50,6 +50,8 @@ pub enum SummaryKind {
         fp: Fingerprint,
         /// xxh3 of the normalized title, for snippet → article links.
         title_key: u64,
+        /// Replacement characters decoding produced (the keep policy prefers fewer).
+        replacements: u32,
     },
     /// No article.
     Reject {
@@ -65,8 +67,20 @@ pub enum SummaryKind {
 impl PageSummary {
     /// The article's fingerprint, or `None` for a reject.
     pub fn article_fp(&self) -> Option<&Fingerprint> {
+        self.dedup_item(0).map(|i| i.fp)
+    }
+
+    /// What the duplicate search takes of an article (`None` for a reject), with its
+    /// place in input order.
+    pub fn dedup_item(&self, order: u32) -> Option<crate::dedup::Item<'_>> {
         match &self.kind {
-            SummaryKind::Article { fp, .. } => Some(fp),
+            SummaryKind::Article {
+                fp, replacements, ..
+            } => Some(crate::dedup::Item {
+                fp,
+                replacements: *replacements,
+                order,
+            }),
             SummaryKind::Reject { .. } => None,
         }
     }
@@ -158,11 +172,13 @@ fn summarize(r: ScannedPage, rules: &Rules, spill: &Spill) -> Result<PageSummary
     let kind = match r.outcome {
         Outcome::Article(record, fp) => {
             let title_key = title_key(&record.metadata.title, rules);
+            let replacements = u32::try_from(record.metadata.replacements).unwrap_or(u32::MAX);
             let spilled = Spilled::new(*record, r.snippets.iter().map(|s| s.key).collect());
             SummaryKind::Article {
                 spill: spill.put_article(&spilled)?,
                 fp,
                 title_key,
+                replacements,
             }
         }
         Outcome::Reject(reject) => SummaryKind::Reject {

@@ -48,16 +48,16 @@ pub fn write_records(
     d: &Decisions,
     rules: &Rules,
     store: &dyn ArticleStore,
+    bar: &indicatif::ProgressBar,
 ) -> Result<Written, Error> {
     let names = article_names(scanned, d, store)?;
-    write_articles(st, scanned, d, &names, rules, store)?;
+    write_articles(st, scanned, d, &names, rules, store, bar)?;
     write_snippets(st, scanned, d, rules)?;
     let io = Error::output(st.out());
-    let n_fp = rules.dedup.fingerprints;
     let clusters: Vec<ClusterRecord> = d
         .clusters
         .iter()
-        .map(|c| cluster_record(c, scanned, d, &names, n_fp))
+        .map(|c| cluster_record(c, scanned, d, &names, rules))
         .collect();
     st.write_jsonl("duplicates.jsonl", &clusters).map_err(&io)?;
     let rejects = reject_records(scanned, d);
@@ -122,6 +122,7 @@ fn write_articles(
     names: &Names,
     rules: &Rules,
     store: &dyn ArticleStore,
+    bar: &indicatif::ProgressBar,
 ) -> Result<(), Error> {
     let io = Error::output(st.out());
     let mut kept_file = st.create("articles.jsonl").map_err(&io)?;
@@ -142,6 +143,7 @@ fn write_articles(
             };
             f.write_all(&line).map_err(&io)?;
         }
+        bar.inc(chunk.len() as u64);
     }
     let n_fp = rules.dedup.fingerprints;
     for (si, sn) in scanned.snippets.iter().enumerate() {
@@ -266,6 +268,12 @@ fn snippet_record(si: u32, scanned: &Scanned, d: &Decisions, rules: &Rules) -> S
             truncated: sn.occ.truncated,
             seen_in: seen
                 .iter()
+                .filter(|&&p| scanned.pages[p as usize].article_fp().is_some())
+                .map(|&p| d.ids.pages[p as usize].clone())
+                .collect(),
+            seen_in_rejected: seen
+                .iter()
+                .filter(|&&p| scanned.pages[p as usize].article_fp().is_none())
                 .map(|&p| d.ids.pages[p as usize].clone())
                 .collect(),
             simhash: hex64(d.snippets.fps[si as usize].primary()),
@@ -282,7 +290,6 @@ fn snippet_record(si: u32, scanned: &Scanned, d: &Decisions, rules: &Rules) -> S
             ),
             article: d.links[si as usize].map(|pi| d.ids.pages[pi as usize].clone()),
             answer: sn.occ.answer.clone(),
-            complete: b.complete,
             occurrences,
         },
     }
@@ -323,6 +330,7 @@ fn dropped_record(
         similarity: round4(dup.similarity),
         hammings: dup.hammings[..n_fp].to_vec(),
         proposed_by: dup.proposed_by,
+        kept_by: dup.kept_by,
     }
 }
 
@@ -333,8 +341,9 @@ fn cluster_record(
     scanned: &Scanned,
     d: &Decisions,
     names: &Names,
-    n_fp: usize,
+    rules: &Rules,
 ) -> ClusterRecord {
+    let n_fp = rules.dedup.fingerprints;
     let (ids, decided) = match c.kind {
         RecordKind::Article => (&d.ids.pages, &d.articles),
         RecordKind::Snippet => (&d.ids.snippets, &d.snippets.decided),
@@ -362,6 +371,7 @@ fn cluster_record(
             similarity: dup.map_or(1.0, |d| round4(d.similarity)),
             hammings: dup.map_or(vec![0; n_fp], |d| d.hammings[..n_fp].to_vec()),
             proposed_by: dup.map_or(crate::dedup::Proposers::EXACT, |d| d.proposed_by),
+            kept_by: dup.map(|d| d.kept_by),
         }
     };
     let mut members = vec![member(c.kept, None)];
@@ -375,6 +385,7 @@ fn cluster_record(
         cluster: format!("c-{}", &kept[2..]),
         kind: c.kind,
         kept,
+        keep: rules.dedup.keep,
         members,
     }
 }
@@ -472,6 +483,7 @@ mod tests {
             hammings: [2, 5, 1, 7],
             similarity: 0.876_54,
             proposed_by: crate::dedup::Proposers::LSH,
+            kept_by: crate::dedup::keep::KeptBy::MostCentral,
         };
         let r = dropped_record(
             RecordKind::Article,

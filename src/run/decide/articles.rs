@@ -18,12 +18,7 @@ pub fn decide(
     let (records, items): (Vec<u32>, Vec<Item>) = pages
         .iter()
         .enumerate()
-        .filter_map(|(pi, p)| {
-            p.article_fp().map(|fp| {
-                let order = pi as u32;
-                (order, Item { fp, order })
-            })
-        })
+        .filter_map(|(pi, p)| p.dedup_item(pi as u32).map(|item| (pi as u32, item)))
         .unzip();
     let shingles = |i: u32| -> Result<Vec<u64>, Error> {
         let text = store.load(records[i as usize])?.text;
@@ -58,6 +53,7 @@ pub(crate) mod tests {
                         spill: SpillRef::default(),
                         fp: fingerprint(t, &rules),
                         title_key: 0,
+                        replacements: 0,
                     },
                     None => SummaryKind::Reject {
                         reject: Reject::new(RejectReason::Empty, ""),
@@ -100,13 +96,13 @@ pub(crate) mod tests {
             ..DedupRules::default()
         };
         let d = decide(&pages, &rules, &store).unwrap();
-        // Page 3 is a near copy of page 0, longer, so it is kept; page 4, an exact copy of
-        // page 0, follows page 0 to it with page 0's evidence.
-        assert_eq!(d.kept_of(0), 3);
-        assert_eq!(d.dropped[&0].kind, MatchKind::Near);
-        assert_eq!(d.kept_of(4), 3);
-        assert_eq!(d.dropped[&4].kind, MatchKind::Near);
-        assert_eq!(d.members[&3], [0, 4]);
+        // Page 4 is an exact copy of page 0 and page 3 a near copy: page 0 is kept (the
+        // pair ties on centrality and decoding; it comes first).
+        assert_eq!(d.kept_of(3), 0);
+        assert_eq!(d.dropped[&3].kind, MatchKind::Near);
+        assert_eq!(d.kept_of(4), 0);
+        assert_eq!(d.dropped[&4].kind, MatchKind::Exact);
+        assert_eq!(d.members[&0], [3, 4]);
         assert!(!d.dropped.contains_key(&2));
     }
 }

@@ -121,6 +121,7 @@ pub(crate) mod tests {
             hammings: [0; crate::config::MAX_FINGERPRINTS],
             similarity: 1.0,
             proposed_by: crate::dedup::Proposers::EXACT,
+            kept_by: crate::dedup::keep::KeptBy::FirstInInput,
         }
     }
 

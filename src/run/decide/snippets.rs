@@ -36,6 +36,7 @@ pub fn decide(snippets: &[MergedSnippet], rules: &DedupRules) -> SnippetDecision
         .iter()
         .map(|&i| Item {
             fp: &fps[i as usize],
+            replacements: replacement_chars(&snippets[i as usize].occ.block.text),
             order: i,
         })
         .collect();
@@ -61,6 +62,11 @@ pub fn decide(snippets: &[MergedSnippet], rules: &DedupRules) -> SnippetDecision
         decided,
         resolved,
     }
+}
+
+/// U+FFFD characters in a text: what decoding could not read.
+fn replacement_chars(text: &str) -> u32 {
+    text.matches('\u{FFFD}').count().min(u32::MAX as usize) as u32
 }
 
 #[cfg(test)]
