@@ -58,41 +58,75 @@ pub fn is_sampled(source: &str, rate: f64) -> bool {
             < rate * u64::MAX as f64
 }
 
-/// Counts the sampled lines (one slice per sampled page, in input order); returns the report
-/// section and the hashes of learned lines the profile leaves in bodies.
-pub fn learn(
-    sampled: &[&[LineSample]],
-    cfg: &BoilerplateConfig,
-) -> (LearnedReport, HashedSet<u64>) {
+/// One sampled page: its distinct lines, with hashes of its title and body. A line is
+/// boilerplate only when it recurs on pages with different titles *and* different bodies:
+/// copies of one article (a body repeated under new related lists) share their own
+/// sub-headings, which are not boilerplate.
+#[derive(Debug, Clone, Default)]
+pub struct PageSample {
+    /// xxh3 of the normalized title (0 without a title).
+    pub title: u64,
+    /// xxh3 of the normalized body (0 without a body).
+    pub body: u64,
+    /// The page's distinct lines.
+    pub lines: Vec<LineSample>,
+}
+
+/// How often one line was seen.
+struct LineCount<'a> {
+    pages: usize,
+    text: &'a str,
+    parts: HashMap<LineKind, usize>,
+    titles: HashedSet<u64>,
+    bodies: HashedSet<u64>,
+}
+
+/// Counts the sampled lines (one sample per sampled page, in input order); returns the
+/// report section and the hashes of learned lines the profile leaves in bodies.
+pub fn learn(sampled: &[PageSample], cfg: &BoilerplateConfig) -> (LearnedReport, HashedSet<u64>) {
     let n = sampled.len();
-    // hash → (pages, first text, pages per part)
-    let mut counts: HashedMap<u64, (usize, &str, HashMap<LineKind, usize>)> = HashedMap::default();
-    for lines in sampled {
-        for l in lines.iter() {
-            let e = counts.entry(l.hash).or_insert((0, &l.text, HashMap::new()));
-            e.0 += 1;
-            *e.2.entry(l.kind).or_default() += 1;
+    let mut counts: HashedMap<u64, LineCount<'_>> = HashedMap::default();
+    for page in sampled {
+        for l in &page.lines {
+            let e = counts.entry(l.hash).or_insert_with(|| LineCount {
+                pages: 0,
+                text: &l.text,
+                parts: HashMap::new(),
+                titles: HashedSet::default(),
+                bodies: HashedSet::default(),
+            });
+            e.pages += 1;
+            *e.parts.entry(l.kind).or_default() += 1;
+            e.titles.insert(page.title);
+            e.bodies.insert(page.body);
         }
     }
     let threshold = ((cfg.min_share * n as f64).ceil() as usize).max(cfg.min_pages);
     let mut lines: Vec<(u64, Learned)> = counts
         .into_iter()
-        .filter(|(_, (pages, _, _))| *pages >= threshold && n > 0)
-        .map(|(hash, (pages, text, parts))| {
-            let mut parts: Vec<(LineKind, usize)> = parts.into_iter().collect();
-            parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
-            let part = parts[0].0;
-            (
+        .filter(|(_, c)| n > 0 && c.titles.len() >= threshold && c.bodies.len() >= threshold)
+        .map(
+            |(
                 hash,
-                Learned {
-                    text: text.to_string(),
-                    pages,
-                    share: (pages as f64 / n as f64 * 10_000.0).round() / 10_000.0,
-                    handled_by: part.handled_by(),
-                    part,
+                LineCount {
+                    pages, text, parts, ..
                 },
-            )
-        })
+            )| {
+                let mut parts: Vec<(LineKind, usize)> = parts.into_iter().collect();
+                parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+                let part = parts[0].0;
+                (
+                    hash,
+                    Learned {
+                        text: text.to_string(),
+                        pages,
+                        share: (pages as f64 / n as f64 * 10_000.0).round() / 10_000.0,
+                        handled_by: part.handled_by(),
+                        part,
+                    },
+                )
+            },
+        )
         .collect();
     lines.sort_by(|a, b| b.1.pages.cmp(&a.1.pages).then(a.1.text.cmp(&b.1.text)));
     lines.truncate(cfg.max_listed);

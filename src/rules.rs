@@ -16,6 +16,8 @@ use crate::page::{MetadataRules, SegmentRules};
 /// workers.
 #[derive(Debug, Clone)]
 pub struct Rules {
+    /// Where the configuration came from (a path, or `built-in profile`).
+    pub source: String,
     /// The effective configuration (written to `report.json`).
     pub config: Config,
     /// Which files are read and how they are decoded.
@@ -43,6 +45,7 @@ impl Rules {
         );
         match (input, segment, metadata) {
             (Some(input), Some(segment), Some(metadata)) if errors.is_empty() => Ok(Rules {
+                source: String::new(),
                 dedup: DedupRules::new(&config.dedup),
                 config,
                 input,
@@ -69,7 +72,7 @@ impl Rules {
     pub fn from_text(text: &str, name: &str) -> Result<Rules, Error> {
         let config = Config::parse(text)
             .map_err(|e| Error::Config(vec![format!("{name}: {}", e.message)]))?;
-        Rules::compile(config).map_err(|errs| {
+        let mut rules = Rules::compile(config).map_err(|errs| {
             Error::Config(
                 errs.iter()
                     .map(|e| match locate_key(text, &e.key) {
@@ -78,7 +81,9 @@ impl Rules {
                     })
                     .collect(),
             )
-        })
+        })?;
+        rules.source = name.to_string();
+        Ok(rules)
     }
 
     /// What a person should be warned about in this configuration (printed by `run` and

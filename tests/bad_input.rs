@@ -306,7 +306,7 @@ fn fifo_in_the_input_is_rejected_not_opened() {
             .status();
     });
     if !c.input.join("pipe.txt").exists() {
-        eprintln!("NOTICE: mkfifo unavailable; skipping");
+        common::notice("mkfifo unavailable; skipping the FIFO test");
         return;
     }
     assert_eq!(c.run(&[]).reject("pipe.txt").as_deref(), Some("io_error"));
@@ -340,7 +340,10 @@ fn markers_repeated_and_out_of_order() {
     // not the punctuation), so the sentence there is kept as a term, not lost.
     assert_eq!(
         a["metadata"]["trending"],
-        serde_json::json!(["补卡流程", "补卡期间可以使用电子凭证，不影响就医结算，也可以先行垫付。"])
+        serde_json::json!([
+            "补卡流程",
+            "补卡期间可以使用电子凭证，不影响就医结算，也可以先行垫付。"
+        ])
     );
     assert_eq!(a["metadata"]["related"].as_array().unwrap().len(), 1);
 }

@@ -10,9 +10,7 @@ use common::{assert_invariant, jsonl, pagesieve, report, run_ok, snapshot, FILES
 fn contract_check(out: &Path, input: &Path) {
     let tool = common::repo().join("../shared/tools/contract_check.py");
     if !tool.is_file() {
-        eprintln!(
-            "NOTICE: ../shared/tools/contract_check.py not found; skipping the contract check"
-        );
+        common::notice("../shared/tools/contract_check.py not found; skipping the contract check");
         return;
     }
     let o = std::process::Command::new("python3")
@@ -27,7 +25,9 @@ fn contract_check(out: &Path, input: &Path) {
             assert!(o.status.success(), "contract check failed:\n{stdout}");
             assert!(stdout.contains("contract: OK"), "{stdout}");
         }
-        Err(e) => eprintln!("NOTICE: python3 not runnable ({e}); skipping the contract check"),
+        Err(e) => common::notice(&format!(
+            "python3 not runnable ({e}); skipping the contract check"
+        )),
     }
 }
 

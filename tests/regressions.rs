@@ -399,3 +399,40 @@ fn seen_in_lists_only_pages_with_an_article() {
     );
     assert_eq!(s["truncated"], false);
 }
+
+/// Learned boilerplate: an answer's own list sub-headings, repeated on copies of that one
+/// answer (under new related lists), are not boilerplate; a line on pages with different
+/// titles and bodies is.
+#[test]
+fn answer_sub_headings_repeated_in_copies_are_not_learned_boilerplate() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    let body = ["1. 核对账户", BODY[0], "2. 办理备案", BODY[1]];
+    for i in 0..8 {
+        write(
+            &input,
+            &format!("copy{i}.txt"),
+            &page("松阳医保能异地用吗", &body, &[], &[]),
+        );
+    }
+    for i in 0..8 {
+        let own =
+            format!("第{i}个问题的回答各不相同，这里写的是第{i}种情况下的办理办法和注意事项。");
+        let body = [own.as_str(), "温馨提示：以上内容仅供参考。"];
+        write(
+            &input,
+            &format!("other{i}.txt"),
+            &page(&format!("第{i}个医保问题"), &body, &[], &[]),
+        );
+    }
+    let out = d.path().join("out");
+    run_ok(&input, &out, &[]);
+    let lines: Vec<String> = report(&out)["learned_boilerplate"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!lines.iter().any(|l| l.contains("核对账户")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("温馨提示")), "{lines:?}");
+}

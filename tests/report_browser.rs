@@ -39,9 +39,7 @@ fn headless(browser: &Path, profile: &Path, extra: &[&str], url: &str) -> std::p
 #[test]
 fn report_renders_summary_diffs_and_escapes_scraped_markup() {
     let Some(browser) = chromium() else {
-        eprintln!(
-            "NOTICE: chromium not installed; skipping the browser test (.ci/run installs it)"
-        );
+        common::notice("chromium not installed; skipping the browser test (.ci/run installs it)");
         return;
     };
     let d = tempfile::tempdir().unwrap();
@@ -72,6 +70,14 @@ fn report_renders_summary_diffs_and_escapes_scraped_markup() {
         dom.contains("pagesieve report"),
         "no DOM: {}",
         String::from_utf8_lossy(&o.stderr)
+    );
+    // The run line at the top: when, on what, with which profile.
+    assert!(dom.contains("started 20") && dom.contains(" UTC"), "{dom}");
+    assert!(dom.contains(&format!("input <code>{}</code>", input.display())));
+    // Rejects come right after the summary, before the long cluster tables.
+    let at = |s: &str| dom.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(
+        at("id=\"summary\"") < at("id=\"rejects\"") && at("id=\"rejects\"") < at("id=\"clusters\"")
     );
     // Summary figures, as rendered.
     assert!(

@@ -33,6 +33,18 @@ pub enum KeptBy {
     FirstInInput,
 }
 
+impl KeptBy {
+    /// The name written in the records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeptBy::MostCentral => "most_central",
+            KeptBy::FewerReplacements => "fewer_replacements",
+            KeptBy::Longest => "longest",
+            KeptBy::FirstInInput => "first_in_input",
+        }
+    }
+}
+
 /// What the policy compares of one member.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Standing {
@@ -138,6 +150,21 @@ mod tests {
         let (a, b) = (st(0.9, 0, 400, 1), st(0.9, 0, 500, 2));
         assert_eq!(p.decided_by(&a, &b), KeptBy::FirstInInput);
         assert_eq!(p.cmp_exact(&b, &a), Ordering::Greater);
+    }
+
+    #[test]
+    fn names_match_serde() {
+        for k in [
+            KeptBy::MostCentral,
+            KeptBy::FewerReplacements,
+            KeptBy::Longest,
+            KeptBy::FirstInInput,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
+        }
     }
 
     #[test]

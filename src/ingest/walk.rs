@@ -227,7 +227,11 @@ mod tests {
         let fifo = dir.path().join("pipe");
         let ok = std::process::Command::new("mkfifo").arg(&fifo).status();
         if !ok.is_ok_and(|s| s.success()) {
-            eprintln!("NOTICE: mkfifo unavailable; skipping");
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTICE: mkfifo unavailable; skipping the FIFO test"
+            );
             return;
         }
         let w = walk(dir.path(), &all(), None).unwrap();

@@ -20,7 +20,23 @@ pub struct Extra {
     pub max_clusters: usize,
     /// Members shown side by side per cluster; the rest are listed by id.
     pub max_members: usize,
+    /// When and on what the run ran (varies between runs, like the timings).
+    pub run: RunInfo,
 }
+
+/// The run line at the top of the report.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    /// Start time, UTC (`2026-11-23 14:55:01 UTC`).
+    pub started: String,
+    /// `--input` as given.
+    pub input: String,
+    /// The config file, or `built-in profile`.
+    pub config: String,
+}
+
+/// Learned-boilerplate lines shown in the table; the rest are under "show all".
+const LEARNED_SHOWN: usize = 20;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -38,7 +54,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;\
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'PingFang SC','Hiragino Sans GB',\
+'Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Micro Hei',sans-serif;\
 margin:2em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.5}\
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:.5em 0}.grid{display:flex;flex-wrap:wrap;gap:0 2.5em;\
@@ -50,7 +67,7 @@ grid-template-columns:1fr 1fr;gap:1em}.pair pre{white-space:pre-wrap;word-break:
 background:#fafafa;border:1px solid #eee;padding:.5em;max-height:24em;overflow:auto;margin:0}\
 .muted{color:#777}.tag{display:inline-block;background:#eef;border-radius:3px;padding:0 .4em;\
 margin-right:.3em}del{background:#fcc;text-decoration:none}ins{background:#cfc;\
-text-decoration:none}";
+text-decoration:none}.warn{color:#a00;font-weight:600}";
 
 /// Renders the whole report. `texts` maps the id of every record shown in full (kept
 /// records and the members beside them) to its (title, text).
@@ -67,15 +84,22 @@ pub fn render(
         "<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>pagesieve report</title><style>{STYLE}</style></head><body>\
-         <h1>pagesieve report</h1><p class=\"muted\">pagesieve {} · profile {}</p>",
+         <h1>pagesieve report</h1><p class=\"muted\" id=\"run\">started {} · input <code>{}</code> \
+         · config <code>{}</code> · pagesieve {} · profile {}</p>",
+        escape(&extra.run.started),
+        escape(&extra.run.input),
+        escape(&extra.run.config),
         escape(&r.version),
         escape(&r.profile)
     );
+    for w in &r.warnings {
+        let _ = write!(h, "<p class=\"warn\">warning: {}</p>", escape(w));
+    }
     summary_section(&mut h, r, extra);
+    rejects_section(&mut h, rejects);
     tables_section(&mut h, r);
     clusters_section(&mut h, clusters, texts, extra);
     learned_section(&mut h, r);
-    rejects_section(&mut h, rejects);
     h.push_str("</body></html>\n");
     h
 }
@@ -216,12 +240,14 @@ fn cluster(
         let hammings: Vec<String> = m.hammings.iter().map(u32::to_string).collect();
         let _ = write!(
             h,
-            "<p class=\"evidence\"><b>{}</b> match · hamming {} (all fingerprints: {}) · \
-             similarity {:.4}</p><div class=\"pair\">\
+            "<p class=\"evidence\"><b>{}</b> match · proposed by {} · kept by {} · hamming {} \
+             (all fingerprints: {}) · similarity {:.4}</p><div class=\"pair\">\
              <div><p>kept <code>{}</code><br>{}<br><span class=\"muted\">{}</span></p>\
              <pre class=\"kept\">{}</pre></div><div><p>dropped <code>{}</code><br>{}<br>\
              <span class=\"muted\">{}</span></p><pre class=\"dropped\">{}</pre></div></div>",
             m.match_kind.as_str(),
+            m.proposed_by.names().join(" + "),
+            m.kept_by.map_or("", |k| k.as_str()),
             m.hamming,
             hammings.join(", "),
             m.similarity,
@@ -294,8 +320,22 @@ fn learned_section(h: &mut String, r: &Report) {
     if lb.lines.is_empty() {
         return;
     }
+    let shown = lb.lines.len().min(LEARNED_SHOWN);
+    learned_table(h, &lb.lines[..shown]);
+    if lb.lines.len() > shown {
+        let _ = write!(
+            h,
+            "<details><summary>show all {} lines</summary>",
+            lb.lines.len()
+        );
+        learned_table(h, &lb.lines[shown..]);
+        h.push_str("</details>");
+    }
+}
+
+fn learned_table(h: &mut String, lines: &[crate::boilerplate::Learned]) {
     h.push_str("<table><tr><th>pages</th><th>share</th><th>handled by</th><th>line</th></tr>");
-    for l in &lb.lines {
+    for l in lines {
         let handled = if l.part == crate::page::LineKind::Body {
             format!("<b>{}</b>", escape(&l.handled_by))
         } else {
@@ -414,6 +454,7 @@ mod tests {
             snippet_candidates: 0,
             max_clusters: 200,
             max_members: 10,
+            run: RunInfo::default(),
         };
         let html = render(&report, &clusters, &[], &texts, &extra);
         assert!(html.len() < 8 * 1024 * 1024, "{} bytes", html.len());

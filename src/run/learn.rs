@@ -14,7 +14,7 @@ use crate::record::{hex64, Reject, RejectReason};
 use crate::rules::Rules;
 use crate::run::spill::{Spill, Spilled};
 use crate::run::summarize::{PageSummary, Scanned, SummaryKind};
-use crate::scan::{boilerplate_key, LineSample};
+use crate::scan::boilerplate_key;
 
 /// Counts the sampled lines, frees them, and strips learned lines when configured.
 pub fn learn_boilerplate(
@@ -23,9 +23,7 @@ pub fn learn_boilerplate(
     spill: &Spill,
 ) -> Result<LearnedReport, Error> {
     let cfg = &rules.config.boilerplate;
-    let sampled: Vec<&[LineSample]> = scanned.samples.iter().map(Vec::as_slice).collect();
-    let (mut learned, in_body) = boilerplate::learn(&sampled, cfg);
-    drop(sampled);
+    let (mut learned, in_body) = boilerplate::learn(&scanned.samples, cfg);
     scanned.samples = Vec::new();
     if cfg.strip && !in_body.is_empty() {
         learned.stripped_pages = strip_learned(&mut scanned.pages, &in_body, rules, spill)?;

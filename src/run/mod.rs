@@ -234,7 +234,12 @@ fn phases(
         timings.snapshot(),
         warnings,
     );
-    write::write_reports(staging, &report, &written, rules)?;
+    let run = crate::output::html::RunInfo {
+        started: timings.started_utc(),
+        input: s.input.display().to_string(),
+        config: rules.source.clone(),
+    };
+    write::write_reports(staging, &report, &written, rules, run)?;
     Ok(report)
 }
 

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::boilerplate;
+use crate::boilerplate::{self, PageSample};
 use crate::dedup::shingle::normalize_with;
 use crate::dedup::Fingerprint;
 use crate::error::Error;
@@ -17,9 +17,7 @@ use crate::prehashed::HashedMap;
 use crate::record::Reject;
 use crate::rules::Rules;
 use crate::run::spill::{Spill, SpillRef, Spilled};
-use crate::scan::{
-    scan_file_sampled, LineSample, Outcome, ScanCpu, ScannedPage, SnippetOccurrence,
-};
+use crate::scan::{scan_file_sampled, Outcome, ScanCpu, ScannedPage, SnippetOccurrence};
 
 /// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size.
 #[derive(Debug)]
@@ -108,9 +106,8 @@ pub struct Scanned {
     pub pages: Vec<PageSummary>,
     /// Distinct related blocks, in order of first occurrence.
     pub snippets: Vec<MergedSnippet>,
-    /// The distinct lines of the pages in the learned-boilerplate sample, in input order
-    /// (emptied once learned).
-    pub samples: Vec<Vec<LineSample>>,
+    /// The pages in the learned-boilerplate sample, in input order (emptied once learned).
+    pub samples: Vec<PageSample>,
     /// CPU time per stage, summed over workers.
     pub cpu: ScanCpu,
 }
@@ -134,7 +131,7 @@ pub fn summarize_all(
     let mut samples = Vec::new();
     let mut cpu = ScanCpu::default();
     for (c, chunk) in files.chunks(CHUNK).enumerate() {
-        let done: Vec<(PageSummary, Vec<LineSample>, ScanCpu)> = chunk
+        let done: Vec<(PageSummary, PageSample, ScanCpu)> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, f)| {
@@ -144,14 +141,15 @@ pub fn summarize_all(
                     merge.add(pi, bi as u32, occ);
                 }
                 bar.inc(1);
-                let (cpu, lines) = (r.cpu, std::mem::take(&mut r.lines));
-                Ok((summarize(r, rules, spill)?, lines, cpu))
+                let sample = page_sample(&mut r, rules);
+                let cpu = r.cpu;
+                Ok((summarize(r, rules, spill)?, sample, cpu))
             })
             .collect::<Result<_, Error>>()?;
-        for (p, lines, c) in done {
+        for (p, sample, c) in done {
             pages.push(p);
-            if !lines.is_empty() {
-                samples.push(lines);
+            if !sample.lines.is_empty() {
+                samples.push(sample);
             }
             cpu += c;
         }
@@ -165,6 +163,22 @@ pub fn summarize_all(
         samples,
         cpu,
     })
+}
+
+/// The page's sampled lines, with hashes of its title and body.
+fn page_sample(r: &mut ScannedPage, rules: &Rules) -> PageSample {
+    let lines = std::mem::take(&mut r.lines);
+    if lines.is_empty() {
+        return PageSample::default();
+    }
+    PageSample {
+        title: r.title.as_deref().map_or(0, |t| title_key(t, rules)),
+        body: match &r.outcome {
+            Outcome::Article(_, fp) => fp.exact[1],
+            Outcome::Reject(_) => 0,
+        },
+        lines,
+    }
 }
 
 /// Keeps what phase 2 needs of a page and spills its record.

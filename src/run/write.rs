@@ -76,6 +76,7 @@ pub fn write_reports(
     report: &Report,
     w: &Written,
     rules: &Rules,
+    run: html::RunInfo,
 ) -> Result<(), Error> {
     let io = Error::output(st.out());
     let out = &rules.config.output;
@@ -84,6 +85,7 @@ pub fn write_reports(
         snippet_candidates: report.dedup.snippets.candidates,
         max_clusters: out.html_max_clusters,
         max_members: out.html_max_members,
+        run,
     };
     let page = html::render(report, &w.clusters, &w.rejects, &w.texts, &extra);
     st.write_bytes("report.html", page.as_bytes())
