@@ -7,8 +7,12 @@
 #   bench/compare.sh 10000        # one size
 #   bench/compare.sh 10000 100000 1000000   # 1M on request: the peers are skipped above
 #                                 # PEERS_MAX pages (default 100000; they would take hours)
+#   SHAPE=site bench/compare.sh   # pages in the real site's proportions (synth --shape site);
+#                                 # the default is the templated corpus (SHAPE=templated)
 #   RESULTS=target/bench/results-1m.jsonl bench/compare.sh 1000000   # a size on its own;
 #                                 # the table and plot use every target/bench/results*.jsonl
+#   CORPUS=/data/c1m bench/compare.sh 1000000   # an existing corpus (made by pagesieve synth
+#                                 # with the same shape) instead of generating one
 #
 # Needs the Rust toolchain, python3 with venv, GNU time (/usr/bin/time), and the package
 # index for the peers (installed into target/bench/venv).
@@ -17,7 +21,8 @@ cd "$(dirname "$0")/.."
 sizes=${*:-"10000 100000"}
 root=target/bench
 mkdir -p "$root"
-results=${RESULTS:-$root/results.jsonl}
+shape=${SHAPE:-templated}
+results=${RESULTS:-$root/results-$shape.jsonl}
 : > "$results"
 
 cargo build --release -q
@@ -48,33 +53,33 @@ measure() {
   cat "$root/time.txt"
 }
 
-# The corpus depends on the generator: a changed src/synth.rs makes a new one.
-stamp=$(git hash-object src/synth.rs 2>/dev/null | cut -c1-8 || echo nogit)
+# The corpus depends on the generator: a changed src/synth/ makes a new one.
+stamp=$(cat src/synth/*.rs | git hash-object --stdin | cut -c1-8)
 for n in $sizes; do
-  corpus="$root/corpus-$n-$stamp"
+  corpus=${CORPUS:-"$root/corpus-$shape-$n-$stamp"}
   if [ ! -f "$corpus/.labels.jsonl" ]; then
     rm -rf "$corpus"
-    "$bin" synth --pages "$n" --seed 42 --out "$corpus" > /dev/null
+    "$bin" synth --pages "$n" --seed 42 --shape "$shape" --out "$corpus" > /dev/null
   fi
   mb=$(du -sm --apparent-size "$corpus" | cut -f1)
   # Warm the page cache (untimed), so that a corpus made or evicted earlier does not make
   # the first tool pay for the disk. (At 1M pages the corpus does not fit: all are cold.)
   "$floor" "$corpus" > /dev/null
-  out="$root/out-$n"
+  out="$root/out-$shape-$n"
   read -r wall user sys rss <<< "$(measure "$bin" run --quiet --input "$corpus" --output "$out")"
   score=$(python3 bench/score.py "$corpus/.labels.jsonl" --pagesieve "$out")
-  echo "{\"tool\":\"pagesieve run\",\"pages\":$n,\"mb\":$mb,\"wall\":$wall,\"user\":$user,\"sys\":$sys,\"rss_kib\":$rss,\"score\":$score}" >> "$results"
+  echo "{\"tool\":\"pagesieve run\",\"shape\":\"$shape\",\"pages\":$n,\"mb\":$mb,\"wall\":$wall,\"user\":$user,\"sys\":$sys,\"rss_kib\":$rss,\"score\":$score}" >> "$results"
 
   read -r wall user sys rss <<< "$(measure "$floor" "$corpus")"
-  echo "{\"tool\":\"floor (read+decode+xxh3)\",\"pages\":$n,\"mb\":$mb,\"wall\":$wall,\"user\":$user,\"sys\":$sys,\"rss_kib\":$rss,\"score\":null}" >> "$results"
+  echo "{\"tool\":\"floor (read+decode+xxh3)\",\"shape\":\"$shape\",\"pages\":$n,\"mb\":$mb,\"wall\":$wall,\"user\":$user,\"sys\":$sys,\"rss_kib\":$rss,\"score\":null}" >> "$results"
 
   [ "$n" -le "$peers_max" ] || continue
   for method in $peers; do
-    res="$root/peer-$method-$n.json"
+    res="$root/peer-$method-$shape-$n.json"
     read -r wall user sys rss <<< "$(measure "$py" bench/peers.py "$method" "$out" "$res" 2>/dev/null)"
     score=$(python3 bench/score.py "$corpus/.labels.jsonl" --clusters "$res")
     secs=$(python3 -c "import json;print(json.load(open('$res'))['seconds'])")
-    echo "{\"tool\":\"$method\",\"pages\":$n,\"mb\":$mb,\"wall\":$wall,\"dedup_s\":$secs,\"user\":$user,\"sys\":$sys,\"rss_kib\":$rss,\"score\":$score}" >> "$results"
+    echo "{\"tool\":\"$method\",\"shape\":\"$shape\",\"pages\":$n,\"mb\":$mb,\"wall\":$wall,\"dedup_s\":$secs,\"user\":$user,\"sys\":$sys,\"rss_kib\":$rss,\"score\":$score}" >> "$results"
   done
 done
 

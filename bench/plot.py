@@ -23,16 +23,22 @@ LABELS = {
 def main():
     rows = [json.loads(l) for f in sys.argv[1:-1] for l in open(f, encoding="utf-8")]
     rows.sort(key=lambda r: r["pages"])
-    tools = []
     for r in rows:
-        if r["tool"] not in tools:
-            tools.append(r["tool"])
+        r.setdefault("shape", "templated")
+    series = []
+    for r in rows:
+        if (r["tool"], r["shape"]) not in series:
+            series.append((r["tool"], r["shape"]))
+    colors = {}
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
-    for t in tools:
-        pts = sorted((r["pages"], r["wall"]) for r in rows if r["tool"] == t)
+    for t, shape in series:
+        pts = sorted((r["pages"], r["wall"]) for r in rows if (r["tool"], r["shape"]) == (t, shape))
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-        ax.plot(xs, ys, marker="o", label=LABELS.get(t, t))
-        ax2.plot(xs, [y / x * 1e6 for x, y in zip(xs, ys)], marker="o", label=LABELS.get(t, t))
+        colors.setdefault(t, f"C{len(colors)}")
+        style = dict(marker="o", color=colors[t], linestyle="-" if shape == "site" else "--",
+                     label=f"{LABELS.get(t, t)}, {shape}")
+        ax.plot(xs, ys, **style)
+        ax2.plot(xs, [y / x * 1e6 for x, y in zip(xs, ys)], **style)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("pages in the corpus")
@@ -45,7 +51,7 @@ def main():
     ax2.set_ylabel("wall time per page (µs)")
     ax2.set_title("Time per page (flat = linear scaling)")
     ax2.grid(True, which="both", alpha=0.3)
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(sys.argv[-1], dpi=110)
 

@@ -18,6 +18,15 @@ NAMES = {
 
 def main():
     rows = [json.loads(l) for f in sys.argv[1:] for l in open(f, encoding="utf-8")]
+    for r in rows:
+        r.setdefault("shape", "templated")
+    for shape in sorted({r["shape"] for r in rows}, reverse=True):
+        print(f"### corpus: {shape}\n")
+        table([r for r in rows if r["shape"] == shape])
+        print()
+
+
+def table(rows):
     rows.sort(key=lambda r: r["pages"])
     print("| tool | pages | input MB | wall s | dedup-only s | CPU s | pages/s | MB/s | "
           "peak RSS MiB | precision | recall | F1 |")
