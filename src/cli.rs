@@ -27,6 +27,24 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Validate a profile: every problem with its key and line (exit 2 if any).
     CheckConfig(CheckConfigArgs),
+    /// Rebuild a dedup index from earlier output folders under the current settings (for
+    /// outputs made before indexes existed, or after a change of dedup settings).
+    Index(IndexArgs),
+}
+
+/// `pagesieve index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Output folders of earlier runs (their articles.jsonl and snippets.jsonl are read).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Folder to write dedup.idx into [default: index/ in the last folder named]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Profile whose [dedup] settings the index is made under [default: config/default.toml,
+    /// or the built-in copy of it]
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// `pagesieve explain`.
@@ -69,6 +87,19 @@ pub struct RunArgs {
     /// is left as it was).
     #[arg(long)]
     pub force: bool,
+    /// An earlier output folder, or an index folder, to deduplicate against (repeatable):
+    /// tonight's pages that duplicate a record kept earlier are dropped, earlier records
+    /// never are.
+    #[arg(long, value_name = "DIR")]
+    pub against: Vec<PathBuf>,
+    /// Write the index covering the earlier runs and this one here (atomically) instead of
+    /// index/ in the output folder.
+    #[arg(long, value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    /// If more than this share (0–1) of tonight's articles would be dropped as duplicates,
+    /// leave --output untouched, put this run's output beside it in OUTPUT.held, and exit 3.
+    #[arg(long, value_name = "R")]
+    pub max_drop_rate: Option<f64>,
 }
 
 /// `pagesieve synth`.

@@ -21,6 +21,7 @@ pub mod config;
 pub mod dedup;
 pub mod error;
 pub mod explain;
+pub mod history;
 pub mod ingest;
 pub mod output;
 pub mod page;

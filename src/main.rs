@@ -1,5 +1,6 @@
 //! The `pagesieve` binary: parse the command line, load the config, call the library, map
-//! errors to exit codes (0 done, 1 I/O failure, 2 usage or configuration error).
+//! errors to exit codes (0 done, 1 I/O failure, 2 usage or configuration error, 3 the run
+//! was held by `--max-drop-rate`).
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -9,10 +10,18 @@ use clap::Parser;
 
 mod cli;
 
-use cli::{CheckConfigArgs, Cli, Command, ExplainArgs, RunArgs, SynthArgs};
+use cli::{CheckConfigArgs, Cli, Command, ExplainArgs, IndexArgs, RunArgs, SynthArgs};
 use pagesieve::{Error, Rules, Settings};
 
 const DEFAULT_CONFIG: &str = "config/default.toml";
+
+/// How a command that did not fail ended.
+enum Outcome {
+    /// Done (exit 0).
+    Done,
+    /// `run` held its output (exit 3).
+    Held,
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,9 +30,11 @@ fn main() -> ExitCode {
         Command::Synth(args) => synth(args),
         Command::Explain(args) => explain(args),
         Command::CheckConfig(args) => check_config(args),
+        Command::Index(args) => index(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Held) => ExitCode::from(3),
         Err(e) => {
             report(&e);
             ExitCode::from(e.exit_code())
@@ -52,7 +63,7 @@ fn load_rules(path: Option<&Path>) -> Result<Rules, Error> {
     }
 }
 
-fn check_config(args: CheckConfigArgs) -> Result<(), Error> {
+fn check_config(args: CheckConfigArgs) -> Result<Outcome, Error> {
     let r = match Rules::load(&args.file) {
         Ok(r) => r,
         Err(Error::Config(problems)) => {
@@ -86,43 +97,79 @@ fn check_config(args: CheckConfigArgs) -> Result<(), Error> {
         m.places.values().map(Vec::len).sum::<usize>() + m.places.len(),
         m.tags.len()
     );
-    Ok(())
+    Ok(Outcome::Done)
 }
 
-fn explain(args: ExplainArgs) -> Result<(), Error> {
+fn explain(args: ExplainArgs) -> Result<Outcome, Error> {
     let rules = load_rules(args.config.as_deref())?;
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal();
     let text = pagesieve::explain::explain(&args.file, &rules, color)?;
     print!("{text}");
-    Ok(())
+    Ok(Outcome::Done)
 }
 
-fn run(args: RunArgs) -> Result<(), Error> {
+fn run(args: RunArgs) -> Result<Outcome, Error> {
     let rules = load_rules(args.config.as_deref())?;
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
-    let settings = Settings {
-        input: args.input,
-        output: args.output,
-        rules,
-        threads: args.threads,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        force: args.force,
-    };
+    if let Some(r) = args.max_drop_rate {
+        if !(0.0..=1.0).contains(&r) {
+            return Err(Error::Usage(format!(
+                "--max-drop-rate {r}: give a share between 0 and 1 (0.2 = 20%)"
+            )));
+        }
+    }
+    let mut settings = Settings::new(args.input, args.output, rules);
+    settings.threads = args.threads;
+    settings.progress = !args.quiet && std::io::stderr().is_terminal();
+    settings.force = args.force;
+    settings.against = args.against;
+    settings.index = args.index;
+    settings.max_drop_rate = args.max_drop_rate;
     let summary = pagesieve::run(&settings)?;
-    for p in summary.walk_problems.iter().chain(&summary.warnings) {
+    for p in summary.walk_problems.iter() {
         eprintln!("pagesieve: warning: {p}");
+    }
+    for p in &summary.warnings {
+        eprintln!("pagesieve: warning: {p}");
+    }
+    if let (Some(g), Some(_)) = (&summary.report.guard, &summary.held) {
+        eprintln!(
+            "pagesieve: {}",
+            pagesieve::run::guard_message(g, &settings.output)
+        );
+        return Ok(Outcome::Held);
     }
     if !args.quiet && summary.written {
         println!("{}", summary.paragraph());
         println!("Output written to {}.", settings.output.display());
     }
-    Ok(())
+    Ok(Outcome::Done)
 }
 
-fn synth(args: SynthArgs) -> Result<(), Error> {
+fn index(args: IndexArgs) -> Result<Outcome, Error> {
+    let rules = load_rules(args.config.as_deref())?;
+    let out = match args.out {
+        Some(o) => o,
+        None => args
+            .dirs
+            .last()
+            .expect("clap requires a folder")
+            .join("index"),
+    };
+    let (path, articles, snippets) = pagesieve::history::build::rebuild(&args.dirs, &out, &rules)?;
+    println!(
+        "pagesieve index: {articles} articles and {snippets} snippets of {} output folder(s) \
+         indexed in {}",
+        args.dirs.len(),
+        path.display()
+    );
+    Ok(Outcome::Done)
+}
+
+fn synth(args: SynthArgs) -> Result<Outcome, Error> {
     let opts = pagesieve::synth::Options {
         pages: args.pages,
         seed: args.seed,
@@ -141,5 +188,5 @@ fn synth(args: SynthArgs) -> Result<(), Error> {
         args.out.display(),
         args.out.join(pagesieve::synth::LABELS_FILE).display()
     );
-    Ok(())
+    Ok(Outcome::Done)
 }

@@ -442,11 +442,13 @@ pub fn decide_pair(p: &Pair, d: &DedupRules) -> Option<Proposers> {
             fp: &fps[0],
             replacements: 0,
             order: 0,
+            pinned: false,
         },
         Item {
             fp: &fps[1],
             replacements: 0,
             order: 1,
+            pinned: false,
         },
     ];
     let shingles =

@@ -243,8 +243,41 @@ pub struct DroppedRecord {
     /// candidate pairs).
     pub proposed_by: Proposers,
     /// Why the other record was kept instead of this one: `most_central`,
-    /// `fewer_replacements`, `longest` or `first_in_input` (see `dedup.keep`).
+    /// `fewer_replacements`, `longest`, `first_in_input` (see `dedup.keep`) or
+    /// `earlier_run`.
     pub kept_by: KeptBy,
+    /// Where the kept record is when an earlier run wrote it (`run --against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<EarlierRef>,
+}
+
+/// Where a record written by an earlier run is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlierRef {
+    /// That run's output folder.
+    pub output: String,
+    /// The file in it (`articles.jsonl` or `snippets.jsonl`).
+    pub file: String,
+    /// Byte offset of the record's line in that file.
+    pub offset: u64,
+    /// When that run started, UTC.
+    pub started: String,
+}
+
+/// One line of `seen_again.jsonl`: a snippet an earlier run wrote, seen again tonight (the
+/// same title and text), so not written again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeenAgainRecord {
+    /// The snippet's id (the earlier record's).
+    pub id: String,
+    /// Where the earlier record is.
+    pub earlier: EarlierRef,
+    /// Tonight's article pages that carried it.
+    pub seen_in: Vec<String>,
+    /// Tonight's rejected pages that carried it.
+    pub seen_in_rejected: Vec<String>,
+    /// Its occurrences on tonight's pages.
+    pub occurrences: usize,
 }
 
 /// One member of a duplicate cluster.
@@ -270,6 +303,9 @@ pub struct ClusterMember {
     /// Why the kept record was kept instead of this one (absent on the kept member).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept_by: Option<KeptBy>,
+    /// Where the record is when an earlier run wrote it (only ever the kept member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<EarlierRef>,
 }
 
 /// One line of `duplicates.jsonl`.

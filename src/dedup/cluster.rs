@@ -46,6 +46,10 @@ pub struct Item<'a> {
     pub replacements: u32,
     /// Its position in input order (ties in preference go to the smaller).
     pub order: u32,
+    /// Kept by an earlier run (`run --against`): never dropped, preferred over every item
+    /// that is not pinned, and never compared with another pinned item (their pairs were
+    /// decided by the runs that kept them).
+    pub pinned: bool,
 }
 
 /// Exact or near.
@@ -194,6 +198,30 @@ fn standing(items: &[Item<'_>], i: u32) -> Standing {
     }
 }
 
+/// Orders two items' standings the keep policy's way, pinned items first.
+fn prefer(
+    items: &[Item<'_>],
+    keep: KeepPolicy,
+    a: (u32, &Standing),
+    b: (u32, &Standing),
+) -> std::cmp::Ordering {
+    let pinned = |i: u32| items[i as usize].pinned;
+    pinned(b.0).cmp(&pinned(a.0)).then(keep.cmp(a.1, b.1))
+}
+
+/// The criterion on which item `kept` beat item `other`.
+fn kept_by(
+    items: &[Item<'_>],
+    keep: KeepPolicy,
+    kept: (u32, &Standing),
+    other: &Standing,
+) -> KeptBy {
+    match items[kept.0 as usize].pinned {
+        true => KeptBy::EarlierRun,
+        false => keep.decided_by(kept.1, other),
+    }
+}
+
 /// Decides every duplicate among `items`. `shingles(i)` returns item `i`'s sorted, distinct
 /// shingle-hash set; it is called only for items that take part in a near decision, and
 /// its first error stops the search.
@@ -232,10 +260,10 @@ where
         .map(|pairs| verify_component(&pairs, &near, items, cfg, &shingles, MAX_SETS_HELD))
         .collect::<Result<_, E>>()?;
     stats.verify_time = t.elapsed();
-    let mut by_member: Vec<Option<Duplicate>> = vec![None; items.len()];
-    for d in exact.drops {
-        by_member[d.member as usize] = Some(d);
-    }
+    // Keyed by member, not a slot per item: with an earlier run's index, most items are
+    // pinned and never dropped.
+    let mut by_member: HashMap<u32, Duplicate> =
+        exact.drops.into_iter().map(|d| (d.member, d)).collect();
     for (ds, splits, verified) in near_drops {
         stats.chain_splits += splits;
         stats.verified += verified;
@@ -243,13 +271,15 @@ where
             // The dropped representative's exact copies follow it to the kept item.
             if let Some(members) = exact.group_of.get(&d.member) {
                 for &m in members {
-                    by_member[m as usize] = Some(Duplicate { member: m, ..d });
+                    by_member.insert(m, Duplicate { member: m, ..d });
                 }
             }
-            by_member[d.member as usize] = Some(d);
+            by_member.insert(d.member, d);
         }
     }
-    Ok((by_member.into_iter().flatten().collect(), stats))
+    let mut drops: Vec<Duplicate> = by_member.into_values().collect();
+    drops.sort_by_key(|d| d.member);
+    Ok((drops, stats))
 }
 
 /// Items with equal normalized texts, grouped.
@@ -265,9 +295,11 @@ struct ExactGroups {
 fn exact_groups(items: &[Item<'_>], keep: KeepPolicy) -> ExactGroups {
     let mut idx: Vec<u32> = (0..items.len() as u32).collect();
     let exact = |i: u32| items[i as usize].fp.exact;
+    let pinned = |i: u32| items[i as usize].pinned;
     idx.par_sort_unstable_by(|&a, &b| {
         exact(a)
             .cmp(&exact(b))
+            .then(pinned(b).cmp(&pinned(a)))
             .then(keep.cmp_exact(&standing(items, a), &standing(items, b)))
     });
     let mut g = ExactGroups {
@@ -278,8 +310,11 @@ fn exact_groups(items: &[Item<'_>], keep: KeepPolicy) -> ExactGroups {
     for run in idx.chunk_by(|&a, &b| exact(a) == exact(b)) {
         let rep = run[0];
         g.reps.push(rep);
-        if run.len() > 1 {
-            g.drops.extend(run[1..].iter().map(|&m| Duplicate {
+        // Pinned copies (two earlier runs that each kept the text) are left alone.
+        let copies: Vec<u32> = run[1..].iter().copied().filter(|&m| !pinned(m)).collect();
+        if !copies.is_empty() {
+            let rs = standing(items, rep);
+            g.drops.extend(copies.iter().map(|&m| Duplicate {
                 member: m,
                 kept: rep,
                 kind: MatchKind::Exact,
@@ -287,9 +322,9 @@ fn exact_groups(items: &[Item<'_>], keep: KeepPolicy) -> ExactGroups {
                 hammings: [0; MAX_FINGERPRINTS],
                 similarity: 1.0,
                 proposed_by: Proposers::EXACT,
-                kept_by: keep.decided_by(&standing(items, rep), &standing(items, m)),
+                kept_by: kept_by(items, keep, (rep, &rs), &standing(items, m)),
             }));
-            g.group_of.insert(rep, run[1..].to_vec());
+            g.group_of.insert(rep, copies);
         }
     }
     g.reps.sort_unstable();
@@ -312,7 +347,11 @@ fn candidates(
     let floors: Vec<f64> = (0..near.len() as u32)
         .map(|i| cfg.screen_floor(fp(i).chars))
         .collect();
+    let pinned = |i: u32| items[near[i as usize] as usize].pinned;
     let screen = |a: u32, b: u32| {
+        if pinned(a) && pinned(b) {
+            return false;
+        }
         let floor = floors[a as usize].min(floors[b as usize]);
         estimate(&fp(a).signature, &fp(b).signature) >= floor
     };
@@ -490,7 +529,14 @@ fn rank(
             (l, s)
         })
         .collect();
-    ranked.sort_by(|a, b| keep.cmp(&a.1, &b.1));
+    ranked.sort_by(|a, b| {
+        prefer(
+            items,
+            keep,
+            (near[a.0 as usize], &a.1),
+            (near[b.0 as usize], &b.1),
+        )
+    });
     ranked
 }
 
@@ -518,6 +564,11 @@ fn star_clusters(
         let (kept, kept_standing) = remaining[0];
         let mut rest = Vec::new();
         for &(m, m_standing) in &remaining[1..] {
+            if items[near[m as usize] as usize].pinned {
+                // Kept by an earlier run: it stays, and may keep members of its own.
+                rest.push((m, m_standing));
+                continue;
+            }
             let sim = jaccard(&sets[&kept], &sets[&m]);
             if sim >= cfg.min_similarity {
                 let (gk, gm) = (near[kept as usize], near[m as usize]);
@@ -532,14 +583,17 @@ fn star_clusters(
                     hammings,
                     similarity: sim,
                     proposed_by: proposed(kept, m),
-                    kept_by: cfg.keep.decided_by(&kept_standing, &m_standing),
+                    kept_by: kept_by(items, cfg.keep, (gk, &kept_standing), &m_standing),
                 });
             } else {
                 rest.push((m, m_standing));
             }
         }
         if first {
-            splits += rest.len();
+            splits += rest
+                .iter()
+                .filter(|(m, _)| !items[near[*m as usize] as usize].pinned)
+                .count();
             first = false;
         }
         remaining = rest;
@@ -597,6 +651,7 @@ mod tests {
                 fp,
                 replacements: 0,
                 order: i as u32,
+                pinned: false,
             })
             .collect()
     }

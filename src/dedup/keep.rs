@@ -31,6 +31,8 @@ pub enum KeptBy {
     Longest,
     /// Earlier in input order (every other criterion was equal).
     FirstInInput,
+    /// Kept by an earlier run (`run --against`): earlier records are never dropped.
+    EarlierRun,
 }
 
 impl KeptBy {
@@ -41,6 +43,7 @@ impl KeptBy {
             KeptBy::FewerReplacements => "fewer_replacements",
             KeptBy::Longest => "longest",
             KeptBy::FirstInInput => "first_in_input",
+            KeptBy::EarlierRun => "earlier_run",
         }
     }
 }

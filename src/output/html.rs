@@ -107,7 +107,7 @@ pub fn render(
 /// The run's main figures.
 fn summary_section(h: &mut String, r: &Report, extra: &Extra) {
     h.push_str("<h2 id=\"summary\">Summary</h2><table>");
-    let rows: [(&str, usize); 12] = [
+    let rows: [(&str, usize); 15] = [
         ("files seen", r.files.seen),
         ("articles kept", r.articles.kept),
         ("dropped as exact duplicates", r.articles.dropped_exact),
@@ -120,11 +120,39 @@ fn summary_section(h: &mut String, r: &Report, extra: &Extra) {
         ("snippets dropped (near)", r.snippets.dropped_near),
         ("snippets linked to an article", r.snippets.linked),
         ("article candidate pairs checked", extra.article_candidates),
+        (
+            "articles dropped for a record of an earlier run",
+            r.articles.dropped_against_earlier,
+        ),
+        (
+            "snippets dropped for a record of an earlier run",
+            r.snippets.dropped_against_earlier,
+        ),
+        (
+            "snippets an earlier run already wrote (seen again)",
+            r.snippets.seen_again,
+        ),
     ];
     for (k, v) in rows {
         let _ = write!(h, "<tr><th>{k}</th><td class=\"n\">{v}</td></tr>");
     }
     h.push_str("</table>");
+    let ix = &r.index;
+    if !ix.against.is_empty() {
+        let _ = write!(
+            h,
+            "<p id=\"against\">Deduplicated against {} articles and {} snippets kept by {} \
+             earlier run(s) (index {}); earlier records are never dropped.</p>",
+            ix.earlier_articles,
+            ix.earlier_snippets,
+            ix.earlier_runs.len(),
+            ix.against
+                .iter()
+                .map(|p| format!("<code>{}</code>", escape(p)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 }
 
 /// Rejects by reason, boilerplate stripped, encodings and timings, side by side.
@@ -223,10 +251,19 @@ fn cluster(
     extra: &Extra,
 ) {
     let kept = &c.members[0];
+    let earlier = kept.earlier.as_ref().map_or(String::new(), |e| {
+        format!(
+            " <span class=\"tag\">earlier run</span> <span class=\"muted\">(kept in \
+             <code>{}</code>, byte {}, run of {})</span>",
+            escape(&format!("{}/{}", e.output, e.file)),
+            e.offset,
+            escape(&e.started)
+        )
+    });
     let _ = write!(
         h,
         "<details class=\"cluster\" id=\"{}\"{}><summary><span class=\"tag\">{}</span>{} — \
-         {} members, kept <code>{}</code></summary>",
+         {} members, kept <code>{}</code>{earlier}</summary>",
         escape(&c.cluster),
         if i < 10 { " open" } else { "" },
         c.kind.as_str(),
@@ -432,6 +469,7 @@ mod tests {
             hammings: vec![2, 3, 4, 5],
             proposed_by: crate::dedup::Proposers::LSH,
             kept_by: None,
+            earlier: None,
         };
         let clusters: Vec<ClusterRecord> = (0..10_000)
             .map(|i| ClusterRecord {

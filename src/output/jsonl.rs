@@ -52,11 +52,19 @@ impl Staging {
 
     /// Opens a staged file for writing.
     pub fn create(&mut self, name: &str) -> std::io::Result<BufWriter<File>> {
+        let path = self.path_for(name)?;
+        Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
+    }
+
+    /// Registers a staged file (`name` may name a subfolder: `index/dedup.idx`) and
+    /// returns the path to write it to; the caller writes and syncs it.
+    pub fn path_for(&mut self, name: &str) -> std::io::Result<PathBuf> {
+        let path = self.dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
         self.files.push(name.to_string());
-        Ok(BufWriter::with_capacity(
-            1 << 20,
-            File::create(self.dir.join(name))?,
-        ))
+        Ok(path)
     }
 
     /// Writes one JSON object per line.
@@ -86,10 +94,29 @@ impl Staging {
     /// Renames every staged file into the output folder (in the order they were created)
     /// and removes the staging folder.
     pub fn commit(self) -> std::io::Result<()> {
-        for name in &self.files {
-            std::fs::rename(self.dir.join(name), self.out.join(name))?;
+        let out = self.out.clone();
+        self.commit_into(&out)
+    }
+
+    /// Renames every staged file into `dir` instead (replacing what was there), leaving
+    /// the output folder as it was: where a held run's output goes.
+    pub fn commit_to(self, dir: &Path) -> std::io::Result<()> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
         }
-        if let Ok(d) = File::open(&self.out) {
+        std::fs::create_dir_all(dir)?;
+        self.commit_into(dir)
+    }
+
+    fn commit_into(self, dir: &Path) -> std::io::Result<()> {
+        for name in &self.files {
+            let target = dir.join(name);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::rename(self.dir.join(name), target)?;
+        }
+        if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
         std::fs::remove_dir_all(&self.dir)?;

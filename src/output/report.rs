@@ -12,6 +12,8 @@ use crate::config::Config;
 pub struct Report {
     /// pagesieve version.
     pub version: String,
+    /// When the run started, UTC.
+    pub started: String,
     /// The profile's name.
     pub profile: String,
     /// The effective configuration.
@@ -32,6 +34,11 @@ pub struct Report {
     pub compression: BTreeMap<String, usize>,
     /// How the duplicate search went: candidate pairs, screened, verified.
     pub dedup: DedupReport,
+    /// The persistent dedup index: what was searched (`--against`) and what was written.
+    pub index: IndexReport,
+    /// `--max-drop-rate`, when given: tonight's drop rate and whether the output was held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardReport>,
     /// What a person should know about the run (a profile without markers, no input
     /// pages …).
     pub warnings: Vec<String>,
@@ -48,6 +55,39 @@ pub struct DedupReport {
     pub articles: crate::dedup::DedupStats,
     /// Distinct related blocks.
     pub snippets: crate::dedup::DedupStats,
+}
+
+/// `index` section.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IndexReport {
+    /// The index file this run wrote (absent when the run was held by `--max-drop-rate`).
+    pub written: Option<String>,
+    /// The index files read with `--against`.
+    pub against: Vec<String>,
+    /// The earlier output folders they cover.
+    pub earlier_runs: Vec<String>,
+    /// Articles earlier runs kept, searched tonight.
+    pub earlier_articles: usize,
+    /// Snippets earlier runs kept, searched tonight.
+    pub earlier_snippets: usize,
+    /// Article entries of the index written (earlier and tonight's).
+    pub articles: usize,
+    /// Snippet entries of the index written.
+    pub snippets: usize,
+}
+
+/// `guard` section (`--max-drop-rate`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GuardReport {
+    /// The limit given.
+    pub max_drop_rate: f64,
+    /// Tonight's articles dropped as duplicates ÷ tonight's articles.
+    pub drop_rate: f64,
+    /// Whether the output was held (written beside `--output`, which was left untouched).
+    pub held: bool,
+    /// Where the held output is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_in: Option<String>,
 }
 
 /// `files` section.
@@ -72,6 +112,9 @@ pub struct ArticleCounts {
     pub dropped_exact: usize,
     /// Articles dropped as near duplicates.
     pub dropped_near: usize,
+    /// Of those dropped (exact or near), the ones whose kept record an earlier run wrote
+    /// (`run --against`).
+    pub dropped_against_earlier: usize,
 }
 
 /// `snippets` section.
@@ -89,4 +132,11 @@ pub struct SnippetCounts {
     pub linked: usize,
     /// Blocks the site cut off (no text or no date line).
     pub incomplete: usize,
+    /// Of the dropped snippets, the ones whose kept record an earlier run wrote.
+    pub dropped_against_earlier: usize,
+    /// Distinct blocks an earlier run already wrote (same title and text, so the same
+    /// id): not written again; their pages are listed in `seen_again.jsonl`.
+    pub seen_again: usize,
+    /// Occurrences of those blocks on tonight's pages.
+    pub seen_again_occurrences: usize,
 }

@@ -14,8 +14,10 @@ pub mod write;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::history::build::ThisRun;
+use crate::history::History;
 use crate::ingest::walk;
-use crate::output::report::Report;
+use crate::output::report::{GuardReport, IndexReport, Report};
 use crate::output::Staging;
 use crate::progress;
 use crate::rules::Rules;
@@ -38,6 +40,32 @@ pub struct Settings {
     pub progress: bool,
     /// Replace an earlier output even when the input holds no pages.
     pub force: bool,
+    /// Earlier output folders or index folders to deduplicate against (`--against`).
+    pub against: Vec<PathBuf>,
+    /// Where to write the index covering earlier runs and this one (`--index`); `None`:
+    /// `index/` in the output folder.
+    pub index: Option<PathBuf>,
+    /// Hold the output when a larger share of tonight's articles would be dropped
+    /// (`--max-drop-rate`).
+    pub max_drop_rate: Option<f64>,
+}
+
+impl Settings {
+    /// Settings for a plain run of `input` into `output` (one thread per core, no
+    /// progress, no earlier runs).
+    pub fn new(input: PathBuf, output: PathBuf, rules: Rules) -> Settings {
+        Settings {
+            input,
+            output,
+            rules,
+            threads: None,
+            progress: false,
+            force: false,
+            against: Vec::new(),
+            index: None,
+            max_drop_rate: None,
+        }
+    }
 }
 
 /// What a finished run reports.
@@ -51,8 +79,10 @@ pub struct Summary {
     /// pages …), also in `report.json` → `warnings`.
     pub warnings: Vec<String>,
     /// Whether the output folder was written (not when the input held no pages and an
-    /// earlier output was kept).
+    /// earlier output was kept, nor when the run was held).
     pub written: bool,
+    /// Where the output went instead when `--max-drop-rate` held it (exit 3).
+    pub held: Option<PathBuf>,
 }
 
 impl Summary {
@@ -92,6 +122,7 @@ impl Summary {
 pub fn run(s: &Settings) -> Result<Summary, Error> {
     let mut timings = Timings::start();
     let skip = check_paths(&s.input, &s.output)?;
+    let history = timings.time("index_load", || load_history(s))?;
     let pool = thread_pool(s.threads)?;
     let spin = progress::spinner("walk", "listing the input files", s.progress);
     let walked = timings
@@ -114,39 +145,102 @@ pub fn run(s: &Settings) -> Result<Summary, Error> {
                 walk_problems: walked.problems,
                 warnings,
                 written: false,
+                held: None,
             });
         }
     }
     let mut staging = Staging::new(&s.output).map_err(Error::output(&s.output))?;
     let spill = Spill::create(&staging.scratch_path("records.spill"), &s.output)?;
     let excluded = walked.excluded;
-    let result = pool.install(|| {
-        phases(
-            s,
-            walked.files,
-            excluded,
-            &warnings,
-            &mut staging,
-            &spill,
-            timings,
-        )
-    });
+    let ctx = PhaseInput {
+        s,
+        history: &history,
+        excluded,
+        warnings: warnings.clone(),
+    };
+    let result = pool.install(|| phases(&ctx, walked.files, &mut staging, &spill, timings));
     drop(spill);
-    match result {
-        Ok(report) => {
-            staging.commit().map_err(Error::output(&s.output))?;
-            Ok(Summary {
-                report,
-                walk_problems: walked.problems,
-                warnings,
-                written: true,
-            })
-        }
+    let done = match result {
+        Ok(done) => done,
         Err(e) => {
             staging.abort();
-            Err(e)
+            return Err(e);
+        }
+    };
+    let held = held_dir(&s.output);
+    if done.held {
+        staging.commit_to(&held).map_err(Error::output(&held))?;
+    } else {
+        staging.commit().map_err(Error::output(&s.output))?;
+        if let (Some(dir), Some(this)) = (&s.index, &done.this_run) {
+            write_index_to(dir, &history, this, &s.rules)?;
         }
     }
+    Ok(Summary {
+        report: done.report,
+        walk_problems: walked.problems,
+        warnings,
+        written: !done.held,
+        held: done.held.then_some(held),
+    })
+}
+
+/// Where a held run's output goes: beside `--output`, named after it.
+pub fn held_dir(output: &Path) -> PathBuf {
+    let name = output
+        .file_name()
+        .map_or("output".into(), |n| n.to_string_lossy().into_owned());
+    output.with_file_name(format!("{name}.held"))
+}
+
+/// The indexes of `--against`, checked against this run's settings and output folder.
+fn load_history(s: &Settings) -> Result<History, Error> {
+    if s.against.is_empty() {
+        return Ok(History::empty());
+    }
+    let out = s.output.canonicalize().ok();
+    for dir in &s.against {
+        if out.is_some() && dir.canonicalize().ok() == out {
+            return Err(Error::Usage(format!(
+                "--against {} is the output folder: tonight's run would replace the records \
+                 its index points into; give each run its own --output",
+                dir.display()
+            )));
+        }
+    }
+    let history = History::load(&s.against, &s.rules)?;
+    if let Some(out) = out {
+        if let Some(r) = history.runs.iter().find(|r| r.dir == out) {
+            return Err(Error::Usage(format!(
+                "--output {} holds records of an earlier run the index refers to ({}): \
+                 writing there would break the index; give each run its own --output",
+                s.output.display(),
+                r.started
+            )));
+        }
+    }
+    Ok(history)
+}
+
+/// Writes the index covering `history` and `this` into `dir` (`--index`), atomically.
+fn write_index_to(
+    dir: &Path,
+    history: &History,
+    this: &ThisRun,
+    rules: &Rules,
+) -> Result<PathBuf, Error> {
+    let what = Some("the dedup index (--index)");
+    let err = |source| Error::Output {
+        path: dir.to_path_buf(),
+        what,
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let final_dir = dir.canonicalize().map_err(err)?;
+    crate::history::build::write_atomically(dir, |p| {
+        crate::history::build::write_index(p, &final_dir, history, this, rules)
+    })
+    .map_err(err)
 }
 
 /// Checks `--input` and `--output` before anything is read or written; returns the
@@ -182,16 +276,33 @@ fn has_output(dir: &Path) -> bool {
     dir.join("report.json").is_file() || dir.join("articles.jsonl").is_file()
 }
 
-/// Everything after the walk, on the run's thread pool.
-fn phases(
-    s: &Settings,
-    files: Vec<crate::ingest::InputFile>,
+/// What the phases read besides the files.
+struct PhaseInput<'a> {
+    s: &'a Settings,
+    history: &'a History,
     excluded: usize,
-    warnings: &[String],
+    warnings: Vec<String>,
+}
+
+/// What the phases leave for the commit.
+struct Done {
+    report: Report,
+    /// The guard tripped: the staged output goes beside `--output`.
+    held: bool,
+    /// This run's index entries, when the index goes to `--index` (written after the
+    /// commit).
+    this_run: Option<ThisRun>,
+}
+
+/// Everything after the walk, on the run's thread pool.
+fn phases<'a>(
+    ctx: &PhaseInput<'a>,
+    files: Vec<crate::ingest::InputFile>,
     staging: &mut Staging,
     spill: &Spill,
     mut timings: Timings,
-) -> Result<Report, Error> {
+) -> Result<Done, Error> {
+    let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
     let mut scanned: Scanned = timings.time("scan", || {
         summarize::summarize_all(files, rules, spill, s.progress)
@@ -210,37 +321,208 @@ fn phases(
     let spin = progress::spinner(
         "dedup",
         &format!(
-            "{articles} articles, {} distinct snippets",
-            scanned.snippets.len()
+            "{articles} articles, {} distinct snippets, {} earlier records",
+            scanned.snippets.len(),
+            history.articles.len() + history.snippets.len()
         ),
         s.progress,
     );
-    let decisions = timings.time("dedup", || decide::decide(&scanned, rules, &store))?;
+    let decisions = timings.time("dedup", || decide::decide(&scanned, rules, &store, history))?;
     spin.finish_and_clear();
     let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);
     timings.record("dedup_candidates", a.candidate_time + sn.candidate_time);
     timings.record("dedup_verify", a.verify_time + sn.verify_time);
+    let guard = s.max_drop_rate.map(|max| guard(&decisions, max, &s.output));
+    let held = guard.as_ref().is_some_and(|g| g.held);
     let bar = progress::bar(articles as u64, "write", s.progress);
-    let written = timings.time("write", || {
-        write::write_records(staging, &scanned, &decisions, rules, &store, &bar)
-    })?;
+    let cx = write::Context {
+        scanned: &scanned,
+        d: &decisions,
+        rules,
+        store: &store,
+        history,
+    };
+    let written = timings.time("write", || write::write_records(staging, cx, &bar))?;
     bar.finish_and_clear();
-    let report = report::build(
+    let this = this_run(
+        s,
         &scanned,
         &decisions,
-        learned,
-        excluded,
-        rules,
-        timings.snapshot(),
+        &written,
+        timings.started_utc(),
+        history.runs.len(),
+    )?;
+    let mut index = index_report(history, &this);
+    if !held {
+        index.written = Some(
+            match &s.index {
+                Some(dir) => dir.join(crate::history::format::FILE_NAME),
+                None => s
+                    .output
+                    .join("index")
+                    .join(crate::history::format::FILE_NAME),
+            }
+            .display()
+            .to_string(),
+        );
+        if s.index.is_none() {
+            timings.time("index_write", || stage_index(staging, s, history, &this))?;
+        }
+    }
+    let mut warnings = ctx.warnings.clone();
+    if let Some(g) = guard.as_ref().filter(|g| g.held) {
+        warnings.push(guard_message(g, &s.output));
+    }
+    let facts = report::RunFacts {
+        started: timings.started_utc(),
+        excluded: ctx.excluded,
+        timings: timings.snapshot(),
         warnings,
-    );
+        index,
+        guard,
+    };
+    let report = report::build(&scanned, &decisions, learned, rules, facts);
     let run = crate::output::html::RunInfo {
         started: timings.started_utc(),
         input: s.input.display().to_string(),
         config: rules.source.clone(),
     };
     write::write_reports(staging, &report, &written, rules, run)?;
-    Ok(report)
+    Ok(Done {
+        report,
+        held,
+        this_run: (s.index.is_some() && !held).then_some(this),
+    })
+}
+
+/// The drop-rate guard: tonight's dropped articles ÷ tonight's articles against `max`.
+fn guard(d: &decide::Decisions, max: f64, output: &Path) -> GuardReport {
+    let a = &d.counts.articles;
+    let total = a.kept + a.dropped_exact + a.dropped_near;
+    let dropped = a.dropped_exact + a.dropped_near;
+    let rate = if total == 0 {
+        0.0
+    } else {
+        dropped as f64 / total as f64
+    };
+    let held = rate > max;
+    GuardReport {
+        max_drop_rate: max,
+        drop_rate: (rate * 10_000.0).round() / 10_000.0,
+        held,
+        held_in: held.then(|| held_dir(output).display().to_string()),
+    }
+}
+
+/// What a person reads when the guard holds a run.
+pub fn guard_message(g: &GuardReport, output: &Path) -> String {
+    format!(
+        "held: {:.1}% of tonight's articles would be dropped as duplicates, more than \
+         --max-drop-rate {}; {} was left untouched (its index too) and this run's output is \
+         in {} for inspection",
+        g.drop_rate * 100.0,
+        g.max_drop_rate,
+        output.display(),
+        held_dir(output).display()
+    )
+}
+
+/// Tonight's kept records as index entries (run number: after the earlier runs).
+fn this_run(
+    s: &Settings,
+    scanned: &Scanned,
+    d: &decide::Decisions,
+    w: &write::Written,
+    started: String,
+    runs_before: usize,
+) -> Result<ThisRun, Error> {
+    use crate::history::build::{entries, NewEntry};
+    // Tonight's run comes after the earlier runs in the index's run list.
+    let run = runs_before as u32;
+    let articles = entries(
+        w.article_lines.iter().map(|&(pi, offset, len)| {
+            let p = &scanned.pages[pi as usize];
+            let (fp, title_key, replacements) = match &p.kind {
+                summarize::SummaryKind::Article {
+                    fp,
+                    title_key,
+                    replacements,
+                    ..
+                } => (fp, *title_key, *replacements),
+                summarize::SummaryKind::Reject { .. } => unreachable!("kept pages are articles"),
+            };
+            NewEntry {
+                fp,
+                title_key,
+                replacements,
+                id: d.ids.page(pi),
+                source: &p.source,
+                offset,
+                len,
+            }
+        }),
+        run,
+    );
+    let snippets = entries(
+        w.snippet_lines.iter().map(|&(si, offset, len)| {
+            let sn = &scanned.snippets[si as usize];
+            NewEntry {
+                fp: &d.snippets.fps[si as usize],
+                title_key: summarize::title_key(&sn.occ.block.title, &s.rules),
+                replacements: sn.occ.block.text.matches('\u{FFFD}').count() as u32,
+                id: d.ids.snippet(si),
+                source: &scanned.pages[sn.first.0 as usize].source,
+                offset,
+                len,
+            }
+        }),
+        run,
+    );
+    Ok(ThisRun {
+        dir: s.output.canonicalize().map_err(Error::output(&s.output))?,
+        started,
+        articles_bytes: w.articles_bytes,
+        snippets_bytes: w.snippets_bytes,
+        articles,
+        snippets,
+    })
+}
+
+/// `report.json` → `index`, before the index is written.
+fn index_report(history: &History, this: &ThisRun) -> IndexReport {
+    IndexReport {
+        written: None,
+        against: history
+            .indexes
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        earlier_runs: history
+            .runs
+            .iter()
+            .map(|r| r.dir.display().to_string())
+            .collect(),
+        earlier_articles: history.articles.len(),
+        earlier_snippets: history.snippets.len(),
+        articles: history.articles.len() + this.articles.len(),
+        snippets: history.snippets.len() + this.snippets.len(),
+    }
+}
+
+/// Stages `index/dedup.idx` in the output folder (renamed into place with the records).
+fn stage_index(
+    staging: &mut Staging,
+    s: &Settings,
+    history: &History,
+    this: &ThisRun,
+) -> Result<(), Error> {
+    let err = Error::output(&s.output);
+    let out = s.output.canonicalize().map_err(&err)?;
+    let path = staging
+        .path_for(&format!("index/{}", crate::history::format::FILE_NAME))
+        .map_err(&err)?;
+    crate::history::build::write_index(&path, &out.join("index"), history, this, &s.rules)
+        .map_err(err)
 }
 
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {

@@ -3,34 +3,50 @@
 use std::collections::BTreeMap;
 
 use crate::boilerplate::LearnedReport;
-use crate::output::report::{DedupReport, FileCounts, Report};
+use crate::output::report::{DedupReport, FileCounts, GuardReport, IndexReport, Report};
 use crate::page::StripKind;
 use crate::record::RejectReason;
 use crate::rules::Rules;
 use crate::run::decide::Decisions;
 use crate::run::summarize::{Scanned, SummaryKind};
 
-/// The run's report; `timings` are the phases' wall times so far.
+/// What the report says besides the decisions' figures.
+#[derive(Debug, Clone, Default)]
+pub struct RunFacts {
+    /// When the run started, UTC.
+    pub started: String,
+    /// Files skipped by the globs.
+    pub excluded: usize,
+    /// The phases' wall times so far.
+    pub timings: BTreeMap<String, u64>,
+    /// Warnings for a person.
+    pub warnings: Vec<String>,
+    /// The index searched and written.
+    pub index: IndexReport,
+    /// The drop-rate guard.
+    pub guard: Option<GuardReport>,
+}
+
+/// The run's report.
 pub fn build(
     scanned: &Scanned,
     d: &Decisions,
     learned: LearnedReport,
-    excluded: usize,
     rules: &Rules,
-    timings: BTreeMap<String, u64>,
-    warnings: &[String],
+    facts: RunFacts,
 ) -> Report {
     let pages = page_counts(scanned);
     let a = &d.counts.articles;
     Report {
         version: env!("CARGO_PKG_VERSION").to_string(),
+        started: facts.started,
         profile: rules.config.profile.name.clone(),
         config: rules.config.clone(),
         files: FileCounts {
             seen: scanned.pages.len(),
             articles: a.kept + a.dropped_exact + a.dropped_near,
             rejected: pages.rejects.values().sum(),
-            excluded,
+            excluded: facts.excluded,
         },
         articles: a.clone(),
         snippets: d.counts.snippets.clone(),
@@ -42,9 +58,11 @@ pub fn build(
             articles: d.articles.stats,
             snippets: d.snippets.decided.stats,
         },
-        warnings: warnings.to_vec(),
+        index: facts.index,
+        guard: facts.guard,
+        warnings: facts.warnings,
         learned_boilerplate: learned,
-        timings_ms: timings,
+        timings_ms: facts.timings,
     }
 }
 

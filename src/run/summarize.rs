@@ -78,6 +78,7 @@ impl PageSummary {
                 fp,
                 replacements: *replacements,
                 order,
+                pinned: false,
             }),
             SummaryKind::Reject { .. } => None,
         }

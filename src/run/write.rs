@@ -11,12 +11,13 @@ use rayon::prelude::*;
 use crate::dedup::shingle::normalize_with;
 use crate::dedup::{Duplicate, MatchKind};
 use crate::error::Error;
+use crate::history::History;
 use crate::output::html;
 use crate::output::report::Report;
 use crate::output::Staging;
 use crate::record::{
-    hex64, related_list, ClusterMember, ClusterRecord, DroppedRecord, RecordKind, RejectRecord,
-    SnippetMeta, SnippetRecord,
+    hex64, related_list, ClusterMember, ClusterRecord, DroppedRecord, EarlierRef, RecordKind,
+    RejectRecord, SeenAgainRecord, SnippetMeta, SnippetRecord,
 };
 use crate::rules::Rules;
 use crate::run::decide::{Cluster, Decisions};
@@ -35,38 +36,102 @@ pub struct Written {
     pub rejects: Vec<RejectRecord>,
     /// (title, text) of every record `report.html` shows in full, by id.
     pub texts: HashMap<String, (String, String)>,
+    /// Where each kept article's line is in `articles.jsonl`: (page, offset, length).
+    pub article_lines: Vec<(u32, u64, u32)>,
+    /// Where each written snippet's line is in `snippets.jsonl`: (snippet, offset, length).
+    pub snippet_lines: Vec<(u32, u64, u32)>,
+    /// Final length of `articles.jsonl`.
+    pub articles_bytes: u64,
+    /// Final length of `snippets.jsonl`.
+    pub snippets_bytes: u64,
 }
 
-/// Source and title of an article, read back once for everything that names it.
-type Names = HashMap<u32, (String, String)>;
+/// Source and title of a record, read back once for everything that names it.
+type Names = HashMap<(RecordKind, u32), (String, String)>;
+
+/// Where each record's line is in a file — (record index, offset, length) — and the
+/// file's length.
+type Lines = (Vec<(u32, u64, u32)>, u64);
+
+/// What the writer needs besides the decisions: the earlier runs they refer to.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// Tonight's pages and snippets.
+    pub scanned: &'a Scanned,
+    /// Every decision.
+    pub d: &'a Decisions,
+    /// The rules.
+    pub rules: &'a Rules,
+    /// Tonight's article records.
+    pub store: &'a dyn ArticleStore,
+    /// What earlier runs kept.
+    pub history: &'a History,
+}
+
+impl Context<'_> {
+    /// The earlier record behind record index `i` of `kind`, if it is one.
+    fn earlier(&self, kind: RecordKind, i: u32) -> Option<u32> {
+        let n = match kind {
+            RecordKind::Article => self.scanned.pages.len(),
+            RecordKind::Snippet => self.scanned.snippets.len(),
+        } as u32;
+        i.checked_sub(n)
+    }
+
+    /// Where earlier record `e` of `kind` is.
+    fn earlier_ref(&self, kind: RecordKind, e: u32) -> EarlierRef {
+        let run = self.history.run_of(kind, e);
+        let loc = self.history.entries(kind).locs[e as usize];
+        EarlierRef {
+            output: run.dir.display().to_string(),
+            file: match kind {
+                RecordKind::Article => "articles.jsonl",
+                RecordKind::Snippet => "snippets.jsonl",
+            }
+            .to_string(),
+            offset: loc.offset,
+            started: run.started.clone(),
+        }
+    }
+
+    /// The reference of record `i` when an earlier run wrote it.
+    fn earlier_of(&self, kind: RecordKind, i: u32) -> Option<EarlierRef> {
+        self.earlier(kind, i).map(|e| self.earlier_ref(kind, e))
+    }
+}
 
 /// Writes `articles.jsonl`, `dropped.jsonl`, `snippets.jsonl`, `duplicates.jsonl` and
 /// `rejects.jsonl` into the staging folder.
 pub fn write_records(
     st: &mut Staging,
-    scanned: &Scanned,
-    d: &Decisions,
-    rules: &Rules,
-    store: &dyn ArticleStore,
+    cx: Context<'_>,
     bar: &indicatif::ProgressBar,
 ) -> Result<Written, Error> {
-    let names = article_names(scanned, d, store)?;
-    write_articles(st, scanned, d, &names, rules, store, bar)?;
-    write_snippets(st, scanned, d, rules)?;
+    let names = names(cx)?;
+    let (article_lines, articles_bytes) = write_articles(st, cx, &names, bar)?;
+    let (snippet_lines, snippets_bytes) = write_snippets(st, cx)?;
     let io = Error::output(st.out());
-    let clusters: Vec<ClusterRecord> = d
-        .clusters
-        .iter()
-        .map(|c| cluster_record(c, scanned, d, &names, rules))
-        .collect();
+    if !cx.history.indexes.is_empty() {
+        st.write_jsonl("seen_again.jsonl", &seen_again_records(cx))
+            .map_err(&io)?;
+    }
+    let clusters: Vec<ClusterRecord> =
+        cx.d.clusters
+            .iter()
+            .map(|c| cluster_record(c, cx, &names))
+            .collect();
     st.write_jsonl("duplicates.jsonl", &clusters).map_err(&io)?;
-    let rejects = reject_records(scanned, d);
+    let rejects = reject_records(cx.scanned, cx.d);
     st.write_jsonl("rejects.jsonl", &rejects).map_err(&io)?;
-    let texts = shown_texts(&d.clusters, scanned, d, rules, store)?;
+    let texts = shown_texts(cx)?;
     Ok(Written {
         clusters,
         rejects,
         texts,
+        article_lines,
+        snippet_lines,
+        articles_bytes,
+        snippets_bytes,
     })
 }
 
@@ -94,104 +159,117 @@ pub fn write_reports(
     st.write_bytes("report.json", &json).map_err(&io)
 }
 
-/// Source and title of every article in a cluster (read back once, in parallel).
-fn article_names(
-    scanned: &Scanned,
-    d: &Decisions,
-    store: &dyn ArticleStore,
-) -> Result<Names, Error> {
-    let pages: Vec<u32> = d
+/// Source and title of every article in a cluster, and of every earlier snippet that
+/// keeps one (read back once, in parallel); keyed by record index.
+fn names(cx: Context<'_>) -> Result<Names, Error> {
+    let d = cx.d;
+    let articles = d
         .articles
         .members
         .iter()
         .flat_map(|(k, v)| std::iter::once(*k).chain(v.iter().copied()))
-        .collect();
-    pages
+        .map(|i| (RecordKind::Article, i));
+    let snippets = d
+        .snippets
+        .decided
+        .members
+        .keys()
+        .filter(|&&k| cx.earlier(RecordKind::Snippet, k).is_some())
+        .map(|&k| (RecordKind::Snippet, k));
+    let wanted: Vec<(RecordKind, u32)> = articles.chain(snippets).collect();
+    wanted
         .par_iter()
-        .map(|&pi| {
-            let title = store.load(pi)?.title;
-            Ok((pi, (scanned.pages[pi as usize].source.clone(), title)))
+        .map(|&(kind, i)| {
+            let name = match cx.earlier(kind, i) {
+                Some(e) => (
+                    cx.history.entries(kind).sources.get(e as usize).to_string(),
+                    cx.history.record(kind, e)?.title,
+                ),
+                None => (
+                    cx.scanned.pages[i as usize].source.clone(),
+                    cx.store.load(i)?.title,
+                ),
+            };
+            Ok(((kind, i), name))
         })
         .collect()
 }
 
 /// `articles.jsonl` and `dropped.jsonl` (dropped articles in input order, then dropped
-/// snippets).
+/// snippets); returns where each kept article's line is and the file's length.
 fn write_articles(
     st: &mut Staging,
-    scanned: &Scanned,
-    d: &Decisions,
+    cx: Context<'_>,
     names: &Names,
-    rules: &Rules,
-    store: &dyn ArticleStore,
     bar: &indicatif::ProgressBar,
-) -> Result<(), Error> {
+) -> Result<Lines, Error> {
+    let (scanned, d) = (cx.scanned, cx.d);
     let io = Error::output(st.out());
     let mut kept_file = st.create("articles.jsonl").map_err(&io)?;
     let mut dropped_file = st.create("dropped.jsonl").map_err(&io)?;
     let articles: Vec<u32> = (0..scanned.pages.len() as u32)
         .filter(|&pi| scanned.pages[pi as usize].article_fp().is_some())
         .collect();
+    let mut lines_at = Vec::new();
+    let mut offset = 0u64;
     for chunk in articles.chunks(WRITE_CHUNK) {
         let lines: Vec<(bool, Vec<u8>)> = chunk
             .par_iter()
-            .map(|&pi| article_line(pi, scanned, d, names, rules, store))
+            .map(|&pi| article_line(pi, cx, names))
             .collect::<Result<_, Error>>()?;
-        for (dropped, line) in lines {
-            let f = if dropped {
-                &mut dropped_file
+        for (&pi, (dropped, line)) in chunk.iter().zip(lines) {
+            if dropped {
+                dropped_file.write_all(&line).map_err(&io)?;
             } else {
-                &mut kept_file
-            };
-            f.write_all(&line).map_err(&io)?;
+                kept_file.write_all(&line).map_err(&io)?;
+                lines_at.push((pi, offset, line.len() as u32));
+                offset += line.len() as u64;
+            }
         }
         bar.inc(chunk.len() as u64);
     }
-    let n_fp = rules.dedup.fingerprints;
+    let n_fp = cx.rules.dedup.fingerprints;
     for (si, sn) in scanned.snippets.iter().enumerate() {
         if let Some(dup) = d.snippets.decided.dropped.get(&(si as u32)) {
             let b = &sn.occ.block;
-            let row = dropped_record(
+            let mut row = dropped_record(
                 RecordKind::Snippet,
-                &d.ids.snippets[si],
+                d.ids.snippet(si as u32),
                 &scanned.pages[sn.first.0 as usize].source,
                 &b.title,
                 &b.text,
-                &d.ids.snippets[dup.kept as usize],
+                d.ids.snippet(dup.kept),
                 dup,
                 n_fp,
             );
+            row.earlier = cx.earlier_of(RecordKind::Snippet, dup.kept);
             json_line(&mut dropped_file, &row).map_err(&io)?;
         }
     }
     crate::output::jsonl::finish(kept_file).map_err(&io)?;
-    crate::output::jsonl::finish(dropped_file).map_err(&io)
+    crate::output::jsonl::finish(dropped_file).map_err(&io)?;
+    Ok((lines_at, offset))
 }
 
 /// One article's line: `(true, line)` for `dropped.jsonl`, `(false, line)` for
 /// `articles.jsonl`.
-fn article_line(
-    pi: u32,
-    scanned: &Scanned,
-    d: &Decisions,
-    names: &Names,
-    rules: &Rules,
-    store: &dyn ArticleStore,
-) -> Result<(bool, Vec<u8>), Error> {
-    let sp = store.load(pi)?;
-    let id = &d.ids.pages[pi as usize];
+fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8>), Error> {
+    let (d, rules) = (cx.d, cx.rules);
+    let sp = cx.store.load(pi)?;
+    let id = d.ids.page(pi);
     let mut line = Vec::with_capacity(sp.text.len() * 2 + 512);
     if let Some(dup) = d.articles.dropped.get(&pi) {
-        let row = dropped_record(
+        let mut row = dropped_record(
             RecordKind::Article,
             id,
-            &scanned.pages[pi as usize].source,
+            &cx.scanned.pages[pi as usize].source,
             &sp.title,
             &sp.text,
-            &d.ids.pages[dup.kept as usize],
+            d.ids.page(dup.kept),
             dup,
             rules.dedup.fingerprints,
         );
+        row.earlier = cx.earlier_of(RecordKind::Article, dup.kept);
         json_line(&mut line, &row).map_err(Error::output(Path::new("dropped.jsonl")))?;
         return Ok((true, line));
     }
@@ -199,18 +277,17 @@ fn article_line(
         sp.related
             .iter()
             .filter_map(|key| d.snippets.resolved.get(key))
-            .map(|&si| d.ids.snippets[si as usize].as_str()),
+            .map(|&si| d.ids.snippet(si)),
     );
     let related: Vec<&str> = related.iter().map(String::as_str).collect();
     let (duplicates, aliases) = match d.articles.members.get(&pi) {
         Some(members) => (
-            members
-                .iter()
-                .map(|&m| d.ids.pages[m as usize].clone())
-                .collect(),
+            members.iter().map(|&m| d.ids.page(m).to_string()).collect(),
             aliases(
                 &sp.title,
-                members.iter().map(|m| names[m].1.as_str()),
+                members
+                    .iter()
+                    .map(|m| names[&(RecordKind::Article, *m)].1.as_str()),
                 rules,
             ),
         ),
@@ -221,27 +298,40 @@ fn article_line(
     Ok((false, line))
 }
 
-/// `snippets.jsonl`: every kept snippet, with the pages and titles of its duplicates.
-fn write_snippets(
-    st: &mut Staging,
-    scanned: &Scanned,
-    d: &Decisions,
-    rules: &Rules,
-) -> Result<(), Error> {
+/// `snippets.jsonl`: every kept snippet (not those an earlier run wrote), with the pages
+/// and titles of its duplicates; returns where each line is and the file's length.
+fn write_snippets(st: &mut Staging, cx: Context<'_>) -> Result<Lines, Error> {
     let io = Error::output(st.out());
     let mut w = st.create("snippets.jsonl").map_err(&io)?;
-    for si in 0..scanned.snippets.len() {
-        if d.snippets.decided.dropped.contains_key(&(si as u32)) {
+    let mut lines_at = Vec::new();
+    let mut offset = 0u64;
+    let mut line = Vec::new();
+    for si in 0..cx.scanned.snippets.len() as u32 {
+        if !cx.d.snippets.is_written(si) {
             continue;
         }
-        let rec = snippet_record(si as u32, scanned, d, rules);
-        json_line(&mut w, &rec).map_err(&io)?;
+        line.clear();
+        json_line(&mut line, &snippet_record(si, cx)).map_err(&io)?;
+        w.write_all(&line).map_err(&io)?;
+        lines_at.push((si, offset, line.len() as u32));
+        offset += line.len() as u64;
     }
-    crate::output::jsonl::finish(w).map_err(&io)
+    crate::output::jsonl::finish(w).map_err(&io)?;
+    Ok((lines_at, offset))
+}
+
+/// Tonight's article and rejected page ids among `pages` (sorted, distinct).
+fn page_ids(pages: &[u32], cx: Context<'_>) -> (Vec<String>, Vec<String>) {
+    let (articles, rejected): (Vec<u32>, Vec<u32>) = pages
+        .iter()
+        .partition(|&&p| cx.scanned.pages[p as usize].article_fp().is_some());
+    let ids = |v: Vec<u32>| v.iter().map(|&p| cx.d.ids.page(p).to_string()).collect();
+    (ids(articles), ids(rejected))
 }
 
 /// The record of kept snippet `si`: its own pages and occurrences plus its duplicates'.
-fn snippet_record(si: u32, scanned: &Scanned, d: &Decisions, rules: &Rules) -> SnippetRecord {
+fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
+    let (scanned, d) = (cx.scanned, cx.d);
     let all = &scanned.snippets;
     let sn = &all[si as usize];
     let members: &[u32] = d
@@ -258,9 +348,10 @@ fn snippet_record(si: u32, scanned: &Scanned, d: &Decisions, rules: &Rules) -> S
     }
     seen.sort_unstable();
     seen.dedup();
+    let (seen_in, seen_in_rejected) = page_ids(&seen, cx);
     let b = &sn.occ.block;
     SnippetRecord {
-        id: d.ids.snippets[si as usize].clone(),
+        id: d.ids.snippet(si).to_string(),
         text: b.text.clone(),
         source: scanned.pages[sn.first.0 as usize].source.clone(),
         metadata: SnippetMeta {
@@ -268,33 +359,52 @@ fn snippet_record(si: u32, scanned: &Scanned, d: &Decisions, rules: &Rules) -> S
             category: b.category.clone().unwrap_or_default(),
             date: b.date.clone(),
             truncated: sn.occ.truncated,
-            seen_in: seen
-                .iter()
-                .filter(|&&p| scanned.pages[p as usize].article_fp().is_some())
-                .map(|&p| d.ids.pages[p as usize].clone())
-                .collect(),
-            seen_in_rejected: seen
-                .iter()
-                .filter(|&&p| scanned.pages[p as usize].article_fp().is_none())
-                .map(|&p| d.ids.pages[p as usize].clone())
-                .collect(),
+            seen_in,
+            seen_in_rejected,
             simhash: hex64(d.snippets.fps[si as usize].primary()),
             duplicates: members
                 .iter()
-                .map(|&m| d.ids.snippets[m as usize].clone())
+                .map(|&m| d.ids.snippet(m).to_string())
                 .collect(),
             aliases: aliases(
                 &b.title,
                 members
                     .iter()
                     .map(|&m| all[m as usize].occ.block.title.as_str()),
-                rules,
+                cx.rules,
             ),
-            article: d.links[si as usize].map(|pi| d.ids.pages[pi as usize].clone()),
+            article: d.links[si as usize].map(|pi| d.ids.page(pi).to_string()),
             answer: sn.occ.answer.clone(),
             occurrences,
         },
     }
+}
+
+/// `seen_again.jsonl`: each snippet an earlier run wrote that tonight's pages carried
+/// again, with those pages.
+fn seen_again_records(cx: Context<'_>) -> Vec<SeenAgainRecord> {
+    let all = &cx.scanned.snippets;
+    let ns = all.len() as u32;
+    cx.d.snippets
+        .seen_again
+        .iter()
+        .map(|(&e, tonight)| {
+            let mut pages: Vec<u32> = tonight
+                .iter()
+                .flat_map(|&si| all[si as usize].seen_in.iter().copied())
+                .collect();
+            pages.sort_unstable();
+            pages.dedup();
+            let (seen_in, seen_in_rejected) = page_ids(&pages, cx);
+            SeenAgainRecord {
+                id: cx.d.ids.snippet(ns + e).to_string(),
+                earlier: cx.earlier_ref(RecordKind::Snippet, e),
+                seen_in,
+                seen_in_rejected,
+                occurrences: tonight.iter().map(|&si| all[si as usize].occurrences).sum(),
+            }
+        })
+        .collect()
 }
 
 /// The titles of a kept record's duplicates that differ from its own and from each other
@@ -333,39 +443,37 @@ fn dropped_record(
         hammings: dup.hammings[..n_fp].to_vec(),
         proposed_by: dup.proposed_by,
         kept_by: dup.kept_by,
+        earlier: None,
     }
 }
 
 /// One line of `duplicates.jsonl`: the kept record first, then each member with its
 /// evidence.
-fn cluster_record(
-    c: &Cluster,
-    scanned: &Scanned,
-    d: &Decisions,
-    names: &Names,
-    rules: &Rules,
-) -> ClusterRecord {
-    let n_fp = rules.dedup.fingerprints;
-    let (ids, decided) = match c.kind {
-        RecordKind::Article => (&d.ids.pages, &d.articles),
-        RecordKind::Snippet => (&d.ids.snippets, &d.snippets.decided),
+fn cluster_record(c: &Cluster, cx: Context<'_>, names: &Names) -> ClusterRecord {
+    let (scanned, d) = (cx.scanned, cx.d);
+    let n_fp = cx.rules.dedup.fingerprints;
+    let decided = match c.kind {
+        RecordKind::Article => &d.articles,
+        RecordKind::Snippet => &d.snippets.decided,
+    };
+    let id = |i: u32| match c.kind {
+        RecordKind::Article => d.ids.page(i),
+        RecordKind::Snippet => d.ids.snippet(i),
     };
     let who = |i: u32| -> (String, String) {
-        match c.kind {
-            RecordKind::Article => names[&i].clone(),
-            RecordKind::Snippet => {
-                let sn: &MergedSnippet = &scanned.snippets[i as usize];
-                (
-                    scanned.pages[sn.first.0 as usize].source.clone(),
-                    sn.occ.block.title.clone(),
-                )
-            }
+        if let Some(n) = names.get(&(c.kind, i)) {
+            return n.clone();
         }
+        let sn: &MergedSnippet = &scanned.snippets[i as usize];
+        (
+            scanned.pages[sn.first.0 as usize].source.clone(),
+            sn.occ.block.title.clone(),
+        )
     };
     let member = |i: u32, dup: Option<&Duplicate>| {
         let (source, title) = who(i);
         ClusterMember {
-            id: ids[i as usize].clone(),
+            id: id(i).to_string(),
             source,
             title,
             match_kind: dup.map_or(MatchKind::Exact, |d| d.kind),
@@ -374,6 +482,7 @@ fn cluster_record(
             hammings: dup.map_or(vec![0; n_fp], |d| d.hammings[..n_fp].to_vec()),
             proposed_by: dup.map_or(crate::dedup::Proposers::EXACT, |d| d.proposed_by),
             kept_by: dup.map(|d| d.kept_by),
+            earlier: cx.earlier_of(c.kind, i),
         }
     };
     let mut members = vec![member(c.kept, None)];
@@ -387,7 +496,7 @@ fn cluster_record(
         cluster: format!("c-{}", &kept[2..]),
         kind: c.kind,
         kept,
-        keep: rules.dedup.keep,
+        keep: cx.rules.dedup.keep,
         members,
     }
 }
@@ -407,7 +516,7 @@ fn reject_records(scanned: &Scanned, d: &Decisions) -> Vec<RejectRecord> {
                 source: p.source.clone(),
                 reason: reject.reason,
                 detail: reject.detail.clone(),
-                id: d.ids.pages[pi].clone(),
+                id: d.ids.page(pi as u32).to_string(),
                 title: title.clone(),
                 snippets: *snippets,
             }),
@@ -418,29 +527,32 @@ fn reject_records(scanned: &Scanned, d: &Decisions) -> Vec<RejectRecord> {
 
 /// (title, text) of the records `report.html` shows in full: the members of the first
 /// `html_max_clusters` clusters, at most `html_max_members` beside each kept record.
-fn shown_texts(
-    clusters: &[Cluster],
-    scanned: &Scanned,
-    d: &Decisions,
-    rules: &Rules,
-    store: &dyn ArticleStore,
-) -> Result<HashMap<String, (String, String)>, Error> {
-    let out = &rules.config.output;
+fn shown_texts(cx: Context<'_>) -> Result<HashMap<String, (String, String)>, Error> {
+    let out = &cx.rules.config.output;
+    let d = cx.d;
     let mut texts = HashMap::new();
-    for c in clusters.iter().take(out.html_max_clusters) {
+    for c in d.clusters.iter().take(out.html_max_clusters) {
         let shown = std::iter::once(c.kept).chain(c.members.iter().copied());
         for i in shown.take(out.html_max_members.saturating_add(1)) {
-            let (id, title, text) = match c.kind {
-                RecordKind::Article => {
-                    let r = store.load(i)?;
-                    (&d.ids.pages[i as usize], r.title, r.text)
+            let (id, title, text) = match (c.kind, cx.earlier(c.kind, i)) {
+                (kind, Some(e)) => {
+                    let r = cx.history.record(kind, e)?;
+                    let id = match kind {
+                        RecordKind::Article => d.ids.page(i),
+                        RecordKind::Snippet => d.ids.snippet(i),
+                    };
+                    (id, r.title, r.text)
                 }
-                RecordKind::Snippet => {
-                    let b = &scanned.snippets[i as usize].occ.block;
-                    (&d.ids.snippets[i as usize], b.title.clone(), b.text.clone())
+                (RecordKind::Article, None) => {
+                    let r = cx.store.load(i)?;
+                    (d.ids.page(i), r.title, r.text)
+                }
+                (RecordKind::Snippet, None) => {
+                    let b = &cx.scanned.snippets[i as usize].occ.block;
+                    (d.ids.snippet(i), b.title.clone(), b.text.clone())
                 }
             };
-            texts.insert(id.clone(), (title, text));
+            texts.insert(id.to_string(), (title, text));
         }
     }
     Ok(texts)

@@ -5,23 +5,46 @@
 use crate::dedup::shingle::{normalize_with, shingle_set};
 use crate::dedup::{deduplicate, DedupRules, Item};
 use crate::error::Error;
+use crate::history::History;
+use crate::record::RecordKind;
 use crate::run::decide::Decided;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::PageSummary;
 
-/// The duplicates among the articles of `pages`, by page index.
+/// The duplicates among the articles of `pages`, and between them and the articles earlier
+/// runs kept, by page index; earlier article `e` is record `pages.len() + e` (pinned: never
+/// dropped).
 pub fn decide(
     pages: &[PageSummary],
     rules: &DedupRules,
     store: &dyn ArticleStore,
+    history: &History,
 ) -> Result<Decided, Error> {
-    let (records, items): (Vec<u32>, Vec<Item>) = pages
-        .iter()
-        .enumerate()
-        .filter_map(|(pi, p)| p.dedup_item(pi as u32).map(|item| (pi as u32, item)))
+    let n = pages.len() as u32;
+    let earlier = &history.articles;
+    let (mut records, mut items): (Vec<u32>, Vec<Item>) = (0..earlier.len())
+        .map(|e| {
+            let item = Item {
+                fp: &earlier.fps[e],
+                replacements: earlier.replacements[e],
+                order: e as u32,
+                pinned: true,
+            };
+            (n + e as u32, item)
+        })
         .unzip();
+    for (pi, p) in pages.iter().enumerate() {
+        if let Some(item) = p.dedup_item(pi as u32) {
+            records.push(pi as u32);
+            items.push(item);
+        }
+    }
     let shingles = |i: u32| -> Result<Vec<u64>, Error> {
-        let text = store.load(records[i as usize])?.text;
+        let r = records[i as usize];
+        let text = match r.checked_sub(n) {
+            Some(e) => history.record(RecordKind::Article, e)?.text,
+            None => store.load(r)?.text,
+        };
         Ok(shingle_set(
             &normalize_with(&text, &rules.normalize),
             rules.shingle_chars,
@@ -95,7 +118,7 @@ pub(crate) mod tests {
             max_hamming: 16,
             ..DedupRules::default()
         };
-        let d = decide(&pages, &rules, &store).unwrap();
+        let d = decide(&pages, &rules, &store, &History::empty()).unwrap();
         // Page 4 is an exact copy of page 0 and page 3 a near copy: page 0 is kept (the
         // pair ties on centrality and decoding; it comes first).
         assert_eq!(d.kept_of(3), 0);

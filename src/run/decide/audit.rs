@@ -4,7 +4,7 @@
 use crate::dedup::MatchKind;
 use crate::output::report::{ArticleCounts, SnippetCounts};
 use crate::record::RecordKind;
-use crate::run::decide::{Decided, Ids};
+use crate::run::decide::{Decided, Ids, SnippetDecisions};
 use crate::run::summarize::{PageSummary, Scanned};
 
 /// One duplicate cluster, as indices.
@@ -33,8 +33,8 @@ pub fn clusters(articles: &Decided, snippets: &Decided, ids: &Ids) -> Vec<Cluste
     let mut v = of(RecordKind::Article, articles);
     v.extend(of(RecordKind::Snippet, snippets));
     let id = |c: &Cluster| match c.kind {
-        RecordKind::Article => &ids.pages[c.kept as usize],
-        RecordKind::Snippet => &ids.snippets[c.kept as usize],
+        RecordKind::Article => ids.page(c.kept),
+        RecordKind::Snippet => ids.snippet(c.kept),
     };
     v.sort_by(|a, b| {
         a.kind
@@ -58,24 +58,35 @@ pub struct Counts {
 pub fn counts(
     scanned: &Scanned,
     articles: &Decided,
-    snippets: &Decided,
+    snippets: &SnippetDecisions,
     links: &[Option<u32>],
 ) -> Counts {
     let mut a = ArticleCounts::default();
+    let np = scanned.pages.len() as u32;
     for (pi, p) in scanned.pages.iter().enumerate() {
         if is_article(p) {
-            match articles.dropped.get(&(pi as u32)).map(|d| d.kind) {
+            let dup = articles.dropped.get(&(pi as u32));
+            match dup.map(|d| d.kind) {
                 Some(MatchKind::Exact) => a.dropped_exact += 1,
                 Some(MatchKind::Near) => a.dropped_near += 1,
                 None => a.kept += 1,
             }
+            a.dropped_against_earlier += usize::from(dup.is_some_and(|d| d.kept >= np));
         }
     }
     let mut s = SnippetCounts::default();
+    let ns = scanned.snippets.len() as u32;
     for (si, sn) in scanned.snippets.iter().enumerate() {
         s.occurrences += sn.occurrences;
         s.incomplete += usize::from(!sn.occ.block.complete);
-        match snippets.dropped.get(&(si as u32)).map(|d| d.kind) {
+        let dup = snippets.decided.dropped.get(&(si as u32));
+        s.dropped_against_earlier += usize::from(dup.is_some_and(|d| d.kept >= ns));
+        if snippets.is_seen_again(si as u32) {
+            s.seen_again += 1;
+            s.seen_again_occurrences += sn.occurrences;
+            continue;
+        }
+        match dup.map(|d| d.kind) {
             Some(MatchKind::Exact) => s.dropped_exact += 1,
             Some(MatchKind::Near) => s.dropped_near += 1,
             None => {
@@ -121,11 +132,17 @@ mod tests {
             &[0, 2, 3],
             Default::default(),
         );
-        let sdec = Decided::from_items(
-            vec![dup(2, 0, MatchKind::Exact)],
-            &[0, 1, 2],
-            Default::default(),
-        );
+        let sdec = SnippetDecisions {
+            fps: Vec::new(),
+            decided: Decided::from_items(
+                vec![dup(2, 0, MatchKind::Exact)],
+                &[0, 1, 2],
+                Default::default(),
+            ),
+            resolved: Default::default(),
+            seen_again: Default::default(),
+            again_of: Default::default(),
+        };
         let c = counts(&scanned, &articles, &sdec, &[Some(0), None, Some(3)]);
         assert_eq!(
             (
@@ -150,6 +167,7 @@ mod tests {
                 .map(String::from)
                 .to_vec(),
             snippets: ["s-0", "s-1", "s-2"].map(String::from).to_vec(),
+            ..Ids::default()
         };
         let articles = Decided::from_items(
             vec![

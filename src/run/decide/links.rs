@@ -1,26 +1,39 @@
 //! Snippet → article links: a snippet links to the kept article whose normalized title
 //! equals its own (a dropped article resolves to the one it was dropped for; among several,
-//! the smallest page index wins).
+//! an article an earlier run kept wins, then the smallest page index).
 
 use crate::prehashed::HashedMap;
 
+use crate::history::History;
 use crate::rules::Rules;
 use crate::run::decide::Decided;
 use crate::run::summarize::{title_key, MergedSnippet, PageSummary, SummaryKind};
 
-/// For each merged snippet, the page of the kept article with its title, if any.
+/// For each merged snippet, the page of the kept article with its title, if any (earlier
+/// article `e` is `pages.len() + e`).
 pub fn link(
     pages: &[PageSummary],
     articles: &Decided,
     snippets: &[MergedSnippet],
     rules: &Rules,
+    history: &History,
 ) -> Vec<Option<u32>> {
+    let n = pages.len() as u32;
     let mut by_title: HashedMap<u64, u32> = HashedMap::default();
+    // Earlier articles first (rank: earlier before tonight's, then by index).
+    let rank = |i: u32| (i < n, i);
+    let mut offer = |key: u64, kept: u32| {
+        let e = by_title.entry(key).or_insert(kept);
+        if rank(kept) < rank(*e) {
+            *e = kept;
+        }
+    };
+    for (e, &key) in history.articles.title_keys.iter().enumerate() {
+        offer(key, n + e as u32);
+    }
     for (pi, p) in pages.iter().enumerate() {
         if let SummaryKind::Article { title_key, .. } = p.kind {
-            let kept = articles.kept_of(pi as u32);
-            let e = by_title.entry(title_key).or_insert(kept);
-            *e = (*e).min(kept);
+            offer(title_key, articles.kept_of(pi as u32));
         }
     }
     let empty = title_key("", rules);
@@ -62,6 +75,9 @@ mod tests {
             merged(1, "别的问题", "y"),
             merged(2, "", "z"),
         ];
-        assert_eq!(link(&ps, &articles, &s, &rules), [Some(1), None, None]);
+        assert_eq!(
+            link(&ps, &articles, &s, &rules, &History::empty()),
+            [Some(1), None, None]
+        );
     }
 }

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::dedup::{DedupStats, Duplicate};
 use crate::error::Error;
+use crate::history::History;
 use crate::rules::Rules;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::Scanned;
@@ -84,19 +85,35 @@ pub struct Decisions {
     pub counts: Counts,
 }
 
-/// Makes every decision of phase 2; article texts are read from `store` only for the
-/// candidate pairs that need verifying.
+/// Makes every decision of phase 2, against what earlier runs kept (`history`, empty
+/// without `--against`); article texts are read from `store` (or, for earlier records,
+/// their run's files) only for the candidate pairs that need verifying.
 pub fn decide(
     scanned: &Scanned,
     rules: &Rules,
     store: &dyn ArticleStore,
+    history: &History,
 ) -> Result<Decisions, Error> {
-    let ids = Ids::assign(&scanned.pages, &scanned.snippets);
-    let articles = articles::decide(&scanned.pages, &rules.dedup, store)?;
-    let snippets = snippets::decide(&scanned.snippets, &rules.dedup);
-    let links = links::link(&scanned.pages, &articles, &scanned.snippets, rules);
+    let mut ids = Ids::assign(&scanned.pages, &scanned.snippets, history);
+    let articles = articles::decide(&scanned.pages, &rules.dedup, store, history)?;
+    let snippets = snippets::decide(&scanned.snippets, &rules.dedup, history)?;
+    let links = links::link(&scanned.pages, &articles, &scanned.snippets, rules, history);
+    ids.refer(
+        history,
+        articles
+            .dropped
+            .values()
+            .map(|d| d.kept)
+            .chain(links.iter().flatten().copied()),
+        snippets
+            .decided
+            .dropped
+            .values()
+            .map(|d| d.kept)
+            .chain(snippets.resolved.values().copied()),
+    );
     let clusters = audit::clusters(&articles, &snippets.decided, &ids);
-    let counts = audit::counts(scanned, &articles, &snippets.decided, &links);
+    let counts = audit::counts(scanned, &articles, &snippets, &links);
     Ok(Decisions {
         ids,
         articles,

@@ -3,12 +3,17 @@
 //! near text, is a dropped duplicate of the kept block. Every block key resolves to the
 //! index of the snippet record that stands for it.
 
+use std::collections::BTreeMap;
+
 use crate::prehashed::HashedMap;
 
 use rayon::prelude::*;
 
 use crate::dedup::shingle::{normalize_with, shingle_set};
 use crate::dedup::{deduplicate, fingerprint, DedupRules, Fingerprint, Item};
+use crate::error::Error;
+use crate::history::History;
+use crate::record::{snippet_id, RecordKind};
 use crate::run::decide::Decided;
 use crate::run::summarize::MergedSnippet;
 
@@ -17,51 +22,131 @@ use crate::run::summarize::MergedSnippet;
 pub struct SnippetDecisions {
     /// Fingerprint of each merged snippet's text.
     pub fps: Vec<Fingerprint>,
-    /// Duplicates, by snippet index.
+    /// Duplicates, by snippet index (earlier snippet `e` is `snippets.len() + e`).
     pub decided: Decided,
     /// Block key → index of the snippet record that stands for it.
     pub resolved: HashedMap<u128, u32>,
+    /// Earlier snippet → tonight's identical blocks (same title and text, so the same id):
+    /// not written again, accounted for in `seen_again.jsonl`.
+    pub seen_again: BTreeMap<u32, Vec<u32>>,
+    /// Tonight's snippet → the earlier snippet it is (the inverse of `seen_again`).
+    pub again_of: HashedMap<u32, u32>,
 }
 
-/// Fingerprints every merged snippet and decides their duplicates.
-pub fn decide(snippets: &[MergedSnippet], rules: &DedupRules) -> SnippetDecisions {
+impl SnippetDecisions {
+    /// Whether snippet `si` is written to `snippets.jsonl` (neither dropped nor kept by an
+    /// earlier run).
+    pub fn is_written(&self, si: u32) -> bool {
+        !self.decided.dropped.contains_key(&si) && !self.is_seen_again(si)
+    }
+
+    /// Whether snippet `si` is a block an earlier run kept.
+    pub fn is_seen_again(&self, si: u32) -> bool {
+        self.again_of.contains_key(&si)
+    }
+}
+
+/// Fingerprints every merged snippet and decides their duplicates, among themselves and
+/// against the snippets earlier runs kept.
+pub fn decide(
+    snippets: &[MergedSnippet],
+    rules: &DedupRules,
+    history: &History,
+) -> Result<SnippetDecisions, Error> {
+    let n = snippets.len() as u32;
     let fps: Vec<Fingerprint> = snippets
         .par_iter()
         .map(|s| fingerprint(&s.occ.block.text, rules))
         .collect();
-    let records: Vec<u32> = (0..snippets.len() as u32)
-        .filter(|&i| !snippets[i as usize].occ.block.text.is_empty())
+    let earlier = &history.snippets;
+    let again = seen_again(snippets, history);
+    let mut records: Vec<u32> = (0..earlier.len() as u32)
+        .filter(|&e| earlier.fps[e as usize].chars > 0)
+        .map(|e| n + e)
         .collect();
+    records.extend(
+        (0..n).filter(|&i| {
+            !snippets[i as usize].occ.block.text.is_empty() && !again.contains_key(&i)
+        }),
+    );
     let items: Vec<Item> = records
         .iter()
-        .map(|&i| Item {
-            fp: &fps[i as usize],
-            replacements: replacement_chars(&snippets[i as usize].occ.block.text),
-            order: i,
+        .map(|&r| match r.checked_sub(n) {
+            Some(e) => Item {
+                fp: &earlier.fps[e as usize],
+                replacements: earlier.replacements[e as usize],
+                order: e,
+                pinned: true,
+            },
+            None => Item {
+                fp: &fps[r as usize],
+                replacements: replacement_chars(&snippets[r as usize].occ.block.text),
+                order: r,
+                pinned: false,
+            },
         })
         .collect();
-    let shingles = |i: u32| -> Result<Vec<u64>, std::convert::Infallible> {
-        let text = &snippets[records[i as usize] as usize].occ.block.text;
+    let shingles = |i: u32| -> Result<Vec<u64>, Error> {
+        let r = records[i as usize];
+        let text = match r.checked_sub(n) {
+            Some(e) => std::borrow::Cow::Owned(history.record(RecordKind::Snippet, e)?.text),
+            None => std::borrow::Cow::Borrowed(snippets[r as usize].occ.block.text.as_str()),
+        };
         Ok(shingle_set(
-            &normalize_with(text, &rules.normalize),
+            &normalize_with(&text, &rules.normalize),
             rules.shingle_chars,
         ))
     };
-    let (dups, stats) = match deduplicate(&items, rules, shingles) {
-        Ok(r) => r,
-        Err(never) => match never {},
-    };
+    let (dups, stats) = deduplicate(&items, rules, shingles)?;
     let decided = Decided::from_items(dups, &records, stats);
     let resolved = snippets
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.key, decided.kept_of(i as u32)))
+        .map(|(i, s)| {
+            let i = i as u32;
+            (
+                s.key,
+                again.get(&i).map_or_else(|| decided.kept_of(i), |&e| n + e),
+            )
+        })
         .collect();
-    SnippetDecisions {
+    let mut seen_again: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (&si, &e) in &again {
+        seen_again.entry(e).or_default().push(si);
+    }
+    for v in seen_again.values_mut() {
+        v.sort_unstable();
+    }
+    Ok(SnippetDecisions {
         fps,
         decided,
         resolved,
+        seen_again,
+        again_of: again,
+    })
+}
+
+/// Tonight's snippets whose id an earlier run already wrote (the id is a hash of the
+/// title and text: the same block) → that earlier snippet.
+fn seen_again(snippets: &[MergedSnippet], history: &History) -> HashedMap<u32, u32> {
+    let earlier = &history.snippets;
+    if earlier.is_empty() {
+        return HashedMap::default();
     }
+    let hash = |s: &str| xxhash_rust::xxh3::xxh3_64(s.as_bytes());
+    let mut by_hash: HashedMap<u64, u32> = HashedMap::default();
+    for e in (0..earlier.len()).rev() {
+        by_hash.insert(hash(earlier.ids.get(e)), e as u32);
+    }
+    snippets
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let id = snippet_id(s.key);
+            let e = *by_hash.get(&hash(&id))?;
+            (earlier.ids.get(e as usize) == id).then_some((i as u32, e))
+        })
+        .collect()
 }
 
 /// U+FFFD characters in a text: what decoding could not read.
@@ -105,7 +190,7 @@ pub(crate) mod tests {
             merged(1, "被截断的推荐", ""),
             merged(2, "拔牙医保怎么报", text),
         ];
-        let d = decide(&s, &DedupRules::default());
+        let d = decide(&s, &DedupRules::default(), &History::empty()).unwrap();
         assert_eq!(d.decided.dropped[&2].kind, MatchKind::Exact);
         assert_eq!(d.resolved[&102], 0);
         assert_eq!(
