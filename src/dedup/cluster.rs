@@ -224,8 +224,35 @@ fn kept_by(
 
 /// Decides every duplicate among `items`. `shingles(i)` returns item `i`'s sorted, distinct
 /// shingle-hash set; it is called only for items that take part in a near decision, and
-/// its first error stops the search.
+/// its first error stops the search. Pinned items that cannot meet a new one are left out
+/// of the search first ([`crate::dedup::probe`]).
 pub fn deduplicate<F, E>(
+    items: &[Item<'_>],
+    cfg: &DedupRules,
+    shingles: F,
+) -> Result<(Vec<Duplicate>, DedupStats), E>
+where
+    F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
+    E: Send,
+{
+    if items.iter().any(|i| i.pinned) {
+        let keep = crate::dedup::probe::relevant(items, cfg);
+        if keep.len() < items.len() {
+            let sub: Vec<Item<'_>> = keep.iter().map(|&i| items[i as usize]).collect();
+            let (dups, stats) = search(&sub, cfg, |i| shingles(keep[i as usize]))?;
+            let back = |d: Duplicate| Duplicate {
+                member: keep[d.member as usize],
+                kept: keep[d.kept as usize],
+                ..d
+            };
+            return Ok((dups.into_iter().map(back).collect(), stats));
+        }
+    }
+    search(items, cfg, shingles)
+}
+
+/// [`deduplicate`] over every item given.
+fn search<F, E>(
     items: &[Item<'_>],
     cfg: &DedupRules,
     shingles: F,

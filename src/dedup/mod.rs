@@ -9,6 +9,7 @@ pub mod index;
 pub mod keep;
 pub mod lsh;
 pub mod minhash;
+pub mod probe;
 pub mod rules;
 pub mod shingle;
 

@@ -109,9 +109,9 @@ impl Entries {
         self.fps.is_empty()
     }
 
-    fn push_from(&mut self, o: &Entries, i: usize, run: u32) {
+    fn push_from(&mut self, o: &Entries, i: usize) {
         self.fps.push(o.fps[i].clone());
-        self.locs.push(Loc { run, ..o.locs[i] });
+        self.locs.push(o.locs[i]);
         self.title_keys.push(o.title_keys[i]);
         self.replacements.push(o.replacements[i]);
         self.ids.push(o.ids.get(i));
@@ -178,7 +178,6 @@ impl History {
         let now = settings::of(&rules.config.dedup);
         let mut h = History::default();
         let mut run_of: HashMap<PathBuf, u32> = HashMap::new();
-        let mut seen: HashSet<(RecordKind, u32, u64)> = HashSet::new();
         for dir in dirs {
             let path = index_file(dir)?;
             let bad = |m: String| Error::Usage(format!("index {}: {m}", path.display()));
@@ -204,21 +203,37 @@ impl History {
                 });
                 map.push(k);
             }
-            for (kind, from, into) in [
-                (RecordKind::Article, &articles, &mut h.articles),
-                (RecordKind::Snippet, &snippets, &mut h.snippets),
-            ] {
-                for i in 0..from.len() {
-                    let run = map[from.locs[i].run as usize];
-                    // The same record in two indexes (a night's index and the next's) once.
-                    if seen.insert((kind, run, from.locs[i].offset)) {
-                        into.push_from(from, i, run);
-                    }
-                }
-            }
+            h.absorb(articles, snippets, &map);
             h.indexes.push(path);
         }
         Ok(h)
+    }
+
+    /// Adds the entries of one more index, whose run `r` is run `map[r]` here. The first
+    /// index's entries are moved in; a record already here (the same run and offset: a
+    /// night's index and the next night's both hold it) is counted once.
+    fn absorb(&mut self, mut articles: Entries, mut snippets: Entries, map: &[u32]) {
+        for e in [&mut articles, &mut snippets] {
+            for loc in &mut e.locs {
+                loc.run = map[loc.run as usize];
+            }
+        }
+        if self.articles.is_empty() && self.snippets.is_empty() {
+            self.articles = articles;
+            self.snippets = snippets;
+            return;
+        }
+        for (from, into) in [
+            (&articles, &mut self.articles),
+            (&snippets, &mut self.snippets),
+        ] {
+            let have: HashSet<(u32, u64)> = into.locs.iter().map(|l| (l.run, l.offset)).collect();
+            for i in 0..from.len() {
+                if !have.contains(&(from.locs[i].run, from.locs[i].offset)) {
+                    into.push_from(from, i);
+                }
+            }
+        }
     }
 
     /// The entries of one kind.
