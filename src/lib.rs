@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod boilerplate;
+pub mod codec;
 pub mod config;
 pub mod dedup;
 pub mod error;

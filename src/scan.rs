@@ -111,7 +111,28 @@ pub fn scan_file(file: &InputFile, rules: &Rules) -> ScannedPage {
 
 /// Like [`scan_file`]; when `sample` is set, also returns the page's distinct lines for
 /// learned boilerplate.
+///
+/// A page whose scan panics (a bug, never expected) becomes an `io_error` reject naming
+/// the panic, so one page cannot stop a run or be lost.
 pub fn scan_file_sampled(file: &InputFile, rules: &Rules, sample: bool) -> ScannedPage {
+    let scan = std::panic::AssertUnwindSafe(|| scan_unguarded(file, rules, sample));
+    std::panic::catch_unwind(scan).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        rejected(
+            &file.source,
+            Reject::new(
+                RejectReason::IoError,
+                format!("internal error while scanning this page (a pagesieve bug): {msg}"),
+            ),
+        )
+    })
+}
+
+fn scan_unguarded(file: &InputFile, rules: &Rules, sample: bool) -> ScannedPage {
     let t0 = Instant::now();
     let raw = read_file(file, rules.input.config.max_file_bytes);
     let read = t0.elapsed();

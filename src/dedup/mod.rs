@@ -16,3 +16,6 @@ pub mod shingle;
 pub use cluster::{deduplicate, DedupStats, Duplicate, Item, MatchKind, Proposers};
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use rules::DedupRules;
+
+/// Simhashes a fingerprint holds besides the primary one (boxed, when configured).
+pub const MAX_FINGERPRINTS_EXTRA: usize = crate::config::MAX_FINGERPRINTS - 1;

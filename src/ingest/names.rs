@@ -34,6 +34,23 @@ impl NameCode {
         NameCode(names.len() as u8)
     }
 
+    /// The code of a name read back from a file (names not seen yet in this process are
+    /// interned for good: there are a few dozen at most).
+    pub fn of_name(name: Option<&str>) -> NameCode {
+        let Some(name) = name else {
+            return NameCode(0);
+        };
+        let known = NAMES
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|n| **n == name)
+            .copied();
+        NameCode::of(Some(
+            known.unwrap_or_else(|| Box::leak(name.to_string().into_boxed_str())),
+        ))
+    }
+
     /// The name back.
     pub fn name(self) -> Option<&'static str> {
         let i = (self.0 as usize).checked_sub(1)?;

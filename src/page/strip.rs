@@ -68,6 +68,16 @@ impl Serialize for StripKind {
 pub struct StripSet(u8);
 
 impl StripSet {
+    /// The set as bits (one per kind, in [`StripKind::ALL`] order).
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// A set from [`StripSet::bits`].
+    pub fn from_bits(bits: u8) -> StripSet {
+        StripSet(bits)
+    }
+
     /// Adds a kind.
     pub fn insert(&mut self, k: StripKind) {
         self.0 |= k.bit();

@@ -6,6 +6,7 @@
 pub mod decide;
 pub mod learn;
 pub mod report;
+pub mod shard;
 pub mod spill;
 pub mod store;
 pub mod summarize;
@@ -117,23 +118,94 @@ impl Summary {
     }
 }
 
-/// Runs the whole job: walk, scan in parallel, decide, write; the output folder's files
-/// are replaced only when every file is written.
-pub fn run(s: &Settings) -> Result<Summary, Error> {
-    let mut timings = Timings::start();
+/// Where phase 1's results come from.
+#[derive(Debug)]
+pub enum Phase1 {
+    /// Scan these files here, in parallel.
+    Scan(Vec<crate::ingest::InputFile>),
+    /// Load the `count` shards a distributed run scanned into `dir` ([`shard`]), `pages`
+    /// pages in all.
+    Shards {
+        /// The folder holding `shard-NNNNNN.pages` / `.spill`.
+        dir: PathBuf,
+        /// Shards `0..count`.
+        count: u32,
+        /// Pages over all shards.
+        pages: usize,
+    },
+}
+
+impl Phase1 {
+    fn pages(&self) -> usize {
+        match self {
+            Phase1::Scan(files) => files.len(),
+            Phase1::Shards { pages, .. } => *pages,
+        }
+    }
+}
+
+/// The input files of a run, in the order every step uses.
+#[derive(Debug)]
+pub struct Listing {
+    /// The files, sorted.
+    pub files: Vec<crate::ingest::InputFile>,
+    /// Files the globs excluded.
+    pub excluded: usize,
+    /// Folders that could not be listed.
+    pub problems: Vec<String>,
+}
+
+/// Checks `--input` / `--output` and lists the input files (skipping an output folder
+/// inside the input): the first step of [`run`], and of a distributed run's driver.
+pub fn list(s: &Settings) -> Result<Listing, Error> {
     let skip = check_paths(&s.input, &s.output)?;
-    let history = timings.time("index_load", || load_history(s))?;
-    let pool = thread_pool(s.threads)?;
     let spin = progress::spinner("walk", "listing the input files", s.progress);
-    let walked = timings
-        .time("walk", || walk(&s.input, &s.rules.input, skip.as_deref()))
-        .map_err(|source| Error::Input {
+    let walked =
+        walk(&s.input, &s.rules.input, skip.as_deref()).map_err(|source| Error::Input {
             path: s.input.clone(),
             source,
         })?;
     spin.finish_and_clear();
+    Ok(Listing {
+        files: walked.files,
+        excluded: walked.excluded,
+        problems: walked.problems,
+    })
+}
+
+/// Runs the whole job: walk, scan in parallel, decide, write; the output folder's files
+/// are replaced only when every file is written.
+pub fn run(s: &Settings) -> Result<Summary, Error> {
+    let mut timings = Timings::start();
+    let listing = timings.time("walk", || list(s))?;
+    let phase1 = Phase1::Scan(listing.files);
+    execute(s, phase1, listing.excluded, listing.problems, timings)
+}
+
+/// Phase 2 of a distributed run, after its shards were scanned (see [`shard`]): the
+/// same decisions and files as [`run`] over the same input.
+pub fn run_shards(
+    s: &Settings,
+    phase1: Phase1,
+    excluded: usize,
+    problems: Vec<String>,
+) -> Result<Summary, Error> {
+    check_paths(&s.input, &s.output)?;
+    execute(s, phase1, excluded, problems, Timings::start())
+}
+
+/// Everything after the listing: history, staging, the phases, the commit.
+fn execute(
+    s: &Settings,
+    phase1: Phase1,
+    excluded: usize,
+    walk_problems: Vec<String>,
+    mut timings: Timings,
+) -> Result<Summary, Error> {
+    let history = timings.time("index_load", || load_history(s))?;
+    let pool = thread_pool(s.threads)?;
     let mut warnings = s.rules.warnings();
-    if walked.files.is_empty() {
+    if phase1.pages() == 0 {
         warnings.push(format!("no input pages under {}", s.input.display()));
         if !s.force && has_output(&s.output) {
             warnings.push(format!(
@@ -142,7 +214,7 @@ pub fn run(s: &Settings) -> Result<Summary, Error> {
             ));
             return Ok(Summary {
                 report: Report::default(),
-                walk_problems: walked.problems,
+                walk_problems,
                 warnings,
                 written: false,
                 held: None,
@@ -151,14 +223,13 @@ pub fn run(s: &Settings) -> Result<Summary, Error> {
     }
     let mut staging = Staging::new(&s.output).map_err(Error::output(&s.output))?;
     let spill = Spill::create(&staging.scratch_path("records.spill"), &s.output)?;
-    let excluded = walked.excluded;
     let ctx = PhaseInput {
         s,
         history: &history,
         excluded,
         warnings: warnings.clone(),
     };
-    let result = pool.install(|| phases(&ctx, walked.files, &mut staging, &spill, timings));
+    let result = pool.install(|| phases(&ctx, phase1, &mut staging, &spill, timings));
     drop(spill);
     let done = match result {
         Ok(done) => done,
@@ -178,7 +249,7 @@ pub fn run(s: &Settings) -> Result<Summary, Error> {
     }
     Ok(Summary {
         report: done.report,
-        walk_problems: walked.problems,
+        walk_problems,
         warnings,
         written: !done.held,
         held: done.held.then_some(held),
@@ -297,15 +368,16 @@ struct Done {
 /// Everything after the walk, on the run's thread pool.
 fn phases<'a>(
     ctx: &PhaseInput<'a>,
-    files: Vec<crate::ingest::InputFile>,
+    phase1: Phase1,
     staging: &mut Staging,
     spill: &Spill,
     mut timings: Timings,
 ) -> Result<Done, Error> {
     let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
-    let mut scanned: Scanned = timings.time("scan", || {
-        summarize::summarize_all(files, rules, spill, s.progress)
+    let mut scanned: Scanned = timings.time("scan", || match phase1 {
+        Phase1::Scan(files) => summarize::summarize_all(files, rules, spill, s.progress),
+        Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, spill),
     })?;
     spill.flush()?;
     timings.record("read_cpu", scanned.cpu.read);

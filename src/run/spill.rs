@@ -14,11 +14,25 @@ use std::sync::Mutex;
 use crate::error::Error;
 use crate::record::ArticleRecord;
 
-/// Where one record is in the spill file.
+/// Where one record is: in the spill file (`file` 0), or in the `file`-th file attached to
+/// it ([`Spill::attach`]: a shard's spill in a distributed run). Still 16 bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SpillRef {
     offset: u64,
     len: u32,
+    file: u32,
+}
+
+impl SpillRef {
+    /// The record at `offset`, `len` bytes long, in file `file` (0: the spill itself).
+    pub fn new(file: u32, offset: u64, len: u32) -> SpillRef {
+        SpillRef { offset, len, file }
+    }
+
+    /// (file, offset, length).
+    pub fn parts(self) -> (u32, u64, u32) {
+        (self.file, self.offset, self.len)
+    }
 }
 
 /// An article record as spilled, in a binary form: its text and title as they are (all
@@ -200,6 +214,8 @@ mod erased {
 pub struct Spill {
     writer: Mutex<(BufWriter<File>, u64)>,
     reader: File,
+    /// Read-only record files attached after it (file 1, 2, …).
+    attached: std::sync::RwLock<Vec<File>>,
     /// The output folder the file belongs to (named in write errors).
     out: PathBuf,
 }
@@ -222,6 +238,7 @@ impl Spill {
         Ok(Spill {
             writer: Mutex::new((BufWriter::with_capacity(1 << 20, file), 0)),
             reader,
+            attached: std::sync::RwLock::new(Vec::new()),
             out,
         })
     }
@@ -236,7 +253,23 @@ impl Spill {
         w.0.write_all(bytes)
             .map_err(|e| write_error(&self.out, e))?;
         w.1 += u64::from(len);
-        Ok(SpillRef { offset, len })
+        Ok(SpillRef {
+            offset,
+            len,
+            file: 0,
+        })
+    }
+
+    /// Attaches a finished record file (a shard's spill); its records are read through
+    /// refs with the returned file number.
+    pub fn attach(&self, path: &Path) -> Result<u32, Error> {
+        let f = File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut files = self.attached.write().unwrap_or_else(|e| e.into_inner());
+        files.push(f);
+        Ok(files.len() as u32)
     }
 
     /// Appends one article record.
@@ -257,7 +290,17 @@ impl Spill {
     /// Reads one record back (after [`Spill::flush`]).
     pub fn get(&self, r: SpillRef) -> Result<Vec<u8>, Error> {
         let mut buf = vec![0u8; r.len as usize];
-        read_exact_at(&self.reader, &mut buf, r.offset).map_err(Error::Spill)?;
+        let read = match r.file {
+            0 => read_exact_at(&self.reader, &mut buf, r.offset),
+            n => {
+                let files = self.attached.read().unwrap_or_else(|e| e.into_inner());
+                match files.get(n as usize - 1) {
+                    Some(f) => read_exact_at(f, &mut buf, r.offset),
+                    None => Err(std::io::Error::other(format!("no attached file {n}"))),
+                }
+            }
+        };
+        read.map_err(Error::Spill)?;
         Ok(buf)
     }
 

@@ -144,7 +144,8 @@ pub fn summarize_all(
                 bar.inc(1);
                 let sample = page_sample(&mut r, rules);
                 let cpu = r.cpu;
-                Ok((summarize(r, rules, spill)?, sample, cpu))
+                let keys: Vec<u128> = r.snippets.iter().map(|s| s.key).collect();
+                Ok((summarize(r, &keys, rules, spill)?, sample, cpu))
             })
             .collect::<Result<_, Error>>()?;
         for (p, sample, c) in done {
@@ -167,7 +168,7 @@ pub fn summarize_all(
 }
 
 /// The page's sampled lines, with hashes of its title and body.
-fn page_sample(r: &mut ScannedPage, rules: &Rules) -> PageSample {
+pub(crate) fn page_sample(r: &mut ScannedPage, rules: &Rules) -> PageSample {
     let lines = std::mem::take(&mut r.lines);
     if lines.is_empty() {
         return PageSample::default();
@@ -182,13 +183,19 @@ fn page_sample(r: &mut ScannedPage, rules: &Rules) -> PageSample {
     }
 }
 
-/// Keeps what phase 2 needs of a page and spills its record.
-fn summarize(r: ScannedPage, rules: &Rules, spill: &Spill) -> Result<PageSummary, Error> {
+/// Keeps what phase 2 needs of a page and spills its record (`related`: the keys of its
+/// related blocks, in page order).
+pub(crate) fn summarize(
+    r: ScannedPage,
+    related: &[u128],
+    rules: &Rules,
+    spill: &Spill,
+) -> Result<PageSummary, Error> {
     let kind = match r.outcome {
         Outcome::Article(record, fp) => {
             let title_key = title_key(&record.metadata.title, rules);
             let replacements = u32::try_from(record.metadata.replacements).unwrap_or(u32::MAX);
-            let spilled = Spilled::new(*record, r.snippets.iter().map(|s| s.key).collect());
+            let spilled = Spilled::new(*record, related.to_vec());
             SummaryKind::Article {
                 spill: spill.put_article(&spilled)?,
                 fp,
@@ -199,7 +206,7 @@ fn summarize(r: ScannedPage, rules: &Rules, spill: &Spill) -> Result<PageSummary
         Outcome::Reject(reject) => SummaryKind::Reject {
             reject,
             title: r.title,
-            snippets: r.snippets.len(),
+            snippets: related.len(),
         },
     };
     Ok(PageSummary {
@@ -219,18 +226,18 @@ pub fn title_key(title: &str, rules: &Rules) -> u64 {
 
 /// Identical related blocks, merged by key while phase 1 runs. Which worker sees a block
 /// first does not matter: the block kept is the one from the smallest (page, block).
-struct SnippetMerge {
+pub(crate) struct SnippetMerge {
     shards: Vec<Mutex<HashedMap<u128, MergedSnippet>>>,
 }
 
 impl SnippetMerge {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         SnippetMerge {
             shards: (0..64).map(|_| Mutex::new(HashedMap::default())).collect(),
         }
     }
 
-    fn add(&self, page: u32, block: u32, occ: &SnippetOccurrence) {
+    pub(crate) fn add(&self, page: u32, block: u32, occ: &SnippetOccurrence) {
         let shard = &self.shards[(occ.key % 64) as usize];
         let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
         let e = map.entry(occ.key).or_insert_with(|| MergedSnippet {
@@ -249,7 +256,7 @@ impl SnippetMerge {
     }
 
     /// The merged snippets in order of first occurrence, `seen_in` sorted and distinct.
-    fn finish(self) -> Vec<MergedSnippet> {
+    pub(crate) fn finish(self) -> Vec<MergedSnippet> {
         let mut v: Vec<MergedSnippet> = self
             .shards
             .into_iter()

@@ -1,0 +1,336 @@
+//! Phase 1 split over processes or machines (the Ray job, `python -m pagesieve.ray`): each
+//! contiguous shard of the sorted file list is scanned on its own into two files named by
+//! its number — `shard-000007.spill` (its article records) and `shard-000007.pages` (each
+//! page's summary, related blocks and learned-boilerplate sample) — and phase 2 loads them
+//! in shard order into exactly what [`crate::run::summarize::summarize_all`] would have
+//! produced over all the files. So the records and reports are the CLI's, byte for byte.
+//!
+//! A shard's files are a pure function of its files and the run's rules (pages are scanned
+//! in parallel, then written in page order), written under temporary names and renamed,
+//! `.pages` last: a task that is killed and retried rewrites the same bytes, and a shard
+//! whose `.pages` file exists is complete. (The scan's CPU times, which vary, go to a
+//! third file, `.cpu`, read for `report.json`'s timings only.)
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::boilerplate::{self, PageSample};
+use crate::codec::{corrupt, Dec, Enc};
+use crate::dedup::minhash::SIGNATURE_BINS;
+use crate::dedup::{Fingerprint, MAX_FINGERPRINTS_EXTRA};
+use crate::error::Error;
+use crate::ingest::names::NameCode;
+use crate::ingest::InputFile;
+use crate::page::{LineKind, SnippetBlock, StripKind, StripSet};
+use crate::record::{Reject, RejectReason};
+use crate::rules::Rules;
+use crate::run::spill::{Spill, SpillRef};
+use crate::run::summarize::{
+    page_sample, summarize, MergedSnippet, PageSummary, Scanned, SnippetMerge, SummaryKind,
+};
+use crate::scan::{scan_file_sampled, LineSample, ScanCpu, SnippetOccurrence};
+
+const MAGIC: &[u8; 8] = b"PSSHARD1";
+
+/// A shard's file: `shard-000007.pages` or `shard-000007.spill`.
+pub fn shard_file(dir: &Path, shard: u32, ext: &str) -> PathBuf {
+    dir.join(format!("shard-{shard:06}.{ext}"))
+}
+
+/// What scanning one shard found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShardStats {
+    /// Files scanned.
+    pub pages: usize,
+    /// Of those, articles.
+    pub articles: usize,
+    /// Related blocks seen.
+    pub snippets: usize,
+}
+
+/// Scans one shard of a run over `total_files` files (the learned-boilerplate sample rate
+/// is the whole run's) and writes its two files into `dir`.
+pub fn scan_shard(
+    files: &[InputFile],
+    total_files: usize,
+    rules: &Rules,
+    dir: &Path,
+    shard: u32,
+) -> Result<ShardStats, Error> {
+    let rate = boilerplate::sample_rate(total_files, &rules.config.boilerplate);
+    let scanned: Vec<_> = files
+        .par_iter()
+        .map(|f| scan_file_sampled(f, rules, boilerplate::is_sampled(&f.source, rate)))
+        .collect();
+    std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
+    let spill_path = shard_file(dir, shard, "spill");
+    let pages_path = shard_file(dir, shard, "pages");
+    let tmp = |p: &Path| p.with_extension(format!("tmp-{}", std::process::id()));
+    let spill = Spill::create(&tmp(&spill_path), dir)?;
+    let mut e = Enc::default();
+    e.0.extend_from_slice(MAGIC);
+    e.u32(shard);
+    e.u64(files.len() as u64);
+    let mut stats = ShardStats {
+        pages: files.len(),
+        ..ShardStats::default()
+    };
+    let mut cpu = ScanCpu::default();
+    let mut body = Enc::default();
+    for mut r in scanned {
+        stats.snippets += r.snippets.len();
+        cpu += r.cpu;
+        let snippets = std::mem::take(&mut r.snippets);
+        let sample = page_sample(&mut r, rules);
+        let keys: Vec<u128> = snippets.iter().map(|s| s.key).collect();
+        let summary = summarize(r, &keys, rules, &spill)?;
+        stats.articles += usize::from(matches!(summary.kind, SummaryKind::Article { .. }));
+        put_page(&mut body, &summary, &snippets, &sample);
+    }
+    e.0.extend_from_slice(&body.0);
+    spill.flush()?;
+    drop(spill);
+    let io = Error::output(dir);
+    let times: Vec<u8> = [cpu.read, cpu.decode, cpu.segment]
+        .iter()
+        .flat_map(|d| (d.as_nanos() as u64).to_le_bytes())
+        .collect();
+    std::fs::write(shard_file(dir, shard, "cpu"), times).map_err(&io)?;
+    std::fs::rename(tmp(&spill_path), &spill_path).map_err(&io)?;
+    std::fs::write(tmp(&pages_path), &e.0).map_err(&io)?;
+    std::fs::rename(tmp(&pages_path), &pages_path).map_err(&io)?;
+    Ok(stats)
+}
+
+/// Loads shards `0..count` from `dir`, in order, attaching their spill files to `spill`:
+/// the pages, merged snippets and samples phase 1 would have produced over all the files.
+pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Error> {
+    let merge = SnippetMerge::new();
+    let mut pages: Vec<PageSummary> = Vec::new();
+    let mut samples = Vec::new();
+    let mut cpu = ScanCpu::default();
+    for shard in 0..count {
+        let path = shard_file(dir, shard, "pages");
+        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let file = spill.attach(&shard_file(dir, shard, "spill"))?;
+        let bad = |source| Error::Read {
+            path: path.clone(),
+            source,
+        };
+        let mut d = Dec(&bytes);
+        if d.take(8).map_err(bad)? != MAGIC || d.u32().map_err(bad)? != shard {
+            return Err(bad(corrupt("shard file (wrong magic or shard number)")));
+        }
+        let n = d.u64().map_err(bad)?;
+        // CPU times are informative: a missing or short file adds nothing.
+        let times = std::fs::read(shard_file(dir, shard, "cpu")).unwrap_or_default();
+        let mut t = Dec(&times);
+        for field in [&mut cpu.read, &mut cpu.decode, &mut cpu.segment] {
+            *field += std::time::Duration::from_nanos(t.u64().unwrap_or(0));
+        }
+        for _ in 0..n {
+            let pi = pages.len() as u32;
+            let (summary, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
+            for (bi, occ) in snippets.iter().enumerate() {
+                merge.add(pi, bi as u32, occ);
+            }
+            pages.push(summary);
+            if !sample.lines.is_empty() {
+                samples.push(sample);
+            }
+        }
+        if !d.is_empty() {
+            return Err(bad(corrupt("shard file (bytes after the last page)")));
+        }
+    }
+    let snippets: Vec<MergedSnippet> = merge.finish();
+    Ok(Scanned {
+        pages,
+        snippets,
+        samples,
+        cpu,
+    })
+}
+
+fn put_page(e: &mut Enc, p: &PageSummary, snippets: &[SnippetOccurrence], sample: &PageSample) {
+    e.str(&p.source);
+    e.opt_str(p.encoding.name());
+    e.opt_str(p.compression.name());
+    e.u8(p.stripped.bits());
+    match &p.kind {
+        SummaryKind::Article {
+            spill,
+            fp,
+            title_key,
+            replacements,
+        } => {
+            e.u8(0);
+            let (_, offset, len) = spill.parts();
+            e.u64(offset);
+            e.u32(len);
+            put_fingerprint(e, fp);
+            e.u64(*title_key);
+            e.u32(*replacements);
+        }
+        SummaryKind::Reject {
+            reject,
+            title,
+            snippets,
+        } => {
+            e.u8(1);
+            let reason = RejectReason::ALL.iter().position(|r| *r == reject.reason);
+            e.u8(reason.unwrap_or(0) as u8);
+            e.str(&reject.detail);
+            e.opt_str(title.as_deref());
+            e.u64(*snippets as u64);
+        }
+    }
+    e.u32(snippets.len() as u32);
+    for s in snippets {
+        e.u128(s.key);
+        let b = &s.block;
+        e.str(&b.title);
+        e.str(&b.text);
+        e.opt_str(b.category.as_deref());
+        e.opt_str(b.date.as_deref());
+        e.bool(b.complete);
+        e.opt_str(s.answer.as_deref());
+        e.bool(s.truncated);
+    }
+    e.u64(sample.title);
+    e.u64(sample.body);
+    e.u32(sample.lines.len() as u32);
+    for l in &sample.lines {
+        e.u64(l.hash);
+        e.str(l.kind.as_str());
+        e.str(&l.text);
+    }
+}
+
+fn put_fingerprint(e: &mut Enc, fp: &Fingerprint) {
+    e.u64(fp.primary);
+    match &fp.more {
+        Some(more) => {
+            e.u8(1);
+            for m in more.iter() {
+                e.u64(*m);
+            }
+        }
+        None => e.u8(0),
+    }
+    e.u64(fp.exact[0]);
+    e.u64(fp.exact[1]);
+    e.u32(fp.chars);
+    e.0.extend_from_slice(&fp.signature.0);
+}
+
+type Page = (PageSummary, Vec<SnippetOccurrence>, PageSample);
+
+fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
+    let source = d.string()?;
+    let encoding = NameCode::of_name(d.opt_string()?.as_deref());
+    let compression = NameCode::of_name(d.opt_string()?.as_deref());
+    let stripped = StripSet::from_bits(d.u8()?);
+    let kind = match d.u8()? {
+        0 => {
+            let offset = d.u64()?;
+            let len = d.u32()?;
+            SummaryKind::Article {
+                spill: SpillRef::new(file, offset, len),
+                fp: get_fingerprint(d)?,
+                title_key: d.u64()?,
+                replacements: d.u32()?,
+            }
+        }
+        1 => {
+            let reason = *RejectReason::ALL
+                .get(d.u8()? as usize)
+                .ok_or_else(|| corrupt("reject reason"))?;
+            SummaryKind::Reject {
+                reject: Reject::new(reason, d.string()?),
+                title: d.opt_string()?,
+                snippets: d.u64()? as usize,
+            }
+        }
+        _ => return Err(corrupt("page kind")),
+    };
+    let n = d.u32()?;
+    let mut snippets = Vec::with_capacity((n as usize).min(4096));
+    for _ in 0..n {
+        let key = d.u128()?;
+        let block = SnippetBlock {
+            title: d.string()?,
+            text: d.string()?,
+            category: d.opt_string()?,
+            date: d.opt_string()?,
+            complete: d.bool()?,
+        };
+        snippets.push(SnippetOccurrence {
+            key,
+            block,
+            answer: d.opt_string()?,
+            truncated: d.bool()?,
+        });
+    }
+    let mut sample = PageSample {
+        title: d.u64()?,
+        body: d.u64()?,
+        lines: Vec::new(),
+    };
+    let n = d.u32()?;
+    for _ in 0..n {
+        let hash = d.u64()?;
+        let kind = line_kind(&d.string()?)?;
+        sample.lines.push(LineSample {
+            hash,
+            kind,
+            text: d.string()?,
+        });
+    }
+    let summary = PageSummary {
+        source,
+        kind,
+        encoding,
+        stripped,
+        compression,
+    };
+    Ok((summary, snippets, sample))
+}
+
+fn get_fingerprint(d: &mut Dec<'_>) -> std::io::Result<Fingerprint> {
+    let primary = d.u64()?;
+    let more = match d.u8()? {
+        0 => None,
+        _ => {
+            let mut m = [0u64; MAX_FINGERPRINTS_EXTRA];
+            for x in &mut m {
+                *x = d.u64()?;
+            }
+            Some(Box::new(m))
+        }
+    };
+    let exact = [d.u64()?, d.u64()?];
+    let chars = d.u32()?;
+    let mut signature = crate::dedup::minhash::Signature::default();
+    signature.0.copy_from_slice(d.take(SIGNATURE_BINS)?);
+    Ok(Fingerprint {
+        primary,
+        more,
+        exact,
+        chars,
+        signature,
+    })
+}
+
+fn line_kind(name: &str) -> std::io::Result<LineKind> {
+    let fixed = [LineKind::Title, LineKind::Body, LineKind::RelatedBlock];
+    fixed
+        .into_iter()
+        .chain(StripKind::ALL.into_iter().map(LineKind::Stripped))
+        .find(|k| k.as_str() == name)
+        .ok_or_else(|| corrupt("line kind"))
+}
