@@ -116,20 +116,23 @@ pub fn scan_file(file: &InputFile, rules: &Rules) -> ScannedPage {
 /// the panic, so one page cannot stop a run or be lost.
 pub fn scan_file_sampled(file: &InputFile, rules: &Rules, sample: bool) -> ScannedPage {
     let scan = std::panic::AssertUnwindSafe(|| scan_unguarded(file, rules, sample));
-    std::panic::catch_unwind(scan).unwrap_or_else(|panic| {
-        let msg = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        rejected(
-            &file.source,
-            Reject::new(
-                RejectReason::IoError,
-                format!("internal error while scanning this page (a pagesieve bug): {msg}"),
-            ),
-        )
-    })
+    std::panic::catch_unwind(scan).unwrap_or_else(|panic| panicked(&file.source, panic))
+}
+
+/// The reject of a page whose scan panicked.
+fn panicked(source: &str, panic: Box<dyn std::any::Any + Send>) -> ScannedPage {
+    let msg = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    rejected(
+        source,
+        Reject::new(
+            RejectReason::IoError,
+            format!("internal error while scanning this page (a pagesieve bug): {msg}"),
+        ),
+    )
 }
 
 fn scan_unguarded(file: &InputFile, rules: &Rules, sample: bool) -> ScannedPage {
@@ -142,6 +145,19 @@ fn scan_unguarded(file: &InputFile, rules: &Rules, sample: bool) -> ScannedPage 
     };
     result.cpu.read = read;
     result
+}
+
+/// Scans one page given as bytes (named `source`: a `.gz` / `.zst` name is decompressed),
+/// exactly as [`scan_file`] scans a file with that content; what the Python package's
+/// `scan_page` calls.
+pub fn scan_data(source: &str, data: &[u8], rules: &Rules) -> ScannedPage {
+    let scan = std::panic::AssertUnwindSafe(|| {
+        match crate::ingest::read_bytes(source, data, rules.input.config.max_file_bytes) {
+            Ok(raw) => scan_bytes(source, raw, rules, false),
+            Err(rej) => rejected(source, rej),
+        }
+    });
+    std::panic::catch_unwind(scan).unwrap_or_else(|panic| panicked(source, panic))
 }
 
 /// Decodes, segments and extracts one page already in memory (what the fuzz target drives).

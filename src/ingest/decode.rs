@@ -45,7 +45,19 @@ pub fn read_file(file: &InputFile, max_bytes: u64) -> Result<RawFile, Reject> {
     let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());
     let f = std::fs::File::open(&file.path).map_err(io)?;
     let meta = f.metadata().map_err(io)?;
-    let lower = file.source.to_ascii_lowercase();
+    read_from(&file.source, f, meta.len(), max_bytes)
+}
+
+/// [`read_file`] for content already in memory (`source` names it: a `.gz` or `.zst`
+/// name is decompressed).
+pub fn read_bytes(source: &str, data: &[u8], max_bytes: u64) -> Result<RawFile, Reject> {
+    read_from(source, data, data.len() as u64, max_bytes)
+}
+
+/// Reads `size` bytes from `r`, decompressing by the name's extension, within the limit.
+fn read_from(source: &str, r: impl Read, size: u64, max_bytes: u64) -> Result<RawFile, Reject> {
+    let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());
+    let lower = source.to_ascii_lowercase();
     let compression = if lower.ends_with(".gz") {
         Some("gzip")
     } else if lower.ends_with(".zst") {
@@ -53,18 +65,18 @@ pub fn read_file(file: &InputFile, max_bytes: u64) -> Result<RawFile, Reject> {
     } else {
         None
     };
-    if compression.is_none() && meta.len() > max_bytes {
-        return Err(too_large(meta.len(), max_bytes));
+    if compression.is_none() && size > max_bytes {
+        return Err(too_large(size, max_bytes));
     }
     let limit = max_bytes.saturating_add(1);
     let mut bytes = Vec::new();
     let read = match compression {
-        None => f.take(limit).read_to_end(&mut bytes).map_err(io),
-        Some("gzip") => flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f))
+        None => r.take(limit).read_to_end(&mut bytes).map_err(io),
+        Some("gzip") => flate2::read::MultiGzDecoder::new(std::io::BufReader::new(r))
             .take(limit)
             .read_to_end(&mut bytes)
             .map_err(|e| corrupt("gzip", e)),
-        Some(_) => match zstd::stream::read::Decoder::new(f) {
+        Some(_) => match zstd::stream::read::Decoder::new(r) {
             Ok(d) => d
                 .take(limit)
                 .read_to_end(&mut bytes)

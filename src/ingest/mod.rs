@@ -5,6 +5,6 @@ pub mod names;
 pub mod rules;
 pub mod walk;
 
-pub use decode::{decode, read_file, DecodedPage, RawFile};
+pub use decode::{decode, read_bytes, read_file, DecodedPage, RawFile};
 pub use rules::InputRules;
 pub use walk::{walk, InputFile, Walk};

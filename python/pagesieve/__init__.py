@@ -1,0 +1,181 @@
+"""pagesieve for Python: the pipeline's phases over the same Rust code as the CLI.
+
+The functions here read pages, decide duplicates and write the CLI's output files;
+:mod:`pagesieve.ray` runs the whole job on a Ray cluster with them. Errors raise
+:class:`PagesieveError` subclasses whose message is the CLI's and whose ``exit_code`` is the
+code the CLI would exit with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterable, Optional, Sequence, Union
+
+from . import _native
+from ._native import (
+    Config,
+    ConfigError,
+    PagesieveError,
+    PagesieveIOError,
+    UsageError,
+)
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "PagesieveError",
+    "PagesieveIOError",
+    "UsageError",
+    "load_config",
+    "scan_page",
+    "dedup",
+    "run",
+    "list_files",
+    "scan_shard",
+    "finish",
+    "synth",
+    "exit_code",
+    "__version__",
+]
+
+__version__: str = _native.version()
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: The profile `pagesieve run` uses when no --config is given and it exists.
+DEFAULT_CONFIG = os.path.join("config", "default.toml")
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit code the CLI gives for ``error``: 2 for usage and configuration errors, 1
+    for I/O errors (and anything else)."""
+    if isinstance(error, (UsageError, ConfigError)):
+        return 2
+    return 1
+
+
+def load_config(path: Optional[PathLike] = None) -> Config:
+    """The profile at ``path``; without one, ``config/default.toml`` when it exists in the
+    current folder, else the profile built into pagesieve (what the CLI does)."""
+    if path is not None:
+        return Config.load(os.fspath(path))
+    if os.path.isfile(DEFAULT_CONFIG):
+        return Config.load(DEFAULT_CONFIG)
+    return Config.builtin()
+
+
+def _config(config: Union[Config, PathLike, None]) -> Config:
+    return config if isinstance(config, Config) else load_config(config)
+
+
+def scan_page(data: bytes, source: str, config: Union[Config, PathLike, None] = None) -> dict:
+    """Reads one page (its bytes; ``source`` is its path relative to the input folder, and a
+    ``.gz`` / ``.zst`` name is decompressed) exactly as ``pagesieve run`` does.
+
+    Returns ``{"kind": "article" | "reject", "source", "id", "title", "encoding",
+    "compression", "stripped", "snippets": [...], "record": {...}, "fingerprint":
+    {"simhash", "simhashes", "exact", "chars", "signature"}}`` for an article, or with
+    ``"reject": {"reason", "detail"}`` instead of ``record`` and ``fingerprint``.
+    """
+    return json.loads(_native.scan_page(bytes(data), source, _config(config)))
+
+
+def dedup(texts: Sequence[str], config: Union[Config, PathLike, None] = None) -> dict:
+    """Exact and near duplicates among ``texts`` with the run's search and verification
+    (``[dedup]`` of the profile). Returns ``{"duplicates": [{"member", "kept", "match",
+    "similarity", "hamming", "proposed_by", "kept_by"}, ...], "stats": {...}}``: one entry
+    per dropped text, indices into ``texts``."""
+    return json.loads(_native.dedup(list(texts), _config(config)))
+
+
+def run(
+    input: PathLike,
+    output: PathLike,
+    config: Union[Config, PathLike, None] = None,
+    *,
+    threads: Optional[int] = None,
+    force: bool = False,
+    against: Iterable[PathLike] = (),
+    index: Optional[PathLike] = None,
+    max_drop_rate: Optional[float] = None,
+) -> dict:
+    """``pagesieve run`` as a function, in this process. Returns ``{"report": ...,
+    "written", "held", "warnings", "paragraph"}``."""
+    return json.loads(
+        _native.run(
+            os.fspath(input),
+            os.fspath(output),
+            _config(config),
+            threads=threads,
+            force=force,
+            against=[os.fspath(a) for a in against],
+            index=None if index is None else os.fspath(index),
+            max_drop_rate=max_drop_rate,
+        )
+    )
+
+
+def list_files(
+    input: PathLike, output: PathLike, config: Union[Config, PathLike, None] = None
+) -> tuple:
+    """The input files of a run, sorted as every step orders them: ``(files, excluded,
+    problems)`` with each file ``(path, source, walk_error)``."""
+    return _native.list_files(os.fspath(input), os.fspath(output), _config(config))
+
+
+def scan_shard(
+    files: Sequence[Any],
+    total_files: int,
+    config: Union[Config, PathLike, None],
+    work_dir: PathLike,
+    shard: int,
+    threads: Optional[int] = None,
+) -> tuple:
+    """Phase 1 over one contiguous shard of :func:`list_files`'s files, written to
+    ``work_dir/shard-NNNNNN.*`` (a pure function of the files: a retried shard rewrites the
+    same bytes). Returns ``(pages, articles, snippets)``."""
+    files = [tuple(f) for f in files]
+    return _native.scan_shard(files, total_files, _config(config), os.fspath(work_dir), shard, threads)
+
+
+def finish(
+    input: PathLike,
+    output: PathLike,
+    config: Union[Config, PathLike, None],
+    work_dir: PathLike,
+    shards: int,
+    pages: int,
+    excluded: int = 0,
+    problems: Sequence[str] = (),
+    *,
+    threads: Optional[int] = None,
+    force: bool = False,
+    against: Iterable[PathLike] = (),
+    index: Optional[PathLike] = None,
+    max_drop_rate: Optional[float] = None,
+) -> dict:
+    """Phase 2 over shards ``0..shards``: the duplicate decisions, the record files, the
+    reports and the dedup index, exactly as ``pagesieve run`` writes them."""
+    return json.loads(
+        _native.finish(
+            os.fspath(input),
+            os.fspath(output),
+            _config(config),
+            os.fspath(work_dir),
+            shards,
+            pages,
+            excluded,
+            list(problems),
+            threads=threads,
+            force=force,
+            against=[os.fspath(a) for a in against],
+            index=None if index is None else os.fspath(index),
+            max_drop_rate=max_drop_rate,
+        )
+    )
+
+
+def synth(out: PathLike, pages: int, seed: int = 1, shape: str = "templated", sample: bool = False) -> int:
+    """Writes a synthetic corpus as ``pagesieve synth`` does; returns the files written."""
+    return _native.synth(os.fspath(out), pages, seed, shape, sample)

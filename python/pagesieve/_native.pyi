@@ -1,0 +1,74 @@
+"""Type stubs of pagesieve's native module (python/src/lib.rs)."""
+
+from typing import List, Optional, Sequence, Tuple
+
+class PagesieveError(Exception):
+    """A pagesieve command failed (the CLI's message)."""
+
+class UsageError(PagesieveError):
+    """Wrong arguments or paths (the CLI's exit 2)."""
+
+class ConfigError(PagesieveError):
+    """An invalid profile: one line per problem, with key and line (exit 2)."""
+
+class PagesieveIOError(PagesieveError):
+    """Reading the input or writing the output failed (exit 1)."""
+
+class Config:
+    """A validated, compiled profile."""
+
+    @staticmethod
+    def load(path: str) -> "Config": ...
+    @staticmethod
+    def from_text(text: str, name: str = "profile") -> "Config": ...
+    @staticmethod
+    def builtin() -> "Config": ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    def effective_json(self) -> str: ...
+    def warnings(self) -> List[str]: ...
+
+FileEntry = Tuple[str, str, Optional[str]]
+
+def scan_page(data: bytes, source: str, config: Config) -> str: ...
+def run(
+    input: str,
+    output: str,
+    config: Config,
+    threads: Optional[int] = None,
+    force: bool = False,
+    against: Sequence[str] = ...,
+    index: Optional[str] = None,
+    max_drop_rate: Optional[float] = None,
+) -> str: ...
+def list_files(input: str, output: str, config: Config) -> Tuple[List[FileEntry], int, List[str]]: ...
+def scan_shard(
+    files: Sequence[FileEntry],
+    total_files: int,
+    config: Config,
+    work_dir: str,
+    shard: int,
+    threads: Optional[int] = None,
+) -> Tuple[int, int, int]: ...
+def finish(
+    input: str,
+    output: str,
+    config: Config,
+    work_dir: str,
+    shards: int,
+    pages: int,
+    excluded: int,
+    problems: Sequence[str],
+    threads: Optional[int] = None,
+    force: bool = False,
+    against: Sequence[str] = ...,
+    index: Optional[str] = None,
+    max_drop_rate: Optional[float] = None,
+) -> str: ...
+def dedup(texts: Sequence[str], config: Config) -> str: ...
+def synth(out: str, pages: int, seed: int = 1, shape: str = "templated", sample: bool = False) -> int: ...
+def version() -> str: ...

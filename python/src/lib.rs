@@ -1,0 +1,419 @@
+//! `pagesieve._native`: the pipeline's phases for Python, over the same Rust code the CLI
+//! runs. Structured results cross as JSON text (the Python layer, `pagesieve/__init__.py`,
+//! parses them); errors become `pagesieve.PagesieveError` subclasses carrying the CLI's
+//! message (`pagesieve.exit_code` maps them to the CLI's exit codes).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+use serde_json::{json, Value};
+
+use pagesieve::ingest::InputFile;
+use pagesieve::record::hex64;
+use pagesieve::run::shard;
+use pagesieve::run::{Phase1, Settings, Summary};
+use pagesieve::scan::Outcome;
+use pagesieve::{Error, Rules};
+
+create_exception!(
+    pagesieve._native,
+    PagesieveError,
+    PyException,
+    "A pagesieve command failed."
+);
+create_exception!(
+    pagesieve._native,
+    UsageError,
+    PagesieveError,
+    "Wrong arguments or paths (the CLI's exit 2)."
+);
+create_exception!(
+    pagesieve._native,
+    ConfigError,
+    PagesieveError,
+    "An invalid profile: one line per problem, with key and line (exit 2)."
+);
+create_exception!(
+    pagesieve._native,
+    PagesieveIOError,
+    PagesieveError,
+    "Reading the input or writing the output failed (exit 1)."
+);
+
+/// The Python exception for a pagesieve error: the CLI's message, and `exit_code`.
+fn py_err(e: Error) -> PyErr {
+    let msg = e.to_string();
+    match &e {
+        Error::Config(_) => ConfigError::new_err(msg),
+        Error::Usage(_) => UsageError::new_err(msg),
+        _ => PagesieveIOError::new_err(msg),
+    }
+}
+
+/// A validated, compiled profile (what `--config` names).
+#[pyclass(module = "pagesieve._native", frozen)]
+#[derive(Clone)]
+struct Config {
+    rules: Arc<Rules>,
+    text: String,
+}
+
+#[pymethods]
+impl Config {
+    /// Reads and validates a profile file.
+    #[staticmethod]
+    fn load(path: PathBuf) -> PyResult<Config> {
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            py_err(Error::Config(vec![format!(
+                "cannot read config file {}: {e}",
+                path.display()
+            )]))
+        })?;
+        Config::from_text(&text, &path.display().to_string())
+    }
+
+    /// Validates a profile given as TOML text; `name` names it in messages.
+    #[staticmethod]
+    #[pyo3(signature = (text, name = "profile"))]
+    fn from_text(text: &str, name: &str) -> PyResult<Config> {
+        let rules = Rules::from_text(text, name).map_err(py_err)?;
+        Ok(Config {
+            rules: Arc::new(rules),
+            text: text.to_string(),
+        })
+    }
+
+    /// The profile bundled into pagesieve (`config/default.toml`).
+    #[staticmethod]
+    fn builtin() -> Config {
+        Config {
+            rules: Arc::new(Rules::builtin()),
+            text: pagesieve::config::BUILTIN_PROFILE.to_string(),
+        }
+    }
+
+    /// The TOML text (what a remote task rebuilds the profile from).
+    #[getter]
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// How the profile is named in messages (its path, or `built-in profile`).
+    #[getter]
+    fn source(&self) -> &str {
+        &self.rules.source
+    }
+
+    /// The profile's `profile.name`.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.rules.config.profile.name
+    }
+
+    /// The effective configuration, defaults filled in, as JSON.
+    fn effective_json(&self) -> String {
+        serde_json::to_string(&self.rules.config).expect("config serializes")
+    }
+
+    /// Warnings for a person (a profile without markers …).
+    fn warnings(&self) -> Vec<String> {
+        self.rules.warnings()
+    }
+
+    fn __reduce__(&self, py: Python<'_>) -> PyResult<(PyObject, (String, String))> {
+        let from_text = py.get_type::<Config>().getattr("from_text")?.unbind();
+        Ok((from_text, (self.text.clone(), self.rules.source.clone())))
+    }
+}
+
+/// One page as `run` reads it: its article record or reject, fingerprints, signature and
+/// related blocks, as JSON.
+#[pyfunction]
+fn scan_page(py: Python<'_>, data: &[u8], source: &str, config: &Config) -> String {
+    let rules = config.rules.clone();
+    let data = data.to_vec();
+    let source = source.to_string();
+    py.allow_threads(move || {
+        let p = pagesieve::scan::scan_data(&source, &data, &rules);
+        page_json(&p).to_string()
+    })
+}
+
+fn page_json(p: &pagesieve::scan::ScannedPage) -> Value {
+    let snippets: Vec<Value> = p
+        .snippets
+        .iter()
+        .map(|s| {
+            json!({
+                "id": pagesieve::record::snippet_id(s.key),
+                "title": s.block.title, "text": s.block.text,
+                "category": s.block.category, "date": s.block.date,
+                "complete": s.block.complete, "answer": s.answer, "truncated": s.truncated,
+            })
+        })
+        .collect();
+    let mut v = json!({
+        "source": p.source, "id": p.id, "title": p.title,
+        "encoding": p.encoding, "compression": p.compression,
+        "stripped": p.stripped.names(), "snippets": snippets,
+    });
+    match &p.outcome {
+        Outcome::Article(record, fp) => {
+            v["kind"] = json!("article");
+            v["record"] = serde_json::to_value(record).expect("record serializes");
+            v["fingerprint"] = json!({
+                "simhash": hex64(fp.primary),
+                "simhashes": (0..pagesieve::config::MAX_FINGERPRINTS)
+                    .map(|i| hex64(fp.simhash(i))).collect::<Vec<_>>(),
+                "exact": format!("{:016x}{:016x}", fp.exact[0], fp.exact[1]),
+                "chars": fp.chars,
+                "signature": fp.signature.0.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            });
+        }
+        Outcome::Reject(r) => {
+            v["kind"] = json!("reject");
+            v["reject"] = json!({"reason": r.reason.as_str(), "detail": r.detail});
+        }
+    }
+    v
+}
+
+fn settings(input: PathBuf, output: PathBuf, config: &Config, opts: &RunOptions) -> Settings {
+    let mut s = Settings::new(input, output, (*config.rules).clone());
+    s.threads = opts.threads;
+    s.force = opts.force;
+    s.against = opts.against.clone();
+    s.index = opts.index.clone();
+    s.max_drop_rate = opts.max_drop_rate;
+    s
+}
+
+/// The options of `run` besides the paths and the profile.
+#[derive(Default)]
+struct RunOptions {
+    threads: Option<usize>,
+    force: bool,
+    against: Vec<PathBuf>,
+    index: Option<PathBuf>,
+    max_drop_rate: Option<f64>,
+}
+
+fn summary_json(s: &Summary) -> String {
+    json!({
+        "report": serde_json::to_value(&s.report).expect("report serializes"),
+        "written": s.written,
+        "held": s.held.as_ref().map(|p| p.display().to_string()),
+        "warnings": s.walk_problems.iter().chain(&s.warnings).collect::<Vec<_>>(),
+        "paragraph": s.paragraph(),
+    })
+    .to_string()
+}
+
+/// The whole job, as `pagesieve run` does it; returns the summary as JSON.
+#[pyfunction]
+#[pyo3(signature = (input, output, config, threads=None, force=false, against=vec![], index=None, max_drop_rate=None))]
+#[allow(clippy::too_many_arguments)]
+fn run(
+    py: Python<'_>,
+    input: PathBuf,
+    output: PathBuf,
+    config: &Config,
+    threads: Option<usize>,
+    force: bool,
+    against: Vec<PathBuf>,
+    index: Option<PathBuf>,
+    max_drop_rate: Option<f64>,
+) -> PyResult<String> {
+    let opts = RunOptions {
+        threads,
+        force,
+        against,
+        index,
+        max_drop_rate,
+    };
+    let s = settings(input, output, config, &opts);
+    let summary = py
+        .allow_threads(|| pagesieve::run::run(&s))
+        .map_err(py_err)?;
+    Ok(summary_json(&summary))
+}
+
+/// The input files of a run over `input` into `output`, sorted: `(files, excluded,
+/// problems)`, each file `(path, source, walk_error)`.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn list_files(
+    py: Python<'_>,
+    input: PathBuf,
+    output: PathBuf,
+    config: &Config,
+) -> PyResult<(Vec<(PathBuf, String, Option<String>)>, usize, Vec<String>)> {
+    let s = settings(input, output, config, &RunOptions::default());
+    let listing = py
+        .allow_threads(|| pagesieve::run::list(&s))
+        .map_err(py_err)?;
+    let files = listing
+        .files
+        .into_iter()
+        .map(|f| (f.path, f.source, f.walk_error))
+        .collect();
+    Ok((files, listing.excluded, listing.problems))
+}
+
+/// Phase 1 over one shard (files from `list_files`) of a run over `total_files` files,
+/// written into `work_dir` as `shard-NNNNNN.*`, on `threads` threads (default: one per
+/// core); returns `(pages, articles, snippets)`.
+#[pyfunction]
+#[pyo3(signature = (files, total_files, config, work_dir, shard, threads=None))]
+fn scan_shard(
+    py: Python<'_>,
+    files: Vec<(PathBuf, String, Option<String>)>,
+    total_files: usize,
+    config: &Config,
+    work_dir: PathBuf,
+    shard: u32,
+    threads: Option<usize>,
+) -> PyResult<(usize, usize, usize)> {
+    let files: Vec<InputFile> = files
+        .into_iter()
+        .map(|(path, source, walk_error)| InputFile {
+            path,
+            source,
+            walk_error,
+        })
+        .collect();
+    let rules = config.rules.clone();
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        pool = pool.num_threads(n.max(1));
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| UsageError::new_err(format!("cannot start {threads:?} threads: {e}")))?;
+    let stats = py
+        .allow_threads(|| {
+            pool.install(|| shard::scan_shard(&files, total_files, &rules, &work_dir, shard))
+        })
+        .map_err(py_err)?;
+    Ok((stats.pages, stats.articles, stats.snippets))
+}
+
+/// Phase 2 over the shards `0..shards` in `work_dir`: decisions, records, reports and the
+/// index, exactly as `pagesieve run` writes them; returns the summary as JSON.
+#[pyfunction]
+#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, threads=None, force=false, against=vec![], index=None, max_drop_rate=None))]
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    py: Python<'_>,
+    input: PathBuf,
+    output: PathBuf,
+    config: &Config,
+    work_dir: PathBuf,
+    shards: u32,
+    pages: usize,
+    excluded: usize,
+    problems: Vec<String>,
+    threads: Option<usize>,
+    force: bool,
+    against: Vec<PathBuf>,
+    index: Option<PathBuf>,
+    max_drop_rate: Option<f64>,
+) -> PyResult<String> {
+    let opts = RunOptions {
+        threads,
+        force,
+        against,
+        index,
+        max_drop_rate,
+    };
+    let s = settings(input, output, config, &opts);
+    let phase1 = Phase1::Shards {
+        dir: work_dir,
+        count: shards,
+        pages,
+    };
+    let summary = py
+        .allow_threads(|| pagesieve::run::run_shards(&s, phase1, excluded, problems))
+        .map_err(py_err)?;
+    Ok(summary_json(&summary))
+}
+
+/// The duplicate decisions over `texts` (item `i` is text `i`), with the run's search and
+/// verification under `config`'s `[dedup]`: one JSON object per dropped text.
+#[pyfunction]
+fn dedup(py: Python<'_>, texts: Vec<String>, config: &Config) -> String {
+    let rules = config.rules.clone();
+    py.allow_threads(move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let (dups, stats) = pagesieve::dedup::deduplicate_texts(&refs, &rules.dedup);
+        let drops: Vec<Value> = dups
+            .iter()
+            .map(|d| {
+                json!({
+                    "member": d.member, "kept": d.kept, "match": d.kind.as_str(),
+                    "similarity": d.similarity, "hamming": d.hamming,
+                    "proposed_by": d.proposed_by, "kept_by": d.kept_by,
+                })
+            })
+            .collect();
+        json!({"duplicates": drops, "stats": stats}).to_string()
+    })
+}
+
+/// Writes the synthetic corpus `pagesieve synth` writes.
+#[pyfunction]
+#[pyo3(signature = (out, pages, seed=1, shape="templated", sample=false))]
+fn synth(out: PathBuf, pages: usize, seed: u64, shape: &str, sample: bool) -> PyResult<usize> {
+    let shape = match shape {
+        "site" => pagesieve::synth::Shape::Site,
+        "templated" => pagesieve::synth::Shape::Templated,
+        other => {
+            return Err(UsageError::new_err(format!(
+                "shape {other:?}: use \"templated\" or \"site\""
+            )))
+        }
+    };
+    let opts = pagesieve::synth::Options {
+        pages,
+        seed,
+        sample,
+        shape,
+    };
+    let stats = pagesieve::synth::generate(&opts, &out).map_err(|source| {
+        py_err(Error::Output {
+            path: out.clone(),
+            what: Some("synthetic pages"),
+            source,
+        })
+    })?;
+    Ok(stats.files)
+}
+
+/// The pagesieve version the module was built from.
+#[pyfunction]
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<Config>()?;
+    m.add_function(wrap_pyfunction!(scan_page, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(list_files, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(finish, m)?)?;
+    m.add_function(wrap_pyfunction!(dedup, m)?)?;
+    m.add_function(wrap_pyfunction!(synth, m)?)?;
+    m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add("PagesieveError", py.get_type::<PagesieveError>())?;
+    m.add("UsageError", py.get_type::<UsageError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("PagesieveIOError", py.get_type::<PagesieveIOError>())?;
+    Ok(())
+}
