@@ -12,7 +12,6 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::dedup::{fingerprint, Fingerprint};
 use crate::ingest::{decode, read_file, DecodedPage, InputFile, RawFile};
-use crate::page::line_cache;
 use crate::page::metadata;
 use crate::page::{segment, LineKind, PageParts, SnippetBlock, StripSet};
 use crate::record::{hex64, page_id, ArticleMeta, ArticleRecord, Reject, RejectReason};
@@ -248,7 +247,7 @@ fn sample_lines(text: &str, parts: &PageParts, rules: &Rules) -> Vec<LineSample>
         };
         // The segmenter kept the facts of repeated lines: their cleaned text and key come
         // from the worker's cache.
-        let f = line_cache::facts(raw, &rules.segment, false);
+        let f = rules.segment.cached_facts(raw, false);
         if f.cleaned.is_empty() || char_len(&f.cleaned) > max {
             continue;
         }

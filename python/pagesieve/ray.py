@@ -48,6 +48,9 @@ PARQUET_FILES = (
 #: own worker process (SIGKILL), as a crashed node would; Ray retries the task.
 FAULT_ENV = "PAGESIEVE_FAULT_KILL_SHARD"
 
+#: How many times Ray runs a phase-1 task again after its worker died.
+MAX_RETRIES = 5
+
 
 def _scan_shard_row(row: Dict[str, Any], text: str, name: str, total: int, work: str) -> Dict[str, Any]:
     shard = int(row["shard"])
@@ -62,10 +65,6 @@ def _scan_shard_row(row: Dict[str, Any], text: str, name: str, total: int, work:
         [tuple(f) for f in files], total, config, work, shard, 1
     )
     return {"shard": shard, "pages": pages, "articles": articles, "snippets": snippets}
-
-
-def _retries() -> Dict[str, Any]:
-    return {"max_retries": 5}
 
 
 def _node_cpus(ray: Any) -> int:
@@ -107,7 +106,11 @@ def run(
     ]
     started_here = False
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        address = address or os.environ.get("RAY_ADDRESS")
+        local = {} if address else {"_node_ip_address": "127.0.0.1"}
+        # A local cluster listens on 127.0.0.1 only: a node advertising another address of
+        # this machine can wait forever for itself.
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
         started_here = True
     try:
         t0 = time.monotonic()
@@ -119,7 +122,7 @@ def run(
                 fn_kwargs={"text": cfg.text, "name": cfg.source, "total": len(files), "work": work},
                 num_cpus=1,
                 # A task whose worker dies (a killed process, a lost node) is run again.
-                ray_remote_args_fn=_retries,
+                max_retries=MAX_RETRIES,
             )
             scanned = sorted(ds.take_all(), key=lambda r: r["shard"])
             missing = [i for i, r in enumerate(scanned) if r["shard"] != i]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::dedup::fingerprint;
 use crate::error::Error;
-use crate::history::format::{self, Header, RunRef};
+use crate::history::format::{self, Header, IndexRows, RunRef};
 use crate::history::{relative, settings, Entries, History, Loc};
 use crate::rules::Rules;
 use crate::run::summarize::title_key;
@@ -33,27 +33,48 @@ pub struct NewEntry<'a> {
     pub len: u32,
 }
 
-/// Tonight's entries of one kind, pointing into run number `run`.
-pub fn entries<'a>(rows: impl Iterator<Item = NewEntry<'a>>, run: u32) -> Entries {
-    let mut e = Entries::default();
-    for r in rows {
-        e.fps.push(r.fp.clone());
-        e.locs.push(Loc {
-            run,
+/// Tonight's kept records of one kind, borrowed from the run, pointing into run number
+/// `run` of the index.
+#[derive(Debug, Default)]
+pub struct NewEntries<'a> {
+    /// Tonight's run number in the index.
+    pub run: u32,
+    /// The records, in file order.
+    pub rows: Vec<NewEntry<'a>>,
+}
+
+impl IndexRows for NewEntries<'_> {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn fp(&self, i: usize) -> &crate::dedup::Fingerprint {
+        self.rows[i].fp
+    }
+    fn loc(&self, i: usize) -> Loc {
+        let r = &self.rows[i];
+        Loc {
+            run: self.run,
             offset: r.offset,
             len: r.len,
-        });
-        e.title_keys.push(r.title_key);
-        e.replacements.push(r.replacements);
-        e.ids.push(r.id);
-        e.sources.push(r.source);
+        }
     }
-    e
+    fn title_key(&self, i: usize) -> u64 {
+        self.rows[i].title_key
+    }
+    fn replacements(&self, i: usize) -> u32 {
+        self.rows[i].replacements
+    }
+    fn id(&self, i: usize) -> &str {
+        self.rows[i].id
+    }
+    fn source(&self, i: usize) -> &str {
+        self.rows[i].source
+    }
 }
 
 /// What a new index covers besides the history: the run just written.
 #[derive(Debug)]
-pub struct ThisRun {
+pub struct ThisRun<'a> {
     /// Its output folder (final location, absolute).
     pub dir: PathBuf,
     /// When it started.
@@ -63,9 +84,9 @@ pub struct ThisRun {
     /// Final length of its `snippets.jsonl`.
     pub snippets_bytes: u64,
     /// Its kept articles.
-    pub articles: Entries,
+    pub articles: NewEntries<'a>,
     /// Its kept snippets.
-    pub snippets: Entries,
+    pub snippets: NewEntries<'a>,
 }
 
 /// Writes the index covering `history` and `run` to `path` (inside `final_dir`, the folder
@@ -75,7 +96,7 @@ pub fn write_index(
     path: &Path,
     final_dir: &Path,
     history: &History,
-    run: &ThisRun,
+    run: &ThisRun<'_>,
     rules: &Rules,
 ) -> std::io::Result<()> {
     let mut runs: Vec<RunRef> = history
@@ -123,24 +144,56 @@ fn header(rules: &Rules, runs: Vec<RunRef>, articles: usize, snippets: usize) ->
     }
 }
 
-/// Writes `bytes` of an index to `dir/dedup.idx` through a temporary file renamed into
-/// place, so a crash leaves the previous index whole.
+/// Writes an index to `dir/dedup.idx` through a temporary file renamed into place, so a
+/// crash leaves the previous index whole.
 pub fn write_atomically(
     dir: &Path,
     write: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> std::io::Result<PathBuf> {
+    stage(dir, write)?.commit()
+}
+
+/// An index written under a temporary name in its folder, not yet in place.
+#[derive(Debug)]
+#[must_use = "a staged index is removed unless committed"]
+pub struct StagedIndex {
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+/// Writes an index into a temporary file in `dir`, to be renamed into place by
+/// [`StagedIndex::commit`] (dropping it removes the file).
+pub fn stage(
+    dir: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<StagedIndex> {
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp-{}", format::FILE_NAME, std::process::id()));
-    let target = dir.join(format::FILE_NAME);
-    let result = write(&tmp).and_then(|()| std::fs::rename(&tmp, &target));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let staged = StagedIndex {
+        tmp: dir.join(format!(".{}.tmp-{}", format::FILE_NAME, std::process::id())),
+        target: dir.join(format::FILE_NAME),
+    };
+    write(&staged.tmp)?;
+    Ok(staged)
+}
+
+impl StagedIndex {
+    /// Renames the index into place; returns its path.
+    pub fn commit(self) -> std::io::Result<PathBuf> {
+        std::fs::rename(&self.tmp, &self.target)?;
+        if let Some(dir) = self.target.parent() {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(self.target.clone())
     }
-    result?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+}
+
+impl Drop for StagedIndex {
+    fn drop(&mut self) {
+        // After a commit the temporary name is gone and this does nothing.
+        let _ = std::fs::remove_file(&self.tmp);
     }
-    Ok(target)
 }
 
 #[derive(Deserialize)]
@@ -257,8 +310,8 @@ pub fn rebuild(
     let na: usize = articles.iter().map(Entries::len).sum();
     let ns: usize = snippets.iter().map(Entries::len).sum();
     let header = header(rules, runs, na, ns);
-    let a: Vec<&Entries> = articles.iter().collect();
-    let s: Vec<&Entries> = snippets.iter().collect();
+    let a: Vec<&dyn IndexRows> = articles.iter().map(|e| e as &dyn IndexRows).collect();
+    let s: Vec<&dyn IndexRows> = snippets.iter().map(|e| e as &dyn IndexRows).collect();
     let path =
         write_atomically(out, |p| format::write(p, &header, &a, &s)).map_err(Error::output(out))?;
     Ok((path, na, ns))

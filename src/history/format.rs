@@ -88,11 +88,61 @@ pub struct RunRef {
 pub type Problem = String;
 
 /// Writes an index: `articles` and `snippets` are each the concatenation of their parts.
+/// Index entries as the writer reads them: loaded from an index ([`Entries`]) or borrowed
+/// from tonight's run (`history::build::NewEntries`), so that writing an index copies
+/// nothing.
+pub trait IndexRows {
+    /// How many.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Entry `i`'s fingerprint.
+    fn fp(&self, i: usize) -> &Fingerprint;
+    /// Where entry `i`'s record is.
+    fn loc(&self, i: usize) -> Loc;
+    /// Entry `i`'s title key.
+    fn title_key(&self, i: usize) -> u64;
+    /// Entry `i`'s replacement characters.
+    fn replacements(&self, i: usize) -> u32;
+    /// Entry `i`'s record id.
+    fn id(&self, i: usize) -> &str;
+    /// Entry `i`'s source.
+    fn source(&self, i: usize) -> &str;
+}
+
+impl IndexRows for Entries {
+    fn len(&self) -> usize {
+        self.fps.len()
+    }
+    fn fp(&self, i: usize) -> &Fingerprint {
+        &self.fps[i]
+    }
+    fn loc(&self, i: usize) -> Loc {
+        self.locs[i]
+    }
+    fn title_key(&self, i: usize) -> u64 {
+        self.title_keys[i]
+    }
+    fn replacements(&self, i: usize) -> u32 {
+        self.replacements[i]
+    }
+    fn id(&self, i: usize) -> &str {
+        self.ids.get(i)
+    }
+    fn source(&self, i: usize) -> &str {
+        self.sources.get(i)
+    }
+}
+
+/// Writes an index: `header`, then the article entries of each of `articles` in order,
+/// then the snippet entries.
 pub fn write(
     path: &Path,
     header: &Header,
-    articles: &[&Entries],
-    snippets: &[&Entries],
+    articles: &[&dyn IndexRows],
+    snippets: &[&dyn IndexRows],
 ) -> std::io::Result<()> {
     let f = File::create(path)?;
     let mut w = HashingWriter {
@@ -117,19 +167,19 @@ pub fn write(
 
 fn write_section(
     w: &mut impl Write,
-    parts: &[&Entries],
+    parts: &[&dyn IndexRows],
     fingerprints: usize,
 ) -> std::io::Result<()> {
     for e in parts {
         for i in 0..e.len() {
-            let fp = &e.fps[i];
-            let loc = e.locs[i];
+            let fp = e.fp(i);
+            let loc = e.loc(i);
             let mut b = [0u8; ENTRY_BYTES as usize];
             let fields: [u64; 5] = [
                 fp.exact[0],
                 fp.exact[1],
                 fp.primary,
-                e.title_keys[i],
+                e.title_key(i),
                 loc.offset,
             ];
             for (k, v) in fields.iter().enumerate() {
@@ -138,10 +188,10 @@ fn write_section(
             let small: [u32; 6] = [
                 loc.len,
                 fp.chars,
-                e.replacements[i],
+                e.replacements(i),
                 loc.run,
-                e.ids.get(i).len() as u32,
-                e.sources.get(i).len() as u32,
+                e.id(i).len() as u32,
+                e.source(i).len() as u32,
             ];
             for (k, v) in small.iter().enumerate() {
                 b[40 + k * 4..44 + k * 4].copy_from_slice(&v.to_le_bytes());
@@ -150,21 +200,21 @@ fn write_section(
         }
     }
     for e in parts {
-        for fp in &e.fps {
+        for i in 0..e.len() {
             for f in 1..fingerprints {
-                w.write_all(&fp.simhash(f).to_le_bytes())?;
+                w.write_all(&e.fp(i).simhash(f).to_le_bytes())?;
             }
         }
     }
     for e in parts {
-        for fp in &e.fps {
-            w.write_all(&fp.signature.0)?;
+        for i in 0..e.len() {
+            w.write_all(&e.fp(i).signature.0)?;
         }
     }
     for e in parts {
         for i in 0..e.len() {
-            w.write_all(e.ids.get(i).as_bytes())?;
-            w.write_all(e.sources.get(i).as_bytes())?;
+            w.write_all(e.id(i).as_bytes())?;
+            w.write_all(e.source(i).as_bytes())?;
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! with the rules it compiles from its part of the config.
 
 pub mod cleanup;
+pub mod facts;
 pub mod line_cache;
 pub mod metadata;
 pub mod patterns;

@@ -15,6 +15,8 @@ use regex::Regex;
 
 use crate::config::{CleanConfig, ConfigError, ProfileConfig};
 use crate::page::cleanup::clean_line;
+pub use crate::page::facts::{LineClass, LineFacts};
+use crate::page::line_cache;
 use crate::page::patterns::{compile_list, first_match, Sentences};
 use crate::page::strip::{LineKind, StripKind, StripSet};
 use crate::text::{char_len, match_form};
@@ -89,74 +91,9 @@ impl SegmentRules {
             sentences: Sentences::new(p),
             clean: clean.clone(),
             cache_bytes,
-            id: crate::page::line_cache::next_rules_id(),
+            id: line_cache::next_rules_id(),
         })
     }
-}
-
-/// What the segmenter needs to know of one line, whatever its place on the page: computed
-/// once per distinct line ([`crate::page::line_cache`] keeps them for lines that repeat).
-#[derive(Debug, Clone)]
-pub struct LineFacts {
-    /// The match form ([`match_form`]).
-    pub m: String,
-    /// Characters of the match form.
-    pub chars: usize,
-    /// Whether the match form ends a sentence.
-    pub ends_sentence: bool,
-    /// Which marker, if any, the line is.
-    pub class: LineClass,
-    /// The line as kept ([`clean_line`]).
-    pub cleaned: String,
-    /// [`LineFacts::boilerplate_key`], once computed.
-    bkey: std::cell::OnceCell<u64>,
-}
-
-impl PartialEq for LineFacts {
-    /// Equal facts, whether or not their boilerplate key was computed yet.
-    fn eq(&self, o: &LineFacts) -> bool {
-        (
-            &self.m,
-            self.chars,
-            self.ends_sentence,
-            &self.class,
-            &self.cleaned,
-        ) == (&o.m, o.chars, o.ends_sentence, &o.class, &o.cleaned)
-    }
-}
-
-impl LineFacts {
-    /// The key learned boilerplate counts the line under: xxh3 of the match form of the
-    /// cleaned line (computed once per facts).
-    pub fn boilerplate_key(&self) -> u64 {
-        *self
-            .bkey
-            .get_or_init(|| xxhash_rust::xxh3::xxh3_64(match_form(&self.cleaned).as_bytes()))
-    }
-}
-
-/// Which marker a line is, in the order the segmenter tests them.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LineClass {
-    /// Not a marker.
-    Plain,
-    /// `profile.navigation[i]`.
-    Navigation(usize),
-    /// `profile.related[i]`.
-    Related(usize),
-    /// `profile.header_disclaimer[i]`.
-    Header(usize),
-    /// `profile.footer_disclaimer[i]`.
-    Footer(usize),
-    /// `profile.trending[i]`, with the terms that follow the marker on the same line.
-    Trending(usize, Vec<String>),
-    /// `profile.related_date`: a related block's date line.
-    Date {
-        /// The `category` group.
-        category: Option<String>,
-        /// The `date` group, ISO.
-        date: Option<String>,
-    },
 }
 
 impl SegmentRules {
@@ -171,6 +108,12 @@ impl SegmentRules {
             m,
             bkey: Default::default(),
         }
+    }
+
+    /// The facts of one line from this worker's [`line_cache`] when the line was kept
+    /// before; else computed, and kept when `keep` is set (lines of the related list).
+    pub fn cached_facts(&self, raw: &str, keep: bool) -> std::rc::Rc<LineFacts> {
+        line_cache::facts(raw, self.id, self.cache_bytes, keep, || self.facts(raw))
     }
 
     fn classify(&self, m: &str) -> LineClass {
@@ -440,7 +383,7 @@ impl<'c> Segmenter<'c> {
             }
             // Lines of the related list repeat across pages: their facts are kept.
             let keep = self.state == State::Related;
-            let f = crate::page::line_cache::facts(raw, self.c, keep);
+            let f = self.c.cached_facts(raw, keep);
             if f.m.is_empty() {
                 continue;
             }
@@ -725,6 +668,36 @@ mod tests {
     fn compiled() -> SegmentRules {
         let c = Config::parse(BUILTIN_PROFILE).unwrap();
         SegmentRules::compile(&c.profile, &c.clean, 0).unwrap()
+    }
+
+    fn cached_rules(cache_bytes: usize) -> SegmentRules {
+        let c = Config::parse(BUILTIN_PROFILE).unwrap();
+        SegmentRules::compile(&c.profile, &c.clean, cache_bytes).unwrap()
+    }
+
+    #[test]
+    fn cached_facts_are_the_same_facts_and_the_cache_stays_bounded() {
+        let r = cached_rules(2_000);
+        let line = "健康新闻 2025-04-18";
+        let a = r.cached_facts(line, true);
+        let b = r.cached_facts(line, true);
+        assert!(std::rc::Rc::ptr_eq(&a, &b), "the second lookup is a hit");
+        assert_eq!(*a, r.facts(line));
+        // Filling past the budget empties the cache; results stay right.
+        for i in 0..200 {
+            let l = format!("相关推荐的第{i}条推荐标题");
+            assert_eq!(*r.cached_facts(&l, true), r.facts(&l));
+        }
+        assert!(line_cache::cached_bytes() <= 2_000);
+    }
+
+    #[test]
+    fn other_rules_do_not_see_these_facts() {
+        let (r1, r2) = (cached_rules(1 << 20), cached_rules(1 << 20));
+        let a = r1.cached_facts("首页 顶部", true);
+        let b = r2.cached_facts("首页 顶部", true);
+        assert!(!std::rc::Rc::ptr_eq(&a, &b));
+        assert_eq!(*a, *b);
     }
 
     const PAGE: &str = "医保卡可以给家人用吗

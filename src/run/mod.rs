@@ -15,7 +15,7 @@ pub mod write;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::history::build::ThisRun;
+use crate::history::build::{StagedIndex, ThisRun};
 use crate::history::History;
 use crate::ingest::walk;
 use crate::output::report::{GuardReport, IndexReport, Report};
@@ -243,8 +243,8 @@ fn execute(
         staging.commit_to(&held).map_err(Error::output(&held))?;
     } else {
         staging.commit().map_err(Error::output(&s.output))?;
-        if let (Some(dir), Some(this)) = (&s.index, &done.this_run) {
-            write_index_to(dir, &history, this, &s.rules)?;
+        if let (Some(dir), Some(staged)) = (&s.index, done.index) {
+            staged.commit().map_err(index_error(dir))?;
         }
     }
     Ok(Summary {
@@ -293,25 +293,29 @@ fn load_history(s: &Settings) -> Result<History, Error> {
     Ok(history)
 }
 
-/// Writes the index covering `history` and `this` into `dir` (`--index`), atomically.
-fn write_index_to(
+/// Writes the index covering `history` and `this` beside `dir/dedup.idx` (`--index`), to
+/// be renamed into place once the output is committed.
+fn stage_index_in(
     dir: &Path,
     history: &History,
-    this: &ThisRun,
+    this: &ThisRun<'_>,
     rules: &Rules,
-) -> Result<PathBuf, Error> {
-    let what = Some("the dedup index (--index)");
-    let err = |source| Error::Output {
-        path: dir.to_path_buf(),
-        what,
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let final_dir = dir.canonicalize().map_err(err)?;
-    crate::history::build::write_atomically(dir, |p| {
+) -> Result<StagedIndex, Error> {
+    let err = index_error(dir);
+    std::fs::create_dir_all(dir).map_err(&err)?;
+    let final_dir = dir.canonicalize().map_err(&err)?;
+    crate::history::build::stage(dir, |p| {
         crate::history::build::write_index(p, &final_dir, history, this, rules)
     })
     .map_err(err)
+}
+
+fn index_error(dir: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Output {
+        path: dir.to_path_buf(),
+        what: Some("the dedup index (--index)"),
+        source,
+    }
 }
 
 /// Checks `--input` and `--output` before anything is read or written; returns the
@@ -360,9 +364,9 @@ struct Done {
     report: Report,
     /// The guard tripped: the staged output goes beside `--output`.
     held: bool,
-    /// This run's index entries, when the index goes to `--index` (written after the
-    /// commit).
-    this_run: Option<ThisRun>,
+    /// The index for `--index`, written beside its target, renamed into place after the
+    /// output is committed.
+    index: Option<StagedIndex>,
 }
 
 /// Everything after the walk, on the run's thread pool.
@@ -441,6 +445,14 @@ fn phases<'a>(
             timings.time("index_write", || stage_index(staging, s, history, &this))?;
         }
     }
+    // `--index`: written now, while tonight's entries can be borrowed; in place after the
+    // commit.
+    let index_file = match (&s.index, held) {
+        (Some(dir), false) => {
+            Some(timings.time("index_write", || stage_index_in(dir, history, &this, rules))?)
+        }
+        _ => None,
+    };
     let mut warnings = ctx.warnings.clone();
     if let Some(g) = guard.as_ref().filter(|g| g.held) {
         warnings.push(guard_message(g, &s.output));
@@ -463,7 +475,7 @@ fn phases<'a>(
     Ok(Done {
         report,
         held,
-        this_run: (s.index.is_some() && !held).then_some(this),
+        index: index_file,
     })
 }
 
@@ -499,69 +511,70 @@ pub fn guard_message(g: &GuardReport, output: &Path) -> String {
     )
 }
 
-/// Tonight's kept records as index entries (run number: after the earlier runs).
-fn this_run(
+/// Tonight's kept records as index entries, borrowed from the run (run number: after the
+/// earlier runs).
+fn this_run<'a>(
     s: &Settings,
-    scanned: &Scanned,
-    d: &decide::Decisions,
+    scanned: &'a Scanned,
+    d: &'a decide::Decisions,
     w: &write::Written,
     started: String,
     runs_before: usize,
-) -> Result<ThisRun, Error> {
-    use crate::history::build::{entries, NewEntry};
+) -> Result<ThisRun<'a>, Error> {
+    use crate::history::build::{NewEntries, NewEntry};
     // Tonight's run comes after the earlier runs in the index's run list.
     let run = runs_before as u32;
-    let articles = entries(
-        w.article_lines.iter().map(|&(pi, offset, len)| {
-            let p = &scanned.pages[pi as usize];
-            let (fp, title_key, replacements) = match &p.kind {
-                summarize::SummaryKind::Article {
-                    fp,
-                    title_key,
-                    replacements,
-                    ..
-                } => (fp, *title_key, *replacements),
-                summarize::SummaryKind::Reject { .. } => unreachable!("kept pages are articles"),
-            };
-            NewEntry {
+    let articles = w.article_lines.iter().map(|&(pi, offset, len)| {
+        let p = &scanned.pages[pi as usize];
+        let (fp, title_key, replacements) = match &p.kind {
+            summarize::SummaryKind::Article {
                 fp,
                 title_key,
                 replacements,
-                id: d.ids.page(pi),
-                source: &p.source,
-                offset,
-                len,
-            }
-        }),
-        run,
-    );
-    let snippets = entries(
-        w.snippet_lines.iter().map(|&(si, offset, len)| {
-            let sn = &scanned.snippets[si as usize];
-            NewEntry {
-                fp: &d.snippets.fps[si as usize],
-                title_key: summarize::title_key(&sn.occ.block.title, &s.rules),
-                replacements: sn.occ.block.text.matches('\u{FFFD}').count() as u32,
-                id: d.ids.snippet(si),
-                source: &scanned.pages[sn.first.0 as usize].source,
-                offset,
-                len,
-            }
-        }),
-        run,
-    );
+                ..
+            } => (fp, *title_key, *replacements),
+            summarize::SummaryKind::Reject { .. } => unreachable!("kept pages are articles"),
+        };
+        NewEntry {
+            fp,
+            title_key,
+            replacements,
+            id: d.ids.page(pi),
+            source: &p.source,
+            offset,
+            len,
+        }
+    });
+    let snippets = w.snippet_lines.iter().map(|&(si, offset, len)| {
+        let sn = &scanned.snippets[si as usize];
+        NewEntry {
+            fp: &d.snippets.fps[si as usize],
+            title_key: summarize::title_key(&sn.occ.block.title, &s.rules),
+            replacements: sn.occ.block.text.matches('\u{FFFD}').count() as u32,
+            id: d.ids.snippet(si),
+            source: &scanned.pages[sn.first.0 as usize].source,
+            offset,
+            len,
+        }
+    });
     Ok(ThisRun {
         dir: s.output.canonicalize().map_err(Error::output(&s.output))?,
         started,
         articles_bytes: w.articles_bytes,
         snippets_bytes: w.snippets_bytes,
-        articles,
-        snippets,
+        articles: NewEntries {
+            run,
+            rows: articles.collect(),
+        },
+        snippets: NewEntries {
+            run,
+            rows: snippets.collect(),
+        },
     })
 }
 
 /// `report.json` → `index`, before the index is written.
-fn index_report(history: &History, this: &ThisRun) -> IndexReport {
+fn index_report(history: &History, this: &ThisRun<'_>) -> IndexReport {
     IndexReport {
         written: None,
         against: history
@@ -576,8 +589,8 @@ fn index_report(history: &History, this: &ThisRun) -> IndexReport {
             .collect(),
         earlier_articles: history.articles.len(),
         earlier_snippets: history.snippets.len(),
-        articles: history.articles.len() + this.articles.len(),
-        snippets: history.snippets.len() + this.snippets.len(),
+        articles: history.articles.len() + this.articles.rows.len(),
+        snippets: history.snippets.len() + this.snippets.rows.len(),
     }
 }
 
@@ -586,7 +599,7 @@ fn stage_index(
     staging: &mut Staging,
     s: &Settings,
     history: &History,
-    this: &ThisRun,
+    this: &ThisRun<'_>,
 ) -> Result<(), Error> {
     let err = Error::output(&s.output);
     let out = s.output.canonicalize().map_err(&err)?;

@@ -5,12 +5,18 @@
 //! in shard order into exactly what [`crate::run::summarize::summarize_all`] would have
 //! produced over all the files. So the records and reports are the CLI's, byte for byte.
 //!
+//! Repeated related blocks cost a key: within a shard, a block's title, text and the rest
+//! are written at its first occurrence only, and later occurrences name its key (on the
+//! site's pages, ~75% of whose bytes are repeated blocks, this keeps `.pages` at a few
+//! hundred bytes a page instead of ~10 KB).
+//!
 //! A shard's files are a pure function of its files and the run's rules (pages are scanned
 //! in parallel, then written in page order), written under temporary names and renamed,
 //! `.pages` last: a task that is killed and retried rewrites the same bytes, and a shard
 //! whose `.pages` file exists is complete. (The scan's CPU times, which vary, go to a
 //! third file, `.cpu`, read for `report.json`'s timings only.)
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -31,7 +37,7 @@ use crate::run::summarize::{
 };
 use crate::scan::{scan_file_sampled, LineSample, ScanCpu, SnippetOccurrence};
 
-const MAGIC: &[u8; 8] = b"PSSHARD1";
+const MAGIC: &[u8; 8] = b"PSSHARD2";
 
 /// A shard's file: `shard-000007.pages` or `shard-000007.spill`.
 pub fn shard_file(dir: &Path, shard: u32, ext: &str) -> PathBuf {
@@ -78,6 +84,7 @@ pub fn scan_shard(
     };
     let mut cpu = ScanCpu::default();
     let mut body = Enc::default();
+    let mut written = HashSet::new();
     for mut r in scanned {
         stats.snippets += r.snippets.len();
         cpu += r.cpu;
@@ -86,7 +93,7 @@ pub fn scan_shard(
         let keys: Vec<u128> = snippets.iter().map(|s| s.key).collect();
         let summary = summarize(r, &keys, rules, &spill)?;
         stats.articles += usize::from(matches!(summary.kind, SummaryKind::Article { .. }));
-        put_page(&mut body, &summary, &snippets, &sample);
+        put_page(&mut body, &summary, &snippets, &sample, &mut written);
     }
     e.0.extend_from_slice(&body.0);
     spill.flush()?;
@@ -135,8 +142,19 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
         for _ in 0..n {
             let pi = pages.len() as u32;
             let (summary, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
-            for (bi, occ) in snippets.iter().enumerate() {
-                merge.add(pi, bi as u32, occ);
+            for (bi, (key, occ)) in snippets.iter().enumerate() {
+                let added = match occ {
+                    Some(occ) => {
+                        merge.add(pi, bi as u32, occ);
+                        true
+                    }
+                    None => merge.add_again(pi, *key),
+                };
+                if !added {
+                    return Err(bad(corrupt(
+                        "shard file (a block named before it is written)",
+                    )));
+                }
             }
             pages.push(summary);
             if !sample.lines.is_empty() {
@@ -156,7 +174,15 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
     })
 }
 
-fn put_page(e: &mut Enc, p: &PageSummary, snippets: &[SnippetOccurrence], sample: &PageSample) {
+/// One page's summary, related blocks and sample; `written` holds the keys of the blocks
+/// this shard has written in full, so that a repeated block is written as its key alone.
+fn put_page(
+    e: &mut Enc,
+    p: &PageSummary,
+    snippets: &[SnippetOccurrence],
+    sample: &PageSample,
+    written: &mut HashSet<u128>,
+) {
     e.str(&p.source);
     e.opt_str(p.encoding.name());
     e.opt_str(p.compression.name());
@@ -192,6 +218,11 @@ fn put_page(e: &mut Enc, p: &PageSummary, snippets: &[SnippetOccurrence], sample
     e.u32(snippets.len() as u32);
     for s in snippets {
         e.u128(s.key);
+        let first = written.insert(s.key);
+        e.bool(first);
+        if !first {
+            continue;
+        }
         let b = &s.block;
         e.str(&b.title);
         e.str(&b.text);
@@ -228,7 +259,13 @@ fn put_fingerprint(e: &mut Enc, fp: &Fingerprint) {
     e.0.extend_from_slice(&fp.signature.0);
 }
 
-type Page = (PageSummary, Vec<SnippetOccurrence>, PageSample);
+/// A page as a shard file holds it: each related block is its key, with the block itself
+/// at the block's first occurrence in the shard.
+type Page = (
+    PageSummary,
+    Vec<(u128, Option<SnippetOccurrence>)>,
+    PageSample,
+);
 
 fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
     let source = d.string()?;
@@ -262,6 +299,10 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
     let mut snippets = Vec::with_capacity((n as usize).min(4096));
     for _ in 0..n {
         let key = d.u128()?;
+        if !d.bool()? {
+            snippets.push((key, None));
+            continue;
+        }
         let block = SnippetBlock {
             title: d.string()?,
             text: d.string()?,
@@ -269,12 +310,13 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
             date: d.opt_string()?,
             complete: d.bool()?,
         };
-        snippets.push(SnippetOccurrence {
+        let occ = SnippetOccurrence {
             key,
             block,
             answer: d.opt_string()?,
             truncated: d.bool()?,
-        });
+        };
+        snippets.push((key, Some(occ)));
     }
     let mut sample = PageSample {
         title: d.u64()?,

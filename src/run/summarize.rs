@@ -255,6 +255,21 @@ impl SnippetMerge {
         e.occurrences += 1;
     }
 
+    /// Counts another occurrence, on `page`, of a block already added; false when no block
+    /// has that key (a shard file that names a block before writing it).
+    pub(crate) fn add_again(&self, page: u32, key: u128) -> bool {
+        let shard = &self.shards[(key % 64) as usize];
+        let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(&key) {
+            Some(e) => {
+                e.seen_in.push(page);
+                e.occurrences += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The merged snippets in order of first occurrence, `seen_in` sorted and distinct.
     pub(crate) fn finish(self) -> Vec<MergedSnippet> {
         let mut v: Vec<MergedSnippet> = self

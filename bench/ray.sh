@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Local Ray against the CLI on the same corpus and machine (not part of CI): the cost of
+# running pagesieve through `python -m pagesieve.ray` on one node, and a check that both
+# wrote the same record files. Appends to target/bench/ray.jsonl.
+#
+#   bench/ray.sh                 # 10k and 100k site-shaped pages (the compare.sh corpora)
+#   bench/ray.sh 10000           # one size
+#   FILES_PER_SHARD=500 bench/ray.sh
+#
+# Needs the Rust toolchain, python3 with venv, GNU time, and the package index (the
+# package and Ray go into target/bench/ray-venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=${*:-"10000 100000"}
+root=target/bench
+mkdir -p "$root"
+shape=${SHAPE:-site}
+fps=${FILES_PER_SHARD:-1000}
+results=${RESULTS:-$root/ray.jsonl}
+
+cargo build --release -q
+cargo build --release -q --example floor
+bin=target/release/pagesieve
+venv="$root/ray-venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "ray[data]>=2.9" "pyarrow>=12" maturin
+fi
+# This checkout's package, rebuilt every time.
+"$venv/bin/pip" install -q --force-reinstall --no-deps .
+py="$venv/bin/python"
+
+stamp=$(cat src/synth/*.rs | git hash-object --stdin | cut -c1-8)
+for n in $sizes; do
+  corpus=${CORPUS:-"$root/corpus-$shape-$n-$stamp"}
+  if [ ! -f "$corpus/.labels.jsonl" ]; then
+    rm -rf "$corpus"
+    "$bin" synth --pages "$n" --seed 42 --shape "$shape" --out "$corpus" > /dev/null
+  fi
+  target/release/examples/floor "$corpus" > /dev/null # warm the page cache, untimed
+  cli="$root/ray-cli-$n" ray_out="$root/ray-ray-$n"
+  rm -rf "$cli" "$ray_out"
+  /usr/bin/time -f "%e %M" -o "$root/time.txt" "$bin" run --quiet --threads 2 --input "$corpus" --output "$cli"
+  read -r cli_wall cli_rss < "$root/time.txt"
+  # The whole command a user types, Ray's start and stop included; the phases inside it
+  # come from the run's own clocks.
+  /usr/bin/time -f "%e" -o "$root/time.txt" "$py" - "$corpus" "$ray_out" "$fps" > "$root/ray-phases.json" <<'PY'
+import json, sys, time
+t0 = time.monotonic()
+import ray
+ray.init(num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False, log_to_driver=False)
+t1 = time.monotonic()
+from pagesieve import ray as pr
+s = pr.run(sys.argv[1], sys.argv[2], files_per_shard=int(sys.argv[3]))
+t2 = time.monotonic()
+ray.shutdown()
+print(json.dumps({"ray_init": round(t1 - t0, 2), "run": round(t2 - t1, 2),
+                  **{k: round(v, 2) for k, v in s["ray_seconds"].items()}, "shards": s["shards"]}))
+PY
+  ray_wall=$(cat "$root/time.txt")
+  same=true
+  for f in articles.jsonl snippets.jsonl dropped.jsonl duplicates.jsonl rejects.jsonl; do
+    cmp -s "$cli/$f" "$ray_out/$f" || { same=false; echo "differs: $f" >&2; }
+  done
+  phases=$(cat "$root/ray-phases.json")
+  line="{\"shape\":\"$shape\",\"pages\":$n,\"files_per_shard\":$fps,\"cli_wall\":$cli_wall,\"cli_rss_kib\":$cli_rss,\"ray_wall\":$ray_wall,\"ray\":$phases,\"same_records\":$same}"
+  echo "$line" | tee -a "$results"
+  rm -rf "$cli" "$ray_out"
+done
