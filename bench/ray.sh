@@ -51,11 +51,18 @@ import ray
 ray.init(num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False, log_to_driver=False)
 t1 = time.monotonic()
 from pagesieve import ray as pr
-s = pr.run(sys.argv[1], sys.argv[2], files_per_shard=int(sys.argv[3]))
+import os, shutil
+work = sys.argv[2] + ".work"
+s = pr.run(sys.argv[1], sys.argv[2], files_per_shard=int(sys.argv[3]), work_dir=work, keep_work=True)
 t2 = time.monotonic()
 ray.shutdown()
+# What phase 1 hands to phase 2, per page: the bytes a cluster moves through shared storage.
+size = lambda ext: sum(os.path.getsize(os.path.join(work, f)) for f in os.listdir(work) if f.endswith(ext))
+sizes = {"pages_bytes": size(".pages"), "spill_bytes": size(".spill")}
+shutil.rmtree(work)
 print(json.dumps({"ray_init": round(t1 - t0, 2), "run": round(t2 - t1, 2),
-                  **{k: round(v, 2) for k, v in s["ray_seconds"].items()}, "shards": s["shards"]}))
+                  **{k: round(v, 2) for k, v in s["ray_seconds"].items()}, "shards": s["shards"],
+                  **sizes}))
 PY
   ray_wall=$(cat "$root/time.txt")
   same=true

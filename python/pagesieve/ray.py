@@ -222,12 +222,33 @@ def _finish_native(config, input, output, work, shards, pages, excluded, problem
     )
 
 
+#: Record files up to this size go to Parquet through Arrow's own JSON reader, whole (~5×
+#: faster than the batched path, memory a few times the file); larger ones in batches.
+WHOLE_FILE_BYTES = 1 << 30
+
+
 def _jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
-    """Writes ``path`` (JSONL) as Parquet beside it, in bounded memory: a first pass unifies
-    the schemas of the batches (a field null in one batch and text in another becomes
-    text), a second converts and writes."""
+    """Writes ``path`` (JSONL) as Parquet beside it. Files up to ``WHOLE_FILE_BYTES`` are
+    read whole by Arrow's JSON reader, which infers one schema over the file; larger files,
+    or files whose parts Arrow cannot reconcile, take the bounded-memory path: a first pass
+    unifies the schemas of the batches (a field null in one batch and text in another
+    becomes text), a second converts and writes."""
     import pyarrow as pa
+    import pyarrow.json as pj
     import pyarrow.parquet as pq
+
+    out = path[: -len(".jsonl")] + ".parquet"
+    tmp = out + ".tmp"
+    size = os.path.getsize(path)
+    if 0 < size <= WHOLE_FILE_BYTES:
+        try:
+            table = pj.read_json(path, read_options=pj.ReadOptions(block_size=64 << 20))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None
+        if table is not None:
+            pq.write_table(table, tmp)
+            os.replace(tmp, out)
+            return out
 
     def batches():
         rows: List[dict] = []
@@ -241,8 +262,6 @@ def _jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
             yield rows
 
     schemas = [pa.Table.from_pylist(b).schema for b in batches()]
-    out = path[: -len(".jsonl")] + ".parquet"
-    tmp = out + ".tmp"
     if not schemas:
         schema = pa.schema([("id", pa.string())])
         pq.write_table(pa.Table.from_pylist([], schema=schema), tmp)

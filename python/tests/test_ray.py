@@ -124,3 +124,17 @@ def test_the_command_line(ray_cluster, tmp_path):
     )
     assert bad.returncode == 2
     assert "does not exist" in bad.stderr
+
+
+@pytest.mark.parametrize("whole_file_bytes", [1 << 30, 0])
+def test_parquet_holds_every_record_whichever_path_converts_it(tmp_path, monkeypatch, whole_file_bytes):
+    pq = pytest.importorskip("pyarrow.parquet")
+    monkeypatch.setattr(pagesieve_ray, "WHOLE_FILE_BYTES", whole_file_bytes)
+    rows = [{"id": f"r{i}", "answer": None if i < 30 else f"答案{i}", "metadata": {"n": i}} for i in range(50)]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = pagesieve_ray._jsonl_to_parquet(str(path), batch_rows=20)
+    table = pq.read_table(out)
+    assert table.column("id").to_pylist() == [r["id"] for r in rows]
+    # A field null in the first batches and text later is text, not lost.
+    assert table.column("answer").to_pylist() == [r["answer"] for r in rows]
