@@ -379,38 +379,13 @@ fn phases<'a>(
 ) -> Result<Done, Error> {
     let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
-    let mut scanned: Scanned = timings.time("scan", || match phase1 {
-        Phase1::Scan(files) => summarize::summarize_all(files, rules, spill, s.progress),
-        Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, spill),
-    })?;
-    spill.flush()?;
-    timings.record("read_cpu", scanned.cpu.read);
-    timings.record("decode_cpu", scanned.cpu.decode);
-    timings.record("segment_cpu", scanned.cpu.segment);
+    let mut scanned = scan_phase(s, phase1, spill, &mut timings)?;
     let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
     let store = store::SpillStore::new(spill, &scanned.pages);
-    let articles = scanned
-        .pages
-        .iter()
-        .filter(|p| p.article_fp().is_some())
-        .count();
-    let spin = progress::spinner(
-        "dedup",
-        &format!(
-            "{articles} articles, {} distinct snippets, {} earlier records",
-            scanned.snippets.len(),
-            history.articles.len() + history.snippets.len()
-        ),
-        s.progress,
-    );
-    let decisions = timings.time("dedup", || decide::decide(&scanned, rules, &store, history))?;
-    spin.finish_and_clear();
-    let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);
-    timings.record("dedup_candidates", a.candidate_time + sn.candidate_time);
-    timings.record("dedup_verify", a.verify_time + sn.verify_time);
+    let decisions = dedup_phase(s, &scanned, &store, history, &mut timings)?;
     let guard = s.max_drop_rate.map(|max| guard(&decisions, max, &s.output));
     let held = guard.as_ref().is_some_and(|g| g.held);
-    let bar = progress::bar(articles as u64, "write", s.progress);
+    let bar = progress::bar(article_count(&scanned) as u64, "write", s.progress);
     let cx = write::Context {
         scanned: &scanned,
         d: &decisions,
@@ -428,31 +403,7 @@ fn phases<'a>(
         timings.started_utc(),
         history.runs.len(),
     )?;
-    let mut index = index_report(history, &this);
-    if !held {
-        index.written = Some(
-            match &s.index {
-                Some(dir) => dir.join(crate::history::format::FILE_NAME),
-                None => s
-                    .output
-                    .join("index")
-                    .join(crate::history::format::FILE_NAME),
-            }
-            .display()
-            .to_string(),
-        );
-        if s.index.is_none() {
-            timings.time("index_write", || stage_index(staging, s, history, &this))?;
-        }
-    }
-    // `--index`: written now, while tonight's entries can be borrowed; in place after the
-    // commit.
-    let index_file = match (&s.index, held) {
-        (Some(dir), false) => {
-            Some(timings.time("index_write", || stage_index_in(dir, history, &this, rules))?)
-        }
-        _ => None,
-    };
+    let (index, index_file) = index_phase(s, history, &this, staging, held, &mut timings)?;
     let mut warnings = ctx.warnings.clone();
     if let Some(g) = guard.as_ref().filter(|g| g.held) {
         warnings.push(guard_message(g, &s.output));
@@ -477,6 +428,94 @@ fn phases<'a>(
         held,
         index: index_file,
     })
+}
+
+/// Phase 1 (or the shards it was split into): every page's summary, records spilled.
+fn scan_phase(
+    s: &Settings,
+    phase1: Phase1,
+    spill: &Spill,
+    timings: &mut Timings,
+) -> Result<Scanned, Error> {
+    let rules = &s.rules;
+    let scanned = timings.time("scan", || match phase1 {
+        Phase1::Scan(files) => summarize::summarize_all(files, rules, spill, s.progress),
+        Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, spill),
+    })?;
+    spill.flush()?;
+    timings.record("read_cpu", scanned.cpu.read);
+    timings.record("decode_cpu", scanned.cpu.decode);
+    timings.record("segment_cpu", scanned.cpu.segment);
+    Ok(scanned)
+}
+
+fn article_count(scanned: &Scanned) -> usize {
+    scanned
+        .pages
+        .iter()
+        .filter(|p| p.article_fp().is_some())
+        .count()
+}
+
+/// The duplicate decisions, under a spinner, with their timings.
+fn dedup_phase(
+    s: &Settings,
+    scanned: &Scanned,
+    store: &store::SpillStore<'_>,
+    history: &History,
+    timings: &mut Timings,
+) -> Result<decide::Decisions, Error> {
+    let spin = progress::spinner(
+        "dedup",
+        &format!(
+            "{} articles, {} distinct snippets, {} earlier records",
+            article_count(scanned),
+            scanned.snippets.len(),
+            history.articles.len() + history.snippets.len()
+        ),
+        s.progress,
+    );
+    let decisions = timings.time("dedup", || {
+        decide::decide(scanned, &s.rules, store, history)
+    })?;
+    spin.finish_and_clear();
+    let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);
+    timings.record("dedup_candidates", a.candidate_time + sn.candidate_time);
+    timings.record("dedup_verify", a.verify_time + sn.verify_time);
+    Ok(decisions)
+}
+
+/// The dedup index covering the history and tonight: staged with the output, or beside
+/// `--index` (renamed into place after the commit); nothing when the run is held.
+fn index_phase(
+    s: &Settings,
+    history: &History,
+    this: &ThisRun<'_>,
+    staging: &mut Staging,
+    held: bool,
+    timings: &mut Timings,
+) -> Result<(IndexReport, Option<StagedIndex>), Error> {
+    let mut index = index_report(history, this);
+    if held {
+        return Ok((index, None));
+    }
+    let file = crate::history::format::FILE_NAME;
+    let target = match &s.index {
+        Some(dir) => dir.join(file),
+        None => s.output.join("index").join(file),
+    };
+    index.written = Some(target.display().to_string());
+    let staged = match &s.index {
+        None => {
+            timings.time("index_write", || stage_index(staging, s, history, this))?;
+            None
+        }
+        // Written now, while tonight's entries can be borrowed.
+        Some(dir) => Some(timings.time("index_write", || {
+            stage_index_in(dir, history, this, &s.rules)
+        })?),
+    };
+    Ok((index, staged))
 }
 
 /// The drop-rate guard: tonight's dropped articles ÷ tonight's articles against `max`.
