@@ -293,6 +293,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--max-drop-rate", type=float, help="hold the output above this drop rate")
     p.add_argument("--quiet", action="store_true", help="no summary")
     a = p.parse_args(argv)
+    started = time.monotonic()
     try:
         s = run(
             a.input,
@@ -318,8 +319,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"pagesieve: held: the output is in {s['held']}", file=sys.stderr)
         return 3
     if not a.quiet and s.get("written"):
+        # The paragraph's clock is phase 2's (the task that wrote the output).
         print(s["paragraph"])
-        print(f"Output written to {a.output} ({s['shards']} shards on Ray).")
+        took = time.monotonic() - started
+        print(f"Output written to {a.output} ({s['shards']} shards on Ray, {took:.1f} s in all).")
     return 0
 
 
