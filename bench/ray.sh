@@ -24,7 +24,7 @@ bin=target/release/pagesieve
 venv="$root/ray-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "ray[data]>=2.9" "pyarrow>=12" maturin
+  "$venv/bin/pip" install -q "ray[data]>=2.9,<2.64" "pyarrow>=12" maturin
 fi
 # This checkout's package, rebuilt every time.
 "$venv/bin/pip" install -q --force-reinstall --no-deps .
