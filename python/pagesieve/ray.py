@@ -322,7 +322,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # The paragraph's clock is phase 2's (the task that wrote the output).
         print(s["paragraph"])
         took = time.monotonic() - started
-        print(f"Output written to {a.output} ({s['shards']} shards on Ray, {took:.1f} s in all).")
+        shards = f"{s['shards']} shard" + ("" if s["shards"] == 1 else "s")
+        print(f"Output written to {a.output} ({shards} on Ray, {took:.1f} s in all).")
     return 0
 
 
