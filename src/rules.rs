@@ -58,13 +58,17 @@ impl Rules {
 
     /// Reads, parses, validates and compiles a config file.
     pub fn load(path: &Path) -> Result<Rules, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        Rules::from_text(&Rules::read_text(path)?, &path.display().to_string())
+    }
+
+    /// The text of the config file at `path` (what [`Rules::load`] reads).
+    pub fn read_text(path: &Path) -> Result<String, Error> {
+        std::fs::read_to_string(path).map_err(|e| {
             Error::Config(vec![format!(
                 "cannot read config file {}: {e}",
                 path.display()
             )])
-        })?;
-        Rules::from_text(&text, &path.display().to_string())
+        })
     }
 
     /// Parses, validates and compiles config text; `name` is how the file is named in

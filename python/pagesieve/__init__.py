@@ -89,6 +89,17 @@ def dedup(texts: Sequence[str], config: Union[Config, PathLike, None] = None) ->
     return json.loads(_native.dedup(list(texts), _config(config)))
 
 
+def _run_options(threads, force, against, index, max_drop_rate) -> dict:
+    """The options `run` and `finish` share, as the native functions take them."""
+    return {
+        "threads": threads,
+        "force": force,
+        "against": [os.fspath(a) for a in against],
+        "index": None if index is None else os.fspath(index),
+        "max_drop_rate": max_drop_rate,
+    }
+
+
 def run(
     input: PathLike,
     output: PathLike,
@@ -107,11 +118,7 @@ def run(
             os.fspath(input),
             os.fspath(output),
             _config(config),
-            threads=threads,
-            force=force,
-            against=[os.fspath(a) for a in against],
-            index=None if index is None else os.fspath(index),
-            max_drop_rate=max_drop_rate,
+            **_run_options(threads, force, against, index, max_drop_rate),
         )
     )
 
@@ -167,11 +174,7 @@ def finish(
             pages,
             excluded,
             list(problems),
-            threads=threads,
-            force=force,
-            against=[os.fspath(a) for a in against],
-            index=None if index is None else os.fspath(index),
-            max_drop_rate=max_drop_rate,
+            **_run_options(threads, force, against, index, max_drop_rate),
         )
     )
 

@@ -52,7 +52,7 @@ FAULT_ENV = "PAGESIEVE_FAULT_KILL_SHARD"
 MAX_RETRIES = 5
 
 
-def _scan_shard_row(row: Dict[str, Any], text: str, name: str, total: int, work: str) -> Dict[str, Any]:
+def _scan_shard_row(row: Dict[str, Any], config: Any, total: int, work: str) -> Dict[str, Any]:
     shard = int(row["shard"])
     files = json.loads(row["files"])
     if os.environ.get(FAULT_ENV) == str(shard):
@@ -60,7 +60,6 @@ def _scan_shard_row(row: Dict[str, Any], text: str, name: str, total: int, work:
         if not os.path.exists(marker):
             open(marker, "w").close()
             os.kill(os.getpid(), signal.SIGKILL)
-    config = _native.Config.from_text(text, name)
     pages, articles, snippets = _native.scan_shard(
         [tuple(f) for f in files], total, config, work, shard, 1
     )
@@ -119,7 +118,8 @@ def run(
             ds = ray.data.from_items(items, override_num_blocks=len(items))
             ds = ds.map(
                 _scan_shard_row,
-                fn_kwargs={"text": cfg.text, "name": cfg.source, "total": len(files), "work": work},
+                # The profile travels pickled (its text; each task compiles it once).
+                fn_kwargs={"config": cfg, "total": len(files), "work": work},
                 num_cpus=1,
                 # A task whose worker dies (a killed process, a lost node) is run again.
                 max_retries=MAX_RETRIES,
@@ -129,23 +129,23 @@ def run(
             if len(scanned) != len(shards) or missing:
                 raise pagesieve.PagesieveError(f"shards missing after phase 1: {missing}")
         t1 = time.monotonic()
+        cpus = _node_cpus(ray)
         finish = ray.remote(_finish)
         outcome = ray.get(
-            finish.options(num_cpus=_node_cpus(ray), max_retries=2).remote(
+            finish.options(num_cpus=cpus, max_retries=2).remote(
                 os.fspath(input),
                 os.fspath(output),
-                cfg.text,
-                cfg.source,
+                cfg,
                 work,
                 len(shards),
                 len(files),
                 excluded,
                 list(problems),
-                _node_cpus(ray),
-                force,
-                [os.fspath(a) for a in against],
-                None if index is None else os.fspath(index),
-                max_drop_rate,
+                threads=cpus,
+                force=force,
+                against=[os.fspath(a) for a in against],
+                index=None if index is None else os.fspath(index),
+                max_drop_rate=max_drop_rate,
             )
         )
         summary = _raise_or_return(outcome)
@@ -171,28 +171,12 @@ def run(
     return summary
 
 
-def _finish(
-    input: str,
-    output: str,
-    text: str,
-    name: str,
-    work: str,
-    shards: int,
-    pages: int,
-    excluded: int,
-    problems: List[str],
-    threads: int,
-    force: bool,
-    against: List[str],
-    index: Optional[str],
-    max_drop_rate: Optional[float],
-) -> dict:
+def _finish(*args: Any, **kwargs: Any) -> dict:
+    """Phase 2 (:func:`pagesieve.finish`) in a Ray task. Exceptions cross the cluster as
+    (kind, message) and are raised again on the driver with their types."""
     try:
-        config = _native.Config.from_text(text, name)
-        return {"ok": _finish_native(config, input, output, work, shards, pages, excluded,
-                                     problems, threads, force, against, index, max_drop_rate)}
+        return {"ok": pagesieve.finish(*args, **kwargs)}
     except pagesieve.PagesieveError as e:
-        # Exceptions cross the cluster as (kind, message): their types are re-raised here.
         return {"error": type(e).__name__, "message": str(e)}
 
 
@@ -201,25 +185,6 @@ def _raise_or_return(outcome: dict) -> dict:
         return outcome["ok"]
     kind = getattr(_native, outcome["error"], pagesieve.PagesieveError)
     raise kind(outcome["message"])
-
-
-def _finish_native(config, input, output, work, shards, pages, excluded, problems, threads,
-                   force, against, index, max_drop_rate) -> dict:
-    return pagesieve.finish(
-        input,
-        output,
-        config,
-        work,
-        shards,
-        pages,
-        excluded,
-        problems,
-        threads=threads,
-        force=force,
-        against=against,
-        index=index,
-        max_drop_rate=max_drop_rate,
-    )
 
 
 #: Record files up to this size go to Parquet through Arrow's own JSON reader, whole (~5×

@@ -67,12 +67,7 @@ impl Config {
     /// Reads and validates a profile file.
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<Config> {
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            py_err(Error::Config(vec![format!(
-                "cannot read config file {}: {e}",
-                path.display()
-            )]))
-        })?;
+        let text = Rules::read_text(&path).map_err(py_err)?;
         Config::from_text(&text, &path.display().to_string())
     }
 
@@ -287,13 +282,7 @@ fn scan_shard(
         })
         .collect();
     let rules = config.rules.clone();
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        pool = pool.num_threads(n.max(1));
-    }
-    let pool = pool
-        .build()
-        .map_err(|e| UsageError::new_err(format!("cannot start {threads:?} threads: {e}")))?;
+    let pool = pagesieve::run::thread_pool(threads.map(|n| n.max(1))).map_err(py_err)?;
     let stats = py
         .allow_threads(|| {
             pool.install(|| shard::scan_shard(&files, total_files, &rules, &work_dir, shard))

@@ -649,7 +649,8 @@ fn stage_index(
         .map_err(err)
 }
 
-fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
+/// The pool a run's phases work on: `threads` threads, or one per core.
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n);

@@ -100,6 +100,14 @@ pub struct MergedSnippet {
     pub occurrences: usize,
 }
 
+impl MergedSnippet {
+    /// Counts one more occurrence, on `page`.
+    fn seen_on(&mut self, page: u32) {
+        self.seen_in.push(page);
+        self.occurrences += 1;
+    }
+}
+
 /// What phase 1 hands to phase 2.
 #[derive(Debug)]
 pub struct Scanned {
@@ -251,8 +259,7 @@ impl SnippetMerge {
             e.first = (page, block);
             e.occ = occ.clone();
         }
-        e.seen_in.push(page);
-        e.occurrences += 1;
+        e.seen_on(page);
     }
 
     /// Counts another occurrence, on `page`, of a block already added; false when no block
@@ -260,14 +267,7 @@ impl SnippetMerge {
     pub(crate) fn add_again(&self, page: u32, key: u128) -> bool {
         let shard = &self.shards[(key % 64) as usize];
         let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(&key) {
-            Some(e) => {
-                e.seen_in.push(page);
-                e.occurrences += 1;
-                true
-            }
-            None => false,
-        }
+        map.get_mut(&key).map(|e| e.seen_on(page)).is_some()
     }
 
     /// The merged snippets in order of first occurrence, `seen_in` sorted and distinct.
