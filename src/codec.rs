@@ -1,5 +1,5 @@
 //! A small length-prefixed binary codec (little-endian) for the files pagesieve writes for
-//! itself between processes: the shard files of a distributed run. Decoding checks every
+//! itself between its phases: spilled records and the shard files of a distributed run. Decoding checks every
 //! length against what is left, so a damaged file is an error, never a panic.
 
 /// Appends values to a buffer.

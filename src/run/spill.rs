@@ -11,6 +11,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::codec::{Dec, Enc};
 use crate::error::Error;
 use crate::record::ArticleRecord;
 
@@ -137,64 +138,46 @@ impl Spilled {
             &self.json[3],
         ];
         let size = fields.iter().map(|f| 4 + f.len()).sum::<usize>() + 4 + 16 * self.related.len();
-        let mut out = Vec::with_capacity(size);
+        let mut out = Enc(Vec::with_capacity(size));
         for f in fields {
-            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            out.extend_from_slice(f);
+            out.bytes(f);
         }
-        out.extend_from_slice(&(self.related.len() as u32).to_le_bytes());
-        for k in &self.related {
-            out.extend_from_slice(&k.to_le_bytes());
+        out.u32(self.related.len() as u32);
+        for &k in &self.related {
+            out.u128(k);
         }
-        out
+        out.0
     }
 
     /// Reads the binary form back.
     pub fn decode(b: &[u8]) -> std::io::Result<Spilled> {
-        let mut r = Reader(b);
-        let mut fields: Vec<&[u8]> = Vec::with_capacity(6);
-        for _ in 0..6 {
-            let n = r.len()?;
-            fields.push(r.take(n)?);
+        Spilled::decode_fields(&mut Dec(b)).map_err(|_| corrupt())
+    }
+
+    fn decode_fields(d: &mut Dec<'_>) -> std::io::Result<Spilled> {
+        let text = d.string()?;
+        let title = d.string()?;
+        // The strings the writer escapes and the verifier normalizes are checked; the JSON
+        // pieces are only copied out.
+        let mut json: [Vec<u8>; 4] = Default::default();
+        for piece in &mut json {
+            *piece = d.bytes()?.to_vec();
         }
-        let n = r.len()?;
+        let n = d.u32()?;
         let related = (0..n)
-            .map(|_| Ok(u128::from_le_bytes(r.array::<16>()?)))
+            .map(|_| d.u128())
             .collect::<std::io::Result<Vec<u128>>>()?;
-        let [text, title, a, bb, c, e]: [&[u8]; 6] = fields.try_into().map_err(|_| corrupt())?;
-        let utf8 = |x: &[u8]| String::from_utf8(x.to_vec()).map_err(|_| corrupt());
         Ok(Spilled {
-            // The strings the writer escapes and the verifier normalizes are checked; the
-            // JSON pieces are only copied out.
-            text: utf8(text)?,
-            title: utf8(title)?,
+            text,
+            title,
             related,
-            json: [a, bb, c, e].map(<[u8]>::to_vec),
+            json,
         })
     }
 }
 
 fn corrupt() -> std::io::Error {
     std::io::Error::other("corrupt spilled record")
-}
-
-/// Reads length-prefixed fields of a spilled record.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> std::io::Result<&'a [u8]> {
-        let (head, rest) = self.0.split_at_checked(n).ok_or_else(corrupt)?;
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn array<const N: usize>(&mut self) -> std::io::Result<[u8; N]> {
-        self.take(N)?.try_into().map_err(|_| corrupt())
-    }
-
-    fn len(&mut self) -> std::io::Result<usize> {
-        Ok(u32::from_le_bytes(self.array::<4>()?) as usize)
-    }
 }
 
 /// JSON values the writer patches in, serialized the way serde_json serializes the record.
