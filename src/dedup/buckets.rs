@@ -52,16 +52,21 @@ impl std::ops::AddAssign for TableStats {
     }
 }
 
+/// How far ahead of its comparisons a leader walk asks for a member's data.
+const PREFETCH_AHEAD: usize = 8;
+
 /// The pairs of one sorted table that `test` keeps, as `(a, b)` with `a < b`, with the
 /// table's stats and the keys of its oversized buckets. `test(a, b)` returns `None` for a
 /// pair that is not this table's to decide (outside the distance, or already compared in
-/// an earlier table), `Some(true)` to keep it, `Some(false)` to reject it.
+/// an earlier table), `Some(true)` to keep it, `Some(false)` to reject it. `prefetch(i)` is
+/// called a little before item `i` is first tested, to start loading what `test` reads.
 pub fn table_pairs<T, K>(
     table: &[T],
     key: impl Fn(&T) -> K + Sync,
     item: impl Fn(&T) -> u32 + Sync,
     limits: Limits,
     test: impl Fn(u32, u32) -> Option<bool> + Sync,
+    prefetch: impl Fn(u32) + Sync,
 ) -> (Vec<(u32, u32)>, TableStats, Vec<K>)
 where
     T: Sync,
@@ -75,9 +80,15 @@ where
             |(mut found, mut st), &(s, e)| {
                 let members = &table[s..e];
                 if members.len() <= limits.max_bucket {
+                    members.iter().for_each(|m| prefetch(item(m)));
                     every_pair(members, &item, &test, &mut found, &mut st);
                 } else {
-                    with_leaders(members, &item, limits.leaders, &test, &mut found, &mut st);
+                    let walk = Walk {
+                        item: &item,
+                        test: &test,
+                        prefetch: &prefetch,
+                    };
+                    walk.with_leaders(members, limits.leaders, &mut found, &mut st);
                 }
                 (found, st)
             },
@@ -136,29 +147,51 @@ fn every_pair<T>(
     }
 }
 
-fn with_leaders<T>(
-    members: &[T],
-    item: &impl Fn(&T) -> u32,
-    max_leaders: usize,
-    test: &impl Fn(u32, u32) -> Option<bool>,
-    found: &mut Vec<(u32, u32)>,
-    st: &mut TableStats,
-) {
-    let mut leaders: Vec<u32> = Vec::new();
-    let mut looked = 0usize;
-    for m in members.iter().map(item) {
-        let mut matched = false;
-        for &l in &leaders {
-            looked += 1;
-            matched |= verdict(l, m, test, found, st);
+/// What walking an oversized bucket needs from the table.
+struct Walk<'a, I, F, P> {
+    item: &'a I,
+    test: &'a F,
+    prefetch: &'a P,
+}
+
+impl<I, F, P> Walk<'_, I, F, P> {
+    /// Compares each member with the leaders before it; a member matching none becomes a
+    /// leader while there are fewer than `max_leaders`.
+    fn with_leaders<T>(
+        &self,
+        members: &[T],
+        max_leaders: usize,
+        found: &mut Vec<(u32, u32)>,
+        st: &mut TableStats,
+    ) where
+        I: Fn(&T) -> u32,
+        F: Fn(u32, u32) -> Option<bool>,
+        P: Fn(u32),
+    {
+        let mut leaders: Vec<u32> = Vec::new();
+        let mut looked = 0usize;
+        members
+            .iter()
+            .take(PREFETCH_AHEAD)
+            .for_each(|m| (self.prefetch)((self.item)(m)));
+        for (x, m) in members.iter().enumerate() {
+            if let Some(next) = members.get(x + PREFETCH_AHEAD) {
+                (self.prefetch)((self.item)(next));
+            }
+            let m = (self.item)(m);
+            let mut matched = false;
+            for &l in &leaders {
+                looked += 1;
+                matched |= verdict(l, m, self.test, found, st);
+            }
+            if !matched && leaders.len() < max_leaders {
+                leaders.push(m);
+            }
         }
-        if !matched && leaders.len() < max_leaders {
-            leaders.push(m);
-        }
+        let n = members.len();
+        st.oversized += 1;
+        st.cut += n * (n - 1) / 2 - looked;
     }
-    let n = members.len();
-    st.oversized += 1;
-    st.cut += n * (n - 1) / 2 - looked;
 }
 
 /// Runs `[start, end)` of two or more equal keys in a sorted table.
@@ -226,7 +259,7 @@ mod tests {
         };
         // Items 100..1100 are alike in groups by i % 2 (two "clusters" in the bucket).
         let test = |a: u32, b: u32| Some(a < 100 || (a % 2 == b % 2));
-        let (found, st, big) = table_pairs(&t, |e| e.0, |e| e.1, limits, test);
+        let (found, st, big) = table_pairs(&t, |e| e.0, |e| e.1, limits, test, |_| {});
         assert!(found.contains(&(3, 7)) && found.contains(&(3, 9)) && found.contains(&(7, 9)));
         assert_eq!(big, [2]);
         assert_eq!(st.oversized, 1);
@@ -244,7 +277,7 @@ mod tests {
             max_bucket: 10,
             leaders: 3,
         };
-        let (found, st, _) = table_pairs(&t, |e| e.0, |e| e.1, limits, |_, _| Some(false));
+        let (found, st, _) = table_pairs(&t, |e| e.0, |e| e.1, limits, |_, _| Some(false), |_| {});
         assert!(found.is_empty());
         // Leaders 0, 1, 2; everyone else compared with the three.
         assert_eq!(st.compared, 1 + 2 + 497 * 3);

@@ -370,21 +370,24 @@ fn candidates(
     stats: &mut DedupStats,
 ) -> Vec<Candidate> {
     let fp = |i: u32| items[near[i as usize] as usize].fp;
+    // What the screen reads, in `near` order and compact: at a million texts each lookup
+    // through `items` would be a cache miss of its own.
+    let sigs: Vec<&Signature> = (0..near.len() as u32).map(|i| &fp(i).signature).collect();
     // The floor falls with the shorter text's length: a pair's floor is its texts' lower.
     let floors: Vec<f64> = (0..near.len() as u32)
         .map(|i| cfg.screen_floor(fp(i).chars))
         .collect();
-    let pinned = |i: u32| items[near[i as usize] as usize].pinned;
+    let pinned: Vec<bool> = near.iter().map(|&i| items[i as usize].pinned).collect();
+    let any_pinned = pinned.iter().any(|&p| p);
     let screen = |a: u32, b: u32| {
-        if pinned(a) && pinned(b) {
+        let (a, b) = (a as usize, b as usize);
+        if any_pinned && pinned[a] && pinned[b] {
             return false;
         }
-        let floor = floors[a as usize].min(floors[b as usize]);
-        estimate(&fp(a).signature, &fp(b).signature) >= floor
+        estimate(sigs[a], sigs[b]) >= floors[a].min(floors[b])
     };
     let mut all: Vec<Candidate> = Vec::new();
     if let Some(bands) = cfg.lsh {
-        let sigs: Vec<&Signature> = (0..near.len() as u32).map(|i| &fp(i).signature).collect();
         let (pairs, st) = band_pairs(&sigs, bands, cfg.limits, screen);
         stats.by_generator.lsh += stats.add(st);
         all.extend(pairs.into_iter().map(|(a, b)| (a, b, Proposers::LSH)));

@@ -133,7 +133,7 @@ pub fn pairs_within_filtered(
                         .map(|(i, &f)| (t.key(f, (p, q)) << 32) | i as u64),
                 );
                 radix_sort_by_high(&mut table, &mut scratch, t.key_bits);
-                table_pairs(&table, |e| e >> 32, |e| *e as u32, limits, test)
+                table_pairs(&table, |e| e >> 32, |e| *e as u32, limits, test, |_| {})
             } else {
                 wide.clear();
                 wide.par_extend(
@@ -142,7 +142,7 @@ pub fn pairs_within_filtered(
                         .map(|(i, &f)| (t.key(f, (p, q)), i as u32)),
                 );
                 wide.par_sort_unstable();
-                table_pairs(&wide, |e| e.0, |e| e.1, limits, test)
+                table_pairs(&wide, |e| e.0, |e| e.1, limits, test, |_| {})
             };
             out.extend(found);
             stats += st;

@@ -11,7 +11,7 @@
 use rayon::prelude::*;
 
 use crate::dedup::buckets::{radix_sort_by_high, table_pairs, Limits, TableStats};
-use crate::dedup::minhash::Signature;
+use crate::dedup::minhash::{prefetch, Signature};
 
 /// The banding of the signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,8 +64,15 @@ pub fn band_pairs(
             let (sa, sb) = (sigs[a as usize], sigs[b as usize]);
             (!compared_before(sa, sb, band, rows, &oversized)).then(|| keep(a, b))
         };
-        let (found, st, big) =
-            table_pairs(&table, |e| (e >> 32) as u32, |e| *e as u32, limits, test);
+        let ahead = |i: u32| prefetch(sigs[i as usize]);
+        let (found, st, big) = table_pairs(
+            &table,
+            |e| (e >> 32) as u32,
+            |e| *e as u32,
+            limits,
+            test,
+            ahead,
+        );
         out.extend(found);
         stats += st;
         let mut big = big;
