@@ -126,6 +126,15 @@ fn load_cache(path: &Path) -> Vec<Text> {
     texts
 }
 
+/// User + system CPU seconds of this process so far.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = PathBuf::from(
@@ -198,8 +207,10 @@ fn main() {
         ))
     };
     let t = Instant::now();
+    let cpu0 = cpu_seconds();
     let (dups, stats) = deduplicate(&items, d, shingles).expect("readable records");
     let wall = t.elapsed();
+    eprintln!("dedup CPU {:.2} s", cpu_seconds() - cpu0);
     println!(
         "{} texts: {} duplicates, wall {:.2?} (candidates {:.2?}, verify {:.2?}), {:.1} µs a text",
         items.len(),

@@ -73,34 +73,30 @@ where
     K: PartialEq + Send,
 {
     let all = runs(table, &key);
+    let pairer = Pairer {
+        test: &test,
+        prefetch: &prefetch,
+    };
     let (found, stats) = all
         .par_iter()
         .fold(
-            || (Vec::new(), TableStats::default()),
-            |(mut found, mut st), &(s, e)| {
-                let members = &table[s..e];
+            || (Found::default(), Vec::new()),
+            |(mut out, mut members), &(s, e)| {
+                members.clear();
+                members.extend(table[s..e].iter().map(&item));
                 if members.len() <= limits.max_bucket {
-                    members.iter().for_each(|m| prefetch(item(m)));
-                    every_pair(members, &item, &test, &mut found, &mut st);
+                    pairer.every_pair(&members, &mut out);
                 } else {
-                    let walk = Walk {
-                        item: &item,
-                        test: &test,
-                        prefetch: &prefetch,
-                    };
-                    walk.with_leaders(members, limits.leaders, &mut found, &mut st);
+                    let looked = pairer.with_leaders(&members, limits.leaders, &mut out);
+                    out.stats.oversized += 1;
+                    out.stats.cut += pairs_of(members.len()) - looked;
                 }
-                (found, st)
+                (out, members)
             },
         )
-        .reduce(
-            || (Vec::new(), TableStats::default()),
-            |(mut a, mut sa), (b, sb)| {
-                a.extend(b);
-                sa += sb;
-                (a, sa)
-            },
-        );
+        .map(|(out, _)| out)
+        .reduce(Found::default, Found::merge)
+        .into_parts();
     let oversized = all
         .iter()
         .filter(|(s, e)| e - s > limits.max_bucket)
@@ -109,88 +105,98 @@ where
     (found, stats, oversized)
 }
 
-fn verdict(
-    a: u32,
-    b: u32,
-    test: &impl Fn(u32, u32) -> Option<bool>,
-    found: &mut Vec<(u32, u32)>,
-    st: &mut TableStats,
-) -> bool {
-    let (a, b) = (a.min(b), a.max(b));
-    match test(a, b) {
-        Some(true) => {
-            st.compared += 1;
-            found.push((a, b));
-            true
-        }
-        Some(false) => {
-            st.compared += 1;
-            st.rejected += 1;
-            false
-        }
-        None => false,
+/// The number of pairs among `n` items.
+pub fn pairs_of(n: usize) -> usize {
+    n * n.saturating_sub(1) / 2
+}
+
+/// Pairs kept so far and the counts of the comparisons.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Kept pairs, `(a, b)` with `a < b`.
+    pub pairs: Vec<(u32, u32)>,
+    /// What the comparisons did.
+    pub stats: TableStats,
+}
+
+impl Found {
+    /// Both, one after the other (for a parallel reduce).
+    pub fn merge(mut self, o: Found) -> Found {
+        self.pairs.extend(o.pairs);
+        self.stats += o.stats;
+        self
+    }
+
+    /// The pairs and the stats.
+    pub fn into_parts(self) -> (Vec<(u32, u32)>, TableStats) {
+        (self.pairs, self.stats)
     }
 }
 
-fn every_pair<T>(
-    members: &[T],
-    item: &impl Fn(&T) -> u32,
-    test: &impl Fn(u32, u32) -> Option<bool>,
-    found: &mut Vec<(u32, u32)>,
-    st: &mut TableStats,
-) {
-    for (x, a) in members.iter().enumerate() {
-        let a = item(a);
-        for b in &members[x + 1..] {
-            verdict(a, item(b), test, found, st);
+/// Compares the members of one bucket: every pair, or each with the leaders.
+pub struct Pairer<'a, F, P> {
+    /// The verdict on a pair (see [`table_pairs`]).
+    pub test: &'a F,
+    /// Starts loading what `test` will read of an item.
+    pub prefetch: &'a P,
+}
+
+impl<F, P> Pairer<'_, F, P>
+where
+    F: Fn(u32, u32) -> Option<bool>,
+    P: Fn(u32),
+{
+    /// Tests every pair of `members`.
+    pub fn every_pair(&self, members: &[u32], out: &mut Found) {
+        members.iter().for_each(|&m| (self.prefetch)(m));
+        for (x, &a) in members.iter().enumerate() {
+            for &b in &members[x + 1..] {
+                self.verdict(a, b, out);
+            }
         }
     }
-}
 
-/// What walking an oversized bucket needs from the table.
-struct Walk<'a, I, F, P> {
-    item: &'a I,
-    test: &'a F,
-    prefetch: &'a P,
-}
-
-impl<I, F, P> Walk<'_, I, F, P> {
     /// Compares each member with the leaders before it; a member matching none becomes a
-    /// leader while there are fewer than `max_leaders`.
-    fn with_leaders<T>(
-        &self,
-        members: &[T],
-        max_leaders: usize,
-        found: &mut Vec<(u32, u32)>,
-        st: &mut TableStats,
-    ) where
-        I: Fn(&T) -> u32,
-        F: Fn(u32, u32) -> Option<bool>,
-        P: Fn(u32),
-    {
+    /// leader while there are fewer than `max_leaders`. Returns the pairs looked at.
+    pub fn with_leaders(&self, members: &[u32], max_leaders: usize, out: &mut Found) -> usize {
         let mut leaders: Vec<u32> = Vec::new();
         let mut looked = 0usize;
         members
             .iter()
             .take(PREFETCH_AHEAD)
-            .for_each(|m| (self.prefetch)((self.item)(m)));
-        for (x, m) in members.iter().enumerate() {
-            if let Some(next) = members.get(x + PREFETCH_AHEAD) {
-                (self.prefetch)((self.item)(next));
+            .for_each(|&m| (self.prefetch)(m));
+        for (x, &m) in members.iter().enumerate() {
+            if let Some(&next) = members.get(x + PREFETCH_AHEAD) {
+                (self.prefetch)(next);
             }
-            let m = (self.item)(m);
             let mut matched = false;
             for &l in &leaders {
                 looked += 1;
-                matched |= verdict(l, m, self.test, found, st);
+                matched |= self.verdict(l, m, out);
             }
             if !matched && leaders.len() < max_leaders {
                 leaders.push(m);
             }
         }
-        let n = members.len();
-        st.oversized += 1;
-        st.cut += n * (n - 1) / 2 - looked;
+        looked
+    }
+
+    /// Tests one pair; whether it was kept.
+    fn verdict(&self, a: u32, b: u32, out: &mut Found) -> bool {
+        let (a, b) = (a.min(b), a.max(b));
+        match (self.test)(a, b) {
+            Some(true) => {
+                out.stats.compared += 1;
+                out.pairs.push((a, b));
+                true
+            }
+            Some(false) => {
+                out.stats.compared += 1;
+                out.stats.rejected += 1;
+                false
+            }
+            None => false,
+        }
     }
 }
 
@@ -212,14 +218,25 @@ pub fn runs<T, K: PartialEq>(table: &[T], key: impl Fn(&T) -> K) -> Vec<(usize, 
 /// LSD radix sort of `v` by its top `key_bits` bits (above bit 32), 11 bits a pass; stable,
 /// so entries `key << 32 | item` built in item order stay in item order within a key.
 pub fn radix_sort_by_high(v: &mut Vec<u64>, scratch: &mut Vec<u64>, key_bits: u32) {
+    radix_sort_by(v, scratch, key_bits, |x| x >> 32);
+}
+
+/// LSD radix sort of `v` by the low `key_bits` bits of `key(x)`, 11 bits a pass; stable.
+pub fn radix_sort_by<T: Copy + Default>(
+    v: &mut Vec<T>,
+    scratch: &mut Vec<T>,
+    key_bits: u32,
+    key: impl Fn(&T) -> u64,
+) {
     const DIGIT: u32 = 11;
+    const MASK: u64 = (1 << DIGIT) - 1;
     scratch.clear();
-    scratch.resize(v.len(), 0);
-    let mut shift = 32;
-    while shift < 32 + key_bits {
+    scratch.resize(v.len(), T::default());
+    let mut shift = 0;
+    while shift < key_bits {
         let mut counts = vec![0usize; 1 << DIGIT];
-        for &x in v.iter() {
-            counts[((x >> shift) & ((1 << DIGIT) - 1)) as usize] += 1;
+        for x in v.iter() {
+            counts[((key(x) >> shift) & MASK) as usize] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
@@ -227,9 +244,9 @@ pub fn radix_sort_by_high(v: &mut Vec<u64>, scratch: &mut Vec<u64>, key_bits: u3
             *c = sum;
             sum += n;
         }
-        for &x in v.iter() {
-            let d = ((x >> shift) & ((1 << DIGIT) - 1)) as usize;
-            scratch[counts[d]] = x;
+        for x in v.iter() {
+            let d = ((key(x) >> shift) & MASK) as usize;
+            scratch[counts[d]] = *x;
             counts[d] += 1;
         }
         std::mem::swap(v, scratch);

@@ -33,7 +33,7 @@ use crate::dedup::fingerprint::MAX_FINGERPRINTS;
 use crate::dedup::index::pairs_within_filtered;
 use crate::dedup::keep::{centralities, KeepPolicy, KeptBy, Standing};
 use crate::dedup::lsh::band_pairs;
-use crate::dedup::minhash::{estimate, Signature};
+use crate::dedup::minhash::{estimate, prefetch, Signature};
 use crate::dedup::shingle::jaccard;
 use crate::dedup::{DedupRules, Fingerprint};
 
@@ -388,7 +388,11 @@ fn candidates(
     };
     let mut all: Vec<Candidate> = Vec::new();
     if let Some(bands) = cfg.lsh {
-        let (pairs, st) = band_pairs(&sigs, bands, cfg.limits, screen);
+        let ahead = |i: u32| {
+            prefetch(sigs[i as usize]);
+            prefetch(&floors[i as usize]);
+        };
+        let (pairs, st) = band_pairs(&sigs, bands, cfg.limits, screen, ahead);
         stats.by_generator.lsh += stats.add(st);
         all.extend(pairs.into_iter().map(|(a, b)| (a, b, Proposers::LSH)));
     }

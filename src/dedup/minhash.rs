@@ -58,23 +58,27 @@ impl Signature {
     }
 }
 
-/// Asks the CPU to start loading `sig` into its cache, so that a comparison a few steps
+/// Asks the CPU to start loading `x` into its cache, so that a comparison a few steps
 /// later does not wait for memory: at a million texts the signatures are ~256 MB, and a
 /// bucket's members lie anywhere in them. A hint only; nothing where unsupported.
 #[inline(always)]
-pub fn prefetch(sig: &Signature) {
+pub fn prefetch<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let p = sig.0.as_ptr().cast::<i8>();
-        // The 256 bytes span four or five cache lines: their first and last bytes cover all.
-        for off in [0, 64, 128, 192, SIGNATURE_BINS - 1] {
-            // SAFETY: a prefetch never faults, whatever the address; these are in `sig`.
+        let p = (x as *const T).cast::<i8>();
+        let size = std::mem::size_of::<T>();
+        // Every cache line `x` touches: one address in each, and its last byte.
+        let lines = (0..size)
+            .step_by(64)
+            .chain(std::iter::once(size.saturating_sub(1)));
+        for off in lines {
+            // SAFETY: a prefetch never faults, whatever the address; these are in `x`.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(off)) }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = sig;
+    let _ = x;
 }
 
 /// The bin of a shingle hash: its high half, scaled to the bin count.
