@@ -9,20 +9,23 @@
 
 use std::time::Instant;
 
+use pagesieve::ingest::cache::should_evict;
 use pagesieve::ingest::{decode, read_file, walk};
 use pagesieve::Rules;
 use rayon::prelude::*;
 
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: floor DIR");
-    let c = Rules::builtin();
+    let mut c = Rules::builtin();
     let t = Instant::now();
     let files = walk(std::path::Path::new(&dir), &c.input, None)
         .expect("walk")
         .files;
+    // Drop files from the page cache as pagesieve run does (the same decision).
+    c.input.evict_after_read = should_evict(&files, c.input.config.evict_after_read);
     let (bytes, hash, ok) = files
         .par_iter()
-        .map(|f| match read_file(f, c.input.config.max_file_bytes) {
+        .map(|f| match read_file(f, &c.input) {
             Ok(raw) => {
                 let n = raw.bytes.len() as u64;
                 match decode(&raw.bytes, &c.input) {

@@ -115,6 +115,24 @@ pub struct InputConfig {
     /// Legacy encodings (WHATWG labels) always tried for a page that is not UTF-8, besides
     /// chardetng's guess: the encodings the site is known to use.
     pub legacy_encodings: Vec<String>,
+    /// Whether the scan asks the kernel to drop each input file from its page cache once
+    /// the file is read.
+    pub evict_after_read: EvictInput,
+}
+
+/// `input.evict_after_read`: whether input files leave the page cache once read.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EvictInput {
+    /// When the input is larger than half the machine's memory: it cannot stay cached
+    /// anyway, and keeping it would push out the run's spill, which deduplication and the
+    /// writer read back.
+    #[default]
+    Auto,
+    /// Always (a nightly job over pages it never reads again).
+    Always,
+    /// Never (repeated runs over the same input).
+    Never,
 }
 
 impl Default for InputConfig {
@@ -127,6 +145,7 @@ impl Default for InputConfig {
             max_control_ratio: 0.01,
             min_plausible_ratio: 0.8,
             legacy_encodings: vec!["GB18030".to_string()],
+            evict_after_read: EvictInput::Auto,
         }
     }
 }
@@ -287,7 +306,9 @@ pub struct DedupConfig {
     /// LSH: signature bins per band (all must agree).
     pub lsh_rows: usize,
     /// A bucket (texts sharing a band or block key) of up to this many texts is enumerated
-    /// pair by pair; a larger one compares each text with at most `bucket_leaders` leaders.
+    /// pair by pair; a larger LSH bucket is split by the signature bins after its band, and
+    /// a part still larger after 8 bins (or a large simhash bucket) compares each text with
+    /// at most `bucket_leaders` leaders.
     pub max_bucket: usize,
     /// Leaders of an oversized bucket.
     pub bucket_leaders: usize,

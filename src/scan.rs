@@ -136,7 +136,7 @@ fn panicked(source: &str, panic: Box<dyn std::any::Any + Send>) -> ScannedPage {
 
 fn scan_unguarded(file: &InputFile, rules: &Rules, sample: bool) -> ScannedPage {
     let t0 = Instant::now();
-    let raw = read_file(file, rules.input.config.max_file_bytes);
+    let raw = read_file(file, &rules.input);
     let read = t0.elapsed();
     let mut result = match raw {
         Ok(raw) => scan_bytes(&file.source, raw, rules, sample),
@@ -181,7 +181,7 @@ pub fn read_parts(
     file: &InputFile,
     rules: &Rules,
 ) -> Result<(RawFile, DecodedPage, PageParts), Reject> {
-    let raw = read_file(file, rules.input.config.max_file_bytes)?;
+    let raw = read_file(file, &rules.input)?;
     let page = decode(&raw.bytes, &rules.input)?;
     let parts = segment(&page.text, &rules.segment);
     Ok((raw, page, parts))

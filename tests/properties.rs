@@ -146,7 +146,7 @@ fn generated_pages(seed: u64, shape: pagesieve::synth::Shape) -> Vec<String> {
                 path,
                 walk_error: None,
             };
-            let raw = pagesieve::ingest::read_file(&file, u64::MAX).ok()?;
+            let raw = pagesieve::ingest::read_file(&file, &rules.input).ok()?;
             pagesieve::ingest::decode(&raw.bytes, &rules.input)
                 .ok()
                 .map(|p| p.text)

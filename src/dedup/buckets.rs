@@ -3,8 +3,9 @@
 //!
 //! Items sharing a key form a bucket. A bucket of at most `max_bucket` items is enumerated
 //! pair by pair. A larger one (templated pages, very short texts, shared boilerplate that
-//! survived cleanup) would make the enumeration quadratic, so it is walked once in item
-//! order with *leaders*: each item is compared with the bucket's leaders, and an item that
+//! survived cleanup) would make the enumeration quadratic. LSH splits it further by more
+//! signature bins ([`crate::dedup::lsh`]); what cannot be split (a simhash block table, or
+//! an LSH part of near-identical texts) is walked once in item order with *leaders*: each item is compared with the bucket's leaders, and an item that
 //! matches none of them becomes a leader while there are fewer than `leaders`. Items that
 //! are alike therefore meet through a common leader (a bucket of 50,000 near-identical
 //! pages costs 50,000 comparisons and still forms one component), and the pairs not

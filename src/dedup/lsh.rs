@@ -4,9 +4,12 @@
 //! texts' length; with the defaults (64 bands of 4 rows) that is 0.984 at J = 0.5, 0.998 at
 //! 0.55, 0.9999 at 0.6, and 5·10⁻⁴ for an unrelated pair at J = 0.05.
 //!
-//! One band table lives at a time (`key << 32 | item`, radix-sorted, 16 bytes per text);
-//! a pair is compared once, in the first band where it shares a bucket of normal size;
-//! oversized buckets are walked with leaders ([`crate::dedup::buckets`]).
+//! One band table lives at a time (band key, item, the 8 bins after the band; radix-sorted
+//! by key, 16 bytes per text);
+//! a pair is compared once, in the first band where it shares a bucket of normal size.
+//! An oversized bucket is split by the bins after its band until its parts are of normal
+//! size; a part still too large after [`MAX_EXTENSION`] bins is walked with leaders
+//! ([`crate::dedup::buckets`]).
 
 use rayon::prelude::*;
 

@@ -50,33 +50,113 @@ pub fn normalize_with(text: &str, cfg: &NormalizeConfig) -> String {
 }
 
 /// The character n-grams of a normalized text as string slices, in order (with repeats).
-/// A text shorter than `n` characters is one shingle; an empty text has none.
+/// A text shorter than `n` characters is one shingle; an empty text has none. A window of
+/// two byte offsets slides over the text: nothing is allocated (this runs over every
+/// text in the scan, twice, and again for every text verification reads back).
 pub fn shingles(norm: &str, n: usize) -> impl Iterator<Item = &str> {
-    let bounds: Vec<usize> = norm
+    let end = norm
         .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(norm.len()))
-        .collect();
-    let chars = bounds.len() - 1;
-    let count = if chars == 0 {
-        0
-    } else if chars < n {
-        1
-    } else {
-        chars - n + 1
-    };
-    (0..count).map(move |i| {
-        let end = bounds[(i + n).min(chars)];
-        &norm[bounds[i]..end]
-    })
+        .nth(n.max(1))
+        .map_or(norm.len(), |(i, _)| i);
+    Shingles {
+        text: norm,
+        start: 0,
+        end,
+        done: norm.is_empty(),
+    }
+}
+
+/// The iterator of [`shingles`]: the window `start..end` of the next shingle.
+struct Shingles<'a> {
+    text: &'a str,
+    start: usize,
+    end: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for Shingles<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let s = &self.text[self.start..self.end];
+        if self.end == self.text.len() {
+            self.done = true;
+        } else {
+            let b = self.text.as_bytes();
+            self.start += utf8_width(b[self.start]);
+            self.end += utf8_width(b[self.end]);
+        }
+        Some(s)
+    }
+}
+
+/// The length of the UTF-8 sequence a leading byte starts.
+#[inline]
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
 }
 
 /// The set of shingle hashes (sorted, distinct) used to verify a candidate pair.
 pub fn shingle_set(norm: &str, n: usize) -> Vec<u64> {
     let mut v: Vec<u64> = shingles(norm, n).map(|s| xxh3_64(s.as_bytes())).collect();
-    v.sort_unstable();
+    sort_hashes(&mut v);
     v.dedup();
     v
+}
+
+/// Sorts hashes: one counting pass on their top bits puts each in its bucket, and the
+/// buckets — a key or two each, since xxh3 hashes are uniform — are sorted in place
+/// (insertion sort; a comparison sort for a bucket that is not small, so skewed input
+/// costs no more than sorting it outright). About three times faster than a comparison
+/// sort on a long text's few thousand shingles.
+fn sort_hashes(v: &mut Vec<u64>) {
+    if v.len() < 64 {
+        v.sort_unstable();
+        return;
+    }
+    let bits = usize::BITS - (v.len() - 1).leading_zeros();
+    let shift = 64 - bits;
+    let bucket = |h: u64| (h >> shift) as usize;
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for &h in v.iter() {
+        starts[bucket(h) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let mut out = vec![0u64; v.len()];
+    for &h in v.iter() {
+        let b = bucket(h);
+        out[next[b]] = h;
+        next[b] += 1;
+    }
+    for w in starts.windows(2) {
+        let part = &mut out[w[0]..w[1]];
+        if part.len() > 16 {
+            part.sort_unstable();
+            continue;
+        }
+        for i in 1..part.len() {
+            let x = part[i];
+            let mut j = i;
+            while j > 0 && part[j - 1] > x {
+                part[j] = part[j - 1];
+                j -= 1;
+            }
+            part[j] = x;
+        }
+    }
+    *v = out;
 }
 
 /// Jaccard similarity of two sorted, distinct sets (1.0 for two empty sets).
@@ -102,6 +182,58 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shingles as first written (char boundaries collected, then sliced): the oracle
+    /// of the allocation-free window.
+    fn shingles_oracle(norm: &str, n: usize) -> Vec<&str> {
+        let bounds: Vec<usize> = norm
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(norm.len()))
+            .collect();
+        let chars = bounds.len() - 1;
+        let count = match chars {
+            0 => 0,
+            c if c < n => 1,
+            c => c - n + 1,
+        };
+        (0..count)
+            .map(|i| &norm[bounds[i]..bounds[(i + n).min(chars)]])
+            .collect()
+    }
+
+    #[test]
+    fn the_window_gives_the_oracles_shingles_and_sets() {
+        let mut rng = crate::synth::Rng::new(9);
+        let alphabet: Vec<char> = "医保个人账户ab1２é𝄞 ".chars().collect();
+        for len in 0..300 {
+            let t: String = (0..len).map(|_| *rng.pick(&alphabet)).collect();
+            for n in 1..=6 {
+                let got: Vec<&str> = shingles(&t, n).collect();
+                assert_eq!(got, shingles_oracle(&t, n), "{t:?} n={n}");
+                let mut want: Vec<u64> = got.iter().map(|s| xxh3_64(s.as_bytes())).collect();
+                want.sort_unstable();
+                want.dedup();
+                assert_eq!(shingle_set(&t, n), want, "{t:?} n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn hashes_sort_like_a_comparison_sort() {
+        let mut rng = crate::synth::Rng::new(10);
+        for n in [0, 1, 63, 64, 65, 1000, 4096, 10_000] {
+            let mut v: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+            // Repeats, and skewed keys (not every input is uniform).
+            v.extend(v.clone().iter().take(n / 10));
+            v.extend((0..n as u64 / 10).map(|i| i * 3));
+            v.extend((0..n as u64 / 10).rev());
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_hashes(&mut v);
+            assert_eq!(v, want);
+        }
+    }
 
     #[test]
     fn normalize_drops_space_punct_and_folds_width_case() {

@@ -37,15 +37,21 @@ pub struct DecodedPage {
     pub replacements: usize,
 }
 
-/// Reads a file, decompressing `.gz` and `.zst`, refusing more than `max_bytes`.
-pub fn read_file(file: &InputFile, max_bytes: u64) -> Result<RawFile, Reject> {
+/// Reads a file, decompressing `.gz` and `.zst`, refusing more than
+/// `input.max_file_bytes`; drops it from the page cache afterwards when the rules say so
+/// ([`crate::ingest::cache`]).
+pub fn read_file(file: &InputFile, rules: &InputRules) -> Result<RawFile, Reject> {
     if let Some(e) = &file.walk_error {
         return Err(Reject::new(RejectReason::IoError, e.clone()));
     }
     let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());
     let f = std::fs::File::open(&file.path).map_err(io)?;
     let meta = f.metadata().map_err(io)?;
-    read_from(&file.source, f, meta.len(), max_bytes)
+    let raw = read_from(&file.source, &f, meta.len(), rules.config.max_file_bytes);
+    if rules.evict_after_read {
+        crate::ingest::cache::evict(&f);
+    }
+    raw
 }
 
 /// [`read_file`] for content already in memory (`source` names it: a `.gz` or `.zst`

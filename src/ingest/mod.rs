@@ -1,5 +1,6 @@
 //! Ingest: find the input files in a stable order, then turn each file's bytes into text.
 
+pub mod cache;
 pub mod decode;
 pub mod names;
 pub mod rules;

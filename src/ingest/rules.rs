@@ -17,6 +17,9 @@ pub struct InputRules {
     pub legacy_encodings: Vec<&'static Encoding>,
     /// Size limit and decoding thresholds.
     pub config: InputConfig,
+    /// Whether each file is dropped from the page cache once read: `input.evict_after_read`
+    /// as the run decided it for its input (false until then).
+    pub evict_after_read: bool,
 }
 
 impl InputRules {
@@ -46,6 +49,7 @@ impl InputRules {
             exclude,
             legacy_encodings,
             config: c.clone(),
+            evict_after_read: false,
         })
     }
 

@@ -1,0 +1,108 @@
+//! Keeping the input out of the page cache: a run reads each input file once, and at
+//! millions of pages the input is larger than memory. Left in the cache it pushes out the
+//! run's spill (written during the scan, read back by verification and by the writer), so
+//! those reads go to disk. With `input.evict_after_read` (default `auto`: when the input is
+//! larger than half the machine's memory) each file is dropped from the cache once read
+//! (`posix_fadvise(DONTNEED)`, Linux only; a hint, never an error).
+
+use std::fs::File;
+
+use crate::config::EvictInput;
+use crate::ingest::InputFile;
+
+/// How many files are looked at to estimate the input's size.
+const SIZE_SAMPLE: usize = 1000;
+
+/// Whether the files of a run should leave the page cache once read, under `mode`.
+pub fn should_evict(files: &[InputFile], mode: EvictInput) -> bool {
+    match mode {
+        EvictInput::Always => true,
+        EvictInput::Never => false,
+        EvictInput::Auto => match memory_total() {
+            Some(mem) => estimated_bytes(files) > mem / 2,
+            None => false,
+        },
+    }
+}
+
+/// The input's size in bytes, estimated from up to [`SIZE_SAMPLE`] files spread evenly
+/// over the list (a million `stat` calls would cost seconds on a cold disk).
+pub fn estimated_bytes(files: &[InputFile]) -> u64 {
+    if files.is_empty() {
+        return 0;
+    }
+    let step = files.len().div_ceil(SIZE_SAMPLE);
+    let sizes: Vec<u64> = files
+        .iter()
+        .step_by(step)
+        .filter_map(|f| std::fs::metadata(&f.path).ok().map(|m| m.len()))
+        .collect();
+    if sizes.is_empty() {
+        return 0;
+    }
+    let mean = sizes.iter().sum::<u64>() as f64 / sizes.len() as f64;
+    (mean * files.len() as f64) as u64
+}
+
+/// The machine's memory in bytes (`MemTotal` of `/proc/meminfo`), where known.
+pub fn memory_total() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Asks the kernel to drop `f`'s pages from its cache (they are clean: the file was only
+/// read). A hint: nothing happens where it is not supported.
+pub fn evict(f: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain system call on a descriptor `f` keeps open; it reads no memory.
+        unsafe {
+            libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = f;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &std::path::Path, n: usize, bytes: usize) -> Vec<InputFile> {
+        (0..n)
+            .map(|i| {
+                let path = dir.join(format!("p{i}.txt"));
+                std::fs::write(&path, vec![b'x'; bytes]).expect("writable");
+                InputFile {
+                    path,
+                    source: format!("p{i}.txt"),
+                    walk_error: None,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_size_is_estimated_from_a_sample() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let fs = files(dir.path(), 30, 1000);
+        assert_eq!(estimated_bytes(&fs), 30_000);
+        assert_eq!(estimated_bytes(&[]), 0);
+    }
+
+    #[test]
+    fn auto_leaves_a_small_input_cached_and_the_modes_are_obeyed() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let fs = files(dir.path(), 3, 10);
+        assert!(!should_evict(&fs, EvictInput::Auto));
+        assert!(!should_evict(&fs, EvictInput::Never));
+        assert!(should_evict(&fs, EvictInput::Always));
+        // Evicting a file that was read is harmless: it reads the same afterwards.
+        let f = File::open(&fs[0].path).expect("readable");
+        evict(&f);
+        assert_eq!(std::fs::read(&fs[0].path).expect("readable"), b"xxxxxxxxxx");
+    }
+}
