@@ -4,8 +4,7 @@
 //! texts' length; with the defaults (64 bands of 4 rows) that is 0.984 at J = 0.5, 0.998 at
 //! 0.55, 0.9999 at 0.6, and 5·10⁻⁴ for an unrelated pair at J = 0.05.
 //!
-//! One band table lives at a time (band key, item, the 8 bins after the band; radix-sorted
-//! by key, 16 bytes per text);
+//! One band table lives at a time (`key << 32 | item`, radix-sorted, 16 bytes per text);
 //! a pair is compared once, in the first band where it shares a bucket of normal size.
 //! An oversized bucket is split by the bins after its band until its parts are of normal
 //! size; a part still too large after [`MAX_EXTENSION`] bins is walked with leaders
@@ -13,7 +12,9 @@
 
 use rayon::prelude::*;
 
-use crate::dedup::buckets::{pairs_of, radix_sort_by, runs, Found, Limits, Pairer, TableStats};
+use crate::dedup::buckets::{
+    pairs_of, radix_sort_by_high, runs, Found, Limits, Pairer, TableStats,
+};
 use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
 use crate::prehashed::HashedSet;
 
@@ -68,21 +69,24 @@ pub fn band_pairs(
     // Each finished band's oversized buckets and parts, as prefix hashes: a pair agreeing
     // on such a band was not necessarily compared there.
     let mut oversized: Vec<HashedSet<u64>> = Vec::new();
-    let mut table: Vec<Entry> = Vec::with_capacity(sigs.len());
-    let mut scratch: Vec<Entry> = Vec::new();
+    let mut table: Vec<u64> = Vec::with_capacity(sigs.len());
+    let mut scratch: Vec<u64> = Vec::new();
     for band in 0..bands.bands {
         table.clear();
-        table.par_extend(sigs.par_iter().enumerate().map(|(i, s)| Entry {
-            key: s.band_key(band, rows),
-            item: i as u32,
-            ext: extension_key(s, band, rows),
-        }));
-        radix_sort_by(&mut table, &mut scratch, key_bits, |e| u64::from(e.key));
+        table.par_extend(
+            sigs.par_iter()
+                .enumerate()
+                .map(|(i, s)| (u64::from(s.band_key(band, rows)) << 32) | i as u64),
+        );
+        radix_sort_by_high(&mut table, &mut scratch, key_bits);
         let test = |a: u32, b: u32| {
             let (sa, sb) = (sigs[a as usize], sigs[b as usize]);
             (!compared_before(sa, sb, band, rows, &oversized)).then(|| keep(a, b))
         };
         let split = Split {
+            sigs,
+            band,
+            rows,
             limits,
             pairer: Pairer {
                 test: &test,
@@ -100,12 +104,12 @@ pub fn band_pairs(
     (out, stats)
 }
 
-/// One text in one band's table: its band key, its index, and the bins after the band
-/// (big-endian, so that the integers sort as the byte strings do), read while the table is
-/// built so that splitting a bucket reads no signature.
-#[derive(Debug, Clone, Copy, Default)]
+/// A member of an oversized bucket: its index and the bins after the band (big-endian, so
+/// that the integers sort as the byte strings do). Only oversized buckets gather these: a
+/// band table of 16-byte entries would cost 16 MB more at a million texts, for no speed
+/// measured.
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    key: u32,
     item: u32,
     ext: u64,
 }
@@ -126,6 +130,9 @@ fn ext_byte(ext: u64, depth: usize) -> u8 {
 
 /// One band's table, with what splitting its oversized buckets needs.
 struct Split<'a, F, P> {
+    sigs: &'a [&'a Signature],
+    band: usize,
+    rows: usize,
     limits: Limits,
     pairer: Pairer<'a, F, P>,
 }
@@ -137,26 +144,33 @@ where
 {
     /// The kept pairs of a table sorted by key, and the prefixes of its oversized buckets
     /// and parts.
-    fn table(&self, table: &[Entry]) -> (Found, Vec<u64>) {
-        runs(table, |e| e.key)
+    fn table(&self, table: &[u64]) -> (Found, Vec<u64>) {
+        let item = |e: &u64| *e as u32;
+        runs(table, |e| e >> 32)
             .par_iter()
             .fold(
                 || (Found::default(), Vec::new(), Vec::new()),
-                |(mut out, mut big, mut bucket), &(s, e)| {
-                    bucket.clear();
-                    bucket.extend_from_slice(&table[s..e]);
-                    if bucket.len() <= self.limits.max_bucket {
-                        let items: Vec<u32> = bucket.iter().map(|e| e.item).collect();
+                |(mut out, mut big, mut items), &(s, e)| {
+                    items.clear();
+                    items.extend(table[s..e].iter().map(item));
+                    if items.len() <= self.limits.max_bucket {
                         self.pairer.every_pair(&items, &mut out);
                     } else {
+                        let mut bucket: Vec<Entry> = items
+                            .iter()
+                            .map(|&i| Entry {
+                                item: i,
+                                ext: extension_key(self.sigs[i as usize], self.band, self.rows),
+                            })
+                            .collect();
                         // Item order within equal extensions: leaders are the earliest.
                         bucket.sort_unstable_by_key(|e| (e.ext, e.item));
-                        let prefix = root_prefix(table[s].key);
+                        let prefix = root_prefix((table[s] >> 32) as u32);
                         let looked = self.split(&bucket, 0, prefix, &mut out, &mut big);
                         out.stats.oversized += 1;
                         out.stats.cut += pairs_of(bucket.len()) - looked;
                     }
-                    (out, big, bucket)
+                    (out, big, items)
                 },
             )
             .map(|(out, big, _)| (out, big))
