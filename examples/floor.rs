@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use pagesieve::ingest::cache::should_evict;
+use pagesieve::ingest::cache;
 use pagesieve::ingest::{decode, read_file, walk};
 use pagesieve::Rules;
 use rayon::prelude::*;
@@ -22,7 +22,7 @@ fn main() {
         .expect("walk")
         .files;
     // Drop files from the page cache as pagesieve run does (the same decision).
-    c.input.evict_after_read = should_evict(&files, c.input.config.evict_after_read);
+    cache::decide_for(&mut c.input, &files);
     let (bytes, hash, ok) = files
         .par_iter()
         .map(|f| match read_file(f, &c.input) {

@@ -4,12 +4,13 @@
 //! Items sharing a key form a bucket. A bucket of at most `max_bucket` items is enumerated
 //! pair by pair. A larger one (templated pages, very short texts, shared boilerplate that
 //! survived cleanup) would make the enumeration quadratic. LSH splits it further by more
-//! signature bins ([`crate::dedup::lsh`]); what cannot be split (a simhash block table, or
-//! an LSH part of near-identical texts) is walked once in item order with *leaders*: each item is compared with the bucket's leaders, and an item that
-//! matches none of them becomes a leader while there are fewer than `leaders`. Items that
-//! are alike therefore meet through a common leader (a bucket of 50,000 near-identical
-//! pages costs 50,000 comparisons and still forms one component), and the pairs not
-//! compared are counted (`cut`). A pair is still proposed by any other table where it
+//! signature bins ([`crate::dedup::lsh`], through [`table_pairs_with`]); what cannot be
+//! split (a simhash block table, or an LSH part of near-identical texts) is walked once in
+//! item order with *leaders*: each item is compared with the bucket's leaders, and an
+//! item that matches none of them becomes a leader while there are fewer than `leaders`.
+//! Items that are alike therefore meet through a common leader (a bucket of 50,000
+//! near-identical pages costs 50,000 comparisons and still forms one component), and the
+//! pairs not compared are counted (`cut`). A pair is still proposed by any other table where it
 //! shares a bucket of normal size.
 
 use rayon::prelude::*;
@@ -57,10 +58,11 @@ impl std::ops::AddAssign for TableStats {
 const PREFETCH_AHEAD: usize = 8;
 
 /// The pairs of one sorted table that `test` keeps, as `(a, b)` with `a < b`, with the
-/// table's stats and the keys of its oversized buckets. `test(a, b)` returns `None` for a
-/// pair that is not this table's to decide (outside the distance, or already compared in
-/// an earlier table), `Some(true)` to keep it, `Some(false)` to reject it. `prefetch(i)` is
-/// called a little before item `i` is first tested, to start loading what `test` reads.
+/// table's stats and the keys of its oversized buckets, which are walked with leaders.
+/// `test(a, b)` returns `None` for a pair that is not this table's to decide (outside the
+/// distance, or already compared in an earlier table), `Some(true)` to keep it,
+/// `Some(false)` to reject it. `prefetch(i)` is called a little before item `i` is first
+/// tested, to start loading what `test` reads.
 pub fn table_pairs<T, K>(
     table: &[T],
     key: impl Fn(&T) -> K + Sync,
@@ -73,37 +75,64 @@ where
     T: Sync,
     K: PartialEq + Send,
 {
-    let all = runs(table, &key);
     let pairer = Pairer {
         test: &test,
         prefetch: &prefetch,
     };
-    let (found, stats) = all
+    let leaders = |k: K, members: &[u32], out: &mut Found, big: &mut Vec<K>| {
+        big.push(k);
+        pairer.with_leaders(members, limits.leaders, out)
+    };
+    let (found, big) = table_pairs_with(table, key, item, limits.max_bucket, &pairer, leaders);
+    let (found, stats) = found.into_parts();
+    (found, stats, big)
+}
+
+/// [`table_pairs`] with the handling of an oversized bucket (more than `max_bucket`
+/// items) left to `oversized(key, members, out, big)`: it compares what it chooses of the
+/// members (in item order), pushes onto `big` what later tables must know of the bucket,
+/// and returns the number of pairs it looked at. Every bucket of normal size is compared
+/// pair by pair; the oversized ones and their pairs not looked at are counted.
+pub fn table_pairs_with<T, K, B, F, P>(
+    table: &[T],
+    key: impl Fn(&T) -> K + Sync,
+    item: impl Fn(&T) -> u32 + Sync,
+    max_bucket: usize,
+    pairer: &Pairer<'_, F, P>,
+    oversized: impl Fn(K, &[u32], &mut Found, &mut Vec<B>) -> usize + Sync,
+) -> (Found, Vec<B>)
+where
+    T: Sync,
+    K: PartialEq + Send,
+    B: Send,
+    F: Fn(u32, u32) -> Option<bool> + Sync,
+    P: Fn(u32) + Sync,
+{
+    runs(table, &key)
         .par_iter()
         .fold(
-            || (Found::default(), Vec::new()),
-            |(mut out, mut members), &(s, e)| {
+            || (Found::default(), Vec::new(), Vec::new()),
+            |(mut out, mut big, mut members), &(s, e)| {
                 members.clear();
                 members.extend(table[s..e].iter().map(&item));
-                if members.len() <= limits.max_bucket {
+                if members.len() <= max_bucket {
                     pairer.every_pair(&members, &mut out);
                 } else {
-                    let looked = pairer.with_leaders(&members, limits.leaders, &mut out);
+                    let looked = oversized(key(&table[s]), &members, &mut out, &mut big);
                     out.stats.oversized += 1;
                     out.stats.cut += pairs_of(members.len()) - looked;
                 }
-                (out, members)
+                (out, big, members)
             },
         )
-        .map(|(out, _)| out)
-        .reduce(Found::default, Found::merge)
-        .into_parts();
-    let oversized = all
-        .iter()
-        .filter(|(s, e)| e - s > limits.max_bucket)
-        .map(|&(s, _)| key(&table[s]))
-        .collect();
-    (found, stats, oversized)
+        .map(|(out, big, _)| (out, big))
+        .reduce(
+            || (Found::default(), Vec::new()),
+            |(a, mut ba), (b, bb)| {
+                ba.extend(bb);
+                (a.merge(b), ba)
+            },
+        )
 }
 
 /// The number of pairs among `n` items.
@@ -219,25 +248,14 @@ pub fn runs<T, K: PartialEq>(table: &[T], key: impl Fn(&T) -> K) -> Vec<(usize, 
 /// LSD radix sort of `v` by its top `key_bits` bits (above bit 32), 11 bits a pass; stable,
 /// so entries `key << 32 | item` built in item order stay in item order within a key.
 pub fn radix_sort_by_high(v: &mut Vec<u64>, scratch: &mut Vec<u64>, key_bits: u32) {
-    radix_sort_by(v, scratch, key_bits, |x| x >> 32);
-}
-
-/// LSD radix sort of `v` by the low `key_bits` bits of `key(x)`, 11 bits a pass; stable.
-pub fn radix_sort_by<T: Copy + Default>(
-    v: &mut Vec<T>,
-    scratch: &mut Vec<T>,
-    key_bits: u32,
-    key: impl Fn(&T) -> u64,
-) {
     const DIGIT: u32 = 11;
-    const MASK: u64 = (1 << DIGIT) - 1;
     scratch.clear();
-    scratch.resize(v.len(), T::default());
-    let mut shift = 0;
-    while shift < key_bits {
+    scratch.resize(v.len(), 0);
+    let mut shift = 32;
+    while shift < 32 + key_bits {
         let mut counts = vec![0usize; 1 << DIGIT];
-        for x in v.iter() {
-            counts[((key(x) >> shift) & MASK) as usize] += 1;
+        for &x in v.iter() {
+            counts[((x >> shift) & ((1 << DIGIT) - 1)) as usize] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
@@ -245,9 +263,9 @@ pub fn radix_sort_by<T: Copy + Default>(
             *c = sum;
             sum += n;
         }
-        for x in v.iter() {
-            let d = ((key(x) >> shift) & MASK) as usize;
-            scratch[counts[d]] = *x;
+        for &x in v.iter() {
+            let d = ((x >> shift) & ((1 << DIGIT) - 1)) as usize;
+            scratch[counts[d]] = x;
             counts[d] += 1;
         }
         std::mem::swap(v, scratch);

@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 
 use crate::dedup::buckets::{
-    pairs_of, radix_sort_by_high, runs, Found, Limits, Pairer, TableStats,
+    pairs_of, radix_sort_by_high, table_pairs_with, Found, Limits, Pairer, TableStats,
 };
 use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
 use crate::prehashed::HashedSet;
@@ -83,17 +83,23 @@ pub fn band_pairs(
             let (sa, sb) = (sigs[a as usize], sigs[b as usize]);
             (!compared_before(sa, sb, band, rows, &oversized)).then(|| keep(a, b))
         };
+        let pairer = Pairer {
+            test: &test,
+            prefetch: &prefetch,
+        };
         let split = Split {
             sigs,
             band,
             rows,
             limits,
-            pairer: Pairer {
-                test: &test,
-                prefetch: &prefetch,
-            },
+            pairer: &pairer,
         };
-        let (found, big) = split.table(&table);
+        let bucket = |key: u32, items: &[u32], out: &mut Found, big: &mut Vec<u64>| {
+            split.bucket(key, items, out, big)
+        };
+        let key = |e: &u64| (e >> 32) as u32;
+        let item = |e: &u64| *e as u32;
+        let (found, big) = table_pairs_with(&table, key, item, limits.max_bucket, &pairer, bucket);
         let (found, st) = found.into_parts();
         out.extend(found);
         stats += st;
@@ -128,59 +134,34 @@ fn ext_byte(ext: u64, depth: usize) -> u8 {
     (ext >> (8 * (MAX_EXTENSION - 1 - depth))) as u8
 }
 
-/// One band's table, with what splitting its oversized buckets needs.
+/// What splitting one band's oversized buckets needs.
 struct Split<'a, F, P> {
     sigs: &'a [&'a Signature],
     band: usize,
     rows: usize,
     limits: Limits,
-    pairer: Pairer<'a, F, P>,
+    pairer: &'a Pairer<'a, F, P>,
 }
 
 impl<F, P> Split<'_, F, P>
 where
-    F: Fn(u32, u32) -> Option<bool> + Sync,
-    P: Fn(u32) + Sync,
+    F: Fn(u32, u32) -> Option<bool>,
+    P: Fn(u32),
 {
-    /// The kept pairs of a table sorted by key, and the prefixes of its oversized buckets
-    /// and parts.
-    fn table(&self, table: &[u64]) -> (Found, Vec<u64>) {
-        let item = |e: &u64| *e as u32;
-        runs(table, |e| e >> 32)
-            .par_iter()
-            .fold(
-                || (Found::default(), Vec::new(), Vec::new()),
-                |(mut out, mut big, mut items), &(s, e)| {
-                    items.clear();
-                    items.extend(table[s..e].iter().map(item));
-                    if items.len() <= self.limits.max_bucket {
-                        self.pairer.every_pair(&items, &mut out);
-                    } else {
-                        let mut bucket: Vec<Entry> = items
-                            .iter()
-                            .map(|&i| Entry {
-                                item: i,
-                                ext: extension_key(self.sigs[i as usize], self.band, self.rows),
-                            })
-                            .collect();
-                        // Item order within equal extensions: leaders are the earliest.
-                        bucket.sort_unstable_by_key(|e| (e.ext, e.item));
-                        let prefix = root_prefix((table[s] >> 32) as u32);
-                        let looked = self.split(&bucket, 0, prefix, &mut out, &mut big);
-                        out.stats.oversized += 1;
-                        out.stats.cut += pairs_of(bucket.len()) - looked;
-                    }
-                    (out, big, items)
-                },
-            )
-            .map(|(out, big, _)| (out, big))
-            .reduce(
-                || (Found::default(), Vec::new()),
-                |(a, mut ba), (b, bb)| {
-                    ba.extend(bb);
-                    (a.merge(b), ba)
-                },
-            )
+    /// Compares the members (in item order) of the oversized bucket of band key `key` by
+    /// splitting it; pushes the prefixes of the bucket and its oversized parts onto `big`.
+    /// Returns the pairs looked at.
+    fn bucket(&self, key: u32, items: &[u32], out: &mut Found, big: &mut Vec<u64>) -> usize {
+        let mut bucket: Vec<Entry> = items
+            .iter()
+            .map(|&i| Entry {
+                item: i,
+                ext: extension_key(self.sigs[i as usize], self.band, self.rows),
+            })
+            .collect();
+        // Item order within equal extensions: leaders are the earliest.
+        bucket.sort_unstable_by_key(|e| (e.ext, e.item));
+        self.split(&bucket, 0, root_prefix(key), out, big)
     }
 
     /// Compares the members of an oversized bucket or part (`prefix`; they agree on the
@@ -335,6 +316,17 @@ mod tests {
         leaders: 4,
     };
 
+    /// 50,000 random signatures sharing band 0, and one more text `a` in that bucket.
+    fn crowd(rng: &mut Rng) -> (Vec<Signature>, Signature) {
+        let in_bucket = |rng: &mut Rng| {
+            let mut s = random_signature(rng);
+            s.0[..4].copy_from_slice(&[7, 7, 7, 7]);
+            s
+        };
+        let sigs = (0..BIG).map(|_| in_bucket(rng)).collect();
+        (sigs, in_bucket(rng))
+    }
+
     /// A planted near duplicate inside a 50,000-member bucket of unrelated texts is still
     /// found, with bounded work: the bucket is split by the following bins into parts of
     /// at most 16 (each member compared with at most 15 others), and the pair meets in the
@@ -342,15 +334,7 @@ mod tests {
     #[test]
     fn planted_pair_in_a_50000_member_bucket_is_found() {
         let mut rng = Rng::new(50);
-        let mut sigs: Vec<Signature> = (0..BIG)
-            .map(|_| {
-                let mut s = random_signature(&mut rng);
-                s.0[..4].copy_from_slice(&[7, 7, 7, 7]);
-                s
-            })
-            .collect();
-        let mut a = random_signature(&mut rng);
-        a.0[..4].copy_from_slice(&[7, 7, 7, 7]);
+        let (mut sigs, a) = crowd(&mut rng);
         let b = edited(&mut rng, &a, 0.4);
         sigs.push(a);
         sigs.push(b);
@@ -370,15 +354,7 @@ mod tests {
     #[test]
     fn a_pair_meeting_only_in_an_oversized_bucket_is_found_by_the_split() {
         let mut rng = Rng::new(52);
-        let mut sigs: Vec<Signature> = (0..BIG)
-            .map(|_| {
-                let mut s = random_signature(&mut rng);
-                s.0[..4].copy_from_slice(&[7, 7, 7, 7]);
-                s
-            })
-            .collect();
-        let mut a = random_signature(&mut rng);
-        a.0[..4].copy_from_slice(&[7, 7, 7, 7]);
+        let (mut sigs, a) = crowd(&mut rng);
         let mut b = a;
         // Equal on band 0 and the three bins after it; the last bin of every other band
         // differs, and 40% of the bins past band 1.

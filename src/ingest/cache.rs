@@ -8,10 +8,16 @@
 use std::fs::File;
 
 use crate::config::EvictInput;
-use crate::ingest::InputFile;
+use crate::ingest::{InputFile, InputRules};
 
 /// How many files are looked at to estimate the input's size.
 const SIZE_SAMPLE: usize = 1000;
+
+/// Decides, for the files a run will read, whether they leave the page cache once read
+/// (`input.evict_after_read`), and sets it in `rules`.
+pub fn decide_for(rules: &mut InputRules, files: &[InputFile]) {
+    rules.evict_after_read = should_evict(files, rules.config.evict_after_read);
+}
 
 /// Whether the files of a run should leave the page cache once read, under `mode`.
 pub fn should_evict(files: &[InputFile], mode: EvictInput) -> bool {

@@ -440,8 +440,7 @@ fn scan_phase(
     let scanned = timings.time("scan", || match phase1 {
         Phase1::Scan(files) => {
             let mut rules = s.rules.clone();
-            let mode = rules.input.config.evict_after_read;
-            rules.input.evict_after_read = crate::ingest::cache::should_evict(&files, mode);
+            crate::ingest::cache::decide_for(&mut rules.input, &files);
             summarize::summarize_all(files, &rules, spill, s.progress)
         }
         Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, spill),
