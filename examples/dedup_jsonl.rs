@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo run --release --example dedup_jsonl -- OUTPUT_DIR [THREADS]
 //! ```
+//! `NO_HINTS=1`: verification does not ask for texts ahead of their reads.
 //! Prints the search's stats and its candidate and verify times; what BENCHMARKS.md's
 //! dedup profiles at 1M pages were made with.
 
@@ -19,7 +20,8 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use pagesieve::dedup::shingle::{normalize_with, shingle_set};
-use pagesieve::dedup::{deduplicate, fingerprint, DedupRules, Fingerprint, Item};
+use pagesieve::dedup::queue::WillNeed;
+use pagesieve::dedup::{deduplicate_with, fingerprint, DedupRules, Fingerprint, Item};
 use pagesieve::rules::Rules;
 
 #[derive(Deserialize)]
@@ -208,7 +210,12 @@ fn main() {
     };
     let t = Instant::now();
     let cpu0 = cpu_seconds();
-    let (dups, stats) = deduplicate(&items, d, shingles).expect("readable records");
+    let will_need = |i: u32| {
+        let t = &texts[i as usize];
+        pagesieve::fadvise::will_need(&handles[t.file], t.offset, t.len as u64);
+    };
+    let hint = std::env::var_os("NO_HINTS").is_none().then_some(&will_need as WillNeed<'_>);
+    let (dups, stats) = deduplicate_with(&items, d, shingles, hint).expect("readable records");
     let wall = t.elapsed();
     eprintln!("dedup CPU {:.2} s", cpu_seconds() - cpu0);
     println!(

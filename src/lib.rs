@@ -22,6 +22,7 @@ pub mod config;
 pub mod dedup;
 pub mod error;
 pub mod explain;
+pub mod fadvise;
 pub mod history;
 pub mod ingest;
 pub mod output;

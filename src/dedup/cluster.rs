@@ -34,6 +34,7 @@ use crate::dedup::index::pairs_within_filtered;
 use crate::dedup::keep::{centralities, KeepPolicy, KeptBy, Standing};
 use crate::dedup::lsh::band_pairs;
 use crate::dedup::minhash::{estimate, prefetch, Signature};
+use crate::dedup::queue::{self, WillNeed};
 use crate::dedup::shingle::jaccard;
 use crate::dedup::{DedupRules, Fingerprint};
 
@@ -235,11 +236,33 @@ where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
     E: Send,
 {
+    deduplicate_with(items, cfg, shingles, None)
+}
+
+/// [`deduplicate`], with `will_need(i)` called ahead of `shingles(i)` in verification
+/// (from another thread, a few thousand texts ahead): where texts are read from a file,
+/// the hint starts the read so that the worker does not wait for it ([`queue`]).
+pub fn deduplicate_with<F, E>(
+    items: &[Item<'_>],
+    cfg: &DedupRules,
+    shingles: F,
+    will_need: Option<WillNeed<'_>>,
+) -> Result<(Vec<Duplicate>, DedupStats), E>
+where
+    F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
+    E: Send,
+{
     if items.iter().any(|i| i.pinned) {
         let keep = crate::dedup::probe::relevant(items, cfg);
         if keep.len() < items.len() {
             let sub: Vec<Item<'_>> = keep.iter().map(|&i| items[i as usize]).collect();
-            let (dups, stats) = search(&sub, cfg, |i| shingles(keep[i as usize]))?;
+            let hint = |i: u32| {
+                if let Some(h) = will_need {
+                    h(keep[i as usize])
+                }
+            };
+            let hint = will_need.map(|_| &hint as WillNeed<'_>);
+            let (dups, stats) = search(&sub, cfg, |i| shingles(keep[i as usize]), hint)?;
             let back = |d: Duplicate| Duplicate {
                 member: keep[d.member as usize],
                 kept: keep[d.kept as usize],
@@ -248,14 +271,15 @@ where
             return Ok((dups.into_iter().map(back).collect(), stats));
         }
     }
-    search(items, cfg, shingles)
+    search(items, cfg, shingles, will_need)
 }
 
-/// [`deduplicate`] over every item given.
+/// [`deduplicate_with`] over every item given.
 fn search<F, E>(
     items: &[Item<'_>],
     cfg: &DedupRules,
     shingles: F,
+    will_need: Option<WillNeed<'_>>,
 ) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
@@ -281,11 +305,20 @@ where
         return Ok((drops, stats));
     }
     // 4–5. Components of the remaining candidates, each verified and clustered on its own:
-    //    only one component's shingle sets per thread are held at a time.
-    let near_drops: Vec<(Vec<Duplicate>, usize, usize)> = components(cands, near.len())
-        .into_par_iter()
-        .map(|pairs| verify_component(&pairs, &near, items, cfg, &shingles, MAX_SETS_HELD))
-        .collect::<Result<_, E>>()?;
+    //    only one component's shingle sets per thread are held at a time; their texts are
+    //    asked for ahead of the work.
+    let comps = components(cands, near.len());
+    let hint = |local: u32| {
+        if let Some(h) = will_need {
+            h(near[local as usize])
+        }
+    };
+    let near_drops: Vec<(Vec<Duplicate>, usize, usize)> = queue::run(
+        &comps,
+        |c| &c.members,
+        will_need.map(|_| &hint as WillNeed<'_>),
+        |c| verify_component(c, &near, items, cfg, &shingles, MAX_SETS_HELD),
+    )?;
     stats.verify_time = t.elapsed();
     // Keyed by member, not a slot per item: with an earlier run's index, most items are
     // pinned and never dropped.
@@ -426,7 +459,15 @@ fn candidates(
 
 /// The connected components of the candidate graph over `n` nodes, each as its pairs
 /// (sorted, since the candidates are).
-fn components(cands: Vec<Candidate>, n: usize) -> Vec<Vec<Candidate>> {
+/// A connected component of the candidate pairs.
+struct Component {
+    /// Its pairs (local indices, ascending).
+    pairs: Vec<Candidate>,
+    /// Its members (local indices, ascending).
+    members: Vec<u32>,
+}
+
+fn components(cands: Vec<Candidate>, n: usize) -> Vec<Component> {
     let mut uf = UnionFind::new(n);
     for &(a, b, _) in &cands {
         uf.union(a as usize, b as usize);
@@ -441,7 +482,16 @@ fn components(cands: Vec<Candidate>, n: usize) -> Vec<Vec<Candidate>> {
         });
         comps[i].push(c);
     }
-    comps
+    comps.into_iter().map(Component::new).collect()
+}
+
+impl Component {
+    fn new(pairs: Vec<Candidate>) -> Component {
+        let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+        members.sort_unstable();
+        members.dedup();
+        Component { pairs, members }
+    }
 }
 
 /// The most shingle sets one component's verification holds at a time (~16 KB each for a
@@ -452,7 +502,7 @@ const MAX_SETS_HELD: usize = 8192;
 /// each connected group of verified pairs into stars. Returns the drops, the chain splits
 /// and the number of verified pairs.
 fn verify_component<F, E>(
-    pairs: &[Candidate],
+    comp: &Component,
     near: &[u32],
     items: &[Item<'_>],
     cfg: &DedupRules,
@@ -462,9 +512,7 @@ fn verify_component<F, E>(
 where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
 {
-    let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b, _)| [a, b]).collect();
-    members.sort_unstable();
-    members.dedup();
+    let (pairs, members) = (&comp.pairs, &comp.members);
     let sets_of = |ms: &[u32]| -> Result<HashMap<u32, Vec<u64>>, E> {
         ms.iter()
             .map(|&local| Ok((local, shingles(near[local as usize])?)))
@@ -796,11 +844,12 @@ mod tests {
             min_similarity: 0.8,
             ..cfg.clone()
         };
-        let whole = verify_component(&pairs, &near, &items, &at_08, &sh, 1000).unwrap();
+        let comp = Component::new(pairs);
+        let whole = verify_component(&comp, &near, &items, &at_08, &sh, 1000).unwrap();
         assert!(whole.2 > 0 && !whole.0.is_empty());
         for limit in [2, 3, 5] {
             assert_eq!(
-                verify_component(&pairs, &near, &items, &at_08, &sh, limit).unwrap(),
+                verify_component(&comp, &near, &items, &at_08, &sh, limit).unwrap(),
                 whole
             );
         }

@@ -10,10 +10,11 @@ pub mod keep;
 pub mod lsh;
 pub mod minhash;
 pub mod probe;
+pub mod queue;
 pub mod rules;
 pub mod shingle;
 
-pub use cluster::{deduplicate, DedupStats, Duplicate, Item, MatchKind, Proposers};
+pub use cluster::{deduplicate, deduplicate_with, DedupStats, Duplicate, Item, MatchKind, Proposers};
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use rules::DedupRules;
 

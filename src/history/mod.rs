@@ -249,6 +249,20 @@ impl History {
         &self.runs[self.entries(kind).locs[i as usize].run as usize]
     }
 
+    /// Asks for entry `i`'s record ahead of its [`History::record`]
+    /// ([`crate::fadvise::will_need`]).
+    pub fn will_need(&self, kind: RecordKind, i: u32) {
+        let Some(&loc) = self.entries(kind).locs.get(i as usize) else {
+            return;
+        };
+        let run = &self.runs[loc.run as usize];
+        let file = match kind {
+            RecordKind::Article => &run.articles,
+            RecordKind::Snippet => &run.snippets,
+        };
+        crate::fadvise::will_need(file, loc.offset, u64::from(loc.len));
+    }
+
     /// Reads entry `i`'s record back from its run's file, checking it is the record the
     /// index says.
     pub fn record(&self, kind: RecordKind, i: u32) -> Result<EarlierRecord, Error> {

@@ -5,8 +5,6 @@
 //! larger than half the machine's memory) each file is dropped from the cache once read
 //! (`posix_fadvise(DONTNEED)`, Linux only; a hint, never an error).
 
-use std::fs::File;
-
 use crate::config::EvictInput;
 use crate::ingest::{InputFile, InputRules};
 
@@ -58,20 +56,7 @@ pub fn memory_total() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Asks the kernel to drop `f`'s pages from its cache (they are clean: the file was only
-/// read). A hint: nothing happens where it is not supported.
-pub fn evict(f: &File) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: a plain system call on a descriptor `f` keeps open; it reads no memory.
-        unsafe {
-            libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = f;
-}
+pub use crate::fadvise::evict;
 
 #[cfg(test)]
 mod tests {

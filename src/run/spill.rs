@@ -287,6 +287,20 @@ impl Spill {
         Ok(buf)
     }
 
+    /// Asks for record `r` ahead of its read ([`crate::fadvise::will_need`]).
+    pub fn will_need(&self, r: SpillRef) {
+        let (offset, len) = (r.offset, u64::from(r.len));
+        match r.file {
+            0 => crate::fadvise::will_need(&self.reader, offset, len),
+            n => {
+                let files = self.attached.read().unwrap_or_else(|e| e.into_inner());
+                if let Some(f) = files.get(n as usize - 1) {
+                    crate::fadvise::will_need(f, offset, len);
+                }
+            }
+        }
+    }
+
     /// Reads one article record back.
     pub fn article(&self, r: SpillRef) -> Result<Spilled, Error> {
         Spilled::decode(&self.get(r)?).map_err(Error::Spill)

@@ -9,6 +9,10 @@ use crate::run::summarize::{PageSummary, SummaryKind};
 pub trait ArticleStore: Sync {
     /// The record of page `page` (which must be an article).
     fn load(&self, page: u32) -> Result<Spilled, Error>;
+
+    /// Asks for the record of page `page` ahead of its [`ArticleStore::load`] (a hint;
+    /// by default nothing).
+    fn will_need(&self, _page: u32) {}
 }
 
 /// The spill file, addressed by page index through the page summaries.
@@ -31,6 +35,12 @@ impl ArticleStore for SpillStore<'_> {
             SummaryKind::Reject { .. } => Err(Error::Spill(std::io::Error::other(format!(
                 "page {page} has no article record"
             )))),
+        }
+    }
+
+    fn will_need(&self, page: u32) {
+        if let Some(SummaryKind::Article { spill, .. }) = self.pages.get(page as usize).map(|p| &p.kind) {
+            self.spill.will_need(*spill);
         }
     }
 }

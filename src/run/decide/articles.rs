@@ -3,7 +3,7 @@
 //! candidate pairs that must be verified.
 
 use crate::dedup::shingle::{normalize_with, shingle_set};
-use crate::dedup::{deduplicate, DedupRules, Item};
+use crate::dedup::{deduplicate_with, DedupRules, Item};
 use crate::error::Error;
 use crate::history::History;
 use crate::record::RecordKind;
@@ -50,7 +50,14 @@ pub fn decide(
             rules.shingle_chars,
         ))
     };
-    let (dups, stats) = deduplicate(&items, rules, shingles)?;
+    let will_need = |i: u32| {
+        let r = records[i as usize];
+        match r.checked_sub(n) {
+            Some(e) => history.will_need(RecordKind::Article, e),
+            None => store.will_need(r),
+        }
+    };
+    let (dups, stats) = deduplicate_with(&items, rules, shingles, Some(&will_need))?;
     Ok(Decided::from_items(dups, &records, stats))
 }
 

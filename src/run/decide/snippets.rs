@@ -10,7 +10,8 @@ use crate::prehashed::HashedMap;
 use rayon::prelude::*;
 
 use crate::dedup::shingle::{normalize_with, shingle_set};
-use crate::dedup::{deduplicate, fingerprint, DedupRules, Fingerprint, Item};
+use crate::dedup::queue::WillNeed;
+use crate::dedup::{deduplicate_with, fingerprint, DedupRules, Fingerprint, Item};
 use crate::error::Error;
 use crate::history::History;
 use crate::record::{snippet_id, RecordKind};
@@ -97,7 +98,15 @@ pub fn decide(
             rules.shingle_chars,
         ))
     };
-    let (dups, stats) = deduplicate(&items, rules, shingles)?;
+    // Only earlier runs' snippets are read from files.
+    let will_need = |i: u32| {
+        if let Some(e) = records[i as usize].checked_sub(n) {
+            history.will_need(RecordKind::Snippet, e);
+        }
+    };
+    let from_files = !history.entries(RecordKind::Snippet).locs.is_empty();
+    let hint = from_files.then_some(&will_need as WillNeed<'_>);
+    let (dups, stats) = deduplicate_with(&items, rules, shingles, hint)?;
     let decided = Decided::from_items(dups, &records, stats);
     let resolved = snippets
         .iter()
