@@ -19,8 +19,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use pagesieve::dedup::shingle::{normalize_with, shingle_set};
 use pagesieve::dedup::queue::WillNeed;
+use pagesieve::dedup::shingle::{normalize_with, shingle_set};
 use pagesieve::dedup::{deduplicate_with, fingerprint, DedupRules, Fingerprint, Item};
 use pagesieve::rules::Rules;
 
@@ -214,7 +214,9 @@ fn main() {
         let t = &texts[i as usize];
         pagesieve::fadvise::will_need(&handles[t.file], t.offset, t.len as u64);
     };
-    let hint = std::env::var_os("NO_HINTS").is_none().then_some(&will_need as WillNeed<'_>);
+    let hint = std::env::var_os("NO_HINTS")
+        .is_none()
+        .then_some(&will_need as WillNeed<'_>);
     let (dups, stats) = deduplicate_with(&items, d, shingles, hint).expect("readable records");
     let wall = t.elapsed();
     eprintln!("dedup CPU {:.2} s", cpu_seconds() - cpu0);

@@ -457,8 +457,6 @@ fn candidates(
     merged
 }
 
-/// The connected components of the candidate graph over `n` nodes, each as its pairs
-/// (sorted, since the candidates are).
 /// A connected component of the candidate pairs.
 struct Component {
     /// Its pairs (local indices, ascending).
@@ -467,6 +465,8 @@ struct Component {
     members: Vec<u32>,
 }
 
+/// The connected components of the candidate graph over `n` nodes, each with its pairs
+/// (sorted, since the candidates are) and members.
 fn components(cands: Vec<Candidate>, n: usize) -> Vec<Component> {
     let mut uf = UnionFind::new(n);
     for &(a, b, _) in &cands {
@@ -526,7 +526,7 @@ where
     // verified in slices of at most `max_sets` texts, and each verified group gets
     // its sets again for the stars: memory stays bounded, at the price of recomputing.
     let all_sets = match members.len() <= max_sets {
-        true => Some(sets_of(&members)?),
+        true => Some(sets_of(members)?),
         false => None,
     };
     let mut verified: Vec<Candidate> = Vec::new();

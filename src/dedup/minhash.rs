@@ -137,9 +137,51 @@ fn equal_bytes(a: u64, b: u64) -> u32 {
     y.count_ones()
 }
 
-/// Bins on which two signatures agree.
+/// Bins on which two signatures agree: 16 bytes at a time on x86-64 (the screen makes
+/// ~120 comparisons per text at 1M texts; this was a fifth of the candidate phase as eight
+/// bytes at a time), eight elsewhere.
 #[inline]
 pub fn agreeing_bins(a: &Signature, b: &Signature) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        agreeing_bins_sse2(a, b)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        agreeing_bins_swar(a, b)
+    }
+}
+
+/// [`agreeing_bins`] with SSE2 (part of every x86-64): each 16-byte compare gives -1 per
+/// equal byte, subtracted into per-byte counters (at most 16 each), summed at the end.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn agreeing_bins_sse2(a: &Signature, b: &Signature) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cvtsi128_si32, _mm_loadu_si128, _mm_sad_epu8,
+        _mm_setzero_si128, _mm_srli_si128, _mm_sub_epi8,
+    };
+    const LANES: usize = 16;
+    // SAFETY: SSE2 is in the x86-64 baseline; every load reads 16 bytes inside one of the
+    // two 256-byte arrays (unaligned loads).
+    unsafe {
+        let zero = _mm_setzero_si128();
+        let mut counts = zero;
+        for k in 0..SIGNATURE_BINS / LANES {
+            let x = _mm_loadu_si128(a.0.as_ptr().add(k * LANES).cast::<__m128i>());
+            let y = _mm_loadu_si128(b.0.as_ptr().add(k * LANES).cast::<__m128i>());
+            counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(x, y));
+        }
+        let sums = _mm_sad_epu8(counts, zero);
+        let total = _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128::<8>(sums));
+        total as u32
+    }
+}
+
+/// [`agreeing_bins`] eight bytes at a time in plain integers (elsewhere; the oracle of the
+/// SSE2 form).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn agreeing_bins_swar(a: &Signature, b: &Signature) -> u32 {
     a.0.chunks_exact(8)
         .zip(b.0.chunks_exact(8))
         .map(|(x, y)| {
@@ -218,6 +260,28 @@ mod tests {
                 .count() as u32;
             assert_eq!(equal_bytes(a, b), slow);
         }
+    }
+
+    #[test]
+    fn agreeing_bins_equal_the_byte_by_byte_count() {
+        let mut rng = Rng::new(7);
+        for round in 0..5_000 {
+            let mut a = Signature::default();
+            let mut b = Signature::default();
+            for i in 0..SIGNATURE_BINS {
+                a.0[i] = rng.next_u64() as u8;
+                // From all bins different to all equal, and 255/0 bytes at the lane edges.
+                b.0[i] = match rng.below(100) < round % 101 {
+                    true => a.0[i],
+                    false => a.0[i].wrapping_add(1 + rng.below(255) as u8),
+                };
+            }
+            let slow = a.0.iter().zip(&b.0).filter(|(x, y)| x == y).count() as u32;
+            assert_eq!(agreeing_bins(&a, &b), slow);
+            assert_eq!(agreeing_bins_swar(&a, &b), slow);
+        }
+        let same = Signature([0xFF; SIGNATURE_BINS]);
+        assert_eq!(agreeing_bins(&same, &same), SIGNATURE_BINS as u32);
     }
 
     #[test]

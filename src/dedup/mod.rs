@@ -14,7 +14,9 @@ pub mod queue;
 pub mod rules;
 pub mod shingle;
 
-pub use cluster::{deduplicate, deduplicate_with, DedupStats, Duplicate, Item, MatchKind, Proposers};
+pub use cluster::{
+    deduplicate, deduplicate_with, DedupStats, Duplicate, Item, MatchKind, Proposers,
+};
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use rules::DedupRules;
 

@@ -107,7 +107,9 @@ mod tests {
     use super::*;
 
     fn jobs(n: u32) -> Vec<Vec<u32>> {
-        (0..n).map(|j| (0..1 + j % 7).map(|t| j * 10 + t).collect()).collect()
+        (0..n)
+            .map(|j| (0..1 + j % 7).map(|t| j * 10 + t).collect())
+            .collect()
     }
 
     #[test]
@@ -122,9 +124,12 @@ mod tests {
             let hint = |t: u32| asked.lock().unwrap().push(t);
             let out = pool
                 .install(|| {
-                    run(&jobs, |j| j.as_slice(), Some(&hint), |j| {
-                        Ok::<_, ()>(j.iter().sum::<u32>())
-                    })
+                    run(
+                        &jobs,
+                        |j| j.as_slice(),
+                        Some(&hint),
+                        |j| Ok::<_, ()>(j.iter().sum::<u32>()),
+                    )
                 })
                 .unwrap();
             let want: Vec<u32> = jobs.iter().map(|j| j.iter().sum()).collect();
@@ -140,31 +145,46 @@ mod tests {
     #[test]
     fn the_first_failing_job_in_order_is_the_error() {
         let jobs = jobs(500);
-        let out = run(&jobs, |j| j.as_slice(), None, |j| match j[0] {
-            1000 | 3000 => Err(j[0]),
-            x => Ok(x),
-        });
+        let out = run(
+            &jobs,
+            |j| j.as_slice(),
+            None,
+            |j| match j[0] {
+                1000 | 3000 => Err(j[0]),
+                x => Ok(x),
+            },
+        );
         assert_eq!(out, Err(1000));
     }
 
     #[test]
     fn the_reader_stays_within_the_window() {
         // One worker that waits for the reader to get ahead, then checks the distance.
-        let jobs: Vec<Vec<u32>> = (0..50).map(|j| (0..1000).map(|t| j * 1000 + t).collect()).collect();
+        let jobs: Vec<Vec<u32>> = (0..50)
+            .map(|j| (0..1000).map(|t| j * 1000 + t).collect())
+            .collect();
         let asked = AtomicUsize::new(0);
         let hint = |_t: u32| {
             asked.fetch_add(1, Ordering::Relaxed);
         };
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         let worst = AtomicUsize::new(0);
         pool.install(|| {
-            run(&jobs, |j| j.as_slice(), Some(&hint), |j| {
-                std::thread::sleep(Duration::from_millis(2));
-                let started = j[0] as usize; // texts of the jobs before this one
-                let beyond = asked.load(Ordering::Relaxed).saturating_sub(started + 1000);
-                worst.fetch_max(beyond, Ordering::Relaxed);
-                Ok::<_, ()>(())
-            })
+            run(
+                &jobs,
+                |j| j.as_slice(),
+                Some(&hint),
+                |j| {
+                    std::thread::sleep(Duration::from_millis(2));
+                    let started = j[0] as usize; // texts of the jobs before this one
+                    let beyond = asked.load(Ordering::Relaxed).saturating_sub(started + 1000);
+                    worst.fetch_max(beyond, Ordering::Relaxed);
+                    Ok::<_, ()>(())
+                },
+            )
         })
         .unwrap();
         assert!(worst.load(Ordering::Relaxed) <= AHEAD + 1000);

@@ -61,6 +61,7 @@ pub use crate::fadvise::evict;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
 
     fn files(dir: &std::path::Path, n: usize, bytes: usize) -> Vec<InputFile> {
         (0..n)

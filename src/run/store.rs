@@ -10,6 +10,11 @@ pub trait ArticleStore: Sync {
     /// The record of page `page` (which must be an article).
     fn load(&self, page: u32) -> Result<Spilled, Error>;
 
+    /// The text of page `page`'s record (by default through [`ArticleStore::load`]).
+    fn text(&self, page: u32) -> Result<String, Error> {
+        self.load(page).map(|r| r.text)
+    }
+
     /// Asks for the record of page `page` ahead of its [`ArticleStore::load`] (a hint;
     /// by default nothing).
     fn will_need(&self, _page: u32) {}
@@ -38,8 +43,17 @@ impl ArticleStore for SpillStore<'_> {
         }
     }
 
+    fn text(&self, page: u32) -> Result<String, Error> {
+        match &self.pages[page as usize].kind {
+            SummaryKind::Article { spill, .. } => self.spill.text(*spill),
+            SummaryKind::Reject { .. } => self.load(page).map(|r| r.text),
+        }
+    }
+
     fn will_need(&self, page: u32) {
-        if let Some(SummaryKind::Article { spill, .. }) = self.pages.get(page as usize).map(|p| &p.kind) {
+        if let Some(SummaryKind::Article { spill, .. }) =
+            self.pages.get(page as usize).map(|p| &p.kind)
+        {
             self.spill.will_need(*spill);
         }
     }

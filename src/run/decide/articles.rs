@@ -43,7 +43,7 @@ pub fn decide(
         let r = records[i as usize];
         let text = match r.checked_sub(n) {
             Some(e) => history.record(RecordKind::Article, e)?.text,
-            None => store.load(r)?.text,
+            None => store.text(r)?,
         };
         Ok(shingle_set(
             &normalize_with(&text, &rules.normalize),

@@ -9,8 +9,8 @@ use crate::prehashed::HashedMap;
 
 use rayon::prelude::*;
 
-use crate::dedup::shingle::{normalize_with, shingle_set};
 use crate::dedup::queue::WillNeed;
+use crate::dedup::shingle::{normalize_with, shingle_set};
 use crate::dedup::{deduplicate_with, fingerprint, DedupRules, Fingerprint, Item};
 use crate::error::Error;
 use crate::history::History;
