@@ -326,8 +326,8 @@ impl Spill {
 
 /// The zstd level article records are spilled at: one of the fast levels. At a million
 /// pages the spill is larger than what the page cache keeps, and verification and the
-/// writer read it back from disk; on the 1M templated corpus this level makes records
-/// 2.85× smaller (6.9 GB → 2.4 GB) for ~2 µs of CPU per 7-KB record to pack and ~5 to
+/// writer read it back from disk; on the 1M templated corpus this level makes the spill
+/// 2.0× smaller (6.85 GB → 3.44 GB) for ~15 µs of CPU per 7-KB text to pack and ~5 to
 /// unpack (BENCHMARKS.md).
 const PACK_LEVEL: i32 = -3;
 
