@@ -256,12 +256,9 @@ where
         let keep = crate::dedup::probe::relevant(items, cfg);
         if keep.len() < items.len() {
             let sub: Vec<Item<'_>> = keep.iter().map(|&i| items[i as usize]).collect();
-            let hint = |i: u32| {
-                if let Some(h) = will_need {
-                    h(keep[i as usize])
-                }
-            };
-            let hint = will_need.map(|_| &hint as WillNeed<'_>);
+            let keep = &keep;
+            let hint = will_need.map(|h| move |i: u32| h(keep[i as usize]));
+            let hint = hint.as_ref().map(|h| h as WillNeed<'_>);
             let (dups, stats) = search(&sub, cfg, |i| shingles(keep[i as usize]), hint)?;
             let back = |d: Duplicate| Duplicate {
                 member: keep[d.member as usize],
@@ -308,15 +305,11 @@ where
     //    only one component's shingle sets per thread are held at a time; their texts are
     //    asked for ahead of the work.
     let comps = components(cands, near.len());
-    let hint = |local: u32| {
-        if let Some(h) = will_need {
-            h(near[local as usize])
-        }
-    };
+    let hint = will_need.map(|h| |local: u32| h(near[local as usize]));
     let near_drops: Vec<(Vec<Duplicate>, usize, usize)> = queue::run(
         &comps,
         |c| &c.members,
-        will_need.map(|_| &hint as WillNeed<'_>),
+        hint.as_ref().map(|h| h as WillNeed<'_>),
         |c| verify_component(c, &near, items, cfg, &shingles, MAX_SETS_HELD),
     )?;
     stats.verify_time = t.elapsed();

@@ -56,11 +56,10 @@ pub fn memory_total() -> Option<u64> {
     Some(kib * 1024)
 }
 
-pub use crate::fadvise::evict;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fadvise::evict;
     use std::fs::File;
 
     fn files(dir: &std::path::Path, n: usize, bytes: usize) -> Vec<InputFile> {

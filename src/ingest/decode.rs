@@ -49,7 +49,7 @@ pub fn read_file(file: &InputFile, rules: &InputRules) -> Result<RawFile, Reject
     let meta = f.metadata().map_err(io)?;
     let raw = read_from(&file.source, &f, meta.len(), rules.config.max_file_bytes);
     if rules.evict_after_read {
-        crate::ingest::cache::evict(&f);
+        crate::fadvise::evict(&f);
     }
     raw
 }

@@ -156,6 +156,18 @@ impl Spilled {
         Spilled::decode_fields(&mut Dec(b)).map_err(|_| corrupt())
     }
 
+    /// Only the text of a binary form, which is its first field: the buffer becomes the
+    /// string, without decoding or copying the rest.
+    pub fn decode_text(mut b: Vec<u8>) -> std::io::Result<String> {
+        let n = Dec(&b).u32().map_err(|_| corrupt())? as usize;
+        if b.len() < 4 + n {
+            return Err(corrupt());
+        }
+        b.copy_within(4..4 + n, 0);
+        b.truncate(n);
+        String::from_utf8(b).map_err(|_| corrupt())
+    }
+
     fn decode_fields(d: &mut Dec<'_>) -> std::io::Result<Spilled> {
         let text = d.string()?;
         let title = d.string()?;
@@ -304,17 +316,10 @@ impl Spill {
         }
     }
 
-    /// Reads only the text of one article record back (what verification needs): the
-    /// record's bytes become the string, without decoding or copying the rest.
+    /// Reads only the text of one article record back (what verification needs).
     pub fn text(&self, r: SpillRef) -> Result<String, Error> {
-        let mut buf = unpack(&self.get(r)?).map_err(Error::Spill)?;
-        let n = Dec(&buf).u32().map_err(Error::Spill)? as usize;
-        if buf.len() < 4 + n {
-            return Err(Error::Spill(corrupt()));
-        }
-        buf.copy_within(4..4 + n, 0);
-        buf.truncate(n);
-        String::from_utf8(buf).map_err(|_| Error::Spill(corrupt()))
+        let bytes = unpack(&self.get(r)?).map_err(Error::Spill)?;
+        Spilled::decode_text(bytes).map_err(Error::Spill)
     }
 
     /// Reads one article record back.
@@ -338,38 +343,32 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// A record as spilled: its length (4 bytes, little-endian), then its zstd frame. Each
-/// thread keeps its compression context.
+/// A record as spilled: one zstd frame, which holds the record's length in its header.
+/// Each thread keeps its compression context.
 fn pack(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let len = u32::try_from(raw.len()).map_err(|_| std::io::Error::other("record over 4 GiB"))?;
     PACKER.with(|p| {
         let mut p = p.borrow_mut();
         let packer = match p.as_mut() {
             Some(packer) => packer,
             None => p.insert(zstd::bulk::Compressor::new(PACK_LEVEL)?),
         };
-        let mut out = Enc(Vec::with_capacity(
-            4 + zstd::zstd_safe::compress_bound(raw.len()),
-        ));
-        out.u32(len);
-        let frame = packer.compress(raw)?;
-        out.0.extend_from_slice(&frame);
-        Ok(out.0)
+        packer.compress(raw)
     })
 }
 
 /// The record [`pack`] packed.
 fn unpack(packed: &[u8]) -> std::io::Result<Vec<u8>> {
-    let len = Dec(packed).u32().map_err(|_| corrupt())? as usize;
+    let len = match zstd::zstd_safe::get_frame_content_size(packed) {
+        Ok(Some(len)) => usize::try_from(len).map_err(|_| corrupt())?,
+        _ => return Err(corrupt()),
+    };
     UNPACKER.with(|u| {
         let mut u = u.borrow_mut();
         let unpacker = match u.as_mut() {
             Some(unpacker) => unpacker,
             None => u.insert(zstd::bulk::Decompressor::new()?),
         };
-        let raw = unpacker
-            .decompress(&packed[4..], len)
-            .map_err(|_| corrupt())?;
+        let raw = unpacker.decompress(packed, len).map_err(|_| corrupt())?;
         match raw.len() == len {
             true => Ok(raw),
             false => Err(corrupt()),

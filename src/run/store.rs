@@ -2,7 +2,7 @@
 //! records from — the spill file in a run ([`SpillStore`]), memory in tests.
 
 use crate::error::Error;
-use crate::run::spill::{Spill, Spilled};
+use crate::run::spill::{Spill, SpillRef, Spilled};
 use crate::run::summarize::{PageSummary, SummaryKind};
 
 /// Where article records are read back from.
@@ -33,28 +33,30 @@ impl<'a> SpillStore<'a> {
     }
 }
 
-impl ArticleStore for SpillStore<'_> {
-    fn load(&self, page: u32) -> Result<Spilled, Error> {
-        match &self.pages[page as usize].kind {
-            SummaryKind::Article { spill, .. } => self.spill.article(*spill),
-            SummaryKind::Reject { .. } => Err(Error::Spill(std::io::Error::other(format!(
+impl SpillStore<'_> {
+    /// Where page `page`'s record is.
+    fn spilled(&self, page: u32) -> Result<SpillRef, Error> {
+        match self.pages.get(page as usize).map(|p| &p.kind) {
+            Some(SummaryKind::Article { spill, .. }) => Ok(*spill),
+            _ => Err(Error::Spill(std::io::Error::other(format!(
                 "page {page} has no article record"
             )))),
         }
     }
+}
+
+impl ArticleStore for SpillStore<'_> {
+    fn load(&self, page: u32) -> Result<Spilled, Error> {
+        self.spill.article(self.spilled(page)?)
+    }
 
     fn text(&self, page: u32) -> Result<String, Error> {
-        match &self.pages[page as usize].kind {
-            SummaryKind::Article { spill, .. } => self.spill.text(*spill),
-            SummaryKind::Reject { .. } => self.load(page).map(|r| r.text),
-        }
+        self.spill.text(self.spilled(page)?)
     }
 
     fn will_need(&self, page: u32) {
-        if let Some(SummaryKind::Article { spill, .. }) =
-            self.pages.get(page as usize).map(|p| &p.kind)
-        {
-            self.spill.will_need(*spill);
+        if let Ok(r) = self.spilled(page) {
+            self.spill.will_need(r);
         }
     }
 }
