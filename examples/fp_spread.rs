@@ -13,8 +13,8 @@ use std::path::Path;
 use pagesieve::dedup::fingerprint::feature_hash;
 use pagesieve::dedup::shingle::{normalize, shingles};
 use pagesieve::ingest::InputFile;
-use pagesieve::quality::read_labels;
 use pagesieve::scan::{scan_file, Outcome};
+use pagesieve_eval::quality::read_labels;
 
 /// A feature hash.
 type FeatureHash<'a> = &'a dyn Fn(&str) -> u64;

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use pagesieve::config::{DedupConfig, Generator};
 use pagesieve::dedup::DedupRules;
-use pagesieve::recall::{evaluate, make_pairs, Plan, RealText};
 use pagesieve::Rules;
+use pagesieve_eval::recall::{evaluate, make_pairs, Plan, RealText};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

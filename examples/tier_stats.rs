@@ -14,8 +14,8 @@ use std::path::Path;
 use pagesieve::dedup::fingerprint::{fingerprint_normalized, Fingerprint};
 use pagesieve::dedup::shingle::{jaccard, normalize, shingle_set};
 use pagesieve::ingest::InputFile;
-use pagesieve::quality::read_labels;
 use pagesieve::scan::{scan_file, Outcome};
+use pagesieve_eval::quality::read_labels;
 
 fn quantile<T: Copy>(sorted: &[T], p: f64) -> T {
     sorted[((sorted.len() - 1) as f64 * p) as usize]

@@ -29,8 +29,6 @@ pub mod output;
 pub mod page;
 pub mod prehashed;
 pub mod progress;
-pub mod quality;
-pub mod recall;
 pub mod record;
 pub mod rules;
 pub mod run;

@@ -8,8 +8,8 @@
 
 mod common;
 
-use pagesieve::quality::{clusters_from_output, read_labels, score};
 use pagesieve::synth::{generate, Options};
+use pagesieve_eval::quality::{clusters_from_output, read_labels, score};
 
 #[test]
 fn planted_duplicates_are_found_and_hard_negatives_are_not() {

@@ -9,8 +9,8 @@
 
 mod common;
 
-use pagesieve::recall::{evaluate, make_pairs, Plan, RealText};
 use pagesieve::Rules;
+use pagesieve_eval::recall::{evaluate, make_pairs, Plan, RealText};
 
 #[test]
 fn recall_holds_at_every_length_and_similarity() {

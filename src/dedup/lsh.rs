@@ -63,7 +63,6 @@ pub fn band_pairs(
         "too many texts for one index"
     );
     let rows = bands.rows;
-    let key_bits = (8 * rows.min(4)) as u32;
     let mut out: Vec<(u32, u32)> = Vec::new();
     let mut stats = TableStats::default();
     // Each finished band's oversized buckets and parts, as prefix hashes: a pair agreeing
@@ -72,13 +71,7 @@ pub fn band_pairs(
     let mut table: Vec<u64> = Vec::with_capacity(sigs.len());
     let mut scratch: Vec<u64> = Vec::new();
     for band in 0..bands.bands {
-        table.clear();
-        table.par_extend(
-            sigs.par_iter()
-                .enumerate()
-                .map(|(i, s)| (u64::from(s.band_key(band, rows)) << 32) | i as u64),
-        );
-        radix_sort_by_high(&mut table, &mut scratch, key_bits);
+        band_table(sigs, band, rows, &mut table, &mut scratch);
         let test = |a: u32, b: u32| {
             let (sa, sb) = (sigs[a as usize], sigs[b as usize]);
             (!compared_before(sa, sb, band, rows, &oversized)).then(|| keep(a, b))
@@ -108,6 +101,25 @@ pub fn band_pairs(
     out.par_sort_unstable();
     out.dedup();
     (out, stats)
+}
+
+/// The candidate keys of one band: `key << 32 | item` for every signature, sorted by key
+/// and, within a key, by item (a stable radix sort of entries made in item order), into
+/// `table` (`scratch` is the sort's buffer). Equal keys are the band's buckets.
+pub fn band_table(
+    sigs: &[&Signature],
+    band: usize,
+    rows: usize,
+    table: &mut Vec<u64>,
+    scratch: &mut Vec<u64>,
+) {
+    table.clear();
+    table.par_extend(
+        sigs.par_iter()
+            .enumerate()
+            .map(|(i, s)| (u64::from(s.band_key(band, rows)) << 32) | i as u64),
+    );
+    radix_sort_by_high(table, scratch, (8 * rows.min(4)) as u32);
 }
 
 /// A member of an oversized bucket: its index and the bins after the band (big-endian, so

@@ -1,24 +1,43 @@
-//! Duplicate detection: features (shingle) → fingerprints and signatures (fingerprint,
-//! minhash) → candidates (lsh, and optionally index, both over bounded buckets) →
-//! screened, verified clusters (cluster), under one set of [`DedupRules`].
+//! Duplicate detection, as stages with plain data between them:
+//!
+//! | stage | module | takes | gives |
+//! |---|---|---|---|
+//! | signatures | [`fingerprint`], [`minhash`], [`shingle`] | a text | [`Fingerprint`] (exact hash, simhashes, MinHash signature, length) |
+//! | exact groups | [`exact`] | [`Item`]s | [`exact::ExactGroups`]: representatives, exact drops |
+//! | candidate keys | [`lsh`] (band keys), [`index`] (simhash blocks) | signatures | sorted `(key, item)` tables |
+//! | pairs per key group | [`buckets`], [`lsh`], [`candidates`] | one sorted table | screened [`candidates::Candidate`] pairs |
+//! | components | [`components`] | candidate pairs | [`components::Component`]s |
+//! | verification | [`verify`] | a component's pairs and shingle sets | verified pairs |
+//! | clusters | [`clusters`], [`order`], [`keep`] | verified pairs | [`Duplicate`]s (stars, keep policy) |
+//!
+//! [`search`] composes them for one machine ([`deduplicate`]); [`probe`] picks the items
+//! earlier runs kept that can meet tonight's. Every stage runs under one set of
+//! [`DedupRules`].
 
 pub mod buckets;
-pub mod cluster;
+pub mod candidates;
+pub mod clusters;
+pub mod components;
+pub mod exact;
 pub mod fingerprint;
 pub mod index;
 pub mod keep;
 pub mod lsh;
 pub mod minhash;
+pub mod order;
 pub mod probe;
 pub mod queue;
 pub mod rules;
+pub mod search;
 pub mod shingle;
+pub mod types;
+pub mod union_find;
+pub mod verify;
 
-pub use cluster::{
-    deduplicate, deduplicate_with, DedupStats, Duplicate, Item, MatchKind, Proposers,
-};
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use rules::DedupRules;
+pub use search::{deduplicate, deduplicate_with};
+pub use types::{DedupStats, Duplicate, GeneratorCounts, Item, MatchKind, Proposers};
 
 /// Simhashes a fingerprint holds besides the primary one (boxed, when configured).
 pub const MAX_FINGERPRINTS_EXTRA: usize = crate::config::MAX_FINGERPRINTS - 1;

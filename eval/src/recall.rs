@@ -3,7 +3,7 @@
 //!
 //! Pairs are made from real text — the answer paragraphs and related-snippet texts of the
 //! seed pages, read at run time, never stored — and from synthetic text
-//! ([`crate::synth::answer_paragraphs`]). A base text of a drawn length is edited in a
+//! ([`pagesieve::synth::answer_paragraphs`]). A base text of a drawn length is edited in a
 //! known way (scattered character edits, a paragraph or sentence dropped or added,
 //! paragraphs reordered, punctuation/width/whitespace changes, combinations), its true
 //! 4-gram Jaccard similarity to the edit is computed exactly, and the pair is filed under
@@ -20,12 +20,12 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::dedup::shingle::{jaccard, normalize_with, shingle_set};
-use crate::dedup::{deduplicate, fingerprint, DedupRules, Item, Proposers};
-use crate::ingest::InputFile;
-use crate::rules::Rules;
-use crate::scan::read_parts;
-use crate::synth::{answer_paragraphs, same_template_pair, Rng};
+use pagesieve::dedup::shingle::{jaccard, normalize_with, shingle_set};
+use pagesieve::dedup::{deduplicate, fingerprint, DedupRules, Item, Proposers};
+use pagesieve::ingest::InputFile;
+use pagesieve::rules::Rules;
+use pagesieve::scan::read_parts;
+use pagesieve::synth::{answer_paragraphs, same_template_pair, Rng};
 
 /// Length buckets, in characters of the shorter text: `[lo, hi)`.
 pub const LENGTHS: [(usize, usize); 4] = [(50, 200), (200, 500), (500, 2000), (2000, 10_000)];

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::synth::{Label, LABELS_FILE};
+use pagesieve::synth::{Label, LABELS_FILE};
 
 /// Recall on one tier.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -1,0 +1,177 @@
+//! Stages 2–3 of the duplicate search: candidate keys and the pairs of each key group,
+//! screened by the signatures. Every configured generator contributes: MinHash LSH bands
+//! ([`crate::dedup::lsh`]: a band key per text and band, [`crate::dedup::lsh::band_table`])
+//! and, optionally, simhash block permutations ([`crate::dedup::index`]); dense groups are
+//! bounded ([`crate::dedup::buckets`]). A pair whose signatures estimate its similarity
+//! below [`crate::dedup::DedupRules::screen_floor`] is dropped as it is found, so on
+//! templated text only the survivors are stored. Pairs of two pinned items are never
+//! proposed.
+
+use rayon::prelude::*;
+
+use crate::codec::{Dec, Enc};
+use crate::dedup::index::pairs_within_filtered;
+use crate::dedup::lsh::band_pairs;
+use crate::dedup::minhash::{estimate, prefetch, Signature};
+use crate::dedup::{DedupRules, DedupStats, Item, Proposers};
+
+/// A candidate pair (indices into the searched representatives, `a < b`) and what
+/// proposed it.
+pub type Candidate = (u32, u32, Proposers);
+
+/// Candidate pairs among `near` (indices into `items`, ascending), sorted and distinct, from
+/// every configured generator; the returned indices are positions in `near`. Adds the
+/// generators' counts to `stats`.
+pub fn candidate_pairs(
+    items: &[Item<'_>],
+    near: &[u32],
+    cfg: &DedupRules,
+    stats: &mut DedupStats,
+) -> Vec<Candidate> {
+    let fp = |i: u32| items[near[i as usize] as usize].fp;
+    // What the screen reads, in `near` order and compact: at a million texts each lookup
+    // through `items` would be a cache miss of its own.
+    let sigs: Vec<&Signature> = (0..near.len() as u32).map(|i| &fp(i).signature).collect();
+    // The floor falls with the shorter text's length: a pair's floor is its texts' lower.
+    let floors: Vec<f64> = (0..near.len() as u32)
+        .map(|i| cfg.screen_floor(fp(i).chars))
+        .collect();
+    let pinned: Vec<bool> = near.iter().map(|&i| items[i as usize].pinned).collect();
+    let any_pinned = pinned.iter().any(|&p| p);
+    let screen = |a: u32, b: u32| {
+        let (a, b) = (a as usize, b as usize);
+        if any_pinned && pinned[a] && pinned[b] {
+            return false;
+        }
+        estimate(sigs[a], sigs[b]) >= floors[a].min(floors[b])
+    };
+    let mut all: Vec<Candidate> = Vec::new();
+    if let Some(bands) = cfg.lsh {
+        let ahead = |i: u32| {
+            prefetch(sigs[i as usize]);
+            prefetch(&floors[i as usize]);
+        };
+        let (pairs, st) = band_pairs(&sigs, bands, cfg.limits, screen, ahead);
+        stats.by_generator.lsh += stats.add(st);
+        all.extend(pairs.into_iter().map(|(a, b)| (a, b, Proposers::LSH)));
+    }
+    if cfg.simhash {
+        let mut fps: Vec<u64> = Vec::with_capacity(near.len());
+        for f in 0..cfg.fingerprints {
+            fps.clear();
+            fps.extend((0..near.len() as u32).map(|i| fp(i).simhash(f)));
+            // Each pair once, on the first fingerprint within k.
+            let keep = |a: u32, b: u32| {
+                let (x, y) = (fp(a), fp(b));
+                let earlier =
+                    (0..f).any(|g| (x.simhash(g) ^ y.simhash(g)).count_ones() <= cfg.max_hamming);
+                (!earlier).then(|| screen(a, b))
+            };
+            let (pairs, st) = pairs_within_filtered(&fps, cfg.max_hamming, cfg.limits, keep);
+            stats.by_generator.simhash += stats.add(st);
+            all.extend(pairs.into_iter().map(|(a, b)| (a, b, Proposers::SIMHASH)));
+        }
+    }
+    merge_proposers(all)
+}
+
+/// Sorts candidate pairs and merges the proposers of a pair found more than once.
+pub fn merge_proposers(mut all: Vec<Candidate>) -> Vec<Candidate> {
+    all.par_sort_unstable_by_key(|&(a, b, _)| (a, b));
+    let mut merged: Vec<Candidate> = Vec::with_capacity(all.len());
+    for (a, b, p) in all {
+        match merged.last_mut() {
+            Some(last) if (last.0, last.1) == (a, b) => last.2 = last.2.union(p),
+            _ => merged.push((a, b, p)),
+        }
+    }
+    merged
+}
+
+/// Bytes of one encoded candidate: `a`, `b` (u32 each) and the proposer bits.
+pub const CANDIDATE_BYTES: usize = 9;
+
+/// Appends candidate pairs as fixed-width little-endian rows (a file between stages).
+pub fn encode_candidates(pairs: &[Candidate], out: &mut Enc) {
+    for &(a, b, p) in pairs {
+        out.u32(a);
+        out.u32(b);
+        out.u8(p.bits());
+    }
+}
+
+/// Reads rows written by [`encode_candidates`]; a damaged buffer is an error.
+pub fn decode_candidates(bytes: &[u8]) -> std::io::Result<Vec<Candidate>> {
+    if !bytes.len().is_multiple_of(CANDIDATE_BYTES) {
+        return Err(std::io::Error::other(format!(
+            "{} bytes is not a whole number of candidate rows",
+            bytes.len()
+        )));
+    }
+    let mut d = Dec(bytes);
+    let mut out = Vec::with_capacity(bytes.len() / CANDIDATE_BYTES);
+    while !d.0.is_empty() {
+        let (a, b) = (d.u32()?, d.u32()?);
+        out.push((a, b, Proposers::from_bits(d.u8()?)?));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::fingerprint;
+
+    const A: &str = "医保个人账户的钱可以用于门诊使用，包括挂号费、检查费和药品费等个人负担的医疗费用，也可以在定点零售药店购买药品和医疗器械。";
+
+    #[test]
+    fn a_near_copy_is_a_candidate_and_an_unrelated_text_is_not() {
+        let rules = DedupRules::default();
+        let near = A.replace("门诊使用", "门诊和住院使用");
+        let texts = [
+            A,
+            &near,
+            "生育津贴由单位向社保经办机构申请，材料包括出生医学证明和住院病历等",
+        ];
+        let fps: Vec<_> = texts.iter().map(|t| fingerprint(t, &rules)).collect();
+        let items: Vec<Item> = fps
+            .iter()
+            .enumerate()
+            .map(|(i, fp)| Item {
+                fp,
+                replacements: 0,
+                order: i as u32,
+                pinned: false,
+            })
+            .collect();
+        let mut stats = DedupStats::default();
+        let pairs = candidate_pairs(&items, &[0, 1, 2], &rules, &mut stats);
+        assert_eq!(pairs, [(0, 1, Proposers::LSH)]);
+        assert!(stats.candidates >= 1 && stats.by_generator.lsh == stats.candidates);
+        // Two pinned items are never a pair.
+        let pinned: Vec<Item> = items.iter().map(|i| Item { pinned: true, ..*i }).collect();
+        let mut stats = DedupStats::default();
+        assert!(candidate_pairs(&pinned, &[0, 1, 2], &rules, &mut stats).is_empty());
+    }
+
+    #[test]
+    fn candidates_round_trip_and_proposers_merge() {
+        let pairs = merge_proposers(vec![
+            (3, 9, Proposers::SIMHASH),
+            (0, 1, Proposers::LSH),
+            (3, 9, Proposers::LSH),
+        ]);
+        assert_eq!(
+            pairs,
+            [
+                (0, 1, Proposers::LSH),
+                (3, 9, Proposers::LSH.union(Proposers::SIMHASH))
+            ]
+        );
+        let mut e = Enc::default();
+        encode_candidates(&pairs, &mut e);
+        assert_eq!(e.0.len(), 2 * CANDIDATE_BYTES);
+        assert_eq!(decode_candidates(&e.0).unwrap(), pairs);
+        assert!(decode_candidates(&e.0[..5]).is_err());
+    }
+}
