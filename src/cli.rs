@@ -35,16 +35,24 @@ pub enum Command {
 /// `pagesieve index`.
 #[derive(Debug, Args)]
 pub struct IndexArgs {
-    /// Output folders of earlier runs (their articles.jsonl and snippets.jsonl are read).
+    /// Output folders of earlier runs (their articles.jsonl and snippets.jsonl are read);
+    /// with --compact, the one index folder to compact.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// Folder to write dedup.idx into [default: index/ in the last folder named]
-    #[arg(long)]
+    /// Index folder to write [default: index/ in the last folder named]
+    #[arg(long, conflicts_with = "compact")]
     pub out: Option<PathBuf>,
     /// Profile whose [dedup] settings the index is made under [default: config/default.toml,
     /// or the built-in copy of it]
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Merge every segment of the index folder into one instead of rebuilding (also
+    /// converts an index of pagesieve 0.2, dedup.idx).
+    #[arg(long)]
+    pub compact: bool,
+    /// Wait for a run that holds the index folder instead of stopping.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// `pagesieve explain`.
@@ -92,14 +100,18 @@ pub struct RunArgs {
     /// never are.
     #[arg(long, value_name = "DIR")]
     pub against: Vec<PathBuf>,
-    /// Write the index covering the earlier runs and this one here (atomically) instead of
-    /// index/ in the output folder.
+    /// Write the index covering the earlier runs and this one here instead of index/ in
+    /// the output folder: one new segment, published with the output in one commit.
     #[arg(long, value_name = "DIR")]
     pub index: Option<PathBuf>,
     /// If more than this share (0–1) of tonight's articles would be dropped as duplicates,
     /// leave --output untouched, put this run's output beside it in OUTPUT.held, and exit 3.
     #[arg(long, value_name = "R")]
     pub max_drop_rate: Option<f64>,
+    /// When another run holds the output or index folder, wait for it to finish (by
+    /// default the run stops at once with exit 2, naming the holder).
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// `pagesieve synth`.

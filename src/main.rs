@@ -128,6 +128,7 @@ fn run(args: RunArgs) -> Result<Outcome, Error> {
     settings.against = args.against;
     settings.index = args.index;
     settings.max_drop_rate = args.max_drop_rate;
+    settings.wait = args.wait;
     let summary = pagesieve::run(&settings)?;
     for p in summary.walk_problems.iter() {
         eprintln!("pagesieve: warning: {p}");
@@ -151,6 +152,23 @@ fn run(args: RunArgs) -> Result<Outcome, Error> {
 
 fn index(args: IndexArgs) -> Result<Outcome, Error> {
     let rules = load_rules(args.config.as_deref())?;
+    if args.compact {
+        let [dir] = args.dirs.as_slice() else {
+            return Err(Error::Usage(
+                "pagesieve index --compact: name one index folder".into(),
+            ));
+        };
+        let m = pagesieve::history::compact::compact_folder(dir, &rules, args.wait)?;
+        println!(
+            "pagesieve index: {} compacted: {} articles and {} snippets of {} run(s) in {} segment(s)",
+            dir.display(),
+            m.articles,
+            m.snippets,
+            m.runs.len(),
+            m.segments.len()
+        );
+        return Ok(Outcome::Done);
+    }
     let out = match args.out {
         Some(o) => o,
         None => args
@@ -159,7 +177,8 @@ fn index(args: IndexArgs) -> Result<Outcome, Error> {
             .expect("clap requires a folder")
             .join("index"),
     };
-    let (path, articles, snippets) = pagesieve::history::build::rebuild(&args.dirs, &out, &rules)?;
+    let (path, articles, snippets) =
+        pagesieve::history::build::rebuild(&args.dirs, &out, &rules, args.wait)?;
     println!(
         "pagesieve index: {articles} articles and {snippets} snippets of {} output folder(s) \
          indexed in {}",

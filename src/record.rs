@@ -346,6 +346,12 @@ pub fn page_id(source: &str) -> String {
     format!("a-{}", hex64(xxhash_rust::xxh3::xxh3_64(source.as_bytes())))
 }
 
+/// xxh3-64 of a title in dedup's normalized form: titles equal under it link a snippet to
+/// an article (and the index finds an article by it).
+pub fn title_key(title: &str, normalize: &crate::config::NormalizeConfig) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(crate::dedup::shingle::normalize_with(title, normalize).as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

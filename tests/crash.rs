@@ -26,11 +26,16 @@ fn synth(dir: &Path, pages: usize, seed: u64) {
     .unwrap();
 }
 
+/// Copies a tree as `cp -a` does: links stay links.
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
-        if e.path().is_dir() {
+        let t = e.file_type().unwrap();
+        if t.is_symlink() {
+            let target = std::fs::read_link(e.path()).unwrap();
+            std::os::unix::fs::symlink(target, to.join(e.file_name())).unwrap();
+        } else if t.is_dir() {
             copy_dir(&e.path(), &to.join(e.file_name()));
         } else {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();

@@ -45,6 +45,30 @@ fn nights(root: &Path, pages: usize) -> (PathBuf, [PathBuf; 3]) {
     (all, dirs)
 }
 
+/// Every file under `dir` (links followed) with its bytes, by relative path.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn go(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name == ".pagesieve" || name == "lock" {
+                continue;
+            }
+            if p.is_dir() {
+                go(root, &p, out);
+            } else {
+                out.insert(
+                    p.strip_prefix(root).unwrap().into(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    go(dir, dir, &mut out);
+    out
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -319,6 +343,17 @@ fn a_rebuilt_index_gives_the_same_night() {
     );
 }
 
+/// The one segment file of an index folder.
+fn segment_of(idx: &Path) -> PathBuf {
+    let mut segs: Vec<PathBuf> = std::fs::read_dir(idx)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "psg"))
+        .collect();
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    segs.pop().unwrap()
+}
+
 #[test]
 fn a_corrupt_or_truncated_index_is_a_clear_error() {
     let d = tempfile::tempdir().unwrap();
@@ -326,32 +361,50 @@ fn a_corrupt_or_truncated_index_is_a_clear_error() {
     let cfg = profile(d.path(), "p.toml", "");
     let out1 = d.path().join("out1");
     ok(run(&n1, &out1, &cfg, &[]));
-    let idx = out1.join("index/dedup.idx");
-    let good = std::fs::read(&idx).unwrap();
-    let cases: [(&str, Vec<u8>); 4] = [
+    let seg = segment_of(&out1.join("index"));
+    let good = std::fs::read(&seg).unwrap();
+    // Night 1's pages again: every entry is read, so damage anywhere in the entries shows.
+    let entries_at = 4096 + 64;
+    let cases: [(&str, Vec<u8>); 5] = [
         ("truncated", good[..good.len() / 2].to_vec()),
-        ("truncated", good[..good.len() - 3].to_vec()),
+        ("end marker", good[..good.len() - 3].to_vec()),
         ("checksum", {
             let mut b = good.clone();
-            let mid = b.len() - 400;
-            b[mid] ^= 0x5a;
+            b[entries_at] ^= 0x5a;
             b
         }),
-        ("not a pagesieve index", b"hello".repeat(10)),
+        ("level 2", {
+            let mut b = good.clone();
+            let at = b.len() - 60;
+            b[at] ^= 0x5a;
+            b
+        }),
+        ("truncated", b"hello".repeat(10)),
     ];
     for (want, bytes) in cases {
-        std::fs::write(&idx, &bytes).unwrap();
+        std::fs::write(&seg, &bytes).unwrap();
         let out2 = d.path().join("out2");
-        let o = run(&n2, &out2, &cfg, &["--against", out1.to_str().unwrap()]);
+        let o = run(&n1, &out2, &cfg, &["--against", out1.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{err}");
-        assert!(
-            err.contains(want) && err.contains("dedup.idx"),
-            "{want}: {err}"
-        );
+        assert_eq!(o.status.code(), Some(2), "{want}: {err}");
+        assert!(err.contains(want) && err.contains(".psg"), "{want}: {err}");
         assert!(!out2.exists(), "nothing written");
     }
-    std::fs::write(&idx, &good).unwrap();
+    std::fs::write(&seg, &good).unwrap();
+    // A manifest that does not parse.
+    let manifest = out1.join("index/manifest.json");
+    let m = std::fs::read(&manifest).unwrap();
+    std::fs::write(&manifest, b"{\"format\": 2,").unwrap();
+    let o = run(
+        &n2,
+        &d.path().join("out2"),
+        &cfg,
+        &["--against", out1.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("manifest.json does not parse"), "{err}");
+    std::fs::write(&manifest, m).unwrap();
     // The against folder is not the output folder.
     let o = run(&n2, &out1, &cfg, &["--against", out1.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
@@ -364,10 +417,7 @@ fn a_killed_night_leaves_the_previous_night_readable() {
     let cfg = profile(d.path(), "p.toml", "");
     let out1 = d.path().join("out1");
     ok(run(&n1, &out1, &cfg, &[]));
-    let before: Vec<Vec<u8>> = ["articles.jsonl", "snippets.jsonl", "index/dedup.idx"]
-        .iter()
-        .map(|f| std::fs::read(out1.join(f)).unwrap())
-        .collect();
+    let before = tree(&out1);
     let reference = d.path().join("reference");
     ok(run(
         &n2,
@@ -393,11 +443,7 @@ fn a_killed_night_leaves_the_previous_night_readable() {
         std::thread::sleep(std::time::Duration::from_millis(ms));
         let _ = child.kill();
         let _ = child.wait();
-        let after: Vec<Vec<u8>> = ["articles.jsonl", "snippets.jsonl", "index/dedup.idx"]
-            .iter()
-            .map(|f| std::fs::read(out1.join(f)).unwrap())
-            .collect();
-        assert_eq!(before, after, "night 1 changed by a killed night 2");
+        assert_eq!(before, tree(&out1), "night 1 changed by a killed night 2");
         // The rerun of night 2 reads night 1's index and gives what it gave before.
         ok(run(
             &n2,
@@ -472,7 +518,7 @@ fn index_dir_outside_the_output_is_replaced_atomically() {
     let (out1, out2) = (d.path().join("out1"), d.path().join("out2"));
     let i = idx.to_str().unwrap();
     ok(run(&n1, &out1, &cfg, &["--index", i]));
-    assert!(idx.join("dedup.idx").is_file());
+    assert!(idx.join("manifest.json").is_file());
     assert!(
         !out1.join("index").exists(),
         "--index replaces index/ in the output"
@@ -481,11 +527,29 @@ fn index_dir_outside_the_output_is_replaced_atomically() {
     ok(run(&n2, &out2, &cfg, &["--against", i, "--index", i]));
     let r = report(&out2);
     assert_eq!(r["index"]["earlier_runs"].as_array().unwrap().len(), 1);
-    let leftovers: Vec<String> = std::fs::read_dir(&idx)
+    let mut leftovers: Vec<String> = std::fs::read_dir(&idx)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".psg"))
         .collect();
-    assert_eq!(leftovers, ["dedup.idx"], "no temporary file left");
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        ["lock", "manifest.json"],
+        "no temporary file left"
+    );
+    // One segment a night, the first one not rewritten.
+    let segs = std::fs::read_dir(&idx)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "psg")
+        })
+        .count();
+    assert_eq!(segs, 2);
     let articles = |o: &Path| jsonl(&o.join("articles.jsonl")).len() as u64;
     assert_eq!(
         r["index"]["articles"].as_u64().unwrap(),

@@ -30,6 +30,7 @@ pub const SIGNATURE_BINS: usize = 256;
 
 /// A text's MinHash signature.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct Signature(pub [u8; SIGNATURE_BINS]);
 
 impl std::fmt::Debug for Signature {
@@ -45,6 +46,12 @@ impl Default for Signature {
 }
 
 impl Signature {
+    /// The signature stored in these bytes (a segment's, read in place).
+    pub fn from_bytes(b: &[u8; SIGNATURE_BINS]) -> &Signature {
+        // SAFETY: `Signature` is a transparent wrapper of the array.
+        unsafe { &*(b as *const [u8; SIGNATURE_BINS]).cast::<Signature>() }
+    }
+
     /// The key of band `band` of `rows` bins: the bins' bytes, packed (hashed when
     /// `rows > 4`).
     #[inline(always)]

@@ -1,5 +1,6 @@
-//! Making an index: from a run (its kept records, at the offsets the writer put them) and
-//! from earlier output folders (`pagesieve index`, under the current settings).
+//! Making index segments from entries held in memory: tonight's kept records (borrowed
+//! from the run), a format-1 index being converted, and earlier output folders
+//! (`pagesieve index`, under the current settings).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -8,11 +9,16 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::dedup::fingerprint;
+use crate::dedup::lsh::Bands;
+use crate::dedup::minhash::Signature;
 use crate::error::Error;
-use crate::history::format::{self, Header, IndexRows, RunRef};
-use crate::history::{relative, settings, Entries, History, Loc};
+use crate::history::legacy;
+use crate::history::manifest::{self, Manifest, RunRef, SegmentRef, SEGMENT_EXT};
+use crate::history::rows::{EntryRow, IndexRows};
+use crate::history::segment::{write_segment, KindInput, RunCount, SegmentParams, TableSource};
+use crate::history::{relative, settings, Entries, Loc};
+use crate::record::title_key;
 use crate::rules::Rules;
-use crate::run::summarize::title_key;
 
 /// One kept record of tonight's run, as the index stores it.
 #[derive(Debug, Clone)]
@@ -27,18 +33,16 @@ pub struct NewEntry<'a> {
     pub id: &'a str,
     /// Its source.
     pub source: &'a str,
-    /// Offset and length of its line.
+    /// Offset of its line.
     pub offset: u64,
     /// Length of its line, newline included.
     pub len: u32,
 }
 
-/// Tonight's kept records of one kind, borrowed from the run, pointing into run number
-/// `run` of the index.
+/// Tonight's kept records of one kind, borrowed from the run (all of run 0 of tonight's
+/// segment).
 #[derive(Debug, Default)]
 pub struct NewEntries<'a> {
-    /// Tonight's run number in the index.
-    pub run: u32,
     /// The records, in file order.
     pub rows: Vec<NewEntry<'a>>,
 }
@@ -47,22 +51,17 @@ impl IndexRows for NewEntries<'_> {
     fn len(&self) -> usize {
         self.rows.len()
     }
-    fn fp(&self, i: usize) -> &crate::dedup::Fingerprint {
-        self.rows[i].fp
-    }
-    fn loc(&self, i: usize) -> Loc {
+    fn row(&self, i: usize) -> EntryRow {
         let r = &self.rows[i];
-        Loc {
-            run: self.run,
+        let loc = Loc {
+            run: 0,
             offset: r.offset,
             len: r.len,
-        }
+        };
+        EntryRow::of(r.fp, r.title_key, r.replacements, loc)
     }
-    fn title_key(&self, i: usize) -> u64 {
-        self.rows[i].title_key
-    }
-    fn replacements(&self, i: usize) -> u32 {
-        self.rows[i].replacements
+    fn signature(&self, i: usize) -> &Signature {
+        &self.rows[i].fp.signature
     }
     fn id(&self, i: usize) -> &str {
         self.rows[i].id
@@ -72,128 +71,130 @@ impl IndexRows for NewEntries<'_> {
     }
 }
 
-/// What a new index covers besides the history: the run just written.
-#[derive(Debug)]
-pub struct ThisRun<'a> {
-    /// Its output folder (final location, absolute).
-    pub dir: PathBuf,
-    /// When it started.
-    pub started: String,
-    /// Final length of its `articles.jsonl`.
-    pub articles_bytes: u64,
-    /// Final length of its `snippets.jsonl`.
-    pub snippets_bytes: u64,
-    /// Its kept articles.
-    pub articles: NewEntries<'a>,
-    /// Its kept snippets.
-    pub snippets: NewEntries<'a>,
-}
-
-/// Writes the index covering `history` and `run` to `path` (inside `final_dir`, the folder
-/// it will be read from: run paths are stored relative to it). The caller makes the write
-/// atomic (a staged file, or a temporary name renamed into place).
-pub fn write_index(
-    path: &Path,
-    final_dir: &Path,
-    history: &History,
-    run: &ThisRun<'_>,
-    rules: &Rules,
-) -> std::io::Result<()> {
-    let mut runs: Vec<RunRef> = history
-        .runs
-        .iter()
-        .map(|r| RunRef {
-            path: relative(final_dir, &r.dir).display().to_string(),
-            started: r.started.clone(),
-            articles_bytes: r.articles.metadata().map(|m| m.len()).unwrap_or(0),
-            snippets_bytes: r.snippets.metadata().map(|m| m.len()).unwrap_or(0),
-        })
-        .collect();
-    runs.push(RunRef {
-        path: relative(final_dir, &run.dir).display().to_string(),
-        started: run.started.clone(),
-        articles_bytes: run.articles_bytes,
-        snippets_bytes: run.snippets_bytes,
-    });
-    let header = header(
-        rules,
-        runs,
-        history.articles.len() + run.articles.len(),
-        history.snippets.len() + run.snippets.len(),
+/// A run's unique id: a hash of its output folder, start and generation, so the same
+/// run has the same id in every index that covers it.
+pub fn run_uid(dir: &Path, started: &str, generation: Option<&str>) -> String {
+    let key = format!(
+        "{}\u{1f}{started}\u{1f}{}",
+        dir.display(),
+        generation.unwrap_or("")
     );
-    format::write(
-        path,
-        &header,
-        &[&history.articles, &run.articles],
-        &[&history.snippets, &run.snippets],
-    )
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
 }
 
-fn header(rules: &Rules, runs: Vec<RunRef>, articles: usize, snippets: usize) -> Header {
+/// The parameters of a segment made under `rules`.
+pub fn segment_params(rules: &Rules, runs: Vec<RunCount>) -> SegmentParams {
     let s = settings::of(&rules.config.dedup);
-    Header {
-        format: format::FORMAT,
+    SegmentParams {
+        id: format!("{:016x}", crate::generation::token()),
+        settings_hash: format!("{:016x}", settings::hash(&s)),
+        fingerprints: rules.dedup.fingerprints,
+        bands: rules.dedup.lsh.unwrap_or(Bands {
+            bands: rules.config.dedup.lsh_bands,
+            rows: rules.config.dedup.lsh_rows,
+        }),
+        min_chars_near: rules.dedup.min_chars_near,
+        runs,
+    }
+}
+
+/// Writes one segment of `articles` and `snippets` (entries in memory, their tables sorted
+/// here) into `dir`; returns the manifest's reference to it.
+pub fn write_new_segment(
+    dir: &Path,
+    params: &SegmentParams,
+    articles: &dyn IndexRows,
+    snippets: &dyn IndexRows,
+) -> std::io::Result<SegmentRef> {
+    let file = format!("seg-{}.{SEGMENT_EXT}", params.id);
+    let input = |rows| KindInput {
+        rows,
+        tables: TableSource::Sort,
+    };
+    let (header, bytes) =
+        write_segment(&dir.join(&file), params, input(articles), input(snippets))?;
+    Ok(SegmentRef {
+        file,
+        id: header.id,
+        bytes,
+        articles: header.articles.entries,
+        snippets: header.snippets.entries,
+        skip_runs: Vec::new(),
+    })
+}
+
+/// A manifest of `segments` and `runs` under the settings of `rules`.
+pub fn manifest_of(
+    rules: &Rules,
+    generation: u64,
+    segments: Vec<SegmentRef>,
+    runs: Vec<RunRef>,
+) -> Manifest {
+    let s = settings::of(&rules.config.dedup);
+    Manifest {
+        format: manifest::FORMAT,
         tool: format!("pagesieve {}", env!("CARGO_PKG_VERSION")),
         created: crate::timings::utc(std::time::SystemTime::now()),
+        generation,
         settings_hash: format!("{:016x}", settings::hash(&s)),
         settings: s,
         fingerprints: rules.dedup.fingerprints,
+        articles: segments.iter().map(|s| s.articles).sum(),
+        snippets: segments.iter().map(|s| s.snippets).sum(),
+        segments,
         runs,
-        articles: articles as u64,
-        snippets: snippets as u64,
     }
 }
 
-/// Writes an index to `dir/dedup.idx` through a temporary file renamed into place, so a
-/// crash leaves the previous index whole.
-pub fn write_atomically(
+/// Per-run entry counts of `articles` and `snippets` (whose rows name runs `0..runs`).
+fn run_counts(uids: &[String], articles: &Entries, snippets: &Entries) -> Vec<RunCount> {
+    let mut counts: Vec<RunCount> = uids
+        .iter()
+        .map(|u| RunCount {
+            uid: u.clone(),
+            articles: 0,
+            snippets: 0,
+        })
+        .collect();
+    for l in &articles.locs {
+        counts[l.run as usize].articles += 1;
+    }
+    for l in &snippets.locs {
+        counts[l.run as usize].snippets += 1;
+    }
+    counts
+}
+
+/// Converts a format-1 index (read into memory) into one segment in `dir`; returns the
+/// manifest that describes it (run paths stay relative to the format-1 file's folder).
+pub fn write_converted(
+    header: &legacy::Header,
+    articles: &Entries,
+    snippets: &Entries,
+    rules: &Rules,
     dir: &Path,
-    write: impl FnOnce(&Path) -> std::io::Result<()>,
-) -> std::io::Result<PathBuf> {
-    stage(dir, write)?.commit()
-}
-
-/// An index written under a temporary name in its folder, not yet in place.
-#[derive(Debug)]
-#[must_use = "a staged index is removed unless committed"]
-pub struct StagedIndex {
-    tmp: PathBuf,
-    target: PathBuf,
-}
-
-/// Writes an index into a temporary file in `dir`, to be renamed into place by
-/// [`StagedIndex::commit`] (dropping it removes the file).
-pub fn stage(
-    dir: &Path,
-    write: impl FnOnce(&Path) -> std::io::Result<()>,
-) -> std::io::Result<StagedIndex> {
-    std::fs::create_dir_all(dir)?;
-    let staged = StagedIndex {
-        tmp: dir.join(format!(".{}.tmp-{}", format::FILE_NAME, std::process::id())),
-        target: dir.join(format::FILE_NAME),
-    };
-    write(&staged.tmp)?;
-    Ok(staged)
-}
-
-impl StagedIndex {
-    /// Renames the index into place; returns its path.
-    pub fn commit(self) -> std::io::Result<PathBuf> {
-        std::fs::rename(&self.tmp, &self.target)?;
-        if let Some(dir) = self.target.parent() {
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(self.target.clone())
-    }
-}
-
-impl Drop for StagedIndex {
-    fn drop(&mut self) {
-        // After a commit the temporary name is gone and this does nothing.
-        let _ = std::fs::remove_file(&self.tmp);
-    }
+) -> std::io::Result<Manifest> {
+    let uids: Vec<String> = header
+        .runs
+        .iter()
+        .map(|r| run_uid(Path::new(&r.path), &r.started, None))
+        .collect();
+    let params = segment_params(rules, run_counts(&uids, articles, snippets));
+    let seg = write_new_segment(dir, &params, articles, snippets)?;
+    let runs = header
+        .runs
+        .iter()
+        .zip(uids)
+        .map(|(r, uid)| RunRef {
+            uid,
+            path: r.path.clone(),
+            started: r.started.clone(),
+            articles_bytes: r.articles_bytes,
+            snippets_bytes: r.snippets_bytes,
+            generation: None,
+        })
+        .collect();
+    Ok(manifest_of(rules, 1, vec![seg], runs))
 }
 
 #[derive(Deserialize)]
@@ -260,7 +261,8 @@ fn entries_of(read: &Read, run: u32, rules: &Rules) -> Entries {
             offset: *offset,
             len: *len,
         });
-        e.title_keys.push(title_key(&l.metadata.title, rules));
+        e.title_keys
+            .push(title_key(&l.metadata.title, &rules.dedup.normalize));
         e.replacements
             .push(l.text.matches('\u{FFFD}').count().min(u32::MAX as usize) as u32);
         e.ids.push(&l.id);
@@ -269,50 +271,76 @@ fn entries_of(read: &Read, run: u32, rules: &Rules) -> Entries {
     e
 }
 
+/// Appends `from`'s entries to `into`.
+fn append(into: &mut Entries, from: Entries) {
+    for i in 0..from.len() {
+        into.fps.push(from.fps[i].clone());
+        into.locs.push(from.locs[i]);
+        into.title_keys.push(from.title_keys[i]);
+        into.replacements.push(from.replacements[i]);
+        into.ids.push(from.ids.get(i));
+        into.sources.push(from.sources.get(i));
+    }
+}
+
 /// `pagesieve index`: rebuilds an index over the kept records of the output folders `dirs`
-/// under the settings of `rules`, into the folder `out`. Returns the file written and the
-/// article and snippet entries.
+/// under the settings of `rules`, into the index folder `out` (one segment; its previous
+/// contents are replaced by one manifest rename, under its lock). Returns the manifest
+/// written and the article and snippet entries.
 pub fn rebuild(
     dirs: &[PathBuf],
     out: &Path,
     rules: &Rules,
+    wait: bool,
 ) -> Result<(PathBuf, usize, usize), Error> {
     if dirs.is_empty() {
         return Err(Error::Usage(
             "pagesieve index: name at least one output folder".into(),
         ));
     }
-    std::fs::create_dir_all(out).map_err(Error::output(out))?;
-    let out_abs = out.canonicalize().map_err(Error::output(out))?;
+    let io = Error::output(out);
+    std::fs::create_dir_all(out).map_err(&io)?;
+    let out_abs = out.canonicalize().map_err(&io)?;
+    let _lock = crate::history::night::lock_index(&out_abs, wait)?;
+    manifest::recover(&out_abs).map_err(&io)?;
     let mut runs = Vec::new();
-    let (mut articles, mut snippets) = (Vec::new(), Vec::new());
+    let mut uids = Vec::new();
+    let (mut articles, mut snippets) = (Entries::default(), Entries::default());
     for (i, dir) in dirs.iter().enumerate() {
         let abs = dir.canonicalize().map_err(|source| Error::Read {
             path: dir.clone(),
             source,
         })?;
-        let a = read_records(&abs.join("articles.jsonl"))?;
-        let s = read_records(&abs.join("snippets.jsonl"))?;
-        let started = std::fs::read(abs.join("report.json"))
+        let generation = crate::generation::current_name(&abs);
+        let files = crate::generation::current(&abs).unwrap_or_else(|| abs.clone());
+        let a = read_records(&files.join("articles.jsonl"))?;
+        let s = read_records(&files.join("snippets.jsonl"))?;
+        let started = std::fs::read(files.join("report.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v["started"].as_str().map(str::to_string))
             .unwrap_or_default();
+        let uid = run_uid(&abs, &started, generation.as_deref());
         runs.push(RunRef {
+            uid: uid.clone(),
             path: relative(&out_abs, &abs).display().to_string(),
             started,
             articles_bytes: a.bytes,
             snippets_bytes: s.bytes,
+            generation,
         });
-        articles.push(entries_of(&a, i as u32, rules));
-        snippets.push(entries_of(&s, i as u32, rules));
+        uids.push(uid);
+        append(&mut articles, entries_of(&a, i as u32, rules));
+        append(&mut snippets, entries_of(&s, i as u32, rules));
     }
-    let na: usize = articles.iter().map(Entries::len).sum();
-    let ns: usize = snippets.iter().map(Entries::len).sum();
-    let header = header(rules, runs, na, ns);
-    let a: Vec<&dyn IndexRows> = articles.iter().map(|e| e as &dyn IndexRows).collect();
-    let s: Vec<&dyn IndexRows> = snippets.iter().map(|e| e as &dyn IndexRows).collect();
-    let path =
-        write_atomically(out, |p| format::write(p, &header, &a, &s)).map_err(Error::output(out))?;
-    Ok((path, na, ns))
+    let (na, ns) = (articles.len(), snippets.len());
+    let params = segment_params(rules, run_counts(&uids, &articles, &snippets));
+    let seg = write_new_segment(&out_abs, &params, &articles, &snippets).map_err(&io)?;
+    let generation = manifest::read(&out_abs.join(manifest::FILE)).map_or(0, |m| m.generation) + 1;
+    let named = vec![seg.file.clone()];
+    let m = manifest_of(rules, generation, vec![seg], runs);
+    manifest::publish(&out_abs, &m).map_err(&io)?;
+    manifest::remove_unnamed(&out_abs, &named).map_err(&io)?;
+    let _ = std::fs::remove_file(out_abs.join(legacy::FILE_NAME));
+    Ok((out_abs.join(manifest::FILE), na, ns))
 }

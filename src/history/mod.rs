@@ -1,32 +1,47 @@
-//! What earlier runs kept: the persistent dedup index (`index/dedup.idx`), loaded for
-//! `run --against`, extended with tonight's kept records, and rebuilt from earlier outputs
-//! by `pagesieve index`.
+//! What earlier runs kept: the persistent dedup index, read for `run --against`, extended
+//! with one segment per night, rebuilt from earlier outputs by `pagesieve index`.
 //!
-//! An index holds, for every kept article and snippet of the runs it covers, the id,
-//! source, title key, exact hash, fingerprints and MinHash signature, and where its record
-//! is (run folder, file, byte offset), so verification reads only the texts of candidate
-//! pairs, straight from the earlier `articles.jsonl` / `snippets.jsonl`. Earlier records
-//! are *pinned* in the duplicate search ([`crate::dedup::Item::pinned`]): never dropped,
-//! preferred over tonight's, never compared with each other. The format is in
-//! [`format`], the settings check in [`settings`]; docs/INDEX.md describes both for a
-//! reader without the code.
+//! An index is a folder: immutable segments ([`segment`]) and a manifest that names them
+//! ([`manifest`]). A segment holds, for every article and snippet its runs kept, the id,
+//! source, title key, exact hash, fingerprints, MinHash signature and where the record is
+//! (run, byte offset), and the candidate keys in sorted tables. A night opens the segments
+//! (their headers only), finds the entries that can meet its texts by binary search over
+//! its own keys ([`History::probe`]), and reads only those; verification reads the texts
+//! of candidate pairs straight from the earlier `articles.jsonl` / `snippets.jsonl`.
+//! Earlier records are *pinned* in the duplicate search ([`crate::dedup::Item::pinned`]):
+//! never dropped, preferred over tonight's, never compared with each other.
+//!
+//! Entries are numbered across the loaded indexes, their segments and each segment's
+//! entries in order: the number is an entry's place in input order among earlier records
+//! (what the keep policy's ties and the links' "first earlier article" use). docs/INDEX.md
+//! describes the folder for a reader without the code.
 
 pub mod build;
-pub mod format;
+pub mod compact;
+pub mod legacy;
+pub mod manifest;
+pub mod night;
+pub mod rows;
+pub mod segment;
 pub mod settings;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
+use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::dedup::Fingerprint;
+use crate::dedup::minhash::Signature;
+use crate::dedup::{DedupRules, Fingerprint, Item};
 use crate::error::Error;
+use crate::history::manifest::Manifest;
+use crate::history::rows::{EntryRow, IndexRows};
+use crate::history::segment::{Segment, WideTable};
 use crate::record::RecordKind;
 use crate::rules::Rules;
-pub use format::{Header, RunRef};
 
 /// Where one indexed record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,7 +85,8 @@ impl Strings {
     }
 }
 
-/// Indexed records of one kind, as parallel columns.
+/// Index entries of one kind held in memory, as parallel columns (a rebuilt or converted
+/// index, tests).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entries {
     /// Fingerprints (exact hash, simhashes, signature, length).
@@ -108,39 +124,187 @@ impl Entries {
     pub fn is_empty(&self) -> bool {
         self.fps.is_empty()
     }
+}
 
-    fn push_from(&mut self, o: &Entries, i: usize) {
-        self.fps.push(o.fps[i].clone());
-        self.locs.push(o.locs[i]);
-        self.title_keys.push(o.title_keys[i]);
-        self.replacements.push(o.replacements[i]);
-        self.ids.push(o.ids.get(i));
-        self.sources.push(o.sources.get(i));
+impl IndexRows for Entries {
+    fn len(&self) -> usize {
+        self.fps.len()
+    }
+    fn row(&self, i: usize) -> EntryRow {
+        EntryRow::of(
+            &self.fps[i],
+            self.title_keys[i],
+            self.replacements[i],
+            self.locs[i],
+        )
+    }
+    fn signature(&self, i: usize) -> &Signature {
+        &self.fps[i].signature
+    }
+    fn id(&self, i: usize) -> &str {
+        self.ids.get(i)
+    }
+    fn source(&self, i: usize) -> &str {
+        self.sources.get(i)
     }
 }
 
-/// An earlier output folder, resolved, with its record files open.
+/// An earlier output folder an index refers to; its record files are opened when first
+/// read (a year of nights is hundreds of runs: they are not all held open).
 #[derive(Debug)]
 pub struct EarlierRun {
-    /// The folder.
+    /// The output folder (what records name as `earlier.output`).
     pub dir: PathBuf,
     /// When that run started.
     pub started: String,
-    articles: File,
-    snippets: File,
+    /// The run's unique id.
+    pub uid: String,
+    /// The output generation holding its records, when it has generations.
+    pub generation: Option<String>,
+    /// The folder the record files are read from: the generation's, or `dir`.
+    files: PathBuf,
+    /// Lengths of its `articles.jsonl` and `snippets.jsonl`, as the index knows them.
+    pub bytes: [u64; 2],
+    open: [OnceLock<Result<File, String>>; 2],
+}
+
+impl EarlierRun {
+    /// Resolves run `r` of an index whose runs are relative to `base`, checking that its
+    /// output still holds the records the index points into.
+    fn open(base: &Path, r: &manifest::RunRef) -> Result<EarlierRun, String> {
+        let dir = base.join(&r.path);
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| format!("its run folder {} is not readable: {e}", dir.display()))?;
+        let files = match &r.generation {
+            None => dir.clone(),
+            Some(g) => {
+                let now = crate::generation::current_name(&dir);
+                if now.as_deref() != Some(g.as_str()) {
+                    return Err(format!(
+                        "{} was written again since the index was made (generation {}, \
+                         the index expects {g}): its records moved; rebuild the index \
+                         with `pagesieve index`",
+                        dir.display(),
+                        now.as_deref().unwrap_or("none")
+                    ));
+                }
+                dir.join(crate::generation::META).join(g)
+            }
+        };
+        for (name, want) in [
+            ("articles.jsonl", r.articles_bytes),
+            ("snippets.jsonl", r.snippets_bytes),
+        ] {
+            let p = files.join(name);
+            let have = std::fs::metadata(&p)
+                .map_err(|e| format!("cannot open {}: {e}", p.display()))?
+                .len();
+            if have != want {
+                return Err(format!(
+                    "{} is {have} bytes, the index expects {want}: the output changed since \
+                     the index was written (rebuild it with `pagesieve index`)",
+                    p.display()
+                ));
+            }
+        }
+        Ok(EarlierRun {
+            dir,
+            started: r.started.clone(),
+            uid: r.uid.clone(),
+            generation: r.generation.clone(),
+            files,
+            bytes: [r.articles_bytes, r.snippets_bytes],
+            open: [OnceLock::new(), OnceLock::new()],
+        })
+    }
+
+    /// The record file of `kind`, opened on first use.
+    fn file(&self, kind: RecordKind) -> Result<&File, Error> {
+        let (k, name) = match kind {
+            RecordKind::Article => (0, "articles.jsonl"),
+            RecordKind::Snippet => (1, "snippets.jsonl"),
+        };
+        let path = self.files.join(name);
+        self.open[k]
+            .get_or_init(|| File::open(&path).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Error::Read {
+                path: path.clone(),
+                source: std::io::Error::other(e.clone()),
+            })
+    }
+}
+
+/// One segment as loaded: its runs mapped to the history's (`None`: left out).
+#[derive(Debug)]
+pub struct HistoryPart {
+    /// The segment.
+    pub segment: Arc<Segment>,
+    /// Its runs → the history's runs.
+    pub runs: Vec<Option<u32>>,
+}
+
+impl HistoryPart {
+    /// Whether any of its runs is left out.
+    pub fn masked(&self) -> bool {
+        self.runs.iter().any(Option::is_none)
+    }
+
+    /// Entries of `kind` of runs not left out.
+    pub fn visible(&self, kind: RecordKind) -> u64 {
+        let h = &self.segment.header;
+        h.runs
+            .iter()
+            .zip(&self.runs)
+            .filter(|(_, m)| m.is_some())
+            .map(|(r, _)| match kind {
+                RecordKind::Article => r.articles,
+                RecordKind::Snippet => r.snippets,
+            })
+            .sum()
+    }
+}
+
+/// An earlier entry, read out of its segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Earlier {
+    /// Its fingerprint.
+    pub fp: Fingerprint,
+    /// Its row; `run` is an index into [`History::runs`].
+    pub row: EntryRow,
+    /// Its record id.
+    pub id: String,
+    /// Its source.
+    pub source: String,
+}
+
+impl Earlier {
+    /// Where its record is.
+    pub fn loc(&self) -> Loc {
+        Loc {
+            run: self.row.run,
+            offset: self.row.offset,
+            len: self.row.len,
+        }
+    }
 }
 
 /// Everything the earlier runs kept, from one or more indexes.
 #[derive(Debug, Default)]
 pub struct History {
-    /// The index files read.
+    /// The manifests read.
     pub indexes: Vec<PathBuf>,
     /// The output folders the entries point into.
     pub runs: Vec<EarlierRun>,
-    /// Kept articles.
-    pub articles: Entries,
-    /// Kept snippets.
-    pub snippets: Entries,
+    /// The segments, in entry order.
+    pub parts: Vec<HistoryPart>,
+    /// Per kind, the first entry number of each part.
+    starts: [Vec<u32>; 2],
+    /// Per kind, entries not left out.
+    visible: [usize; 2],
+    /// The highest manifest generation read.
+    generation: u64,
 }
 
 /// An earlier record, read back.
@@ -165,6 +329,26 @@ struct LineMeta {
     title: String,
 }
 
+fn k(kind: RecordKind) -> usize {
+    match kind {
+        RecordKind::Article => 0,
+        RecordKind::Snippet => 1,
+    }
+}
+
+/// An index folder as a run reads it.
+#[derive(Debug)]
+pub struct OpenIndex {
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The file the manifest was read from (for the report).
+    pub file: PathBuf,
+    /// The folder runs' paths are relative to.
+    pub runs_base: PathBuf,
+    /// The folder its segment files are in.
+    pub segments: PathBuf,
+}
+
 impl History {
     /// No earlier runs.
     pub fn empty() -> History {
@@ -172,18 +356,20 @@ impl History {
     }
 
     /// Loads the indexes of `dirs` (each an output folder holding `index/`, or an index
-    /// folder), checking that each was made under the settings of `rules`. Errors are
+    /// folder), checking that each was made under the settings of `rules`. An index of
+    /// pagesieve 0.2 (`dedup.idx`) is converted into a segment in `scratch`. Errors are
     /// usage errors (exit 2): nothing has been written yet.
-    pub fn load(dirs: &[PathBuf], rules: &Rules) -> Result<History, Error> {
+    pub fn load(dirs: &[PathBuf], rules: &Rules, scratch: &Path) -> Result<History, Error> {
         let now = settings::of(&rules.config.dedup);
         let mut h = History::default();
-        let mut run_of: HashMap<PathBuf, u32> = HashMap::new();
+        let mut run_of: HashMap<String, u32> = HashMap::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for dir in dirs {
-            let path = index_file(dir)?;
-            let bad = |m: String| Error::Usage(format!("index {}: {m}", path.display()));
-            let (header, articles, snippets) = format::read(&path).map_err(bad)?;
-            if header.settings != now {
-                let diff = settings::differences(&header.settings, &now);
+            let open = open_index(dir, rules, scratch)?;
+            let bad = |m: String| Error::Usage(format!("index {}: {m}", open.file.display()));
+            let m = &open.manifest;
+            if m.settings != now {
+                let diff = settings::differences(&m.settings, &now);
                 return Err(bad(format!(
                     "made with other dedup settings than this run's, so its matches would \
                      be wrong:\n  {}\nrun with the settings it was made with, or rebuild it \
@@ -191,87 +377,349 @@ impl History {
                     diff.join("\n  ")
                 )));
             }
-            let folder = path.parent().expect("an index file has a folder");
-            // Each run of this index → the merged history's run number.
-            let mut map = Vec::with_capacity(header.runs.len());
-            for r in &header.runs {
-                let run = EarlierRun::open(folder, r).map_err(bad)?;
-                let n = run_of.len() as u32;
-                let k = *run_of.entry(run.dir.clone()).or_insert_with(|| {
-                    h.runs.push(run);
-                    n
-                });
-                map.push(k);
+            // Runs an earlier index already covers are left out of this one's segments.
+            let mut covered_before: HashSet<String> = HashSet::new();
+            for r in &m.runs {
+                if run_of.contains_key(&r.uid) {
+                    covered_before.insert(r.uid.clone());
+                    continue;
+                }
+                let run = EarlierRun::open(&open.runs_base, r).map_err(bad)?;
+                run_of.insert(r.uid.clone(), h.runs.len() as u32);
+                h.runs.push(run);
             }
-            h.absorb(articles, snippets, &map);
-            h.indexes.push(path);
+            for s in &m.segments {
+                if !seen.insert(s.id.clone()) {
+                    continue;
+                }
+                let path = open.segments.join(&s.file);
+                let seg = Segment::open(&path)
+                    .map_err(|e| bad(format!("segment {}: {e}", path.display())))?;
+                if seg.header.id != s.id || seg.header.settings_hash != m.settings_hash {
+                    return Err(bad(format!(
+                        "segment {} is not the one the manifest names (id {}, expected {})",
+                        path.display(),
+                        seg.header.id,
+                        s.id
+                    )));
+                }
+                let runs: Vec<Option<u32>> = seg
+                    .header
+                    .runs
+                    .iter()
+                    .map(|r| {
+                        let left_out =
+                            s.skip_runs.contains(&r.uid) || covered_before.contains(&r.uid);
+                        match left_out {
+                            true => None,
+                            false => run_of.get(&r.uid).copied(),
+                        }
+                    })
+                    .collect();
+                h.push(HistoryPart {
+                    segment: Arc::new(seg),
+                    runs,
+                });
+            }
+            h.generation = h.generation.max(m.generation);
+            h.indexes.push(open.file);
         }
         Ok(h)
     }
 
-    /// Adds the entries of one more index, whose run `r` is run `map[r]` here. The first
-    /// index's entries are moved in; a record already here (the same run and offset: a
-    /// night's index and the next night's both hold it) is counted once.
-    fn absorb(&mut self, mut articles: Entries, mut snippets: Entries, map: &[u32]) {
-        for e in [&mut articles, &mut snippets] {
-            for loc in &mut e.locs {
-                loc.run = map[loc.run as usize];
-            }
-        }
-        if self.articles.is_empty() && self.snippets.is_empty() {
-            self.articles = articles;
-            self.snippets = snippets;
+    fn push(&mut self, part: HistoryPart) {
+        if part.runs.iter().all(Option::is_none) {
             return;
         }
-        for (from, into) in [
-            (&articles, &mut self.articles),
-            (&snippets, &mut self.snippets),
-        ] {
-            let have: HashSet<(u32, u64)> = into.locs.iter().map(|l| (l.run, l.offset)).collect();
-            for i in 0..from.len() {
-                if !have.contains(&(from.locs[i].run, from.locs[i].offset)) {
-                    into.push_from(from, i);
+        for kind in [RecordKind::Article, RecordKind::Snippet] {
+            let n = self.end(kind);
+            self.starts[k(kind)].push(n);
+            self.visible[k(kind)] += part.visible(kind) as usize;
+        }
+        self.parts.push(part);
+    }
+
+    /// One past the last entry number of `kind` (left-out entries keep their numbers).
+    fn end(&self, kind: RecordKind) -> u32 {
+        match (self.parts.last(), self.starts[k(kind)].last()) {
+            (Some(p), Some(&s)) => s + p.segment.kind(kind).len() as u32,
+            _ => 0,
+        }
+    }
+
+    /// The highest generation of the manifests read (0 without any).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Earlier entries of `kind`.
+    pub fn len(&self, kind: RecordKind) -> usize {
+        self.visible[k(kind)]
+    }
+
+    /// Whether there are no earlier entries (or no earlier index).
+    pub fn is_empty(&self) -> bool {
+        self.visible == [0, 0]
+    }
+
+    /// The part and local index of entry `e`.
+    fn locate(&self, kind: RecordKind, e: u32) -> Option<(&HistoryPart, usize)> {
+        let starts = &self.starts[k(kind)];
+        let p = starts.partition_point(|&s| s <= e).checked_sub(1)?;
+        let part = &self.parts[p];
+        let local = (e - starts[p]) as usize;
+        (local < part.segment.kind(kind).len()).then_some((part, local))
+    }
+
+    fn damaged(&self, seg: &Segment, p: String) -> Error {
+        Error::Usage(format!(
+            "index segment {}: {p}; rebuild the index with `pagesieve index`",
+            seg.path().display()
+        ))
+    }
+
+    /// Entry `e` of `kind`, read from its segment (`None`: a left-out entry).
+    pub fn entry(&self, kind: RecordKind, e: u32) -> Result<Option<Earlier>, Error> {
+        let Some((part, local)) = self.locate(kind, e) else {
+            return Ok(None);
+        };
+        let v = part.segment.kind(kind);
+        let bad = |p| self.damaged(&part.segment, p);
+        let (mut row, s) = v.row(local).map_err(bad)?;
+        let Some(Some(run)) = part.runs.get(row.run as usize).copied() else {
+            return Ok(None);
+        };
+        row.run = run;
+        let (id, source) = v.strings(local, s).map_err(bad)?;
+        let sig = v.signature(local).map_err(bad)?;
+        Ok(Some(Earlier {
+            fp: row.fingerprint(sig, part.segment.header.fingerprints),
+            row,
+            id: id.to_string(),
+            source: source.to_string(),
+        }))
+    }
+
+    /// Entries `es` of `kind` (each must exist), read in parallel.
+    pub fn entries(&self, kind: RecordKind, es: &[u32]) -> Result<Vec<Earlier>, Error> {
+        es.par_iter()
+            .map(|&e| {
+                self.entry(kind, e)?.ok_or_else(|| {
+                    Error::Usage(format!("index entry {e} is not part of the index"))
+                })
+            })
+            .collect()
+    }
+
+    /// The earlier entries of `kind` that can take part in tonight's decisions: those with
+    /// the exact hash of one of `fresh`, or (long enough) sharing an LSH band with one —
+    /// found by binary search over each segment's sorted tables, nothing else read. With
+    /// the `simhash` generator every earlier entry (its block-permutation tables have no
+    /// such probe). Sorted entry numbers.
+    pub fn probe(
+        &self,
+        kind: RecordKind,
+        fresh: &[Item<'_>],
+        cfg: &DedupRules,
+    ) -> Result<Vec<u32>, Error> {
+        if self.len(kind) == 0 || fresh.is_empty() {
+            return Ok(Vec::new());
+        }
+        if cfg.simhash {
+            return self.all(kind);
+        }
+        let mut exact: Vec<u64> = fresh.iter().map(|i| i.fp.exact[0]).collect();
+        exact.par_sort_unstable();
+        exact.dedup();
+        let near: Vec<&Item<'_>> = fresh
+            .iter()
+            .filter(|i| i.fp.chars as usize >= cfg.min_chars_near)
+            .collect();
+        let bands: Vec<Vec<u32>> = match cfg.lsh {
+            Some(b) => (0..b.bands)
+                .into_par_iter()
+                .map(|band| {
+                    let mut keys: Vec<u32> = near
+                        .iter()
+                        .map(|i| i.fp.signature.band_key(band, b.rows))
+                        .collect();
+                    keys.sort_unstable();
+                    keys.dedup();
+                    keys
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        // One task per segment and table.
+        let tasks: Vec<(usize, Option<usize>)> = (0..self.parts.len())
+            .flat_map(|p| {
+                std::iter::once((p, None)).chain((0..bands.len()).map(move |b| (p, Some(b))))
+            })
+            .collect();
+        let found: Vec<Vec<u32>> = tasks
+            .par_iter()
+            .map(|&(p, band)| {
+                let part = &self.parts[p];
+                let v = part.segment.kind(kind);
+                let mut out = Vec::new();
+                match band {
+                    None => v.find_wide(WideTable::Exact, &exact, &mut out),
+                    Some(b) => v.find_band(b, &bands[b], &mut out),
                 }
-            }
+                .map_err(|e| self.damaged(&part.segment, e))?;
+                let start = self.starts[k(kind)][p];
+                Ok(out.into_iter().map(|l| start + l).collect())
+            })
+            .collect::<Result<_, Error>>()?;
+        let mut all: Vec<u32> = found.into_iter().flatten().collect();
+        all.par_sort_unstable();
+        all.dedup();
+        self.without_left_out(kind, all)
+    }
+
+    /// Every earlier entry of `kind`.
+    fn all(&self, kind: RecordKind) -> Result<Vec<u32>, Error> {
+        let all: Vec<u32> = self
+            .parts
+            .iter()
+            .enumerate()
+            .flat_map(|(p, part)| {
+                let s = self.starts[k(kind)][p];
+                (0..part.segment.kind(kind).len() as u32).map(move |l| s + l)
+            })
+            .collect();
+        self.without_left_out(kind, all)
+    }
+
+    /// `es` without the entries of left-out runs (read only where a part has any).
+    fn without_left_out(&self, kind: RecordKind, es: Vec<u32>) -> Result<Vec<u32>, Error> {
+        if !self.parts.iter().any(HistoryPart::masked) {
+            return Ok(es);
         }
+        let keep: Vec<bool> = es
+            .par_iter()
+            .map(|&e| {
+                let Some((part, local)) = self.locate(kind, e) else {
+                    return Ok(false);
+                };
+                if !part.masked() {
+                    return Ok(true);
+                }
+                let (row, _) = part
+                    .segment
+                    .kind(kind)
+                    .row(local)
+                    .map_err(|p| self.damaged(&part.segment, p))?;
+                Ok(part.runs.get(row.run as usize).copied().flatten().is_some())
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(es
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(e, _)| e)
+            .collect())
     }
 
-    /// The entries of one kind.
-    pub fn entries(&self, kind: RecordKind) -> &Entries {
-        match kind {
-            RecordKind::Article => &self.articles,
-            RecordKind::Snippet => &self.snippets,
+    /// For each of `keys`, the entries of `kind` found under it in wide table `t`.
+    fn find(&self, kind: RecordKind, t: WideTable, keys: &[u64]) -> Result<Vec<u32>, Error> {
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        let found: Vec<Vec<u32>> = self
+            .parts
+            .par_iter()
+            .enumerate()
+            .map(|(p, part)| {
+                let mut out = Vec::new();
+                part.segment
+                    .kind(kind)
+                    .find_wide(t, &keys, &mut out)
+                    .map_err(|e| self.damaged(&part.segment, e))?;
+                let start = self.starts[k(kind)][p];
+                Ok(out.into_iter().map(|l| start + l).collect())
+            })
+            .collect::<Result<_, Error>>()?;
+        let all: Vec<u32> = found.into_iter().flatten().collect();
+        self.without_left_out(kind, all)
+    }
+
+    /// The earlier entries of `kind` whose id, without its `-n` suffix, is one of
+    /// `bases`: each with its id, in entry order.
+    pub fn with_base_ids(
+        &self,
+        kind: RecordKind,
+        bases: &[&str],
+    ) -> Result<Vec<(u32, String)>, Error> {
+        if self.len(kind) == 0 || bases.is_empty() {
+            return Ok(Vec::new());
         }
+        let keys: Vec<u64> = bases.iter().map(|b| segment::id_key(b)).collect();
+        let wanted: HashSet<&str> = bases.iter().copied().collect();
+        let es = self.find(kind, WideTable::Ids, &keys)?;
+        let found = self.entries(kind, &es)?;
+        Ok(es
+            .into_iter()
+            .zip(found)
+            .filter(|(_, f)| wanted.contains(segment::base_id(&f.id)))
+            .map(|(e, f)| (e, f.id))
+            .collect())
     }
 
-    /// The run folder of entry `i`.
-    pub fn run_of(&self, kind: RecordKind, i: u32) -> &EarlierRun {
-        &self.runs[self.entries(kind).locs[i as usize].run as usize]
+    /// For each title key of `keys` that an earlier article has, the first such article
+    /// (the smallest entry number).
+    pub fn first_titled(&self, keys: &[u64]) -> Result<HashMap<u64, u32>, Error> {
+        let mut out: HashMap<u64, u32> = HashMap::new();
+        if self.len(RecordKind::Article) == 0 || keys.is_empty() {
+            return Ok(out);
+        }
+        let es = self.find(RecordKind::Article, WideTable::Titles, keys)?;
+        for (e, f) in es.iter().zip(self.entries(RecordKind::Article, &es)?) {
+            let slot = out.entry(f.row.title_key).or_insert(*e);
+            *slot = (*slot).min(*e);
+        }
+        Ok(out)
     }
 
-    /// Asks for entry `i`'s record ahead of its [`History::record`]
-    /// ([`crate::fadvise::will_need`]).
-    pub fn will_need(&self, kind: RecordKind, i: u32) {
-        let Some(&loc) = self.entries(kind).locs.get(i as usize) else {
+    /// The run folder of entry `e`.
+    pub fn run(&self, run: u32) -> &EarlierRun {
+        &self.runs[run as usize]
+    }
+
+    /// Asks for entry `e`'s record ahead of its [`History::record`] (a hint: nothing on
+    /// any problem, which the read itself then reports).
+    pub fn will_need(&self, kind: RecordKind, e: u32) {
+        let Some((part, local)) = self.locate(kind, e) else {
             return;
         };
-        let run = &self.runs[loc.run as usize];
-        let file = match kind {
-            RecordKind::Article => &run.articles,
-            RecordKind::Snippet => &run.snippets,
+        let Ok((row, _)) = part.segment.kind(kind).row(local) else {
+            return;
         };
-        crate::fadvise::will_need(file, loc.offset, u64::from(loc.len));
+        let Some(Some(run)) = part.runs.get(row.run as usize).copied() else {
+            return;
+        };
+        if let Ok(f) = self.runs[run as usize].file(kind) {
+            crate::fadvise::will_need(f, row.offset, u64::from(row.len));
+        }
     }
 
-    /// Reads entry `i`'s record back from its run's file, checking it is the record the
+    /// Reads entry `e`'s record back from its run's file, checking it is the record the
     /// index says.
-    pub fn record(&self, kind: RecordKind, i: u32) -> Result<EarlierRecord, Error> {
-        let e = self.entries(kind);
-        let loc = e.locs[i as usize];
+    pub fn record(&self, kind: RecordKind, e: u32) -> Result<EarlierRecord, Error> {
+        let entry = self
+            .entry(kind, e)?
+            .ok_or_else(|| Error::Usage(format!("index entry {e} is not part of the index")))?;
+        self.record_of(kind, &entry)
+    }
+
+    /// Reads the record of an entry already read.
+    pub fn record_of(&self, kind: RecordKind, entry: &Earlier) -> Result<EarlierRecord, Error> {
+        let loc = entry.loc();
         let run = &self.runs[loc.run as usize];
-        let (file, name) = match kind {
-            RecordKind::Article => (&run.articles, "articles.jsonl"),
-            RecordKind::Snippet => (&run.snippets, "snippets.jsonl"),
+        let file = run.file(kind)?;
+        let name = match kind {
+            RecordKind::Article => "articles.jsonl",
+            RecordKind::Snippet => "snippets.jsonl",
         };
         let path = run.dir.join(name);
         let mut buf = vec![0u8; loc.len as usize];
@@ -280,7 +728,7 @@ impl History {
                 path: path.clone(),
                 source,
             })?;
-        let id = e.ids.get(i as usize);
+        let id = &entry.id;
         let line: Line = serde_json::from_slice(&buf).map_err(|err| Error::Read {
             path: path.clone(),
             source: std::io::Error::other(format!(
@@ -289,7 +737,7 @@ impl History {
                 loc.offset
             )),
         })?;
-        if line.id != id {
+        if &line.id != id {
             return Err(Error::Read {
                 path,
                 source: std::io::Error::other(format!(
@@ -306,53 +754,63 @@ impl History {
     }
 }
 
-impl EarlierRun {
-    /// Resolves a run folder of an index in `index_dir` and opens its record files,
-    /// checking they are at least as long as when the index was written.
-    fn open(index_dir: &Path, r: &RunRef) -> Result<EarlierRun, String> {
-        let dir = index_dir.join(&r.path);
-        let dir = dir
-            .canonicalize()
-            .map_err(|e| format!("its run folder {} is not readable: {e}", dir.display()))?;
-        let open = |name: &str, len: u64| -> Result<File, String> {
-            let p = dir.join(name);
-            let f = File::open(&p).map_err(|e| format!("cannot open {}: {e}", p.display()))?;
-            let have = f.metadata().map_err(|e| e.to_string())?.len();
-            if have != len {
-                return Err(format!(
-                    "{} is {have} bytes, the index expects {len}: the output changed since \
-                     the index was written (rebuild it with `pagesieve index`)",
-                    p.display()
-                ));
-            }
-            Ok(f)
-        };
-        Ok(EarlierRun {
-            articles: open("articles.jsonl", r.articles_bytes)?,
-            snippets: open("snippets.jsonl", r.snippets_bytes)?,
-            dir,
-            started: r.started.clone(),
-        })
+/// Opens the index of `dir`: an index folder, an output folder's `index/`, or a format-1
+/// `dedup.idx` (converted into a segment in `scratch`).
+pub fn open_index(dir: &Path, rules: &Rules, scratch: &Path) -> Result<OpenIndex, Error> {
+    let idx = index_folder(dir)?;
+    // A compaction running beside this reader may remove the segments of the manifest it
+    // read: read the manifest again then.
+    match manifest::resolve(&idx)
+        .map_err(|e| Error::Usage(format!("index {}: {e}", idx.display())))?
+    {
+        Some((m, file)) => Ok(OpenIndex {
+            manifest: m,
+            file,
+            runs_base: idx.clone(),
+            segments: idx,
+        }),
+        None => legacy_index(&idx, rules, scratch),
     }
 }
 
-/// The index file of `dir`: `dir/dedup.idx` (an index folder) or `dir/index/dedup.idx`
-/// (an output folder).
-pub fn index_file(dir: &Path) -> Result<PathBuf, Error> {
-    let direct = dir.join(format::FILE_NAME);
-    let nested = dir.join("index").join(format::FILE_NAME);
-    if direct.is_file() {
-        Ok(direct)
-    } else if nested.is_file() {
-        Ok(nested)
-    } else {
-        Err(Error::Usage(format!(
-            "--against {}: no index there (an output folder holds index/{}; build one for \
-             older outputs with `pagesieve index`)",
-            dir.display(),
-            format::FILE_NAME
-        )))
+/// The physical index folder of `dir`.
+fn index_folder(dir: &Path) -> Result<PathBuf, Error> {
+    let canon = |p: &Path| p.canonicalize().ok();
+    let candidates = [
+        Some(dir.to_path_buf()),
+        crate::generation::current(dir).map(|g| g.join("index")),
+        Some(dir.join("index")),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if manifest::present(&c) || c.join(legacy::FILE_NAME).is_file() {
+            if let Some(p) = canon(&c) {
+                return Ok(p);
+            }
+        }
     }
+    Err(Error::Usage(format!(
+        "--against {}: no index there (an output folder holds index/{}; build one for \
+         older outputs with `pagesieve index`)",
+        dir.display(),
+        manifest::FILE
+    )))
+}
+
+/// A format-1 index, converted into one segment in `scratch` for this run (the next index
+/// written is in the new format).
+fn legacy_index(idx: &Path, rules: &Rules, scratch: &Path) -> Result<OpenIndex, Error> {
+    let file = idx.join(legacy::FILE_NAME);
+    let bad = |m: String| Error::Usage(format!("index {}: {m}", file.display()));
+    let (header, articles, snippets) = legacy::read(&file).map_err(bad)?;
+    std::fs::create_dir_all(scratch).map_err(Error::output(scratch))?;
+    let m = build::write_converted(&header, &articles, &snippets, rules, scratch)
+        .map_err(Error::output(scratch))?;
+    Ok(OpenIndex {
+        manifest: m,
+        file,
+        runs_base: idx.to_path_buf(),
+        segments: scratch.to_path_buf(),
+    })
 }
 
 /// `to` relative to the folder `from` (both absolute), or `to` itself when they share no

@@ -1,7 +1,7 @@
-//! Atomic output: every file is written into a hidden staging folder inside `--output`,
-//! flushed and synced, and only then renamed over its final name, one file at a time and
-//! `report.json` last. A run that fails or is killed leaves each previous file intact (or
-//! absent), never half-written; the staging folder of a killed run is removed by the next.
+//! The files of one run, written into its staging folder (a future generation of the output
+//! folder, [`crate::generation`]): each flushed and synced when written. Nothing here is
+//! visible in the output folder until the generation is published; scratch files (the
+//! spill between the phases) live in a subfolder removed before that.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -9,33 +9,23 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// A staging folder whose files are renamed into the output folder on [`Staging::commit`].
+/// The subfolder of scratch files, removed before the staged folder is published.
+const SCRATCH: &str = ".scratch";
+
+/// A run's staging folder.
 #[derive(Debug)]
 pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
-    files: Vec<String>,
 }
 
-const STAGING_PREFIX: &str = ".pagesieve-staging-";
-
 impl Staging {
-    /// Creates `out` if needed and a fresh staging folder inside it (removing stale ones).
-    pub fn new(out: &Path) -> std::io::Result<Staging> {
-        std::fs::create_dir_all(out)?;
-        if let Ok(rd) = std::fs::read_dir(out) {
-            for e in rd.flatten() {
-                if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
-            }
-        }
-        let dir = out.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-        std::fs::create_dir(&dir)?;
+    /// Writes into `dir` (an empty folder) for the output folder `out`.
+    pub fn new(out: &Path, dir: PathBuf) -> std::io::Result<Staging> {
+        std::fs::create_dir_all(dir.join(SCRATCH))?;
         Ok(Staging {
             out: out.to_path_buf(),
             dir,
-            files: Vec::new(),
         })
     }
 
@@ -44,10 +34,22 @@ impl Staging {
         &self.out
     }
 
-    /// A path in the staging folder for scratch data (not an output file): it goes away
-    /// with the folder on commit or abort.
+    /// The staging folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A path for scratch data (not an output file): it goes away before the commit.
     pub fn scratch_path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+        self.dir.join(SCRATCH).join(name)
+    }
+
+    /// Removes the scratch files: what is left is the generation.
+    pub fn drop_scratch(&self) -> std::io::Result<()> {
+        match std::fs::remove_dir_all(self.dir.join(SCRATCH)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Opens a staged file for writing.
@@ -56,14 +58,13 @@ impl Staging {
         Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
     }
 
-    /// Registers a staged file (`name` may name a subfolder: `index/dedup.idx`) and
-    /// returns the path to write it to; the caller writes and syncs it.
+    /// The path to write staged file `name` to (`name` may name a subfolder:
+    /// `index/manifest.json`); the caller writes and syncs it.
     pub fn path_for(&mut self, name: &str) -> std::io::Result<PathBuf> {
         let path = self.dir.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        self.files.push(name.to_string());
         Ok(path)
     }
 
@@ -91,35 +92,20 @@ impl Staging {
         finish(w)
     }
 
-    /// Renames every staged file into the output folder (in the order they were created)
-    /// and removes the staging folder.
-    pub fn commit(self) -> std::io::Result<()> {
-        let out = self.out.clone();
-        self.commit_into(&out)
-    }
-
-    /// Renames every staged file into `dir` instead (replacing what was there), leaving
-    /// the output folder as it was: where a held run's output goes.
-    pub fn commit_to(self, dir: &Path) -> std::io::Result<()> {
+    /// Moves the staged files to the folder `dir` instead of publishing them (what was
+    /// there is replaced): where a held run's output goes.
+    pub fn move_to(self, dir: &Path) -> std::io::Result<()> {
+        self.drop_scratch()?;
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;
         }
-        std::fs::create_dir_all(dir)?;
-        self.commit_into(dir)
-    }
-
-    fn commit_into(self, dir: &Path) -> std::io::Result<()> {
-        for name in &self.files {
-            let target = dir.join(name);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::rename(self.dir.join(name), target)?;
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent)?;
         }
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+        std::fs::rename(&self.dir, dir)?;
+        if let Some(parent) = dir.parent() {
+            crate::generation::sync_dir(parent)?;
         }
-        std::fs::remove_dir_all(&self.dir)?;
         Ok(())
     }
 
@@ -133,37 +119,4 @@ impl Staging {
 pub fn finish(w: BufWriter<File>) -> std::io::Result<()> {
     let f = w.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commit_replaces_and_abort_keeps_previous() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("a.jsonl"), "old\n").unwrap();
-        let mut s = Staging::new(d.path()).unwrap();
-        s.write_jsonl("a.jsonl", &[serde_json::json!({"x": 1})])
-            .unwrap();
-        assert_eq!(
-            std::fs::read_to_string(d.path().join("a.jsonl")).unwrap(),
-            "old\n"
-        );
-        s.abort();
-        assert_eq!(
-            std::fs::read_to_string(d.path().join("a.jsonl")).unwrap(),
-            "old\n"
-        );
-        let mut s = Staging::new(d.path()).unwrap();
-        s.write_jsonl("a.jsonl", &[serde_json::json!({"x": 1})])
-            .unwrap();
-        s.commit().unwrap();
-        assert_eq!(
-            std::fs::read_to_string(d.path().join("a.jsonl")).unwrap(),
-            "{\"x\":1}\n"
-        );
-        let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
-        assert_eq!(left.len(), 1);
-    }
 }

@@ -3,8 +3,10 @@
 //! indices) → write (records, then the reports). See docs/ARCHITECTURE.md for the types
 //! that flow between the steps.
 
+pub mod commit;
 pub mod decide;
 pub mod learn;
+pub mod nightly;
 pub mod report;
 pub mod shard;
 pub mod spill;
@@ -15,10 +17,10 @@ pub mod write;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::history::build::{StagedIndex, ThisRun};
+use crate::generation::OutputFolder;
 use crate::history::History;
 use crate::ingest::walk;
-use crate::output::report::{GuardReport, IndexReport, Report};
+use crate::output::report::{GuardReport, Report};
 use crate::output::Staging;
 use crate::progress;
 use crate::rules::Rules;
@@ -49,6 +51,9 @@ pub struct Settings {
     /// Hold the output when a larger share of tonight's articles would be dropped
     /// (`--max-drop-rate`).
     pub max_drop_rate: Option<f64>,
+    /// Wait for another run holding the output or index folder instead of stopping
+    /// (`--wait`).
+    pub wait: bool,
 }
 
 impl Settings {
@@ -65,6 +70,7 @@ impl Settings {
             against: Vec::new(),
             index: None,
             max_drop_rate: None,
+            wait: false,
         }
     }
 }
@@ -194,15 +200,104 @@ pub fn run_shards(
     execute(s, phase1, excluded, problems, Timings::start())
 }
 
-/// Everything after the listing: history, staging, the phases, the commit.
+/// Everything after the listing: locks, history, staging, the phases, the commit.
 fn execute(
     s: &Settings,
     phase1: Phase1,
     excluded: usize,
     walk_problems: Vec<String>,
-    mut timings: Timings,
+    timings: Timings,
 ) -> Result<Summary, Error> {
-    let history = timings.time("index_load", || load_history(s))?;
+    let index = nightly::open_index_dir(s)?;
+    let folder = match OutputFolder::open(&s.output, s.wait) {
+        Ok(f) => f,
+        Err(e) => {
+            if let Some(ix) = index {
+                ix.forget();
+            }
+            return Err(e);
+        }
+    };
+    let staging = folder
+        .stage()
+        .and_then(|(dir, name)| Ok((Staging::new(&s.output, dir)?, name)));
+    let (mut staging, name) = match staging {
+        Ok(x) => x,
+        Err(e) => return Err(Error::output(&s.output)(e)),
+    };
+    let target = Target {
+        generation: &name,
+        index: index.as_ref(),
+    };
+    let result = prepare(
+        s,
+        phase1,
+        excluded,
+        walk_problems,
+        timings,
+        &mut staging,
+        target,
+    );
+    // A run that publishes nothing leaves no folder it created behind.
+    let release = |folder: OutputFolder, index: Option<nightly::IndexDir>| {
+        if let Some(ix) = index {
+            ix.forget();
+        }
+        folder.forget();
+    };
+    match result {
+        Err(e) => {
+            staging.abort();
+            release(folder, index);
+            Err(e)
+        }
+        Ok(Prepared::Unwritten(summary)) => {
+            staging.abort();
+            release(folder, index);
+            Ok(summary)
+        }
+        Ok(Prepared::Held(summary)) => {
+            let held = held_dir(&s.output);
+            staging.move_to(&held).map_err(Error::output(&held))?;
+            release(folder, index);
+            Ok(summary)
+        }
+        Ok(Prepared::Commit(summary, ix)) => {
+            commit::publish(&folder, staging, &name, ix.map(|b| *b))?;
+            Ok(summary)
+        }
+    }
+}
+
+/// Where a run writes: the generation it stages, its index folder.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    generation: &'a str,
+    index: Option<&'a nightly::IndexDir>,
+}
+
+/// How the phases ended.
+enum Prepared {
+    /// Nothing to write (no input pages and an earlier output kept).
+    Unwritten(Summary),
+    /// `--max-drop-rate` held the run: its output goes beside `--output`.
+    Held(Summary),
+    /// Staged: publish it (with the index outside the output, if any).
+    Commit(Summary, Option<Box<commit::IndexCommit>>),
+}
+
+/// History, the phases, everything staged; nothing published.
+fn prepare(
+    s: &Settings,
+    phase1: Phase1,
+    excluded: usize,
+    walk_problems: Vec<String>,
+    mut timings: Timings,
+    staging: &mut Staging,
+    target: Target<'_>,
+) -> Result<Prepared, Error> {
+    let scratch = staging.scratch_path("converted-index");
+    let history = timings.time("index_load", || nightly::load_history(s, &scratch))?;
     let pool = thread_pool(s.threads)?;
     let mut warnings = s.rules.warnings();
     if phase1.pages() == 0 {
@@ -212,47 +307,36 @@ fn execute(
                 "the earlier output in {} was left as it was (--force replaces it)",
                 s.output.display()
             ));
-            return Ok(Summary {
+            return Ok(Prepared::Unwritten(Summary {
                 report: Report::default(),
                 walk_problems,
                 warnings,
                 written: false,
                 held: None,
-            });
+            }));
         }
     }
-    let mut staging = Staging::new(&s.output).map_err(Error::output(&s.output))?;
     let spill = Spill::create(&staging.scratch_path("records.spill"), &s.output)?;
     let ctx = PhaseInput {
         s,
         history: &history,
         excluded,
         warnings: warnings.clone(),
+        target,
     };
-    let result = pool.install(|| phases(&ctx, phase1, &mut staging, &spill, timings));
+    let done = pool.install(|| phases(&ctx, phase1, staging, &spill, timings))?;
     drop(spill);
-    let done = match result {
-        Ok(done) => done,
-        Err(e) => {
-            staging.abort();
-            return Err(e);
-        }
-    };
-    let held = held_dir(&s.output);
-    if done.held {
-        staging.commit_to(&held).map_err(Error::output(&held))?;
-    } else {
-        staging.commit().map_err(Error::output(&s.output))?;
-        if let (Some(dir), Some(staged)) = (&s.index, done.index) {
-            staged.commit().map_err(index_error(dir))?;
-        }
-    }
-    Ok(Summary {
+    let held = done.held;
+    let summary = Summary {
         report: done.report,
         walk_problems,
         warnings,
-        written: !done.held,
-        held: done.held.then_some(held),
+        written: !held,
+        held: held.then(|| held_dir(&s.output)),
+    };
+    Ok(match held {
+        true => Prepared::Held(summary),
+        false => Prepared::Commit(summary, done.index.map(Box::new)),
     })
 }
 
@@ -262,60 +346,6 @@ pub fn held_dir(output: &Path) -> PathBuf {
         .file_name()
         .map_or("output".into(), |n| n.to_string_lossy().into_owned());
     output.with_file_name(format!("{name}.held"))
-}
-
-/// The indexes of `--against`, checked against this run's settings and output folder.
-fn load_history(s: &Settings) -> Result<History, Error> {
-    if s.against.is_empty() {
-        return Ok(History::empty());
-    }
-    let out = s.output.canonicalize().ok();
-    for dir in &s.against {
-        if out.is_some() && dir.canonicalize().ok() == out {
-            return Err(Error::Usage(format!(
-                "--against {} is the output folder: tonight's run would replace the records \
-                 its index points into; give each run its own --output",
-                dir.display()
-            )));
-        }
-    }
-    let history = History::load(&s.against, &s.rules)?;
-    if let Some(out) = out {
-        if let Some(r) = history.runs.iter().find(|r| r.dir == out) {
-            return Err(Error::Usage(format!(
-                "--output {} holds records of an earlier run the index refers to ({}): \
-                 writing there would break the index; give each run its own --output",
-                s.output.display(),
-                r.started
-            )));
-        }
-    }
-    Ok(history)
-}
-
-/// Writes the index covering `history` and `this` beside `dir/dedup.idx` (`--index`), to
-/// be renamed into place once the output is committed.
-fn stage_index_in(
-    dir: &Path,
-    history: &History,
-    this: &ThisRun<'_>,
-    rules: &Rules,
-) -> Result<StagedIndex, Error> {
-    let err = index_error(dir);
-    std::fs::create_dir_all(dir).map_err(&err)?;
-    let final_dir = dir.canonicalize().map_err(&err)?;
-    crate::history::build::stage(dir, |p| {
-        crate::history::build::write_index(p, &final_dir, history, this, rules)
-    })
-    .map_err(err)
-}
-
-fn index_error(dir: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Output {
-        path: dir.to_path_buf(),
-        what: Some("the dedup index (--index)"),
-        source,
-    }
 }
 
 /// Checks `--input` and `--output` before anything is read or written; returns the
@@ -357,6 +387,7 @@ struct PhaseInput<'a> {
     history: &'a History,
     excluded: usize,
     warnings: Vec<String>,
+    target: Target<'a>,
 }
 
 /// What the phases leave for the commit.
@@ -364,9 +395,8 @@ struct Done {
     report: Report,
     /// The guard tripped: the staged output goes beside `--output`.
     held: bool,
-    /// The index for `--index`, written beside its target, renamed into place after the
-    /// output is committed.
-    index: Option<StagedIndex>,
+    /// The index for `--index`, its files written, its manifest to publish.
+    index: Option<commit::IndexCommit>,
 }
 
 /// Everything after the walk, on the run's thread pool.
@@ -395,15 +425,25 @@ fn phases<'a>(
     };
     let written = timings.time("write", || write::write_records(staging, cx, &bar))?;
     bar.finish_and_clear();
-    let this = this_run(
+    let generation = ctx.target.generation;
+    let this = nightly::this_run(
         s,
         &scanned,
         &decisions,
         &written,
         timings.started_utc(),
-        history.runs.len(),
+        generation,
     )?;
-    let (index, index_file) = index_phase(s, history, &this, staging, held, &mut timings)?;
+    let (index, index_commit) = match held {
+        true => (nightly::index_report(history, &this, None), None),
+        false => {
+            let (path, ix) = timings.time("index_write", || {
+                nightly::write_index(s, history, &this, staging, ctx.target.index)
+            })?;
+            let report = nightly::index_report(history, &this, Some(path.display().to_string()));
+            (report, ix)
+        }
+    };
     let mut warnings = ctx.warnings.clone();
     if let Some(g) = guard.as_ref().filter(|g| g.held) {
         warnings.push(guard_message(g, &s.output));
@@ -422,11 +462,16 @@ fn phases<'a>(
         input: s.input.display().to_string(),
         config: rules.source.clone(),
     };
-    write::write_reports(staging, &report, &written, rules, run)?;
+    if let Err(e) = write::write_reports(staging, &report, &written, rules, run) {
+        if let Some(ix) = index_commit {
+            ix.abort();
+        }
+        return Err(e);
+    }
     Ok(Done {
         report,
         held,
-        index: index_file,
+        index: index_commit,
     })
 }
 
@@ -474,7 +519,8 @@ fn dedup_phase(
             "{} articles, {} distinct snippets, {} earlier records",
             article_count(scanned),
             scanned.snippets.len(),
-            history.articles.len() + history.snippets.len()
+            history.len(crate::record::RecordKind::Article)
+                + history.len(crate::record::RecordKind::Snippet)
         ),
         s.progress,
     );
@@ -486,39 +532,6 @@ fn dedup_phase(
     timings.record("dedup_candidates", a.candidate_time + sn.candidate_time);
     timings.record("dedup_verify", a.verify_time + sn.verify_time);
     Ok(decisions)
-}
-
-/// The dedup index covering the history and tonight: staged with the output, or beside
-/// `--index` (renamed into place after the commit); nothing when the run is held.
-fn index_phase(
-    s: &Settings,
-    history: &History,
-    this: &ThisRun<'_>,
-    staging: &mut Staging,
-    held: bool,
-    timings: &mut Timings,
-) -> Result<(IndexReport, Option<StagedIndex>), Error> {
-    let mut index = index_report(history, this);
-    if held {
-        return Ok((index, None));
-    }
-    let file = crate::history::format::FILE_NAME;
-    let target = match &s.index {
-        Some(dir) => dir.join(file),
-        None => s.output.join("index").join(file),
-    };
-    index.written = Some(target.display().to_string());
-    let staged = match &s.index {
-        None => {
-            timings.time("index_write", || stage_index(staging, s, history, this))?;
-            None
-        }
-        // Written now, while tonight's entries can be borrowed.
-        Some(dir) => Some(timings.time("index_write", || {
-            stage_index_in(dir, history, this, &s.rules)
-        })?),
-    };
-    Ok((index, staged))
 }
 
 /// The drop-rate guard: tonight's dropped articles ÷ tonight's articles against `max`.
@@ -551,105 +564,6 @@ pub fn guard_message(g: &GuardReport, output: &Path) -> String {
         output.display(),
         held_dir(output).display()
     )
-}
-
-/// Tonight's kept records as index entries, borrowed from the run (run number: after the
-/// earlier runs).
-fn this_run<'a>(
-    s: &Settings,
-    scanned: &'a Scanned,
-    d: &'a decide::Decisions,
-    w: &write::Written,
-    started: String,
-    runs_before: usize,
-) -> Result<ThisRun<'a>, Error> {
-    use crate::history::build::{NewEntries, NewEntry};
-    // Tonight's run comes after the earlier runs in the index's run list.
-    let run = runs_before as u32;
-    let articles = w.article_lines.iter().map(|&(pi, offset, len)| {
-        let p = &scanned.pages[pi as usize];
-        let (fp, title_key, replacements) = match &p.kind {
-            summarize::SummaryKind::Article {
-                fp,
-                title_key,
-                replacements,
-                ..
-            } => (fp, *title_key, *replacements),
-            summarize::SummaryKind::Reject { .. } => unreachable!("kept pages are articles"),
-        };
-        NewEntry {
-            fp,
-            title_key,
-            replacements,
-            id: d.ids.page(pi),
-            source: &p.source,
-            offset,
-            len,
-        }
-    });
-    let snippets = w.snippet_lines.iter().map(|&(si, offset, len)| {
-        let sn = &scanned.snippets[si as usize];
-        NewEntry {
-            fp: &d.snippets.fps[si as usize],
-            title_key: summarize::title_key(&sn.occ.block.title, &s.rules),
-            replacements: sn.occ.block.text.matches('\u{FFFD}').count() as u32,
-            id: d.ids.snippet(si),
-            source: &scanned.pages[sn.first.0 as usize].source,
-            offset,
-            len,
-        }
-    });
-    Ok(ThisRun {
-        dir: s.output.canonicalize().map_err(Error::output(&s.output))?,
-        started,
-        articles_bytes: w.articles_bytes,
-        snippets_bytes: w.snippets_bytes,
-        articles: NewEntries {
-            run,
-            rows: articles.collect(),
-        },
-        snippets: NewEntries {
-            run,
-            rows: snippets.collect(),
-        },
-    })
-}
-
-/// `report.json` → `index`, before the index is written.
-fn index_report(history: &History, this: &ThisRun<'_>) -> IndexReport {
-    IndexReport {
-        written: None,
-        against: history
-            .indexes
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        earlier_runs: history
-            .runs
-            .iter()
-            .map(|r| r.dir.display().to_string())
-            .collect(),
-        earlier_articles: history.articles.len(),
-        earlier_snippets: history.snippets.len(),
-        articles: history.articles.len() + this.articles.rows.len(),
-        snippets: history.snippets.len() + this.snippets.rows.len(),
-    }
-}
-
-/// Stages `index/dedup.idx` in the output folder (renamed into place with the records).
-fn stage_index(
-    staging: &mut Staging,
-    s: &Settings,
-    history: &History,
-    this: &ThisRun<'_>,
-) -> Result<(), Error> {
-    let err = Error::output(&s.output);
-    let out = s.output.canonicalize().map_err(&err)?;
-    let path = staging
-        .path_for(&format!("index/{}", crate::history::format::FILE_NAME))
-        .map_err(&err)?;
-    crate::history::build::write_index(&path, &out.join("index"), history, this, &s.rules)
-        .map_err(err)
 }
 
 /// The pool a run's phases work on: `threads` threads, or one per core.

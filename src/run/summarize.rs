@@ -7,7 +7,6 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::boilerplate::{self, PageSample};
-use crate::dedup::shingle::normalize_with;
 use crate::dedup::Fingerprint;
 use crate::error::Error;
 use crate::ingest::names::NameCode;
@@ -229,7 +228,7 @@ pub(crate) fn summarize(
 /// xxh3 of a title in dedup's normalized form: titles equal under it link a snippet to an
 /// article.
 pub fn title_key(title: &str, rules: &Rules) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(normalize_with(title, &rules.dedup.normalize).as_bytes())
+    crate::record::title_key(title, &rules.dedup.normalize)
 }
 
 /// Identical related blocks, merged by key while phase 1 runs. Which worker sees a block

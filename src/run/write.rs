@@ -78,10 +78,21 @@ impl Context<'_> {
         i.checked_sub(n)
     }
 
-    /// Where earlier record `e` of `kind` is.
+    /// Where earlier record `e` of `kind` is (registered by the decisions).
     fn earlier_ref(&self, kind: RecordKind, e: u32) -> EarlierRef {
-        let run = self.history.run_of(kind, e);
-        let loc = self.history.entries(kind).locs[e as usize];
+        let n = match kind {
+            RecordKind::Article => self.scanned.pages.len(),
+            RecordKind::Snippet => self.scanned.snippets.len(),
+        } as u32;
+        let loc = self.d.ids.earlier(kind, n + e).map_or(
+            crate::history::Loc {
+                run: 0,
+                offset: 0,
+                len: 0,
+            },
+            |x| x.loc,
+        );
+        let run = self.history.run(loc.run);
         EarlierRef {
             output: run.dir.display().to_string(),
             file: match kind {
@@ -182,7 +193,9 @@ fn names(cx: Context<'_>) -> Result<Names, Error> {
         .map(|&(kind, i)| {
             let name = match cx.earlier(kind, i) {
                 Some(e) => (
-                    cx.history.entries(kind).sources.get(e as usize).to_string(),
+                    cx.d.ids
+                        .earlier(kind, i)
+                        .map_or_else(String::new, |x| x.source.clone()),
                     cx.history.record(kind, e)?.title,
                 ),
                 None => (

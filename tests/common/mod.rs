@@ -58,11 +58,26 @@ pub fn snapshot(out: &Path) -> Vec<Vec<u8>> {
 
 /// Names of hidden entries (a staging folder left behind) in an output folder.
 pub fn hidden_entries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
+    let mut left: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect()
+        .filter(|n| n.starts_with('.') && n != ".pagesieve")
+        .collect();
+    // Inside the generations folder: the lock, the pointer and the one generation it
+    // names; anything else (staging, an unpublished generation) is a leftover.
+    let meta = dir.join(".pagesieve");
+    if meta.is_dir() {
+        let current = std::fs::read_link(meta.join("current")).ok();
+        for e in std::fs::read_dir(&meta).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            let expected =
+                name == "lock" || name == "current" || current.as_deref() == Some(Path::new(&name));
+            if !expected {
+                left.push(format!(".pagesieve/{name}"));
+            }
+        }
+    }
+    left
 }
 
 /// The bundled profile, compiled.

@@ -21,29 +21,39 @@ pub fn decide(
     history: &History,
 ) -> Result<Decided, Error> {
     let n = pages.len() as u32;
-    let earlier = &history.articles;
-    let (mut records, mut items): (Vec<u32>, Vec<Item>) = (0..earlier.len())
-        .map(|e| {
-            let item = Item {
-                fp: &earlier.fps[e],
-                replacements: earlier.replacements[e],
-                order: e as u32,
-                pinned: true,
-            };
-            (n + e as u32, item)
+    let fresh: Vec<(u32, Item)> = pages
+        .iter()
+        .enumerate()
+        .filter_map(|(pi, p)| p.dedup_item(pi as u32).map(|item| (pi as u32, item)))
+        .collect();
+    // Only the earlier articles that can meet tonight's join the search.
+    let tonight: Vec<Item> = fresh.iter().map(|(_, i)| *i).collect();
+    let es = history.probe(RecordKind::Article, &tonight, rules)?;
+    let earlier = history.entries(RecordKind::Article, &es)?;
+    let mut records: Vec<u32> = es.iter().map(|&e| n + e).collect();
+    let mut items: Vec<Item> = earlier
+        .iter()
+        .zip(&es)
+        .map(|(x, &e)| Item {
+            fp: &x.fp,
+            replacements: x.row.replacements,
+            order: e,
+            pinned: true,
         })
-        .unzip();
-    for (pi, p) in pages.iter().enumerate() {
-        if let Some(item) = p.dedup_item(pi as u32) {
-            records.push(pi as u32);
-            items.push(item);
-        }
+        .collect();
+    for (pi, item) in fresh {
+        records.push(pi);
+        items.push(item);
     }
+    let m = earlier.len();
     let shingles = |i: u32| -> Result<Vec<u64>, Error> {
-        let r = records[i as usize];
-        let text = match r.checked_sub(n) {
-            Some(e) => history.record(RecordKind::Article, e)?.text,
-            None => store.text(r)?,
+        let text = match (i as usize).checked_sub(m) {
+            None => {
+                history
+                    .record_of(RecordKind::Article, &earlier[i as usize])?
+                    .text
+            }
+            Some(_) => store.text(records[i as usize])?,
         };
         Ok(shingle_set(
             &normalize_with(&text, &rules.normalize),

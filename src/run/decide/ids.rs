@@ -5,8 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::history::History;
-use crate::record::{page_id, snippet_id};
+use crate::error::Error;
+use crate::history::{History, Loc};
+use crate::record::{page_id, snippet_id, RecordKind};
 use crate::run::summarize::{MergedSnippet, PageSummary};
 
 /// Every page's and every merged snippet's id, by index; records of earlier runs that
@@ -18,39 +19,42 @@ pub struct Ids {
     pub pages: Vec<String>,
     /// Snippet ids, in order of first occurrence.
     pub snippets: Vec<String>,
-    /// Ids of the earlier articles referred to, by record index.
-    pub earlier_articles: HashMap<u32, String>,
-    /// Ids of the earlier snippets referred to, by record index.
-    pub earlier_snippets: HashMap<u32, String>,
+    /// The earlier articles referred to, by record index.
+    pub earlier_articles: HashMap<u32, EarlierId>,
+    /// The earlier snippets referred to, by record index.
+    pub earlier_snippets: HashMap<u32, EarlierId>,
+}
+
+/// What the writer names an earlier record by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlierId {
+    /// Its id.
+    pub id: String,
+    /// Its source.
+    pub source: String,
+    /// Where its record is (`run` indexes [`History::runs`]).
+    pub loc: Loc,
 }
 
 impl Ids {
     /// The ids of `pages` and `snippets`. A page id an earlier run already used gets a
     /// suffix (a page re-scraped under the same path is another record); a snippet id
     /// is the same block's, so it is not made unique against earlier runs.
-    pub fn assign(pages: &[PageSummary], snippets: &[MergedSnippet], history: &History) -> Ids {
-        let earlier = &history.articles.ids;
-        let taken: HashSet<&str> = if earlier.is_empty() {
-            HashSet::new()
-        } else {
-            let fresh: HashSet<String> = pages.iter().map(|p| page_id(&p.source)).collect();
-            // An earlier id is tonight's base id, or it with a `-n` suffix.
-            fn base(id: &str) -> &str {
-                match id.get(2..).and_then(|rest| rest.find('-')) {
-                    Some(k) => &id[..k + 2],
-                    None => id,
-                }
-            }
-            (0..earlier.len())
-                .map(|e| earlier.get(e))
-                .filter(|id| fresh.contains(base(id)))
-                .collect()
-        };
-        Ids {
-            pages: unique_ids_after(pages.iter().map(|p| page_id(&p.source)), &taken),
+    pub fn assign(
+        pages: &[PageSummary],
+        snippets: &[MergedSnippet],
+        history: &History,
+    ) -> Result<Ids, Error> {
+        let fresh: Vec<String> = pages.iter().map(|p| page_id(&p.source)).collect();
+        // An earlier id is tonight's base id, or it with a `-n` suffix.
+        let bases: Vec<&str> = fresh.iter().map(String::as_str).collect();
+        let earlier = history.with_base_ids(RecordKind::Article, &bases)?;
+        let taken: HashSet<&str> = earlier.iter().map(|(_, id)| id.as_str()).collect();
+        Ok(Ids {
+            pages: unique_ids_after(fresh.iter().cloned(), &taken),
             snippets: unique_ids(snippets.iter().map(|s| snippet_id(s.key))),
             ..Ids::default()
-        }
+        })
     }
 
     /// Article record `i`'s id (tonight's page, or an earlier article registered with
@@ -58,7 +62,7 @@ impl Ids {
     pub fn page(&self, i: u32) -> &str {
         self.pages
             .get(i as usize)
-            .or_else(|| self.earlier_articles.get(&i))
+            .or_else(|| self.earlier_articles.get(&i).map(|x| &x.id))
             .map_or("", String::as_str)
     }
 
@@ -66,31 +70,53 @@ impl Ids {
     pub fn snippet(&self, i: u32) -> &str {
         self.snippets
             .get(i as usize)
-            .or_else(|| self.earlier_snippets.get(&i))
+            .or_else(|| self.earlier_snippets.get(&i).map(|x| &x.id))
             .map_or("", String::as_str)
     }
 
-    /// Registers the ids of the earlier records `articles` and `snippets` (record indices
-    /// past tonight's) refer to.
+    /// The earlier record behind record index `i` of `kind`, when it is one that was
+    /// registered.
+    pub fn earlier(&self, kind: RecordKind, i: u32) -> Option<&EarlierId> {
+        match kind {
+            RecordKind::Article => self.earlier_articles.get(&i),
+            RecordKind::Snippet => self.earlier_snippets.get(&i),
+        }
+    }
+
+    /// Registers the earlier records `articles` and `snippets` (record indices past
+    /// tonight's) refer to: their ids, sources and places, read from the index once.
     pub fn refer(
         &mut self,
         history: &History,
         articles: impl Iterator<Item = u32>,
         snippets: impl Iterator<Item = u32>,
-    ) {
+    ) -> Result<(), Error> {
         let (np, ns) = (self.pages.len() as u32, self.snippets.len() as u32);
-        for r in articles {
-            if let Some(e) = r.checked_sub(np) {
-                let id = history.articles.ids.get(e as usize).to_string();
-                self.earlier_articles.insert(r, id);
+        for (kind, records, n) in [
+            (RecordKind::Article, articles.collect::<Vec<_>>(), np),
+            (RecordKind::Snippet, snippets.collect::<Vec<_>>(), ns),
+        ] {
+            let mut es: Vec<u32> = records.iter().filter_map(|r| r.checked_sub(n)).collect();
+            es.sort_unstable();
+            es.dedup();
+            let found = history.entries(kind, &es)?;
+            let into = match kind {
+                RecordKind::Article => &mut self.earlier_articles,
+                RecordKind::Snippet => &mut self.earlier_snippets,
+            };
+            for (e, x) in es.into_iter().zip(found) {
+                let loc = x.loc();
+                into.insert(
+                    n + e,
+                    EarlierId {
+                        id: x.id,
+                        source: x.source,
+                        loc,
+                    },
+                );
             }
         }
-        for r in snippets {
-            if let Some(e) = r.checked_sub(ns) {
-                let id = history.snippets.ids.get(e as usize).to_string();
-                self.earlier_snippets.insert(r, id);
-            }
-        }
+        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::prehashed::HashedMap;
 
+use crate::error::Error;
 use crate::history::History;
 use crate::rules::Rules;
 use crate::run::decide::Decided;
@@ -17,33 +18,31 @@ pub fn link(
     snippets: &[MergedSnippet],
     rules: &Rules,
     history: &History,
-) -> Vec<Option<u32>> {
+) -> Result<Vec<Option<u32>>, Error> {
     let n = pages.len() as u32;
-    let mut by_title: HashedMap<u64, u32> = HashedMap::default();
+    let empty = title_key("", rules);
+    let keys: Vec<u64> = snippets
+        .iter()
+        .map(|s| title_key(&s.occ.block.title, rules))
+        .collect();
+    let wanted: Vec<u64> = keys.iter().copied().filter(|&k| k != empty).collect();
     // Earlier articles first (rank: earlier before tonight's, then by index).
+    let earlier = history.first_titled(&wanted)?;
+    let mut by_title: HashedMap<u64, u32> = earlier.iter().map(|(&k, &e)| (k, n + e)).collect();
     let rank = |i: u32| (i < n, i);
-    let mut offer = |key: u64, kept: u32| {
-        let e = by_title.entry(key).or_insert(kept);
-        if rank(kept) < rank(*e) {
-            *e = kept;
-        }
-    };
-    for (e, &key) in history.articles.title_keys.iter().enumerate() {
-        offer(key, n + e as u32);
-    }
     for (pi, p) in pages.iter().enumerate() {
         if let SummaryKind::Article { title_key, .. } = p.kind {
-            offer(title_key, articles.kept_of(pi as u32));
+            let kept = articles.kept_of(pi as u32);
+            let e = by_title.entry(title_key).or_insert(kept);
+            if rank(kept) < rank(*e) {
+                *e = kept;
+            }
         }
     }
-    let empty = title_key("", rules);
-    snippets
+    Ok(keys
         .iter()
-        .map(|s| {
-            let k = title_key(&s.occ.block.title, rules);
-            (k != empty).then(|| by_title.get(&k).copied()).flatten()
-        })
-        .collect()
+        .map(|&k| (k != empty).then(|| by_title.get(&k).copied()).flatten())
+        .collect())
 }
 
 #[cfg(test)]
@@ -76,7 +75,7 @@ mod tests {
             merged(2, "", "z"),
         ];
         assert_eq!(
-            link(&ps, &articles, &s, &rules, &History::empty()),
+            link(&ps, &articles, &s, &rules, &History::empty()).unwrap(),
             [Some(1), None, None]
         );
     }

@@ -94,10 +94,10 @@ pub fn decide(
     store: &dyn ArticleStore,
     history: &History,
 ) -> Result<Decisions, Error> {
-    let mut ids = Ids::assign(&scanned.pages, &scanned.snippets, history);
+    let mut ids = Ids::assign(&scanned.pages, &scanned.snippets, history)?;
     let articles = articles::decide(&scanned.pages, &rules.dedup, store, history)?;
     let snippets = snippets::decide(&scanned.snippets, &rules.dedup, history)?;
-    let links = links::link(&scanned.pages, &articles, &scanned.snippets, rules, history);
+    let links = links::link(&scanned.pages, &articles, &scanned.snippets, rules, history)?;
     ids.refer(
         history,
         articles
@@ -111,7 +111,7 @@ pub fn decide(
             .values()
             .map(|d| d.kept)
             .chain(snippets.resolved.values().copied()),
-    );
+    )?;
     let clusters = audit::clusters(&articles, &snippets.decided, &ids);
     let counts = audit::counts(scanned, &articles, &snippets, &links);
     Ok(Decisions {

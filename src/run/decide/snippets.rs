@@ -3,7 +3,7 @@
 //! near text, is a dropped duplicate of the kept block. Every block key resolves to the
 //! index of the snippet record that stands for it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::prehashed::HashedMap;
 
@@ -13,7 +13,7 @@ use crate::dedup::queue::WillNeed;
 use crate::dedup::shingle::{normalize_with, shingle_set};
 use crate::dedup::{deduplicate_with, fingerprint, DedupRules, Fingerprint, Item};
 use crate::error::Error;
-use crate::history::History;
+use crate::history::{Earlier, History};
 use crate::record::{snippet_id, RecordKind};
 use crate::run::decide::Decided;
 use crate::run::summarize::MergedSnippet;
@@ -59,39 +59,54 @@ pub fn decide(
         .par_iter()
         .map(|s| fingerprint(&s.occ.block.text, rules))
         .collect();
-    let earlier = &history.snippets;
-    let again = seen_again(snippets, history);
-    let mut records: Vec<u32> = (0..earlier.len() as u32)
-        .filter(|&e| earlier.fps[e as usize].chars > 0)
-        .map(|e| n + e)
+    let again = seen_again(snippets, history)?;
+    let fresh: Vec<u32> = (0..n)
+        .filter(|&i| !snippets[i as usize].occ.block.text.is_empty() && !again.contains_key(&i))
         .collect();
-    records.extend(
-        (0..n).filter(|&i| {
-            !snippets[i as usize].occ.block.text.is_empty() && !again.contains_key(&i)
-        }),
-    );
-    let items: Vec<Item> = records
+    let tonight: Vec<Item> = fresh
         .iter()
-        .map(|&r| match r.checked_sub(n) {
-            Some(e) => Item {
-                fp: &earlier.fps[e as usize],
-                replacements: earlier.replacements[e as usize],
-                order: e,
-                pinned: true,
-            },
-            None => Item {
-                fp: &fps[r as usize],
-                replacements: replacement_chars(&snippets[r as usize].occ.block.text),
-                order: r,
-                pinned: false,
-            },
+        .map(|&r| Item {
+            fp: &fps[r as usize],
+            replacements: replacement_chars(&snippets[r as usize].occ.block.text),
+            order: r,
+            pinned: false,
         })
         .collect();
+    // Only the earlier snippets that can meet tonight's join the search.
+    let es = history.probe(RecordKind::Snippet, &tonight, rules)?;
+    let earlier: Vec<(u32, Earlier)> = es
+        .iter()
+        .copied()
+        .zip(history.entries(RecordKind::Snippet, &es)?)
+        .filter(|(_, x)| x.fp.chars > 0)
+        .collect();
+    let mut records: Vec<u32> = earlier.iter().map(|(e, _)| n + e).collect();
+    records.extend(&fresh);
+    let mut items: Vec<Item> = earlier
+        .iter()
+        .map(|(e, x)| Item {
+            fp: &x.fp,
+            replacements: x.row.replacements,
+            order: *e,
+            pinned: true,
+        })
+        .collect();
+    items.extend(tonight);
+    let m = earlier.len();
     let shingles = |i: u32| -> Result<Vec<u64>, Error> {
-        let r = records[i as usize];
-        let text = match r.checked_sub(n) {
-            Some(e) => std::borrow::Cow::Owned(history.record(RecordKind::Snippet, e)?.text),
-            None => std::borrow::Cow::Borrowed(snippets[r as usize].occ.block.text.as_str()),
+        let text = match (i as usize).checked_sub(m) {
+            None => std::borrow::Cow::Owned(
+                history
+                    .record_of(RecordKind::Snippet, &earlier[i as usize].1)?
+                    .text,
+            ),
+            Some(_) => std::borrow::Cow::Borrowed(
+                snippets[records[i as usize] as usize]
+                    .occ
+                    .block
+                    .text
+                    .as_str(),
+            ),
         };
         Ok(shingle_set(
             &normalize_with(&text, &rules.normalize),
@@ -104,7 +119,7 @@ pub fn decide(
             history.will_need(RecordKind::Snippet, e);
         }
     };
-    let from_files = !history.entries(RecordKind::Snippet).locs.is_empty();
+    let from_files = history.len(RecordKind::Snippet) > 0;
     let hint = from_files.then_some(&will_need as WillNeed<'_>);
     let (dups, stats) = deduplicate_with(&items, rules, shingles, hint)?;
     let decided = Decided::from_items(dups, &records, stats);
@@ -136,26 +151,23 @@ pub fn decide(
 }
 
 /// Tonight's snippets whose id an earlier run already wrote (the id is a hash of the
-/// title and text: the same block) → that earlier snippet.
-fn seen_again(snippets: &[MergedSnippet], history: &History) -> HashedMap<u32, u32> {
-    let earlier = &history.snippets;
-    if earlier.is_empty() {
-        return HashedMap::default();
+/// title and text: the same block) → that earlier snippet (the first, in entry order).
+fn seen_again(snippets: &[MergedSnippet], history: &History) -> Result<HashedMap<u32, u32>, Error> {
+    if history.len(RecordKind::Snippet) == 0 {
+        return Ok(HashedMap::default());
     }
-    let hash = |s: &str| xxhash_rust::xxh3::xxh3_64(s.as_bytes());
-    let mut by_hash: HashedMap<u64, u32> = HashedMap::default();
-    for e in (0..earlier.len()).rev() {
-        by_hash.insert(hash(earlier.ids.get(e)), e as u32);
+    let ids: Vec<String> = snippets.par_iter().map(|s| snippet_id(s.key)).collect();
+    let bases: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut first: HashMap<String, u32> = HashMap::new();
+    for (e, id) in history.with_base_ids(RecordKind::Snippet, &bases)? {
+        let slot = first.entry(id).or_insert(e);
+        *slot = (*slot).min(e);
     }
-    snippets
-        .par_iter()
+    Ok(ids
+        .iter()
         .enumerate()
-        .filter_map(|(i, s)| {
-            let id = snippet_id(s.key);
-            let e = *by_hash.get(&hash(&id))?;
-            (earlier.ids.get(e as usize) == id).then_some((i as u32, e))
-        })
-        .collect()
+        .filter_map(|(i, id)| first.get(id).map(|&e| (i as u32, e)))
+        .collect())
 }
 
 /// U+FFFD characters in a text: what decoding could not read.

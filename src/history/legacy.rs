@@ -1,5 +1,7 @@
-//! The index file, `dedup.idx`: binary, little-endian, versioned, checksummed, read and
-//! written as a stream (no whole-file buffer: a 10M-entry index is ~3.5 GB).
+//! The index of pagesieve 0.2 (index format 1): one file, `dedup.idx`, rewritten whole
+//! every night. This build reads it once to convert it into a segment
+//! ([`crate::history::segment`]); the writer stays for the conversion's tests. Binary,
+//! little-endian, versioned, checksummed, read as a stream.
 //!
 //! ```text
 //! offset  size  field
@@ -40,7 +42,7 @@ use crate::history::{Entries, Loc};
 pub const MAGIC: &[u8; 8] = b"PSIEVEIX";
 /// Last bytes of an index file.
 pub const END: &[u8; 8] = b"PSIXEND\0";
-/// The format this build reads and writes.
+/// The format of this file.
 pub const FORMAT: u32 = 1;
 /// The index file's name inside an index folder.
 pub const FILE_NAME: &str = "dedup.idx";
@@ -87,62 +89,13 @@ pub struct RunRef {
 /// What a failed read says (the caller adds the path).
 pub type Problem = String;
 
-/// Writes an index: `articles` and `snippets` are each the concatenation of their parts.
-/// Index entries as the writer reads them: loaded from an index ([`Entries`]) or borrowed
-/// from tonight's run (`history::build::NewEntries`), so that writing an index copies
-/// nothing.
-pub trait IndexRows {
-    /// How many.
-    fn len(&self) -> usize;
-    /// Whether there are none.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// Entry `i`'s fingerprint.
-    fn fp(&self, i: usize) -> &Fingerprint;
-    /// Where entry `i`'s record is.
-    fn loc(&self, i: usize) -> Loc;
-    /// Entry `i`'s title key.
-    fn title_key(&self, i: usize) -> u64;
-    /// Entry `i`'s replacement characters.
-    fn replacements(&self, i: usize) -> u32;
-    /// Entry `i`'s record id.
-    fn id(&self, i: usize) -> &str;
-    /// Entry `i`'s source.
-    fn source(&self, i: usize) -> &str;
-}
-
-impl IndexRows for Entries {
-    fn len(&self) -> usize {
-        self.fps.len()
-    }
-    fn fp(&self, i: usize) -> &Fingerprint {
-        &self.fps[i]
-    }
-    fn loc(&self, i: usize) -> Loc {
-        self.locs[i]
-    }
-    fn title_key(&self, i: usize) -> u64 {
-        self.title_keys[i]
-    }
-    fn replacements(&self, i: usize) -> u32 {
-        self.replacements[i]
-    }
-    fn id(&self, i: usize) -> &str {
-        self.ids.get(i)
-    }
-    fn source(&self, i: usize) -> &str {
-        self.sources.get(i)
-    }
-}
-
 /// Writes an index: `header`, then the article entries of each of `articles` in order,
 /// then the snippet entries.
 pub fn write(
     path: &Path,
     header: &Header,
-    articles: &[&dyn IndexRows],
-    snippets: &[&dyn IndexRows],
+    articles: &[&Entries],
+    snippets: &[&Entries],
 ) -> std::io::Result<()> {
     let f = File::create(path)?;
     let mut w = HashingWriter {
@@ -167,19 +120,19 @@ pub fn write(
 
 fn write_section(
     w: &mut impl Write,
-    parts: &[&dyn IndexRows],
+    parts: &[&Entries],
     fingerprints: usize,
 ) -> std::io::Result<()> {
     for e in parts {
         for i in 0..e.len() {
-            let fp = e.fp(i);
-            let loc = e.loc(i);
+            let fp = &e.fps[i];
+            let loc = e.locs[i];
             let mut b = [0u8; ENTRY_BYTES as usize];
             let fields: [u64; 5] = [
                 fp.exact[0],
                 fp.exact[1],
                 fp.primary,
-                e.title_key(i),
+                e.title_keys[i],
                 loc.offset,
             ];
             for (k, v) in fields.iter().enumerate() {
@@ -188,10 +141,10 @@ fn write_section(
             let small: [u32; 6] = [
                 loc.len,
                 fp.chars,
-                e.replacements(i),
+                e.replacements[i],
                 loc.run,
-                e.id(i).len() as u32,
-                e.source(i).len() as u32,
+                e.ids.get(i).len() as u32,
+                e.sources.get(i).len() as u32,
             ];
             for (k, v) in small.iter().enumerate() {
                 b[40 + k * 4..44 + k * 4].copy_from_slice(&v.to_le_bytes());
@@ -202,19 +155,19 @@ fn write_section(
     for e in parts {
         for i in 0..e.len() {
             for f in 1..fingerprints {
-                w.write_all(&e.fp(i).simhash(f).to_le_bytes())?;
+                w.write_all(&e.fps[i].simhash(f).to_le_bytes())?;
             }
         }
     }
     for e in parts {
         for i in 0..e.len() {
-            w.write_all(&e.fp(i).signature.0)?;
+            w.write_all(&e.fps[i].signature.0)?;
         }
     }
     for e in parts {
         for i in 0..e.len() {
-            w.write_all(e.id(i).as_bytes())?;
-            w.write_all(e.source(i).as_bytes())?;
+            w.write_all(e.ids.get(i).as_bytes())?;
+            w.write_all(e.sources.get(i).as_bytes())?;
         }
     }
     Ok(())

@@ -1,0 +1,232 @@
+//! A run's side of the nightly job: the index folders it reads (`--against`) and writes
+//! (`--index`, or `index/` in the output), checked against its output folder; tonight's kept
+//! records handed to [`crate::history::night`] as index entries; the report's `index`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::history::build::{NewEntries, NewEntry};
+use crate::history::manifest;
+use crate::history::night::{self, ThisRun};
+use crate::history::History;
+use crate::lock::Lock;
+use crate::output::report::IndexReport;
+use crate::output::Staging;
+use crate::record::RecordKind;
+use crate::run::commit::{self, IndexCommit};
+use crate::run::decide::Decisions;
+use crate::run::summarize::{self, Scanned};
+use crate::run::write::Written;
+use crate::run::Settings;
+
+/// The `--index` folder, locked for the run, with what it held when the run started.
+#[derive(Debug)]
+pub struct IndexDir {
+    /// The folder (absolute).
+    pub dir: PathBuf,
+    /// The generation of its manifest, 0 for a new index.
+    pub generation: u64,
+    created: bool,
+    _lock: Lock,
+}
+
+impl IndexDir {
+    /// Lets the folder go; removes it if this run created it (and nothing else did).
+    pub fn forget(self) {
+        if self.created {
+            let (dir, lock) = (self.dir, self._lock);
+            drop(lock);
+            let _ = std::fs::remove_file(dir.join(night::LOCK));
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
+}
+
+/// Creates and locks `--index DIR`, and finishes or drops a commit a dead run left there
+/// (before anything reads it).
+pub fn open_index_dir(s: &Settings) -> Result<Option<IndexDir>, Error> {
+    let Some(dir) = &s.index else {
+        return Ok(None);
+    };
+    if commit::inside(dir, &s.output) {
+        return Err(Error::Usage(format!(
+            "--index {} is inside --output {}: the output holds its own index/ (leave \
+             --index out for that)",
+            dir.display(),
+            s.output.display()
+        )));
+    }
+    let err = index_error(dir);
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir).map_err(&err)?;
+    let abs = dir.canonicalize().map_err(&err)?;
+    let lock = night::lock_index(&abs, s.wait)?;
+    manifest::recover(&abs).map_err(&err)?;
+    let generation = manifest::read(&abs.join(manifest::FILE)).map_or(0, |m| m.generation);
+    Ok(Some(IndexDir {
+        dir: abs,
+        generation,
+        created,
+        _lock: lock,
+    }))
+}
+
+fn index_error(dir: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Output {
+        path: dir.to_path_buf(),
+        what: Some("the dedup index (--index)"),
+        source,
+    }
+}
+
+/// The indexes of `--against`, checked against this run's output folder (a format-1
+/// index is converted into `scratch`).
+pub fn load_history(s: &Settings, scratch: &Path) -> Result<History, Error> {
+    if s.against.is_empty() {
+        return Ok(History::empty());
+    }
+    let out = s.output.canonicalize().ok();
+    for dir in &s.against {
+        if out.is_some() && dir.canonicalize().ok() == out {
+            return Err(Error::Usage(format!(
+                "--against {} is the output folder: tonight's run would replace the records \
+                 its index points into; give each run its own --output",
+                dir.display()
+            )));
+        }
+    }
+    let history = History::load(&s.against, &s.rules, scratch)?;
+    if let Some(out) = out {
+        if let Some(r) = history.runs.iter().find(|r| r.dir == out) {
+            return Err(Error::Usage(format!(
+                "--output {} holds records of an earlier run the index refers to ({}): \
+                 writing there would break the index; give each run its own --output",
+                s.output.display(),
+                r.started
+            )));
+        }
+    }
+    Ok(history)
+}
+
+/// Tonight's kept records as index entries, borrowed from the run.
+pub fn this_run<'a>(
+    s: &Settings,
+    scanned: &'a Scanned,
+    d: &'a Decisions,
+    w: &Written,
+    started: String,
+    generation: &str,
+) -> Result<ThisRun<'a>, Error> {
+    let articles = w.article_lines.iter().filter_map(|&(pi, offset, len)| {
+        let p = &scanned.pages[pi as usize];
+        match &p.kind {
+            summarize::SummaryKind::Article {
+                fp,
+                title_key,
+                replacements,
+                ..
+            } => Some(NewEntry {
+                fp,
+                title_key: *title_key,
+                replacements: *replacements,
+                id: d.ids.page(pi),
+                source: &p.source,
+                offset,
+                len,
+            }),
+            summarize::SummaryKind::Reject { .. } => None,
+        }
+    });
+    let snippets = w.snippet_lines.iter().map(|&(si, offset, len)| {
+        let sn = &scanned.snippets[si as usize];
+        NewEntry {
+            fp: &d.snippets.fps[si as usize],
+            title_key: summarize::title_key(&sn.occ.block.title, &s.rules),
+            replacements: sn.occ.block.text.matches('\u{FFFD}').count() as u32,
+            id: d.ids.snippet(si),
+            source: &scanned.pages[sn.first.0 as usize].source,
+            offset,
+            len,
+        }
+    });
+    Ok(ThisRun {
+        dir: s.output.canonicalize().map_err(Error::output(&s.output))?,
+        started,
+        generation: generation.to_string(),
+        articles_bytes: w.articles_bytes,
+        snippets_bytes: w.snippets_bytes,
+        articles: NewEntries {
+            rows: articles.collect(),
+        },
+        snippets: NewEntries {
+            rows: snippets.collect(),
+        },
+    })
+}
+
+/// `report.json` → `index`.
+pub fn index_report(history: &History, this: &ThisRun<'_>, written: Option<String>) -> IndexReport {
+    let (a, sn) = (
+        history.len(RecordKind::Article),
+        history.len(RecordKind::Snippet),
+    );
+    IndexReport {
+        written,
+        against: history
+            .indexes
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        earlier_runs: history
+            .runs
+            .iter()
+            .map(|r| r.dir.display().to_string())
+            .collect(),
+        earlier_articles: a,
+        earlier_snippets: sn,
+        articles: a + this.articles.rows.len(),
+        snippets: sn + this.snippets.rows.len(),
+    }
+}
+
+/// The index covering the history and tonight: in the output's generation (its manifest
+/// staged with the output), or in `--index DIR` (its manifest published with the output by
+/// [`commit::publish`]). Returns the manifest's final path and, for `--index`, the commit.
+pub fn write_index(
+    s: &Settings,
+    history: &History,
+    this: &ThisRun<'_>,
+    staging: &mut Staging,
+    index: Option<&IndexDir>,
+) -> Result<(PathBuf, Option<IndexCommit>), Error> {
+    let next_generation = history.generation() + 1;
+    match index {
+        None => {
+            let err = Error::output(&s.output);
+            let dir = staging.path_for("index/manifest.json").map_err(&err)?;
+            let dir = dir.parent().expect("a file in index/").to_path_buf();
+            let final_dir = this
+                .dir
+                .join(crate::generation::META)
+                .join(&this.generation)
+                .join("index");
+            let next =
+                night::next_index(history, this, &dir, &final_dir, &s.rules, next_generation)
+                    .map_err(&err)?;
+            manifest::publish(&dir, &next.manifest).map_err(&err)?;
+            Ok((s.output.join("index").join(manifest::FILE), None))
+        }
+        Some(ix) => {
+            let generation = next_generation.max(ix.generation + 1);
+            let next = night::next_index(history, this, &ix.dir, &ix.dir, &s.rules, generation)
+                .map_err(index_error(&ix.dir))?;
+            let commit = IndexCommit {
+                dir: ix.dir.clone(),
+                manifest: next.manifest,
+                new_files: next.new_files,
+            };
+            Ok((ix.dir.join(manifest::FILE), Some(commit)))
+        }
+    }
+}
