@@ -154,6 +154,16 @@ impl OutputFolder {
         if fs::read_link(self.meta.join(CURRENT)).is_err() && self.has_legacy() {
             self.adopt_legacy()?;
         }
+        // Names the folder does not have yet get their links first: until the pointer
+        // moves they lead nowhere (the name is absent, as before), after it to the new
+        // files, so a new name appears with the generation, not later.
+        for e in fs::read_dir(self.meta.join(name))? {
+            let n = e?.file_name();
+            if fs::symlink_metadata(self.root.join(&n)).is_err() {
+                self.link_name(&n)?;
+            }
+        }
+        sync_dir(&self.root)?;
         self.point_to(name)
     }
 

@@ -207,7 +207,7 @@ pub fn align(x: u64) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+mod id_tests {
     use super::*;
 
     #[test]
@@ -222,3 +222,6 @@ mod tests {
         assert_eq!(align(1), 4096);
     }
 }
+
+#[cfg(test)]
+mod tests;
