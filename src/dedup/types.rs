@@ -143,6 +143,12 @@ pub struct DedupStats {
     pub oversized_buckets: usize,
     /// Pairs inside those buckets that were not compared.
     pub bucket_pairs_cut: usize,
+    /// With `--against`: earlier entries the probe found sharing a band key (or the exact
+    /// hash) with a new text.
+    pub earlier_found: usize,
+    /// Of those, left out before the search: the signature screen rejected them against
+    /// every new text they share a band with.
+    pub earlier_screened: usize,
     /// Wall time of the candidate search (not in `report.json` → `dedup`, which must not
     /// vary between runs: the run reports it in `timings_ms`).
     #[serde(skip)]

@@ -34,7 +34,7 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::dedup::minhash::Signature;
+use crate::dedup::minhash::{estimate, Signature};
 use crate::dedup::{DedupRules, Fingerprint, Item};
 use crate::error::Error;
 use crate::history::manifest::Manifest;
@@ -336,6 +336,56 @@ fn k(kind: RecordKind) -> usize {
     }
 }
 
+/// What [`History::probe`] found.
+#[derive(Debug, Default)]
+pub struct Probed {
+    /// The earlier entries that take part in tonight's search (sorted entry numbers).
+    pub entries: Vec<u32>,
+    /// Entries found by a lookup.
+    pub found: usize,
+    /// Of those, left out by the signature screen.
+    pub screened: usize,
+}
+
+/// Tonight's band keys of one band: distinct and sorted, each with the new texts that have
+/// it.
+struct BandKeys {
+    keys: Vec<u32>,
+    starts: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl BandKeys {
+    fn of(fresh: &[Item<'_>], band: usize, rows: usize, min_chars: usize) -> BandKeys {
+        let mut pairs: Vec<(u32, u32)> = fresh
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.fp.chars as usize >= min_chars)
+            .map(|(t, i)| (i.fp.signature.band_key(band, rows), t as u32))
+            .collect();
+        pairs.sort_unstable();
+        let mut b = BandKeys {
+            keys: Vec::new(),
+            starts: Vec::new(),
+            items: Vec::with_capacity(pairs.len()),
+        };
+        for (key, t) in pairs {
+            if b.keys.last() != Some(&key) {
+                b.keys.push(key);
+                b.starts.push(b.items.len() as u32);
+            }
+            b.items.push(t);
+        }
+        b.starts.push(b.items.len() as u32);
+        b
+    }
+
+    /// The new texts with key number `q`.
+    fn items(&self, q: u32) -> &[u32] {
+        &self.items[self.starts[q as usize] as usize..self.starts[q as usize + 1] as usize]
+    }
+}
+
 /// An index folder as a run reads it.
 #[derive(Debug)]
 pub struct OpenIndex {
@@ -484,19 +534,18 @@ impl History {
             return Ok(None);
         };
         let v = part.segment.kind(kind);
-        let bad = |p| self.damaged(&part.segment, p);
-        let (mut row, s) = v.row(local).map_err(bad)?;
+        let (mut row, fp, id, source) = v
+            .read_entry(local)
+            .map_err(|p| self.damaged(&part.segment, p))?;
         let Some(Some(run)) = part.runs.get(row.run as usize).copied() else {
             return Ok(None);
         };
         row.run = run;
-        let (id, source) = v.strings(local, s).map_err(bad)?;
-        let sig = v.signature(local).map_err(bad)?;
         Ok(Some(Earlier {
-            fp: row.fingerprint(sig, part.segment.header.fingerprints),
+            fp,
             row,
-            id: id.to_string(),
-            source: source.to_string(),
+            id,
+            source,
         }))
     }
 
@@ -512,69 +561,147 @@ impl History {
     }
 
     /// The earlier entries of `kind` that can take part in tonight's decisions: those with
-    /// the exact hash of one of `fresh`, or (long enough) sharing an LSH band with one —
-    /// found by binary search over each segment's sorted tables, nothing else read. With
-    /// the `simhash` generator every earlier entry (its block-permutation tables have no
-    /// such probe). Sorted entry numbers.
+    /// the exact hash of one of `fresh`, and those (long enough) that share an LSH band
+    /// with one and pass the signature screen against it — found by binary search over
+    /// each segment's sorted tables and read one by one, nothing else read. An earlier
+    /// entry that shares a band only with new texts it fails the screen against has no
+    /// candidate pair: it cannot change a match, however large the history (on site-shaped
+    /// text unrelated pages share some band often enough that, unscreened, the share of
+    /// the history a night met grew with the history). With the `simhash` generator every
+    /// earlier entry (its block-permutation tables have no such probe). Sorted entry
+    /// numbers.
     pub fn probe(
         &self,
         kind: RecordKind,
         fresh: &[Item<'_>],
         cfg: &DedupRules,
-    ) -> Result<Vec<u32>, Error> {
+    ) -> Result<Probed, Error> {
         if self.len(kind) == 0 || fresh.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Probed::default());
         }
         if cfg.simhash {
-            return self.all(kind);
+            let all = self.all(kind)?;
+            return Ok(Probed {
+                found: all.len(),
+                screened: 0,
+                entries: all,
+            });
         }
         let mut exact: Vec<u64> = fresh.iter().map(|i| i.fp.exact[0]).collect();
         exact.par_sort_unstable();
         exact.dedup();
-        let near: Vec<&Item<'_>> = fresh
-            .iter()
-            .filter(|i| i.fp.chars as usize >= cfg.min_chars_near)
-            .collect();
-        let bands: Vec<Vec<u32>> = match cfg.lsh {
+        let bands: Vec<BandKeys> = match cfg.lsh {
             Some(b) => (0..b.bands)
                 .into_par_iter()
-                .map(|band| {
-                    let mut keys: Vec<u32> = near
-                        .iter()
-                        .map(|i| i.fp.signature.band_key(band, b.rows))
-                        .collect();
-                    keys.sort_unstable();
-                    keys.dedup();
-                    keys
-                })
+                .map(|band| BandKeys::of(fresh, band, b.rows, cfg.min_chars_near))
                 .collect(),
             None => Vec::new(),
         };
-        // One task per segment and table.
+        // One task per segment and table; band hits as (entry, band, key).
         let tasks: Vec<(usize, Option<usize>)> = (0..self.parts.len())
             .flat_map(|p| {
                 std::iter::once((p, None)).chain((0..bands.len()).map(move |b| (p, Some(b))))
             })
             .collect();
-        let found: Vec<Vec<u32>> = tasks
+        type Found = (Vec<u32>, Vec<(u32, u32, u32)>);
+        let found: Vec<Found> = tasks
             .par_iter()
             .map(|&(p, band)| {
                 let part = &self.parts[p];
                 let v = part.segment.kind(kind);
-                let mut out = Vec::new();
-                match band {
-                    None => v.find_wide(WideTable::Exact, &exact, &mut out),
-                    Some(b) => v.find_band(b, &bands[b], &mut out),
-                }
-                .map_err(|e| self.damaged(&part.segment, e))?;
                 let start = self.starts[k(kind)][p];
-                Ok(out.into_iter().map(|l| start + l).collect())
+                let bad = |e| self.damaged(&part.segment, e);
+                match band {
+                    None => {
+                        let mut out = Vec::new();
+                        v.find_wide(WideTable::Exact, &exact, &mut out)
+                            .map_err(bad)?;
+                        Ok((out.into_iter().map(|l| start + l).collect(), Vec::new()))
+                    }
+                    Some(b) => {
+                        let mut out = Vec::new();
+                        v.find_band_pairs(b, &bands[b].keys, &mut out)
+                            .map_err(bad)?;
+                        let hits = out
+                            .into_iter()
+                            .map(|(q, l)| (start + l, b as u32, q))
+                            .collect();
+                        Ok((Vec::new(), hits))
+                    }
+                }
             })
             .collect::<Result<_, Error>>()?;
-        let mut all: Vec<u32> = found.into_iter().flatten().collect();
+        let mut all: Vec<u32> = Vec::new();
+        let mut hits: Vec<(u32, u32, u32)> = Vec::new();
+        for (e, h) in found {
+            all.extend(e);
+            hits.extend(h);
+        }
+        hits.par_sort_unstable();
+        let screened: Vec<Option<u32>> = hits
+            .chunk_by(|a, b| a.0 == b.0)
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|group| self.passes_screen(kind, group, fresh, &bands, cfg))
+            .collect::<Result<_, Error>>()?;
+        // Found: the exact matches and every entry with a band hit; kept: the exact
+        // matches and the entries that passed the screen.
         all.par_sort_unstable();
         all.dedup();
-        self.without_left_out(kind, all)
+        let exact = |e: &u32| all.binary_search(e).is_ok();
+        let banded: Vec<u32> = hits.chunk_by(|a, b| a.0 == b.0).map(|g| g[0].0).collect();
+        let found = all.len() + banded.iter().filter(|e| !exact(e)).count();
+        let mut kept: Vec<u32> = screened.into_iter().flatten().collect();
+        kept.retain(|e| !exact(e));
+        let screened = found - all.len() - kept.len();
+        all.extend(kept);
+        all.par_sort_unstable();
+        Ok(Probed {
+            found,
+            screened,
+            entries: self.without_left_out(kind, all)?,
+        })
+    }
+
+    /// Whether earlier entry `hits[0].0`, found under these (band, key) hits, passes the
+    /// signature screen against a new text with that band key: the entry, if it does.
+    fn passes_screen(
+        &self,
+        kind: RecordKind,
+        hits: &[(u32, u32, u32)],
+        fresh: &[Item<'_>],
+        bands: &[BandKeys],
+        cfg: &DedupRules,
+    ) -> Result<Option<u32>, Error> {
+        let e = hits[0].0;
+        let Some((part, local)) = self.locate(kind, e) else {
+            return Ok(None);
+        };
+        let v = part.segment.kind(kind);
+        let bad = |p| self.damaged(&part.segment, p);
+        let sig = v.read_signature(local).map_err(bad)?;
+        // The pair's floor is its shorter text's: the new text's decides unless the
+        // earlier one is shorter, whose length is read only when it could matter.
+        let lowest = cfg.screen_floor(cfg.min_chars_near as u32);
+        let mut undecided = Vec::new();
+        for &(_, b, q) in hits {
+            for &t in bands[b as usize].items(q) {
+                let it = &fresh[t as usize];
+                let est = estimate(&sig, &it.fp.signature);
+                if est >= cfg.screen_floor(it.fp.chars) {
+                    return Ok(Some(e));
+                }
+                if est >= lowest {
+                    undecided.push(est);
+                }
+            }
+        }
+        if undecided.is_empty() {
+            return Ok(None);
+        }
+        let (row, _) = v.read_row(local).map_err(bad)?;
+        let floor = cfg.screen_floor(row.chars);
+        Ok(undecided.iter().any(|&est| est >= floor).then_some(e))
     }
 
     /// Every earlier entry of `kind`.
@@ -608,7 +735,7 @@ impl History {
                 let (row, _) = part
                     .segment
                     .kind(kind)
-                    .row(local)
+                    .read_row(local)
                     .map_err(|p| self.damaged(&part.segment, p))?;
                 Ok(part.runs.get(row.run as usize).copied().flatten().is_some())
             })
@@ -692,7 +819,7 @@ impl History {
         let Some((part, local)) = self.locate(kind, e) else {
             return;
         };
-        let Ok((row, _)) = part.segment.kind(kind).row(local) else {
+        let Ok((row, _)) = part.segment.kind(kind).read_row(local) else {
             return;
         };
         let Some(Some(run)) = part.runs.get(row.run as usize).copied() else {

@@ -162,6 +162,9 @@ pub trait IndexRows: Sync {
     fn id(&self, i: usize) -> &str;
     /// Entry `i`'s source.
     fn source(&self, i: usize) -> &str;
+    /// Says the writer is done with the entries read so far (a mapped source hands their
+    /// pages back); by default nothing.
+    fn pages_done(&self) {}
 }
 
 #[cfg(test)]

@@ -51,6 +51,9 @@ impl<'a> Part<'a> {
             if masked {
                 visible.push(if keep { locals.len() as u32 } else { u32::MAX });
             }
+            if i % 65_536 == 65_535 {
+                view.segment().release_all();
+            }
             if keep {
                 near += usize::from(row.chars as usize >= min);
                 locals.push(i as u32);
@@ -159,6 +162,11 @@ impl IndexRows for Concat<'_> {
     fn source(&self, i: usize) -> &str {
         let (p, k) = self.at(i);
         p.strings(k).1
+    }
+    fn pages_done(&self) {
+        for p in self.parts {
+            p.view.segment().release_all();
+        }
     }
 }
 

@@ -6,9 +6,12 @@
 //! page holding their checksums the first time any of them is), so a night reads — and
 //! hashes — what its lookups touch, whatever the segment's size. Lookups come in sorted
 //! batches per table: the fence is read, the group pages of the batch are asked for at once
-//! (`madvise(WILLNEED)`: a cold index is read with many reads in flight, not one at a time),
-//! and the table's pages are handed back afterwards (`madvise(DONTNEED)`), so that the
-//! pages a night touched do not stay in its resident memory.
+//! (`posix_fadvise(WILLNEED)`: a cold index is read with many reads in flight, not one at a
+//! time), then each group is read with `pread` into a buffer. Lookups do not go through
+//! the mapping because a page fault on a mapped file also maps the cached pages around it
+//! (the kernel's fault-around): at 10M entries the random pages of one night's lookups made
+//! ~200 MB of resident memory that way; the rows and signatures of the few entries found
+//! are read from the mapping.
 //!
 //! A segment is never written again once published; a file that another process truncates
 //! while it is mapped would fault on access (this is the usual contract of a mapped index:
@@ -35,6 +38,7 @@ pub type Problem = String;
 /// An open segment.
 pub struct Segment {
     path: PathBuf,
+    file: std::fs::File,
     map: Mmap,
     /// Its header.
     pub header: SegmentHeader,
@@ -109,6 +113,7 @@ impl Segment {
             .collect();
         let mut seg = Segment {
             path: path.to_path_buf(),
+            file,
             map,
             header: empty_header(),
             l1_off,
@@ -165,33 +170,58 @@ impl Segment {
         if test(&self.verified, b) {
             return Ok(());
         }
-        let page = b * 8 / BLOCK;
-        let l1 = self.l1_off + page * BLOCK;
-        if !test(&self.verified_l1, page) {
-            let bytes = &self.map[l1 as usize..(l1 + BLOCK) as usize];
-            if xxh3_64(bytes) != self.level2[page as usize] {
-                return Err(format!(
-                    "checksum page {page} does not match level 2: the file is damaged"
-                ));
-            }
-            set(&self.verified_l1, page);
-        }
-        let want = u64_at(&self.map, (self.l1_off + 8 * b) as usize);
+        let want = self.checksum(b)?;
         let block = &self.map[(b * BLOCK) as usize..((b + 1) * BLOCK) as usize];
         if xxh3_64(block) != want {
-            return Err(format!(
-                "block {b} (bytes {}..{}) does not match its checksum: the file is damaged",
-                b * BLOCK,
-                (b + 1) * BLOCK
-            ));
+            return Err(damaged(b));
         }
         set(&self.verified, b);
         Ok(())
     }
 
+    /// Block `b`'s checksum, its level-1 page verified against level 2 first.
+    fn checksum(&self, b: u64) -> Result<u64, Problem> {
+        use std::os::unix::fs::FileExt;
+        let page = b * 8 / BLOCK;
+        let l1 = self.l1_off + page * BLOCK;
+        let io = |e: std::io::Error| format!("cannot read: {e}");
+        if !test(&self.verified_l1, page) {
+            let mut bytes = vec![0u8; BLOCK as usize];
+            self.file.read_exact_at(&mut bytes, l1).map_err(io)?;
+            if xxh3_64(&bytes) != self.level2[page as usize] {
+                return Err(format!(
+                    "checksum page {page} does not match level 2: the file is damaged"
+                ));
+            }
+            set(&self.verified_l1, page);
+            let at = (b * 8 % BLOCK) as usize;
+            return Ok(u64_at(&bytes, at));
+        }
+        let mut sum = [0u8; 8];
+        self.file
+            .read_exact_at(&mut sum, self.l1_off + 8 * b)
+            .map_err(io)?;
+        Ok(u64::from_le_bytes(sum))
+    }
+
     /// Verifies every block (before a segment is merged into another).
     pub fn verify_all(&self) -> Result<(), Problem> {
-        (0..self.blocks).try_for_each(|b| self.verify_block(b))
+        for b in 0..self.blocks {
+            self.verify_block(b)?;
+            if b % 4096 == 4095 {
+                self.release_all();
+            }
+        }
+        self.release_all();
+        Ok(())
+    }
+
+    /// Hands the mapped pages back (a scan's pages stay in the page cache, not in this
+    /// process's resident memory).
+    pub fn release_all(&self) {
+        // SAFETY: a shared, read-only file mapping: a page is read from the file again on
+        // its next access, with the same bytes.
+        let _ = unsafe { self.map.unchecked_advise(UncheckedAdvice::DontNeed) };
     }
 
     /// The view of one kind's entries.
@@ -203,30 +233,55 @@ impl Segment {
         }
     }
 
-    /// Asks for a range ahead of its read (a hint).
+    /// Asks for a range ahead of its read, with the checksum pages that verify it (a hint).
     fn will_need(&self, off: u64, len: u64) {
-        let _ = self
-            .map
-            .advise_range(Advice::WillNeed, off as usize, len as usize);
-    }
-
-    /// Hands a range's pages back (they stay in the page cache, not in this process's
-    /// resident memory).
-    fn release(&self, off: u64, len: u64) {
-        let (start, end) = (off / BLOCK * BLOCK, (off + len).min(self.l1_off));
-        if end > start {
-            // SAFETY: a shared, read-only file mapping: the pages are read from the file
-            // again on the next access, with the same bytes; no reference into the range
-            // outlives the lookup that called this.
-            let _ = unsafe {
-                self.map.unchecked_advise_range(
-                    UncheckedAdvice::DontNeed,
-                    start as usize,
-                    (end - start) as usize,
-                )
-            };
+        crate::fadvise::will_need(&self.file, off, len);
+        let (first, last) = (off / BLOCK, (off + len).div_ceil(BLOCK).min(self.blocks));
+        let mut page = u64::MAX;
+        for b in first..last {
+            let p = b * 8 / BLOCK;
+            if p != page && !test(&self.verified_l1, p) {
+                crate::fadvise::will_need(&self.file, self.l1_off + p * BLOCK, BLOCK);
+                page = p;
+            }
         }
     }
+
+    /// `len` bytes at `off` read with `pread` into `buf` (whole blocks, each verified),
+    /// returning the range asked for: what lookups read, outside the mapping.
+    pub fn read<'b>(&self, off: u64, len: u64, buf: &'b mut Vec<u8>) -> Result<&'b [u8], Problem> {
+        use std::os::unix::fs::FileExt;
+        let end = off
+            .checked_add(len)
+            .filter(|&e| e <= self.l1_off)
+            .ok_or_else(|| format!("a read of {len} bytes at {off} is past the data"))?;
+        let (first, last) = (off / BLOCK, end.div_ceil(BLOCK));
+        buf.resize(((last - first) * BLOCK) as usize, 0);
+        self.file
+            .read_exact_at(buf, first * BLOCK)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        for (k, b) in (first..last).enumerate() {
+            if test(&self.verified, b) {
+                continue;
+            }
+            let want = self.checksum(b)?;
+            let block = &buf[k * BLOCK as usize..(k + 1) * BLOCK as usize];
+            if xxh3_64(block) != want {
+                return Err(damaged(b));
+            }
+            set(&self.verified, b);
+        }
+        let at = (off - first * BLOCK) as usize;
+        Ok(&buf[at..at + len as usize])
+    }
+}
+
+fn damaged(b: u64) -> Problem {
+    format!(
+        "block {b} (bytes {}..{}) does not match its checksum: the file is damaged",
+        b * BLOCK,
+        (b + 1) * BLOCK
+    )
 }
 
 fn test(bits: &[AtomicU64], i: u64) -> bool {
@@ -283,6 +338,38 @@ fn check_layout(l: &KindLayout, h: &SegmentHeader, data_end: u64) -> Result<(), 
         true => Ok(()),
         false => Err("the header's sections do not fit the file".into()),
     }
+}
+
+/// The last two groups a batch read (a key's rows may run on into the next group, and the
+/// next key start back in the previous one).
+#[derive(Default)]
+struct GroupCache {
+    held: [Option<(u64, std::rc::Rc<Vec<u8>>)>; 2],
+}
+
+impl GroupCache {
+    fn get(
+        &mut self,
+        g: u64,
+        read: impl FnOnce() -> Result<Vec<u8>, Problem>,
+    ) -> Result<std::rc::Rc<Vec<u8>>, Problem> {
+        for (n, b) in self.held.iter().flatten() {
+            if *n == g {
+                return Ok(std::rc::Rc::clone(b));
+            }
+        }
+        let b = std::rc::Rc::new(read()?);
+        self.held = [self.held[1].take(), Some((g, std::rc::Rc::clone(&b)))];
+        Ok(b)
+    }
+}
+
+/// The entries of `(query, entry)` pairs, ascending, each once.
+fn entries_of(pairs: Vec<(u32, u32)>, out: &mut Vec<u32>) {
+    let mut found: Vec<u32> = pairs.into_iter().map(|(_, e)| e).collect();
+    found.sort_unstable();
+    found.dedup();
+    out.extend(found);
 }
 
 /// One kind's entries in a segment.
@@ -364,6 +451,46 @@ impl<'a> KindView<'a> {
         Ok(row.fingerprint(self.signature(i)?, self.seg.header.fingerprints))
     }
 
+    /// Entry `i`'s row, read with `pread` (a random read: see the module's note).
+    pub fn read_row(&self, i: usize) -> Result<(EntryRow, StrRef), Problem> {
+        let rb = self.seg.header.row_bytes();
+        let mut buf = Vec::new();
+        let b = self
+            .seg
+            .read(self.l.rows[0] + self.index(i)? * rb, rb, &mut buf)?;
+        Ok(EntryRow::decode(b, self.seg.header.fingerprints))
+    }
+
+    /// Entry `i`'s signature, read with `pread`.
+    pub fn read_signature(&self, i: usize) -> Result<Signature, Problem> {
+        let n = SIGNATURE_BINS as u64;
+        let mut buf = Vec::new();
+        let b = self
+            .seg
+            .read(self.l.signatures[0] + self.index(i)? * n, n, &mut buf)?;
+        Ok(*Signature::from_bytes(b.try_into().expect("256 bytes")))
+    }
+
+    /// Entry `i`'s row, fingerprint, id and source, read with `pread`.
+    pub fn read_entry(&self, i: usize) -> Result<(EntryRow, Fingerprint, String, String), Problem> {
+        let (row, s) = self.read_row(i)?;
+        let sig = self.read_signature(i)?;
+        let fp = row.fingerprint(&sig, self.seg.header.fingerprints);
+        let mut buf = Vec::new();
+        let len = u64::from(s.id_len) + u64::from(s.source_len);
+        if s.offset
+            .checked_add(len)
+            .is_none_or(|e| e > self.l.strings[1])
+        {
+            return Err(format!("entry {i}'s strings are outside their section"));
+        }
+        let b = self.seg.read(self.l.strings[0] + s.offset, len, &mut buf)?;
+        let (id, source) = b.split_at(s.id_len as usize);
+        let utf8 =
+            |x: &[u8]| String::from_utf8(x.to_vec()).map_err(|_| format!("entry {i}: not UTF-8"));
+        Ok((row, fp, utf8(id)?, utf8(source)?))
+    }
+
     /// Appends the entries (ascending, each once) whose key in table `t` is one of `keys`
     /// (sorted).
     pub fn find_wide(&self, t: WideTable, keys: &[u64], out: &mut Vec<u32>) -> Result<(), Problem> {
@@ -371,12 +498,31 @@ impl<'a> KindView<'a> {
         let key = |b: &[u8], k: usize| u64_at(b, k * WIDE_ROW as usize);
         let entry = |b: &[u8], k: usize| u32_at(b, k * WIDE_ROW as usize + 8);
         let fence_key = |b: &[u8], k: usize| u64_at(b, 8 * k);
-        self.find(table, fence, WIDE_ROW, keys, key, entry, fence_key, out)
+        let mut pairs = Vec::new();
+        self.find(
+            table, fence, WIDE_ROW, keys, key, entry, fence_key, &mut pairs,
+        )?;
+        entries_of(pairs, out);
+        Ok(())
     }
 
     /// Appends the entries (ascending, each once) whose key in band `band` is one of
     /// `keys` (sorted).
     pub fn find_band(&self, band: usize, keys: &[u32], out: &mut Vec<u32>) -> Result<(), Problem> {
+        let mut pairs = Vec::new();
+        self.find_band_pairs(band, keys, &mut pairs)?;
+        entries_of(pairs, out);
+        Ok(())
+    }
+
+    /// Appends `(k, entry)` for every entry whose key in band `band` is `keys[k]` (`keys`
+    /// sorted): which of the keys asked for each entry was found under.
+    pub fn find_band_pairs(
+        &self,
+        band: usize,
+        keys: &[u32],
+        out: &mut Vec<(u32, u32)>,
+    ) -> Result<(), Problem> {
         if band >= self.seg.header.bands {
             return Ok(());
         }
@@ -403,7 +549,7 @@ impl<'a> KindView<'a> {
         key: impl Fn(&[u8], usize) -> K,
         entry: impl Fn(&[u8], usize) -> u32,
         fence_key: impl Fn(&[u8], usize) -> K,
-        out: &mut Vec<u32>,
+        out: &mut Vec<(u32, u32)>,
     ) -> Result<(), Problem> {
         let rows = table[1] / row;
         if rows == 0 || keys.is_empty() {
@@ -414,7 +560,8 @@ impl<'a> KindView<'a> {
         if fence[1] != groups * std::mem::size_of::<K>() as u64 {
             return Err("a fence does not fit its table".into());
         }
-        let fence_bytes = self.seg.bytes(fence[0], fence[1])?;
+        let mut fence_buf = Vec::new();
+        let fence_bytes = self.seg.read(fence[0], fence[1], &mut fence_buf)?;
         let group_of = |q: K| -> u64 {
             // The first group whose first key is ≥ q; the first row ≥ q may be at the end
             // of the group before it.
@@ -441,19 +588,28 @@ impl<'a> KindView<'a> {
             }
         }
         let mut found = Vec::new();
-        let group = |g: u64| -> Result<&[u8], Problem> {
-            let start = g * per_group;
-            let n = per_group.min(rows - start);
-            self.seg.bytes(table[0] + start * row, n * row)
+        // Keys are sorted, so their groups come in order: each group is read once per
+        // batch, however many keys fall in it (a large night against a small segment).
+        let mut cache = GroupCache::default();
+        let mut group = |g: u64| -> Result<std::rc::Rc<Vec<u8>>, Problem> {
+            cache.get(g, || {
+                let start = g * per_group;
+                let n = per_group.min(rows - start);
+                let mut buf = Vec::new();
+                Ok(self
+                    .seg
+                    .read(table[0] + start * row, n * row, &mut buf)?
+                    .to_vec())
+            })
         };
-        for (&q, &g0) in keys.iter().zip(&starts) {
+        for (qi, (&q, &g0)) in keys.iter().zip(&starts).enumerate() {
             let mut g = g0;
             let mut b = group(g)?;
             let n = (b.len() as u64 / row) as usize;
             let (mut lo, mut hi) = (0usize, n);
             while lo < hi {
                 let mid = (lo + hi) / 2;
-                if key(b, mid) < q {
+                if key(&b, mid) < q {
                     lo = mid + 1;
                 } else {
                     hi = mid;
@@ -469,17 +625,14 @@ impl<'a> KindView<'a> {
                     b = group(g)?;
                     k = 0;
                 }
-                if key(b, k) != q {
+                if key(&b, k) != q {
                     break;
                 }
-                found.push(entry(b, k));
+                found.push((qi as u32, entry(&b, k)));
                 k += 1;
             }
         }
-        self.seg.release(table[0], table[1]);
-        found.sort_unstable();
-        found.dedup();
-        if found.iter().any(|&e| u64::from(e) >= self.l.entries) {
+        if found.iter().any(|&(_, e)| u64::from(e) >= self.l.entries) {
             return Err("a table names an entry past the entries".into());
         }
         out.extend(found);

@@ -186,14 +186,18 @@ fn write_kind(
         rows.row(i).encode(s, p.fingerprints, &mut buf);
         w.write(&buf)?;
         offset += (id.len() + source.len()) as u64;
+        done_every(rows, i);
     }
     for i in 0..rows.len() {
         w.write(&rows.signature(i).0)?;
+        done_every(rows, i);
     }
     for i in 0..rows.len() {
         w.write(rows.id(i).as_bytes())?;
         w.write(rows.source(i).as_bytes())?;
+        done_every(rows, i);
     }
+    rows.pages_done();
     let mut fences = Fences::default();
     w.pad_to(l.exact[0])?;
     write_wide(w, wide_rows(k, WideTable::Exact), &mut fences.exact)?;
@@ -220,6 +224,7 @@ fn write_kind(
                     let (key, entry) = r?;
                     put(key, entry)?;
                 }
+                rows.pages_done();
             }
         }
     }
@@ -240,6 +245,13 @@ fn write_kind(
         w.write(keys)?;
     }
     Ok(())
+}
+
+/// Tells a mapped source, every 64Ki entries, that the writer is done with them.
+fn done_every(rows: &dyn IndexRows, i: usize) {
+    if i % 65_536 == 65_535 {
+        rows.pages_done();
+    }
 }
 
 /// The fence keys collected while the tables are written.

@@ -28,7 +28,8 @@ pub fn decide(
         .collect();
     // Only the earlier articles that can meet tonight's join the search.
     let tonight: Vec<Item> = fresh.iter().map(|(_, i)| *i).collect();
-    let es = history.probe(RecordKind::Article, &tonight, rules)?;
+    let probed = history.probe(RecordKind::Article, &tonight, rules)?;
+    let es = probed.entries;
     let earlier = history.entries(RecordKind::Article, &es)?;
     let mut records: Vec<u32> = es.iter().map(|&e| n + e).collect();
     let mut items: Vec<Item> = earlier
@@ -67,7 +68,9 @@ pub fn decide(
             None => store.will_need(r),
         }
     };
-    let (dups, stats) = deduplicate_with(&items, rules, shingles, Some(&will_need))?;
+    let (dups, mut stats) = deduplicate_with(&items, rules, shingles, Some(&will_need))?;
+    stats.earlier_found = probed.found;
+    stats.earlier_screened = probed.screened;
     Ok(Decided::from_items(dups, &records, stats))
 }
 

@@ -73,7 +73,8 @@ pub fn decide(
         })
         .collect();
     // Only the earlier snippets that can meet tonight's join the search.
-    let es = history.probe(RecordKind::Snippet, &tonight, rules)?;
+    let probed = history.probe(RecordKind::Snippet, &tonight, rules)?;
+    let es = probed.entries;
     let earlier: Vec<(u32, Earlier)> = es
         .iter()
         .copied()
@@ -121,7 +122,9 @@ pub fn decide(
     };
     let from_files = history.len(RecordKind::Snippet) > 0;
     let hint = from_files.then_some(&will_need as WillNeed<'_>);
-    let (dups, stats) = deduplicate_with(&items, rules, shingles, hint)?;
+    let (dups, mut stats) = deduplicate_with(&items, rules, shingles, hint)?;
+    stats.earlier_found = probed.found;
+    stats.earlier_screened = probed.screened;
     let decided = Decided::from_items(dups, &records, stats);
     let resolved = snippets
         .iter()
