@@ -4,13 +4,11 @@
 //! the rules miss. With `boilerplate.strip`, the learned lines the profile leaves in
 //! article bodies are removed from them too ([`strip_lines`], applied by the run).
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::config::BoilerplateConfig;
 use crate::page::LineKind;
-use crate::prehashed::{HashedMap, HashedSet};
+use crate::prehashed::HashedSet;
 use crate::scan::{boilerplate_key, LineSample};
 
 /// One learned line.
@@ -76,57 +74,76 @@ pub struct PageSample {
 struct LineCount<'a> {
     pages: usize,
     text: &'a str,
-    parts: HashMap<LineKind, usize>,
-    titles: HashedSet<u64>,
-    bodies: HashedSet<u64>,
+    /// The part it was put in most often (ties: by name).
+    part: LineKind,
+    titles: usize,
+    bodies: usize,
 }
 
 /// Counts the sampled lines (one sample per sampled page, in input order); returns the
 /// report section and the hashes of learned lines the profile leaves in bodies.
+///
+/// The counts come from one flat table of every sampled line, sorted by line: a map with a
+/// set per distinct line cost ~80 MB for the 5,000 pages of the sample.
 pub fn learn(sampled: &[PageSample], cfg: &BoilerplateConfig) -> (LearnedReport, HashedSet<u64>) {
     let n = sampled.len();
-    let mut counts: HashedMap<u64, LineCount<'_>> = HashedMap::default();
-    for page in sampled {
-        for l in &page.lines {
-            let e = counts.entry(l.hash).or_insert_with(|| LineCount {
-                pages: 0,
-                text: &l.text,
-                parts: HashMap::new(),
-                titles: HashedSet::default(),
-                bodies: HashedSet::default(),
-            });
-            e.pages += 1;
-            *e.parts.entry(l.kind).or_default() += 1;
-            e.titles.insert(page.title);
-            e.bodies.insert(page.body);
+    // (line, page, position): sorted, each line's first occurrence in input order leads.
+    let mut rows: Vec<(u64, u32, u32)> = sampled
+        .iter()
+        .enumerate()
+        .flat_map(|(p, page)| {
+            page.lines
+                .iter()
+                .enumerate()
+                .map(move |(i, l)| (l.hash, p as u32, i as u32))
+        })
+        .collect();
+    rows.sort_unstable();
+    let line = |&(_, p, i): &(u64, u32, u32)| &sampled[p as usize].lines[i as usize];
+    let distinct = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    };
+    let mut counts: Vec<(u64, LineCount<'_>)> = Vec::new();
+    for group in rows.chunk_by(|a, b| a.0 == b.0) {
+        let mut parts: Vec<(LineKind, usize)> = Vec::new();
+        for r in group {
+            let kind = line(r).kind;
+            match parts.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, c)) => *c += 1,
+                None => parts.push((kind, 1)),
+            }
         }
+        parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+        let page = |r: &(u64, u32, u32)| &sampled[r.1 as usize];
+        counts.push((
+            group[0].0,
+            LineCount {
+                pages: group.len(),
+                text: &line(&group[0]).text,
+                part: parts[0].0,
+                titles: distinct(group.iter().map(|r| page(r).title).collect()),
+                bodies: distinct(group.iter().map(|r| page(r).body).collect()),
+            },
+        ));
     }
     let threshold = ((cfg.min_share * n as f64).ceil() as usize).max(cfg.min_pages);
     let mut lines: Vec<(u64, Learned)> = counts
         .into_iter()
-        .filter(|(_, c)| n > 0 && c.titles.len() >= threshold && c.bodies.len() >= threshold)
-        .map(
-            |(
+        .filter(|(_, c)| n > 0 && c.titles >= threshold && c.bodies >= threshold)
+        .map(|(hash, c)| {
+            (
                 hash,
-                LineCount {
-                    pages, text, parts, ..
+                Learned {
+                    text: c.text.to_string(),
+                    pages: c.pages,
+                    share: (c.pages as f64 / n as f64 * 10_000.0).round() / 10_000.0,
+                    handled_by: c.part.handled_by(),
+                    part: c.part,
                 },
-            )| {
-                let mut parts: Vec<(LineKind, usize)> = parts.into_iter().collect();
-                parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
-                let part = parts[0].0;
-                (
-                    hash,
-                    Learned {
-                        text: text.to_string(),
-                        pages,
-                        share: (pages as f64 / n as f64 * 10_000.0).round() / 10_000.0,
-                        handled_by: part.handled_by(),
-                        part,
-                    },
-                )
-            },
-        )
+            )
+        })
         .collect();
     lines.sort_by(|a, b| b.1.pages.cmp(&a.1.pages).then(a.1.text.cmp(&b.1.text)));
     lines.truncate(cfg.max_listed);

@@ -39,6 +39,7 @@ pub mod scan;
 pub mod synth;
 pub mod text;
 pub mod timings;
+pub mod trim;
 
 pub use config::Config;
 pub use error::Error;

@@ -10,66 +10,14 @@ use serde::Deserialize;
 
 use crate::dedup::fingerprint;
 use crate::dedup::lsh::Bands;
-use crate::dedup::minhash::Signature;
 use crate::error::Error;
 use crate::history::legacy;
 use crate::history::manifest::{self, Manifest, RunRef, SegmentRef, SEGMENT_EXT};
-use crate::history::rows::{EntryRow, IndexRows};
+use crate::history::rows::IndexRows;
 use crate::history::segment::{write_segment, KindInput, RunCount, SegmentParams, TableSource};
 use crate::history::{relative, settings, Entries, Loc};
 use crate::record::title_key;
 use crate::rules::Rules;
-
-/// One kept record of tonight's run, as the index stores it.
-#[derive(Debug, Clone)]
-pub struct NewEntry<'a> {
-    /// Its fingerprint.
-    pub fp: &'a crate::dedup::Fingerprint,
-    /// Its title key.
-    pub title_key: u64,
-    /// Replacement characters from decoding.
-    pub replacements: u32,
-    /// Its id.
-    pub id: &'a str,
-    /// Its source.
-    pub source: &'a str,
-    /// Offset of its line.
-    pub offset: u64,
-    /// Length of its line, newline included.
-    pub len: u32,
-}
-
-/// Tonight's kept records of one kind, borrowed from the run (all of run 0 of tonight's
-/// segment).
-#[derive(Debug, Default)]
-pub struct NewEntries<'a> {
-    /// The records, in file order.
-    pub rows: Vec<NewEntry<'a>>,
-}
-
-impl IndexRows for NewEntries<'_> {
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-    fn row(&self, i: usize) -> EntryRow {
-        let r = &self.rows[i];
-        let loc = Loc {
-            run: 0,
-            offset: r.offset,
-            len: r.len,
-        };
-        EntryRow::of(r.fp, r.title_key, r.replacements, loc)
-    }
-    fn signature(&self, i: usize) -> &Signature {
-        &self.rows[i].fp.signature
-    }
-    fn id(&self, i: usize) -> &str {
-        self.rows[i].id
-    }
-    fn source(&self, i: usize) -> &str {
-        self.rows[i].source
-    }
-}
 
 /// A run's unique id: a hash of its output folder, start and generation, so the same
 /// run has the same id in every index that covers it.

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::Error;
-use crate::history::build::{manifest_of, segment_params, write_new_segment, NewEntries};
+use crate::history::build::{manifest_of, segment_params, write_new_segment};
 use crate::history::compact::{self, Input};
 use crate::history::manifest::{Manifest, RunRef, SegmentRef};
+use crate::history::rows::IndexRows;
 use crate::history::segment::{RunCount, Segment};
 use crate::history::{relative, History};
 use crate::lock::Lock;
@@ -29,7 +30,6 @@ pub fn lock_index(dir: &Path, wait: bool) -> Result<Lock, Error> {
 }
 
 /// What the night adds: the run just written.
-#[derive(Debug)]
 pub struct ThisRun<'a> {
     /// Its output folder (absolute).
     pub dir: PathBuf,
@@ -41,10 +41,10 @@ pub struct ThisRun<'a> {
     pub articles_bytes: u64,
     /// Final length of its `snippets.jsonl`.
     pub snippets_bytes: u64,
-    /// Its kept articles.
-    pub articles: NewEntries<'a>,
+    /// Its kept articles, in file order (rows name run 0).
+    pub articles: &'a dyn IndexRows,
     /// Its kept snippets.
-    pub snippets: NewEntries<'a>,
+    pub snippets: &'a dyn IndexRows,
 }
 
 impl ThisRun<'_> {
@@ -130,11 +130,11 @@ pub fn next_index(
     uids.push(run.uid());
     let counts = vec![RunCount {
         uid: run.uid(),
-        articles: run.articles.rows.len() as u64,
-        snippets: run.snippets.rows.len() as u64,
+        articles: run.articles.len() as u64,
+        snippets: run.snippets.len() as u64,
     }];
     let params = segment_params(rules, counts);
-    let seg = write_new_segment(dir, &params, &run.articles, &run.snippets)?;
+    let seg = write_new_segment(dir, &params, run.articles, run.snippets)?;
     let path = dir.join(&seg.file);
     new_files.push(path.clone());
     crate::fault::point(crate::fault::SEGMENT_WRITTEN);

@@ -410,9 +410,12 @@ fn phases<'a>(
     let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
     let mut scanned = scan_phase(s, phase1, spill, &mut timings)?;
+    crate::trim::trim();
     let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
+    crate::trim::trim();
     let store = store::SpillStore::new(spill, &scanned.pages);
     let decisions = dedup_phase(s, &scanned, &store, history, &mut timings)?;
+    crate::trim::trim();
     let guard = s.max_drop_rate.map(|max| guard(&decisions, max, &s.output));
     let held = guard.as_ref().is_some_and(|g| g.held);
     let bar = progress::bar(article_count(&scanned) as u64, "write", s.progress);
@@ -425,15 +428,10 @@ fn phases<'a>(
     };
     let written = timings.time("write", || write::write_records(staging, cx, &bar))?;
     bar.finish_and_clear();
+    crate::trim::trim();
     let generation = ctx.target.generation;
-    let this = nightly::this_run(
-        s,
-        &scanned,
-        &decisions,
-        &written,
-        timings.started_utc(),
-        generation,
-    )?;
+    let kept = nightly::kept(s, &scanned, &decisions, &written);
+    let this = nightly::this_run(s, &kept, &written, timings.started_utc(), generation)?;
     let (index, index_commit) = match held {
         true => (nightly::index_report(history, &this, None), None),
         false => {
