@@ -134,16 +134,7 @@ mod tests {
             "生育津贴由单位向社保经办机构申请，材料包括出生医学证明和住院病历等",
         ];
         let fps: Vec<_> = texts.iter().map(|t| fingerprint(t, &rules)).collect();
-        let items: Vec<Item> = fps
-            .iter()
-            .enumerate()
-            .map(|(i, fp)| Item {
-                fp,
-                replacements: 0,
-                order: i as u32,
-                pinned: false,
-            })
-            .collect();
+        let items: Vec<Item> = crate::dedup::types::items_of(&fps, |_| false);
         let mut stats = DedupStats::default();
         let pairs = candidate_pairs(&items, &[0, 1, 2], &rules, &mut stats);
         assert_eq!(pairs, [(0, 1, Proposers::LSH)]);

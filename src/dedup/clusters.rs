@@ -165,16 +165,7 @@ mod tests {
             "天地玄黄宇宙洪荒日月一二三四五六七八九十",
         ];
         let fps: Vec<Fingerprint> = texts.iter().map(|t| fingerprint(t, &cfg)).collect();
-        let items: Vec<Item> = fps
-            .iter()
-            .enumerate()
-            .map(|(i, fp)| Item {
-                fp,
-                replacements: 0,
-                order: i as u32,
-                pinned: false,
-            })
-            .collect();
+        let items: Vec<Item> = crate::dedup::types::items_of(&fps, |_| false);
         let sets: Sets = (0..3u32)
             .map(|i| (i, shingle_set(texts[i as usize], 2)))
             .collect();

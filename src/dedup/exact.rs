@@ -73,16 +73,7 @@ mod tests {
             "异地就医怎么备案",
         ];
         let fps: Vec<_> = texts.iter().map(|t| fingerprint(t, &rules)).collect();
-        let items: Vec<Item> = fps
-            .iter()
-            .enumerate()
-            .map(|(i, fp)| Item {
-                fp,
-                replacements: 0,
-                order: i as u32,
-                pinned: i == 1,
-            })
-            .collect();
+        let items: Vec<Item> = crate::dedup::types::items_of(&fps, |i| i == 1);
         let g = exact_groups(&items, KeepPolicy::MostCentral);
         assert_eq!(g.reps, [1, 2]);
         assert_eq!(g.group_of[&1], [0]);

@@ -102,16 +102,7 @@ mod tests {
             "完全无关的一段话，讲的是如何办理居住证和积分落户的流程",
         ];
         let fps: Vec<_> = texts.iter().map(|t| fingerprint(t, &rules)).collect();
-        let items: Vec<Item> = fps
-            .iter()
-            .enumerate()
-            .map(|(i, fp)| Item {
-                fp,
-                replacements: 0,
-                order: i as u32,
-                pinned: i != 2,
-            })
-            .collect();
+        let items: Vec<Item> = crate::dedup::types::items_of(&fps, |i| i != 2);
         // Item 2 is new; pinned 0 is its near copy; pinned 1 and 3 meet nothing.
         assert_eq!(relevant(&items, &rules), [0, 2]);
     }

@@ -195,15 +195,7 @@ mod tests {
 
     /// Items in input order over already computed fingerprints.
     fn items_of(fps: &[Fingerprint]) -> Vec<Item<'_>> {
-        fps.iter()
-            .enumerate()
-            .map(|(i, fp)| Item {
-                fp,
-                replacements: 0,
-                order: i as u32,
-                pinned: false,
-            })
-            .collect()
+        crate::dedup::types::items_of(fps, |_| false)
     }
 
     /// Shingle sets of already normalized texts, for verification.

@@ -177,3 +177,17 @@ impl DedupStats {
         st.compared
     }
 }
+
+/// Items in input order over fingerprints, item `i` pinned when `pinned(i)` (tests).
+#[cfg(test)]
+pub(crate) fn items_of(fps: &[Fingerprint], pinned: impl Fn(usize) -> bool) -> Vec<Item<'_>> {
+    fps.iter()
+        .enumerate()
+        .map(|(i, fp)| Item {
+            fp,
+            replacements: 0,
+            order: i as u32,
+            pinned: pinned(i),
+        })
+        .collect()
+}

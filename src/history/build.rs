@@ -249,7 +249,7 @@ pub fn rebuild(
     let io = Error::output(out);
     std::fs::create_dir_all(out).map_err(&io)?;
     let out_abs = out.canonicalize().map_err(&io)?;
-    let _lock = crate::history::night::lock_index(&out_abs, wait)?;
+    let _lock = crate::history::manifest::lock_index(&out_abs, wait)?;
     manifest::recover(&out_abs).map_err(&io)?;
     let mut runs = Vec::new();
     let mut uids = Vec::new();

@@ -139,7 +139,7 @@ pub fn merge(
 pub fn compact_folder(dir: &Path, rules: &Rules, wait: bool) -> Result<manifest::Manifest, Error> {
     let io = Error::output(dir);
     let dir = dir.canonicalize().map_err(&io)?;
-    let _lock = crate::history::night::lock_index(&dir, wait)?;
+    let _lock = crate::history::manifest::lock_index(&dir, wait)?;
     manifest::recover(&dir).map_err(&io)?;
     let bad = |m: String| Error::Usage(format!("index {}: {m}", dir.display()));
     let open = crate::history::open_index(&dir, rules, &dir)?;

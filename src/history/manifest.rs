@@ -115,6 +115,15 @@ impl Pending {
     }
 }
 
+/// The lock file of an index folder.
+pub const LOCK: &str = "lock";
+
+/// Takes the lock of index folder `dir` for a run or `pagesieve index`.
+pub fn lock_index(dir: &Path, wait: bool) -> Result<crate::lock::Lock, crate::error::Error> {
+    let what = format!("the index folder {}", dir.display());
+    crate::lock::acquire(&dir.join(LOCK), &what, wait)
+}
+
 /// Reads a manifest file.
 pub fn read(path: &Path) -> Result<Manifest, String> {
     let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;

@@ -10,24 +10,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::Error;
 use crate::history::build::{manifest_of, segment_params, write_new_segment};
 use crate::history::compact::{self, Input};
 use crate::history::manifest::{Manifest, RunRef, SegmentRef};
 use crate::history::rows::IndexRows;
 use crate::history::segment::{RunCount, Segment};
 use crate::history::{relative, History};
-use crate::lock::Lock;
 use crate::rules::Rules;
-
-/// The lock file of an index folder.
-pub const LOCK: &str = "lock";
-
-/// Takes the lock of index folder `dir` for a run or `pagesieve index`.
-pub fn lock_index(dir: &Path, wait: bool) -> Result<Lock, Error> {
-    let what = format!("the index folder {}", dir.display());
-    crate::lock::acquire(&dir.join(LOCK), &what, wait)
-}
 
 /// What the night adds: the run just written.
 pub struct ThisRun<'a> {

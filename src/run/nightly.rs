@@ -38,7 +38,7 @@ impl IndexDir {
         if self.created {
             let (dir, lock) = (self.dir, self._lock);
             drop(lock);
-            let _ = std::fs::remove_file(dir.join(night::LOCK));
+            let _ = std::fs::remove_file(dir.join(manifest::LOCK));
             let _ = std::fs::remove_dir(&dir);
         }
     }
@@ -62,7 +62,7 @@ pub fn open_index_dir(s: &Settings) -> Result<Option<IndexDir>, Error> {
     let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(&err)?;
     let abs = dir.canonicalize().map_err(&err)?;
-    let lock = night::lock_index(&abs, s.wait)?;
+    let lock = manifest::lock_index(&abs, s.wait)?;
     manifest::recover(&abs).map_err(&err)?;
     let generation = manifest::read(&abs.join(manifest::FILE)).map_or(0, |m| m.generation);
     Ok(Some(IndexDir {
