@@ -18,7 +18,7 @@ fn main() {
     let dir = std::env::args().nth(1).expect("usage: floor DIR");
     let mut c = Rules::builtin();
     let t = Instant::now();
-    let files = walk(std::path::Path::new(&dir), &c.input, None)
+    let files = walk(std::path::Path::new(&dir), &c.input, Default::default())
         .expect("walk")
         .files;
     // Drop files from the page cache as pagesieve run does (the same decision).

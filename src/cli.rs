@@ -85,7 +85,8 @@ pub struct RunArgs {
     /// that file is not there]
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Worker threads [default: one per core]. Output is identical for any value.
+    /// Worker threads [default: one per core; at most 4 per core]. Output is identical for
+    /// any value.
     #[arg(long)]
     pub threads: Option<usize>,
     /// No progress bars and no summary.
@@ -112,6 +113,11 @@ pub struct RunArgs {
     /// default the run stops at once with exit 2, naming the holder).
     #[arg(long)]
     pub wait: bool,
+    /// Read symlinks whose targets are outside --input and walk symlinked folders (by
+    /// default such a symlink is a reject `outside_input`, and a symlinked folder a named
+    /// skip in report.json: nothing outside --input is read).
+    #[arg(long)]
+    pub follow_symlinks: bool,
 }
 
 /// `pagesieve synth`.

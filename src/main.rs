@@ -129,9 +129,13 @@ fn run(args: RunArgs) -> Result<Outcome, Error> {
     settings.index = args.index;
     settings.max_drop_rate = args.max_drop_rate;
     settings.wait = args.wait;
+    settings.follow_symlinks = args.follow_symlinks;
     let summary = pagesieve::run(&settings)?;
     for p in summary.walk_problems.iter() {
         eprintln!("pagesieve: warning: {p}");
+    }
+    for p in &summary.report.skipped {
+        eprintln!("pagesieve: skipped {}: {}", p.path, p.why);
     }
     for p in &summary.warnings {
         eprintln!("pagesieve: warning: {p}");

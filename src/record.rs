@@ -45,11 +45,17 @@ pub enum RejectReason {
     TooLarge,
     /// The file could not be read.
     IoError,
+    /// A symlink (or a path that became one) leading outside `--input`: not read unless
+    /// `--follow-symlinks`.
+    OutsideInput,
+    /// Not a regular file: a FIFO, a socket or a device (never opened for reading, so
+    /// it cannot block the run), at the walk or when opened.
+    NotRegular,
 }
 
 impl RejectReason {
     /// Every reason, in report order.
-    pub const ALL: [RejectReason; 7] = [
+    pub const ALL: [RejectReason; 9] = [
         RejectReason::Empty,
         RejectReason::Binary,
         RejectReason::Undecodable,
@@ -57,6 +63,8 @@ impl RejectReason {
         RejectReason::NoAnswer,
         RejectReason::TooLarge,
         RejectReason::IoError,
+        RejectReason::OutsideInput,
+        RejectReason::NotRegular,
     ];
 
     /// The reason's name as written in `rejects.jsonl`.
@@ -69,7 +77,14 @@ impl RejectReason {
             RejectReason::NoAnswer => "no_answer",
             RejectReason::TooLarge => "too_large",
             RejectReason::IoError => "io_error",
+            RejectReason::OutsideInput => "outside_input",
+            RejectReason::NotRegular => "not_regular",
         }
+    }
+
+    /// The reason named `name` (as [`RejectReason::as_str`] writes it).
+    pub fn from_name(name: &str) -> Option<RejectReason> {
+        RejectReason::ALL.into_iter().find(|r| r.as_str() == name)
     }
 }
 

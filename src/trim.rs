@@ -12,3 +12,34 @@ pub fn trim() {
         libc::malloc_trim(0);
     }
 }
+
+/// Ends a phase: hands freed heap back ([`trim`]) and, when `PAGESIEVE_MEMORY_TRACE` is
+/// set, prints the resident and peak memory after `phase` to stderr (how BENCHMARKS.md
+/// splits a run's peak by phase).
+pub fn phase_end(phase: &str) {
+    trim();
+    if std::env::var_os("PAGESIEVE_MEMORY_TRACE").is_some() {
+        if let Some((rss, hwm)) = resident_kib() {
+            eprintln!(
+                "memory after {phase}: resident {} MiB, peak {} MiB",
+                rss / 1024,
+                hwm / 1024
+            );
+        }
+    }
+}
+
+/// (VmRSS, VmHWM) in KiB, from `/proc/self/status` (None where it cannot be read).
+fn resident_kib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}

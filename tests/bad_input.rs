@@ -309,7 +309,10 @@ fn fifo_in_the_input_is_rejected_not_opened() {
         common::notice("mkfifo unavailable; skipping the FIFO test");
         return;
     }
-    assert_eq!(c.run(&[]).reject("pipe.txt").as_deref(), Some("io_error"));
+    assert_eq!(
+        c.run(&[]).reject("pipe.txt").as_deref(),
+        Some("not_regular")
+    );
 }
 
 #[cfg(unix)]
@@ -410,4 +413,114 @@ fn control_characters_everywhere() {
         std::fs::write(d.join("x.txt"), format!("标题\n{noise}\n")).unwrap()
     });
     assert_eq!(c.run(&[]).reject("x.txt").as_deref(), Some("binary"));
+}
+
+// Issue "Nothing hangs, nothing leaks in from outside the input": regression tests named
+// after its items.
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_etc_passwd_is_not_read() {
+    let c = case(|d| {
+        std::os::unix::fs::symlink("/etc/passwd", d.join("x.txt")).unwrap();
+        std::os::unix::fs::symlink("/proc/self/status", d.join("status.txt")).unwrap();
+    });
+    c.run(&[]);
+    assert_eq!(c.reject("x.txt").as_deref(), Some("outside_input"));
+    assert_eq!(c.reject("status.txt").as_deref(), Some("outside_input"));
+    let all = std::fs::read_to_string(c.out.join("articles.jsonl")).unwrap()
+        + &std::fs::read_to_string(c.out.join("rejects.jsonl")).unwrap();
+    assert!(!all.contains("root:") && !all.contains("VmRSS"), "{all}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_file_that_blocks_on_read_does_not_hang() {
+    // /proc/kmsg blocks a reader until the kernel logs something; a FIFO outside the input
+    // blocks its opener until a writer comes. Neither is read by default, and with
+    // --follow-symlinks neither blocks: the FIFO is refused by its type, and a file is
+    // opened without blocking.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("outside-pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    let c = case(|d| {
+        std::os::unix::fs::symlink("/proc/kmsg", d.join("kmsg.txt")).unwrap();
+        std::os::unix::fs::symlink(&fifo, d.join("pipe.txt")).unwrap();
+    });
+    c.run(&[]);
+    assert_eq!(c.reject("kmsg.txt").as_deref(), Some("outside_input"));
+    if made.is_ok_and(|s| s.success()) {
+        assert_eq!(c.reject("pipe.txt").as_deref(), Some("outside_input"));
+        std::fs::remove_file(c.input.join("kmsg.txt")).unwrap();
+        c.run(&["--follow-symlinks"]);
+        assert_eq!(c.reject("pipe.txt").as_deref(), Some("not_regular"));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_is_a_named_skip() {
+    let outside = tempfile::tempdir().unwrap();
+    let other = page(
+        "松阳医保异地就医备案",
+        "异地就医先在参保地备案，再持卡就医结算。",
+    );
+    std::fs::write(outside.path().join("p.txt"), other).unwrap();
+    let c = case(|d| std::os::unix::fs::symlink(outside.path(), d.join("day2")).unwrap());
+    c.run(&[]);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(c.out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["files"]["seen"], 1);
+    assert_eq!(report["files"]["skipped"], 1);
+    assert_eq!(report["skipped"][0]["path"], "day2/");
+    c.run(&["--follow-symlinks"]);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(c.out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["files"]["seen"], 2);
+    assert_eq!(report["files"]["skipped"], 0);
+}
+
+#[test]
+fn threads_far_past_the_cores_are_refused() {
+    let c = case(|_| {});
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pagesieve"))
+        .args(["run", "--quiet", "--threads", "100000", "--input"])
+        .arg(&c.input)
+        .arg("--output")
+        .arg(&c.out)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--threads 100000") && err.contains("per core"),
+        "{err}"
+    );
+    assert!(!c.out.exists(), "nothing is written");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backslash_name_and_a_raw_byte_name_get_different_sources() {
+    use std::os::unix::ffi::OsStrExt;
+    let c = case(|d| {
+        let raw = std::ffi::OsStr::from_bytes(b"p\xff.txt");
+        std::fs::write(
+            d.join(raw),
+            page("东屏医保报销比例", "住院报销比例按医院等级确定。"),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("p\\xFF.txt"),
+            page("松阳医保报销比例", "门诊报销按年度限额。"),
+        )
+        .unwrap();
+    });
+    c.run(&[]);
+    let sources: Vec<String> = jsonl(&c.out.join("articles.jsonl"))
+        .into_iter()
+        .map(|a| a["source"].as_str().unwrap().to_string())
+        .collect();
+    assert!(sources.contains(&"p\\xFF.txt".to_string()), "{sources:?}");
+    assert!(sources.contains(&"p\\\\xFF.txt".to_string()), "{sources:?}");
 }

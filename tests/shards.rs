@@ -27,7 +27,7 @@ fn sharded(input: &Path, out: &Path, work: &Path, per_shard: usize) {
         count,
         pages: total,
     };
-    run_shards(&s, phase1, listing.excluded, listing.problems).unwrap();
+    run_shards(&s, phase1, listing.split().1).unwrap();
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn a_shard_rewritten_gives_the_same_bytes_and_a_damaged_one_is_an_error() {
         count: 1,
         pages: 10,
     };
-    let err = run_shards(&s, phase1, 0, Vec::new()).unwrap_err();
+    let err = run_shards(&s, phase1, Default::default()).unwrap_err();
     assert!(err.to_string().contains("shard-000000.pages"), "{err}");
     assert!(!d.path().join("out/articles.jsonl").exists());
 }

@@ -127,7 +127,9 @@ def list_files(
     input: PathLike, output: PathLike, config: Union[Config, PathLike, None] = None
 ) -> tuple:
     """The input files of a run, sorted as every step orders them: ``(files, excluded,
-    problems)`` with each file ``(path, source, walk_error)``."""
+    problems, skipped)`` with each file ``(path, source, walk_error)`` (``walk_error`` is
+    ``"reason: detail"`` when the walk refused the file) and each skipped symlinked folder
+    ``(path, why)``."""
     return _native.list_files(os.fspath(input), os.fspath(output), _config(config))
 
 
@@ -155,6 +157,7 @@ def finish(
     pages: int,
     excluded: int = 0,
     problems: Sequence[str] = (),
+    skipped: Sequence[Any] = (),
     *,
     threads: Optional[int] = None,
     force: bool = False,
@@ -174,6 +177,7 @@ def finish(
             pages,
             excluded,
             list(problems),
+            [tuple(x) for x in skipped],
             **_run_options(threads, force, against, index, max_drop_rate),
         )
     )

@@ -94,7 +94,7 @@ def run(
     if files_per_shard < 1:
         raise pagesieve.UsageError("--files-per-shard must be at least 1")
     cfg = pagesieve.load_config(config)
-    files, excluded, problems = _native.list_files(os.fspath(input), os.fspath(output), cfg)
+    files, excluded, problems, skipped = _native.list_files(os.fspath(input), os.fspath(output), cfg)
     work = os.path.abspath(work_dir or os.path.normpath(os.fspath(output)) + ".shards")
     if os.path.exists(work):
         shutil.rmtree(work)
@@ -141,6 +141,7 @@ def run(
                 len(files),
                 excluded,
                 list(problems),
+                list(skipped),
                 threads=cpus,
                 force=force,
                 against=[os.fspath(a) for a in against],

@@ -12,8 +12,9 @@ use pyo3::prelude::*;
 
 use serde_json::{json, Value};
 
+use pagesieve::ingest::walk::Skipped;
 use pagesieve::ingest::InputFile;
-use pagesieve::record::hex64;
+use pagesieve::record::{hex64, Reject, RejectReason};
 use pagesieve::run::shard;
 use pagesieve::run::{Phase1, Settings, Summary};
 use pagesieve::scan::Outcome;
@@ -238,7 +239,8 @@ fn run(
 }
 
 /// The input files of a run over `input` into `output`, sorted: `(files, excluded,
-/// problems)`, each file `(path, source, walk_error)`.
+/// problems, skipped)`, each file `(path, source, walk_error)` with `walk_error`
+/// `"reason: detail"` when the walk refused it, each skipped folder `(path, why)`.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 fn list_files(
@@ -246,7 +248,12 @@ fn list_files(
     input: PathBuf,
     output: PathBuf,
     config: &Config,
-) -> PyResult<(Vec<(PathBuf, String, Option<String>)>, usize, Vec<String>)> {
+) -> PyResult<(
+    Vec<(PathBuf, String, Option<String>)>,
+    usize,
+    Vec<String>,
+    Vec<(String, String)>,
+)> {
     let s = settings(input, output, config, &RunOptions::default());
     let listing = py
         .allow_threads(|| pagesieve::run::list(&s))
@@ -254,9 +261,29 @@ fn list_files(
     let files = listing
         .files
         .into_iter()
-        .map(|f| (f.path, f.source, f.walk_error))
+        .map(|f| {
+            let e = f
+                .walk_error
+                .map(|r| format!("{}: {}", r.reason.as_str(), r.detail));
+            (f.path, f.source, e)
+        })
         .collect();
-    Ok((files, listing.excluded, listing.problems))
+    let skipped = listing
+        .skipped
+        .into_iter()
+        .map(|s| (s.path, s.why))
+        .collect();
+    Ok((files, listing.excluded, listing.problems, skipped))
+}
+
+/// A walk's refusal as `list_files` wrote it (`"reason: detail"`); an unknown reason is
+/// an `io_error` with the whole text.
+fn walk_reject(text: &str) -> Reject {
+    let (name, detail) = text.split_once(": ").unwrap_or(("", text));
+    match RejectReason::from_name(name) {
+        Some(reason) => Reject::new(reason, detail),
+        None => Reject::new(RejectReason::IoError, text),
+    }
 }
 
 /// Phase 1 over one shard (files from `list_files`) of a run over `total_files` files,
@@ -278,7 +305,7 @@ fn scan_shard(
         .map(|(path, source, walk_error)| InputFile {
             path,
             source,
-            walk_error,
+            walk_error: walk_error.map(|e| walk_reject(&e)),
         })
         .collect();
     let rules = config.rules.clone();
@@ -294,7 +321,7 @@ fn scan_shard(
 /// Phase 2 over the shards `0..shards` in `work_dir`: decisions, records, reports and the
 /// index, exactly as `pagesieve run` writes them; returns the summary as JSON.
 #[pyfunction]
-#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, threads=None, force=false, against=vec![], index=None, max_drop_rate=None))]
+#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None))]
 #[allow(clippy::too_many_arguments)]
 fn finish(
     py: Python<'_>,
@@ -306,6 +333,7 @@ fn finish(
     pages: usize,
     excluded: usize,
     problems: Vec<String>,
+    skipped: Vec<(String, String)>,
     threads: Option<usize>,
     force: bool,
     against: Vec<PathBuf>,
@@ -325,8 +353,16 @@ fn finish(
         count: shards,
         pages,
     };
+    let walked = pagesieve::run::WalkFacts {
+        excluded,
+        problems,
+        skipped: skipped
+            .into_iter()
+            .map(|(path, why)| Skipped { path, why })
+            .collect(),
+    };
     let summary = py
-        .allow_threads(|| pagesieve::run::run_shards(&s, phase1, excluded, problems))
+        .allow_threads(|| pagesieve::run::run_shards(&s, phase1, walked))
         .map_err(py_err)?;
     Ok(summary_json(&summary))
 }

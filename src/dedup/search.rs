@@ -94,6 +94,7 @@ where
     let t = std::time::Instant::now();
     let cands = candidate_pairs(items, &near, cfg, &mut stats);
     stats.candidate_time = t.elapsed();
+    crate::trim::phase_end("dedup: candidates");
     let t = std::time::Instant::now();
     if cands.is_empty() {
         let mut drops = exact.drops;
@@ -101,6 +102,7 @@ where
         return Ok((drops, stats));
     }
     let comps = components(cands, near.len());
+    crate::trim::phase_end("dedup: components");
     let hint = will_need.map(|h| |local: u32| h(near[local as usize]));
     let near_drops: Vec<(Vec<Duplicate>, usize, usize)> = queue::run(
         &comps,
@@ -109,6 +111,7 @@ where
         |c| verify_component(c, &near, items, cfg, &shingles, MAX_SETS_HELD),
     )?;
     stats.verify_time = t.elapsed();
+    crate::trim::phase_end("dedup: verification");
     // Keyed by member, not a slot per item: with an earlier run's index, most items are
     // pinned and never dropped.
     let mut by_member: HashMap<u32, Duplicate> =

@@ -9,6 +9,7 @@
 //! `undecodable`. NUL or other control characters in the decoded text make it `binary`.
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8};
 
@@ -42,16 +43,72 @@ pub struct DecodedPage {
 /// ([`crate::ingest::cache`]).
 pub fn read_file(file: &InputFile, rules: &InputRules) -> Result<RawFile, Reject> {
     if let Some(e) = &file.walk_error {
-        return Err(Reject::new(RejectReason::IoError, e.clone()));
+        return Err(e.clone());
     }
     let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());
-    let f = std::fs::File::open(&file.path).map_err(io)?;
+    let f = open_checked(&file.path, rules.confine.as_deref())?;
     let meta = f.metadata().map_err(io)?;
     let raw = read_from(&file.source, &f, meta.len(), rules.config.max_file_bytes);
     if rules.evict_after_read {
         crate::fadvise::evict(&f);
     }
     raw
+}
+
+/// Opens a file the walk listed, checking again what the walk checked, on the opened
+/// descriptor (the entry may have changed since): opened without blocking (a FIFO put in
+/// its place must not stall the run), a regular file, and — with `confine` — one whose
+/// real path is inside `confine` (a symlink out of the input put in its place is not
+/// read).
+fn open_checked(path: &Path, confine: Option<&Path>) -> Result<std::fs::File, Reject> {
+    let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let f = opts.open(path).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(Reject::new(
+            RejectReason::NotRegular,
+            format!(
+                "not a regular file when opened ({}): it changed after the walk",
+                crate::ingest::walk::kind_of(&meta.file_type())
+            ),
+        ));
+    }
+    if let Some(root) = confine {
+        if let Some(real) = real_path(&f) {
+            if !real.starts_with(root) {
+                return Err(Reject::new(
+                    RejectReason::OutsideInput,
+                    format!(
+                        "opened as {}, outside --input: it changed after the walk \
+                         (--follow-symlinks reads it)",
+                        real.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// The path an open descriptor refers to (Linux: `/proc/self/fd/N`; elsewhere unknown).
+fn real_path(f: &std::fs::File) -> Option<PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd())).ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = f;
+        None
+    }
 }
 
 /// [`read_file`] for content already in memory (`source` names it: a `.gz` or `.zst`
@@ -414,6 +471,50 @@ mod tests {
     /// The default rules: GB18030 always tried.
     fn rules() -> InputRules {
         InputRules::compile(&crate::config::InputConfig::default()).unwrap()
+    }
+
+    fn listed(path: PathBuf, source: &str) -> InputFile {
+        InputFile {
+            path,
+            source: source.into(),
+            walk_error: None,
+        }
+    }
+
+    /// The walk saw a regular file; a FIFO took its place before the read: refused at
+    /// once by the opened descriptor's type (a blocking open would wait for a writer
+    /// forever).
+    #[cfg(unix)]
+    #[test]
+    fn a_page_replaced_by_a_fifo_after_the_walk_does_not_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("zzzz.txt");
+        let made = std::process::Command::new("mkfifo").arg(&p).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return;
+        }
+        let err = read_file(&listed(p, "zzzz.txt"), &rules()).unwrap_err();
+        assert_eq!(err.reason, RejectReason::NotRegular);
+        assert!(err.detail.contains("FIFO"), "{}", err.detail);
+    }
+
+    /// The walk saw a file inside the input; a symlink out of it took its place: the
+    /// opened descriptor's real path is outside the input, so nothing is read.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_page_replaced_by_a_symlink_out_of_the_input_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        std::fs::create_dir(&input).unwrap();
+        std::fs::write(dir.path().join("secret.txt"), PAGE).unwrap();
+        let p = input.join("page.txt");
+        std::os::unix::fs::symlink(dir.path().join("secret.txt"), &p).unwrap();
+        let mut r = rules();
+        r.confine = Some(std::fs::canonicalize(&input).unwrap());
+        let err = read_file(&listed(p.clone(), "page.txt"), &r).unwrap_err();
+        assert_eq!(err.reason, RejectReason::OutsideInput);
+        r.confine = None;
+        assert!(read_file(&listed(p, "page.txt"), &r).is_ok());
     }
 
     #[test]

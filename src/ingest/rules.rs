@@ -20,6 +20,9 @@ pub struct InputRules {
     /// Whether each file is dropped from the page cache once read: `input.evict_after_read`
     /// as the run decided it for its input (false until then).
     pub evict_after_read: bool,
+    /// The input folder, symlinks resolved, that every file opened must really be in
+    /// (set by the run unless `--follow-symlinks`; `None`: not checked).
+    pub confine: Option<std::path::PathBuf>,
 }
 
 impl InputRules {
@@ -50,6 +53,7 @@ impl InputRules {
             legacy_encodings,
             config: c.clone(),
             evict_after_read: false,
+            confine: None,
         })
     }
 

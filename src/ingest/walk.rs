@@ -1,25 +1,55 @@
 //! Finding input files: a recursive walk in a stable (byte-wise sorted) order.
 //!
-//! Hidden files and folders (names starting with `.`) are skipped, folders reached through
-//! symlinks are not followed (so a symlink loop cannot trap the walk), symlinks to files are
-//! read like files, and include/exclude globs from the config select what is read. Walk
-//! errors (an unreadable folder, a dangling symlink) become input files of their own so that
-//! they are reported as `io_error` rejects instead of vanishing.
+//! Hidden files and folders (names starting with `.`) are skipped and include/exclude globs
+//! from the config select what is read. Nothing outside `--input` is read unless the run
+//! says so ([`WalkOptions::follow_symlinks`]):
+//! - a symlink to a file inside the input is read like the file; one whose target is
+//!   outside is an `outside_input` reject (never opened);
+//! - a symlinked folder is not walked (its files inside the input are walked where they
+//!   are); it is a named skip in [`Walk::skipped`], so that no entry vanishes;
+//! - a FIFO, a socket or a device is a `not_regular` reject (never opened: a FIFO would
+//!   block the run); a dangling symlink or an entry that cannot be stat'ed, `io_error`.
+//!
+//! With `follow_symlinks`, symlinks to files and folders are followed wherever they lead
+//! (a loop is reported, never walked twice). The walk's verdict is checked again when a
+//! file is opened ([`crate::ingest::decode::read_file`]): an entry swapped after the walk
+//! for a FIFO or a symlink out of the input is refused then.
 
 use std::path::{Path, PathBuf};
 
 use crate::ingest::InputRules;
+use crate::record::{Reject, RejectReason};
 
 /// One file to read, with its path relative to `--input` as the record `source`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InputFile {
     /// Absolute or `--input`-joined path used to open the file.
     pub path: PathBuf,
     /// Path relative to `--input`, `/`-separated; the `source` of every record made from it.
-    /// A name that is not valid UTF-8 is written with each invalid byte as `\xNN`.
+    /// A name byte that is not UTF-8 is written `\xNN`, and a backslash `\\`, so that two
+    /// names never share a source.
     pub source: String,
-    /// A problem met while walking (for example a dangling symlink), reported as `io_error`.
-    pub walk_error: Option<String>,
+    /// Why the walk refused it (it is then never opened): a reject of its own.
+    pub walk_error: Option<Reject>,
+}
+
+/// How the input is walked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WalkOptions<'a> {
+    /// A folder under the root (relative to it) that is not read: the output folder, when
+    /// it is inside the input folder.
+    pub skip: Option<&'a Path>,
+    /// Follow symlinks out of the input and into symlinked folders (`--follow-symlinks`).
+    pub follow_symlinks: bool,
+}
+
+/// An entry the walk did not read and that is not a file: named in `report.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    /// Path relative to `--input` (escaped as a `source` is), with a trailing `/`.
+    pub path: String,
+    /// Why.
+    pub why: String,
 }
 
 /// The result of a walk.
@@ -31,12 +61,14 @@ pub struct Walk {
     pub excluded: usize,
     /// Folders that could not be listed (they hold no input we can account for).
     pub problems: Vec<String>,
+    /// Symlinked folders that were not walked, sorted.
+    pub skipped: Vec<Skipped>,
+    /// The input folder with every symlink resolved: what "inside the input" means.
+    pub root: PathBuf,
 }
 
-/// Lists every regular file under `root` (see the module docs for what is skipped).
-/// `skip` is a folder under `root` (relative to it) that is not read: the output folder,
-/// when it is inside the input folder.
-pub fn walk(root: &Path, rules: &InputRules, skip: Option<&Path>) -> std::io::Result<Walk> {
+/// Lists every input file under `root` (see the module docs for what is read).
+pub fn walk(root: &Path, rules: &InputRules, opts: WalkOptions<'_>) -> std::io::Result<Walk> {
     let meta = std::fs::metadata(root)?;
     if !meta.is_dir() {
         return Err(std::io::Error::new(
@@ -44,9 +76,14 @@ pub fn walk(root: &Path, rules: &InputRules, skip: Option<&Path>) -> std::io::Re
             format!("{} is not a directory", root.display()),
         ));
     }
-    let mut out = Walk::default();
+    let real_root = std::fs::canonicalize(root)?;
+    let mut out = Walk {
+        root: real_root.clone(),
+        ..Walk::default()
+    };
+    let skip = opts.skip;
     let it = walkdir::WalkDir::new(root)
-        .follow_links(false)
+        .follow_links(opts.follow_symlinks)
         .sort_by(|a, b| a.file_name().cmp(b.file_name()))
         .into_iter()
         .filter_entry(|e| {
@@ -57,23 +94,24 @@ pub fn walk(root: &Path, rules: &InputRules, skip: Option<&Path>) -> std::io::Re
     for entry in it {
         match entry {
             Ok(e) => {
-                if e.depth() == 0 {
+                if e.depth() == 0 || e.file_type().is_dir() {
                     continue;
                 }
-                // Folders are walked (symlinked ones are not followed, so a loop cannot trap
-                // the walk); every other entry is an input. A symlink to a file is read; a
-                // dangling one, a FIFO, a socket or a device becomes an io_error reject
-                // (never opened: a FIFO would block the run).
-                let meta = std::fs::metadata(e.path());
-                if meta.as_ref().is_ok_and(|m| m.is_dir()) {
-                    continue;
-                }
-                let walk_error = match &meta {
-                    Ok(m) if m.is_file() => None,
-                    Ok(m) => Some(format!("not a regular file ({})", kind_of(&m.file_type()))),
-                    Err(err) => Some(format!("cannot read: {err}")),
-                };
                 let source = source_of(root, e.path());
+                let verdict = match e.path_is_symlink() && !opts.follow_symlinks {
+                    true => symlink_verdict(e.path(), &real_root),
+                    false => Verdict::File(entry_problem(e.path())),
+                };
+                let walk_error = match verdict {
+                    Verdict::Folder(why) => {
+                        out.skipped.push(Skipped {
+                            path: format!("{source}/"),
+                            why,
+                        });
+                        continue;
+                    }
+                    Verdict::File(problem) => problem,
+                };
                 if !rules.selects(&source) {
                     out.excluded += 1;
                     continue;
@@ -85,8 +123,8 @@ pub fn walk(root: &Path, rules: &InputRules, skip: Option<&Path>) -> std::io::Re
                 });
             }
             Err(err) => {
-                // An unreadable folder: report it; an entry that cannot be stat'ed: an input
-                // that becomes an io_error reject.
+                // An unreadable folder or a loop: report it; an entry that cannot be
+                // stat'ed: an input that becomes an io_error reject.
                 if let Some(path) = err.path() {
                     if path == root {
                         return Err(err.into());
@@ -99,7 +137,7 @@ pub fn walk(root: &Path, rules: &InputRules, skip: Option<&Path>) -> std::io::Re
                         out.files.push(InputFile {
                             path: path.to_path_buf(),
                             source,
-                            walk_error: Some(err.to_string()),
+                            walk_error: Some(Reject::new(RejectReason::IoError, err.to_string())),
                         });
                     }
                 } else {
@@ -109,10 +147,68 @@ pub fn walk(root: &Path, rules: &InputRules, skip: Option<&Path>) -> std::io::Re
         }
     }
     out.files.sort_by(|a, b| a.source.cmp(&b.source));
+    out.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-fn kind_of(ft: &std::fs::FileType) -> &'static str {
+/// What the walk makes of one entry.
+enum Verdict {
+    /// An input file, refused (`Some`) or to read.
+    File(Option<Reject>),
+    /// A symlinked folder, not walked: why.
+    Folder(String),
+}
+
+/// A symlink, not followed out of the input: read when it leads to a file inside.
+fn symlink_verdict(path: &Path, real_root: &Path) -> Verdict {
+    let target = match std::fs::canonicalize(path) {
+        Ok(t) => t,
+        Err(err) => {
+            return Verdict::File(Some(Reject::new(
+                RejectReason::IoError,
+                format!("dangling symlink: {err}"),
+            )))
+        }
+    };
+    let inside = target.starts_with(real_root);
+    if target.is_dir() {
+        let where_ = match inside {
+            true => "a folder inside the input, walked where it is",
+            false => "a folder outside the input",
+        };
+        return Verdict::Folder(format!(
+            "symlink to {} ({where_}); --follow-symlinks walks it",
+            target.display()
+        ));
+    }
+    if !inside {
+        return Verdict::File(Some(Reject::new(
+            RejectReason::OutsideInput,
+            format!(
+                "symlink to {}, outside --input (--follow-symlinks reads it)",
+                target.display()
+            ),
+        )));
+    }
+    Verdict::File(entry_problem(path))
+}
+
+/// Why an entry (its target, for a symlink) cannot be read as a file, if it cannot.
+fn entry_problem(path: &Path) -> Option<Reject> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) => Some(Reject::new(
+            RejectReason::NotRegular,
+            format!("not a regular file ({})", kind_of(&m.file_type())),
+        )),
+        Err(err) => Some(Reject::new(
+            RejectReason::IoError,
+            format!("cannot read: {err}"),
+        )),
+    }
+}
+
+pub(crate) fn kind_of(ft: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -148,7 +244,7 @@ fn escape_name(name: &std::ffi::OsStr) -> String {
     let bytes = name.as_encoded_bytes();
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02X}"));
         }
@@ -186,7 +282,7 @@ mod tests {
             ..InputConfig::default()
         })
         .unwrap();
-        let w = walk(d, &rules, None).unwrap();
+        let w = walk(d, &rules, WalkOptions::default()).unwrap();
         let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
         assert_eq!(names, ["a.txt", "b/sub/c.txt", "z.txt"]);
         assert_eq!(w.excluded, 1);
@@ -200,7 +296,15 @@ mod tests {
         for f in ["a.txt", "out/report.json", "out/sub/x.txt", "outer.txt"] {
             std::fs::write(d.join(f), "x").unwrap();
         }
-        let w = walk(d, &all(), Some(Path::new("out"))).unwrap();
+        let w = walk(
+            d,
+            &all(),
+            WalkOptions {
+                skip: Some(Path::new("out")),
+                ..WalkOptions::default()
+            },
+        )
+        .unwrap();
         let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
         assert_eq!(names, ["a.txt", "outer.txt"]);
     }
@@ -214,10 +318,15 @@ mod tests {
         std::os::unix::fs::symlink(d.join("x"), d.join("x/loop")).unwrap();
         std::os::unix::fs::symlink(d.join("nowhere"), d.join("dangling")).unwrap();
         std::fs::write(d.join("x/page.txt"), "t").unwrap();
-        let w = walk(d, &all(), None).unwrap();
+        let w = walk(d, &all(), WalkOptions::default()).unwrap();
         let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
         assert_eq!(names, ["dangling", "x/page.txt"]);
-        assert!(w.files[0].walk_error.is_some());
+        assert_eq!(
+            w.files[0].walk_error.as_ref().unwrap().reason,
+            RejectReason::IoError
+        );
+        assert_eq!(w.skipped.len(), 1);
+        assert_eq!(w.skipped[0].path, "x/loop/");
     }
 
     #[cfg(unix)]
@@ -234,9 +343,11 @@ mod tests {
             );
             return;
         }
-        let w = walk(dir.path(), &all(), None).unwrap();
+        let w = walk(dir.path(), &all(), WalkOptions::default()).unwrap();
         assert_eq!(w.files.len(), 1);
-        assert!(w.files[0].walk_error.as_deref().unwrap().contains("FIFO"));
+        let e = w.files[0].walk_error.as_ref().unwrap();
+        assert_eq!(e.reason, RejectReason::NotRegular);
+        assert!(e.detail.contains("FIFO"), "{}", e.detail);
     }
 
     #[cfg(unix)]
@@ -246,7 +357,74 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let name = std::ffi::OsStr::from_bytes(b"bad\xffname.txt");
         std::fs::write(dir.path().join(name), "t").unwrap();
-        let w = walk(dir.path(), &all(), None).unwrap();
+        let w = walk(dir.path(), &all(), WalkOptions::default()).unwrap();
         assert_eq!(w.files[0].source, "bad\\xFFname.txt");
+    }
+
+    #[test]
+    fn a_backslash_and_an_escaped_byte_get_different_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a\\xFF.txt"), "t").unwrap();
+        let w = walk(dir.path(), &all(), WalkOptions::default()).unwrap();
+        assert_eq!(w.files[0].source, "a\\\\xFF.txt");
+    }
+
+    /// In `d`: `in/page.txt`, `in/inside.txt` → `page.txt`, `in/outside.txt` →
+    /// `secret.txt` beside `in`, and `in/day2` → the folder `day2` beside it.
+    #[cfg(unix)]
+    fn tree_with_symlinks(d: &Path) -> PathBuf {
+        let input = d.join("in");
+        std::fs::create_dir_all(&input).unwrap();
+        std::fs::create_dir_all(d.join("day2")).unwrap();
+        std::fs::write(input.join("page.txt"), "t").unwrap();
+        std::fs::write(d.join("secret.txt"), "s").unwrap();
+        std::fs::write(d.join("day2/p.txt"), "t").unwrap();
+        std::os::unix::fs::symlink(input.join("page.txt"), input.join("inside.txt")).unwrap();
+        std::os::unix::fs::symlink(d.join("secret.txt"), input.join("outside.txt")).unwrap();
+        std::os::unix::fs::symlink(d.join("day2"), input.join("day2")).unwrap();
+        input
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_out_of_the_input_are_rejects_and_symlinked_folders_named_skips() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = tree_with_symlinks(dir.path());
+        let w = walk(&input, &all(), WalkOptions::default()).unwrap();
+        let got: Vec<(&str, Option<RejectReason>)> = w
+            .files
+            .iter()
+            .map(|f| (f.source.as_str(), f.walk_error.as_ref().map(|e| e.reason)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("inside.txt", None),
+                ("outside.txt", Some(RejectReason::OutsideInput)),
+                ("page.txt", None),
+            ]
+        );
+        assert_eq!(w.skipped.len(), 1);
+        assert_eq!(w.skipped[0].path, "day2/");
+        assert!(w.skipped[0].why.contains("--follow-symlinks"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn follow_symlinks_reads_them_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = tree_with_symlinks(dir.path());
+        let opts = WalkOptions {
+            follow_symlinks: true,
+            ..WalkOptions::default()
+        };
+        let w = walk(&input, &all(), opts).unwrap();
+        let names: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
+        assert_eq!(
+            names,
+            ["day2/p.txt", "inside.txt", "outside.txt", "page.txt"]
+        );
+        assert!(w.files.iter().all(|f| f.walk_error.is_none()));
+        assert!(w.skipped.is_empty());
     }
 }

@@ -69,11 +69,20 @@ background:#fafafa;border:1px solid #eee;padding:.5em;max-height:24em;overflow:a
 margin-right:.3em}del{background:#fcc;text-decoration:none}ins{background:#cfc;\
 text-decoration:none}.warn{color:#a00;font-weight:600}";
 
+/// The clusters `report.html` shows, and how many `duplicates.jsonl` holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Clusters<'a> {
+    /// The first clusters, in report order (at most `Extra::max_clusters` are shown).
+    pub shown: &'a [ClusterRecord],
+    /// Clusters in all.
+    pub total: usize,
+}
+
 /// Renders the whole report. `texts` maps the id of every record shown in full (kept
 /// records and the members beside them) to its (title, text).
 pub fn render(
     r: &Report,
-    clusters: &[ClusterRecord],
+    clusters: Clusters<'_>,
     rejects: &[RejectRecord],
     texts: &HashMap<String, (String, String)>,
     extra: &Extra,
@@ -188,14 +197,15 @@ fn tables_section(h: &mut String, r: &Report) {
 /// differences marked.
 fn clusters_section(
     h: &mut String,
-    clusters: &[ClusterRecord],
+    all: Clusters<'_>,
     texts: &HashMap<String, (String, String)>,
     extra: &Extra,
 ) {
+    let clusters = all.shown;
     let _ = write!(
         h,
         "<h2 id=\"clusters\">Duplicate clusters ({})</h2>",
-        clusters.len()
+        all.total
     );
     if clusters.is_empty() {
         h.push_str("<p class=\"muted\">No duplicates found.</p>");
@@ -208,17 +218,17 @@ fn clusters_section(
         );
     }
     let mut diffs = cluster_diffs(clusters, texts, extra).into_iter();
-    for (i, c) in clusters.iter().enumerate() {
-        if i >= extra.max_clusters {
-            let _ = write!(
-                h,
-                "<p class=\"muted\">{} more clusters are not shown here; see duplicates.jsonl \
-                 (output.html_max_clusters).</p>",
-                clusters.len() - extra.max_clusters
-            );
-            break;
-        }
+    let n = clusters.len().min(extra.max_clusters);
+    for (i, c) in clusters[..n].iter().enumerate() {
         cluster(h, i, c, &mut diffs, extra);
+    }
+    if all.total > n {
+        let _ = write!(
+            h,
+            "<p class=\"muted\">{} more clusters are not shown here; see duplicates.jsonl \
+             (output.html_max_clusters).</p>",
+            all.total - n
+        );
     }
 }
 
@@ -494,7 +504,11 @@ mod tests {
             max_members: 10,
             run: RunInfo::default(),
         };
-        let html = render(&report, &clusters, &[], &texts, &extra);
+        let all = Clusters {
+            shown: &clusters,
+            total: clusters.len(),
+        };
+        let html = render(&report, all, &[], &texts, &extra);
         assert!(html.len() < 8 * 1024 * 1024, "{} bytes", html.len());
         assert!(html.contains("9800 more clusters are not shown"));
         assert!(html.contains("489 more members"));

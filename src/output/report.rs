@@ -42,6 +42,11 @@ pub struct Report {
     /// What a person should know about the run (a profile without markers, no input
     /// pages …).
     pub warnings: Vec<String>,
+    /// Entries of the input the walk did not read that are not files (symlinked folders,
+    /// without `--follow-symlinks`), each with why.
+    pub skipped: Vec<crate::ingest::walk::Skipped>,
+    /// Folders under the input that could not be listed.
+    pub walk_problems: Vec<String>,
     /// Lines that recur verbatim across many pages, and how the profile handles them.
     pub learned_boilerplate: crate::boilerplate::LearnedReport,
     /// Wall time per stage, in milliseconds (the only part that varies between runs).
@@ -101,6 +106,9 @@ pub struct FileCounts {
     pub rejected: usize,
     /// Files skipped by `input.exclude` / `input.include`.
     pub excluded: usize,
+    /// Symlinked folders not walked (named in [`Report::skipped`]; not files, so not in
+    /// `seen`).
+    pub skipped: usize,
 }
 
 /// `articles` section.

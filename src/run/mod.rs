@@ -54,6 +54,9 @@ pub struct Settings {
     /// Wait for another run holding the output or index folder instead of stopping
     /// (`--wait`).
     pub wait: bool,
+    /// Read symlinks whose targets are outside `--input`, and walk symlinked folders
+    /// (`--follow-symlinks`).
+    pub follow_symlinks: bool,
 }
 
 impl Settings {
@@ -71,6 +74,7 @@ impl Settings {
             index: None,
             max_drop_rate: None,
             wait: false,
+            follow_symlinks: false,
         }
     }
 }
@@ -150,6 +154,17 @@ impl Phase1 {
     }
 }
 
+/// What the walk found besides the files: for the report.
+#[derive(Debug, Clone, Default)]
+pub struct WalkFacts {
+    /// Files the globs excluded.
+    pub excluded: usize,
+    /// Folders that could not be listed.
+    pub problems: Vec<String>,
+    /// Symlinked folders not walked.
+    pub skipped: Vec<walk::Skipped>,
+}
+
 /// The input files of a run, in the order every step uses.
 #[derive(Debug)]
 pub struct Listing {
@@ -159,23 +174,42 @@ pub struct Listing {
     pub excluded: usize,
     /// Folders that could not be listed.
     pub problems: Vec<String>,
+    /// Symlinked folders not walked.
+    pub skipped: Vec<walk::Skipped>,
+}
+
+impl Listing {
+    /// The files, and the rest for the report.
+    pub fn split(self) -> (Vec<crate::ingest::InputFile>, WalkFacts) {
+        let facts = WalkFacts {
+            excluded: self.excluded,
+            problems: self.problems,
+            skipped: self.skipped,
+        };
+        (self.files, facts)
+    }
 }
 
 /// Checks `--input` / `--output` and lists the input files (skipping an output folder
 /// inside the input): the first step of [`run`], and of a distributed run's driver.
 pub fn list(s: &Settings) -> Result<Listing, Error> {
+    check_threads(s.threads)?;
     let skip = check_paths(&s.input, &s.output)?;
     let spin = progress::spinner("walk", "listing the input files", s.progress);
-    let walked =
-        walk(&s.input, &s.rules.input, skip.as_deref()).map_err(|source| Error::Input {
-            path: s.input.clone(),
-            source,
-        })?;
+    let opts = walk::WalkOptions {
+        skip: skip.as_deref(),
+        follow_symlinks: s.follow_symlinks,
+    };
+    let walked = walk::walk(&s.input, &s.rules.input, opts).map_err(|source| Error::Input {
+        path: s.input.clone(),
+        source,
+    })?;
     spin.finish_and_clear();
     Ok(Listing {
         files: walked.files,
         excluded: walked.excluded,
         problems: walked.problems,
+        skipped: walked.skipped,
     })
 }
 
@@ -183,29 +217,22 @@ pub fn list(s: &Settings) -> Result<Listing, Error> {
 /// are replaced only when every file is written.
 pub fn run(s: &Settings) -> Result<Summary, Error> {
     let mut timings = Timings::start();
-    let listing = timings.time("walk", || list(s))?;
-    let phase1 = Phase1::Scan(listing.files);
-    execute(s, phase1, listing.excluded, listing.problems, timings)
+    let (files, walked) = timings.time("walk", || list(s))?.split();
+    execute(s, Phase1::Scan(files), walked, timings)
 }
 
 /// Phase 2 of a distributed run, after its shards were scanned (see [`shard`]): the
 /// same decisions and files as [`run`] over the same input.
-pub fn run_shards(
-    s: &Settings,
-    phase1: Phase1,
-    excluded: usize,
-    problems: Vec<String>,
-) -> Result<Summary, Error> {
+pub fn run_shards(s: &Settings, phase1: Phase1, walked: WalkFacts) -> Result<Summary, Error> {
     check_paths(&s.input, &s.output)?;
-    execute(s, phase1, excluded, problems, Timings::start())
+    execute(s, phase1, walked, Timings::start())
 }
 
 /// Everything after the listing: locks, history, staging, the phases, the commit.
 fn execute(
     s: &Settings,
     phase1: Phase1,
-    excluded: usize,
-    walk_problems: Vec<String>,
+    walked: WalkFacts,
     timings: Timings,
 ) -> Result<Summary, Error> {
     let index = nightly::open_index_dir(s)?;
@@ -229,15 +256,7 @@ fn execute(
         generation: &name,
         index: index.as_ref(),
     };
-    let result = prepare(
-        s,
-        phase1,
-        excluded,
-        walk_problems,
-        timings,
-        &mut staging,
-        target,
-    );
+    let result = prepare(s, phase1, walked, timings, &mut staging, target);
     // A run that publishes nothing leaves no folder it created behind.
     let release = |folder: OutputFolder, index: Option<nightly::IndexDir>| {
         if let Some(ix) = index {
@@ -290,8 +309,7 @@ enum Prepared {
 fn prepare(
     s: &Settings,
     phase1: Phase1,
-    excluded: usize,
-    walk_problems: Vec<String>,
+    walked: WalkFacts,
     mut timings: Timings,
     staging: &mut Staging,
     target: Target<'_>,
@@ -309,7 +327,7 @@ fn prepare(
             ));
             return Ok(Prepared::Unwritten(Summary {
                 report: Report::default(),
-                walk_problems,
+                walk_problems: walked.problems,
                 warnings,
                 written: false,
                 held: None,
@@ -320,7 +338,7 @@ fn prepare(
     let ctx = PhaseInput {
         s,
         history: &history,
-        excluded,
+        walked: &walked,
         warnings: warnings.clone(),
         target,
     };
@@ -329,7 +347,7 @@ fn prepare(
     let held = done.held;
     let summary = Summary {
         report: done.report,
-        walk_problems,
+        walk_problems: walked.problems,
         warnings,
         written: !held,
         held: held.then(|| held_dir(&s.output)),
@@ -385,7 +403,7 @@ fn has_output(dir: &Path) -> bool {
 struct PhaseInput<'a> {
     s: &'a Settings,
     history: &'a History,
-    excluded: usize,
+    walked: &'a WalkFacts,
     warnings: Vec<String>,
     target: Target<'a>,
 }
@@ -410,12 +428,12 @@ fn phases<'a>(
     let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
     let mut scanned = scan_phase(s, phase1, spill, &mut timings)?;
-    crate::trim::trim();
+    crate::trim::phase_end("scan");
     let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
-    crate::trim::trim();
+    crate::trim::phase_end("learn");
     let store = store::SpillStore::new(spill, &scanned.pages);
     let decisions = dedup_phase(s, &scanned, &store, history, &mut timings)?;
-    crate::trim::trim();
+    crate::trim::phase_end("dedup");
     let guard = s.max_drop_rate.map(|max| guard(&decisions, max, &s.output));
     let held = guard.as_ref().is_some_and(|g| g.held);
     let bar = progress::bar(article_count(&scanned) as u64, "write", s.progress);
@@ -428,7 +446,7 @@ fn phases<'a>(
     };
     let written = timings.time("write", || write::write_records(staging, cx, &bar))?;
     bar.finish_and_clear();
-    crate::trim::trim();
+    crate::trim::phase_end("write");
     let generation = ctx.target.generation;
     let kept = nightly::kept(s, &scanned, &decisions, &written);
     let this = nightly::this_run(s, &kept, &written, timings.started_utc(), generation)?;
@@ -448,7 +466,7 @@ fn phases<'a>(
     }
     let facts = report::RunFacts {
         started: timings.started_utc(),
-        excluded: ctx.excluded,
+        walked: ctx.walked.clone(),
         timings: timings.snapshot(),
         warnings,
         index,
@@ -484,6 +502,9 @@ fn scan_phase(
         Phase1::Scan(files) => {
             let mut rules = s.rules.clone();
             crate::ingest::cache::decide_for(&mut rules.input, &files);
+            if !s.follow_symlinks {
+                rules.input.confine = std::fs::canonicalize(&s.input).ok();
+            }
             summarize::summarize_all(files, &rules, spill, s.progress)
         }
         Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, spill),
@@ -566,6 +587,7 @@ pub fn guard_message(g: &GuardReport, output: &Path) -> String {
 
 /// The pool a run's phases work on: `threads` threads, or one per core.
 pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
+    check_threads(threads)?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n);
@@ -573,4 +595,22 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     builder
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {threads:?} threads: {e}")))
+}
+
+/// The most worker threads a run starts, per core: more only adds contention (100,000
+/// threads on 500 pages ran for minutes at a load of ~1,600).
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// Refuses a thread count of 0 or more than [`MAX_THREADS_PER_CORE`] × the cores.
+pub fn check_threads(threads: Option<usize>) -> Result<(), Error> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match threads {
+        Some(0) => Err(Error::Usage("--threads 0: give at least 1".into())),
+        Some(n) if n > MAX_THREADS_PER_CORE * cores => Err(Error::Usage(format!(
+            "--threads {n}: at most {} on this machine ({MAX_THREADS_PER_CORE} per core, \
+             {cores} cores)",
+            MAX_THREADS_PER_CORE * cores
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -15,8 +15,8 @@ use crate::run::summarize::{Scanned, SummaryKind};
 pub struct RunFacts {
     /// When the run started, UTC.
     pub started: String,
-    /// Files skipped by the globs.
-    pub excluded: usize,
+    /// What the walk excluded, skipped and could not list.
+    pub walked: crate::run::WalkFacts,
     /// The phases' wall times so far.
     pub timings: BTreeMap<String, u64>,
     /// Warnings for a person.
@@ -46,7 +46,8 @@ pub fn build(
             seen: scanned.pages.len(),
             articles: a.kept + a.dropped_exact + a.dropped_near,
             rejected: pages.rejects.values().sum(),
-            excluded: facts.excluded,
+            excluded: facts.walked.excluded,
+            skipped: facts.walked.skipped.len(),
         },
         articles: a.clone(),
         snippets: d.counts.snippets.clone(),
@@ -61,6 +62,8 @@ pub fn build(
         index: facts.index,
         guard: facts.guard,
         warnings: facts.warnings,
+        skipped: facts.walked.skipped.clone(),
+        walk_problems: facts.walked.problems.clone(),
         learned_boilerplate: learned,
         timings_ms: facts.timings,
     }

@@ -22,7 +22,7 @@ use crate::record::{
 use crate::rules::Rules;
 use crate::run::decide::{Cluster, Decisions};
 use crate::run::store::ArticleStore;
-use crate::run::summarize::{MergedSnippet, Scanned, SummaryKind};
+use crate::run::summarize::{Scanned, SummaryKind};
 
 /// Pages whose records are rendered in parallel before being written in order.
 const WRITE_CHUNK: usize = 2048;
@@ -30,8 +30,11 @@ const WRITE_CHUNK: usize = 2048;
 /// What the reports need from the record files.
 #[derive(Debug, Default)]
 pub struct Written {
-    /// `duplicates.jsonl`, in order.
+    /// The first `output.html_max_clusters` lines of `duplicates.jsonl` (the ones
+    /// `report.html` shows; the file itself is written as it is made).
     pub clusters: Vec<ClusterRecord>,
+    /// Lines in `duplicates.jsonl`.
+    pub cluster_count: usize,
     /// `rejects.jsonl`, in order.
     pub rejects: Vec<RejectRecord>,
     /// (title, text) of every record `report.html` shows in full, by id.
@@ -46,8 +49,13 @@ pub struct Written {
     pub snippets_bytes: u64,
 }
 
-/// Source and title of a record, read back once for everything that names it.
-type Names = HashMap<(RecordKind, u32), (String, String)>;
+/// The title of a record, read back once for everything that names it (its source is
+/// at hand: the page summary's, or the earlier record's id entry).
+type Names = HashMap<(RecordKind, u32), String>;
+
+/// Clusters made into `duplicates.jsonl` lines between two writes: at a million pages the
+/// whole file's records would hold ~100 MB.
+const CLUSTER_CHUNK: usize = 4096;
 
 /// Where each record's line is in a file — (record index, offset, length) — and the
 /// file's length.
@@ -126,17 +134,14 @@ pub fn write_records(
         st.write_jsonl("seen_again.jsonl", &seen_again_records(cx))
             .map_err(&io)?;
     }
-    let clusters: Vec<ClusterRecord> =
-        cx.d.clusters
-            .iter()
-            .map(|c| cluster_record(c, cx, &names))
-            .collect();
-    st.write_jsonl("duplicates.jsonl", &clusters).map_err(&io)?;
+    let clusters = write_clusters(st, cx, &names)?;
+    drop(names);
     let rejects = reject_records(cx.scanned, cx.d);
     st.write_jsonl("rejects.jsonl", &rejects).map_err(&io)?;
     let texts = shown_texts(cx)?;
     Ok(Written {
         clusters,
+        cluster_count: cx.d.clusters.len(),
         rejects,
         texts,
         article_lines,
@@ -163,15 +168,19 @@ pub fn write_reports(
         max_members: out.html_max_members,
         run,
     };
-    let page = html::render(report, &w.clusters, &w.rejects, &w.texts, &extra);
+    let clusters = html::Clusters {
+        shown: &w.clusters,
+        total: w.cluster_count,
+    };
+    let page = html::render(report, clusters, &w.rejects, &w.texts, &extra);
     st.write_bytes("report.html", page.as_bytes())
         .map_err(&io)?;
     let json = serde_json::to_vec_pretty(report).map_err(|e| io(std::io::Error::other(e)))?;
     st.write_bytes("report.json", &json).map_err(&io)
 }
 
-/// Source and title of every article in a cluster, and of every earlier snippet that
-/// keeps one (read back once, in parallel); keyed by record index.
+/// The title of every article in a cluster, and of every earlier snippet that keeps one
+/// (read back once, in parallel); keyed by record index.
 fn names(cx: Context<'_>) -> Result<Names, Error> {
     let d = cx.d;
     let articles = d
@@ -192,16 +201,8 @@ fn names(cx: Context<'_>) -> Result<Names, Error> {
         .par_iter()
         .map(|&(kind, i)| {
             let name = match cx.earlier(kind, i) {
-                Some(e) => (
-                    cx.d.ids
-                        .earlier(kind, i)
-                        .map_or_else(String::new, |x| x.source.clone()),
-                    cx.history.record(kind, e)?.title,
-                ),
-                None => (
-                    cx.scanned.pages[i as usize].source.clone(),
-                    cx.store.load(i)?.title,
-                ),
+                Some(e) => cx.history.record(kind, e)?.title,
+                None => cx.store.load(i)?.title,
             };
             Ok(((kind, i), name))
         })
@@ -300,7 +301,7 @@ fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8
                 &sp.title,
                 members
                     .iter()
-                    .map(|m| names[&(RecordKind::Article, *m)].1.as_str()),
+                    .map(|m| names[&(RecordKind::Article, *m)].as_str()),
                 rules,
             ),
         ),
@@ -460,6 +461,33 @@ fn dropped_record(
     }
 }
 
+/// `duplicates.jsonl`, made and written a chunk of clusters at a time; returns the
+/// records `report.html` shows (the first `output.html_max_clusters`).
+fn write_clusters(
+    st: &mut Staging,
+    cx: Context<'_>,
+    names: &Names,
+) -> Result<Vec<ClusterRecord>, Error> {
+    let io = Error::output(st.out());
+    let mut w = st.create("duplicates.jsonl").map_err(&io)?;
+    let mut shown = Vec::new();
+    let wanted = cx.rules.config.output.html_max_clusters;
+    for chunk in cx.d.clusters.chunks(CLUSTER_CHUNK) {
+        let records: Vec<ClusterRecord> = chunk
+            .par_iter()
+            .map(|c| cluster_record(c, cx, names))
+            .collect();
+        for r in records {
+            json_line(&mut w, &r).map_err(&io)?;
+            if shown.len() < wanted {
+                shown.push(r);
+            }
+        }
+    }
+    crate::output::jsonl::finish(w).map_err(&io)?;
+    Ok(shown)
+}
+
 /// One line of `duplicates.jsonl`: the kept record first, then each member with its
 /// evidence.
 fn cluster_record(c: &Cluster, cx: Context<'_>, names: &Names) -> ClusterRecord {
@@ -474,14 +502,19 @@ fn cluster_record(c: &Cluster, cx: Context<'_>, names: &Names) -> ClusterRecord 
         RecordKind::Snippet => d.ids.snippet(i),
     };
     let who = |i: u32| -> (String, String) {
-        if let Some(n) = names.get(&(c.kind, i)) {
-            return n.clone();
-        }
-        let sn: &MergedSnippet = &scanned.snippets[i as usize];
-        (
-            scanned.pages[sn.first.0 as usize].source.clone(),
-            sn.occ.block.title.clone(),
-        )
+        let source = match (d.ids.earlier(c.kind, i), c.kind) {
+            (Some(e), _) => e.source.clone(),
+            (None, RecordKind::Article) => scanned.pages[i as usize].source.clone(),
+            (None, RecordKind::Snippet) => {
+                let first = scanned.snippets[i as usize].first.0;
+                scanned.pages[first as usize].source.clone()
+            }
+        };
+        let title = match names.get(&(c.kind, i)) {
+            Some(t) => t.clone(),
+            None => scanned.snippets[i as usize].occ.block.title.clone(),
+        };
+        (source, title)
     };
     let member = |i: u32, dup: Option<&Duplicate>| {
         let (source, title) = who(i);

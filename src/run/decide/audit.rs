@@ -165,8 +165,12 @@ mod tests {
         let ids = Ids {
             pages: ["a-3", "a-1", "a-2", "a-0", "a-4"]
                 .map(String::from)
-                .to_vec(),
-            snippets: ["s-0", "s-1", "s-2"].map(String::from).to_vec(),
+                .into_iter()
+                .collect(),
+            snippets: ["s-0", "s-1", "s-2"]
+                .map(String::from)
+                .into_iter()
+                .collect(),
             ..Ids::default()
         };
         let articles = Decided::from_items(

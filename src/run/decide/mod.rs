@@ -95,8 +95,11 @@ pub fn decide(
     history: &History,
 ) -> Result<Decisions, Error> {
     let mut ids = Ids::assign(&scanned.pages, &scanned.snippets, history)?;
+    crate::trim::phase_end("dedup: ids");
     let articles = articles::decide(&scanned.pages, &rules.dedup, store, history)?;
+    crate::trim::phase_end("dedup: articles");
     let snippets = snippets::decide(&scanned.snippets, &rules.dedup, history)?;
+    crate::trim::phase_end("dedup: snippets");
     let links = links::link(&scanned.pages, &articles, &scanned.snippets, rules, history)?;
     ids.refer(
         history,
