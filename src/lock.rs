@@ -50,7 +50,10 @@ pub fn acquire(path: &Path, what: &str, wait: bool) -> Result<Lock, Error> {
                  finish, or pass --wait"
             )));
         }
-        eprintln!("pagesieve: waiting for {what}, in use by another run ({holder})");
+        let _ = writeln!(
+            std::io::stderr(),
+            "pagesieve: waiting for {what}, in use by another run ({holder})"
+        );
         try_lock(&file, true).map_err(io)?;
     }
     file.set_len(0).map_err(io)?;

@@ -15,6 +15,23 @@ use pagesieve::{Error, Rules, Settings};
 
 const DEFAULT_CONFIG: &str = "config/default.toml";
 
+/// `println!` that does not panic when stdout is closed (`pagesieve run … | head`): the
+/// run's work is done and written; a reader that left early is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that does not panic when stderr is closed.
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// How a command that did not fail ended.
 enum Outcome {
     /// Done (exit 0).
@@ -47,10 +64,10 @@ fn report(e: &Error) {
     match e {
         Error::Config(problems) => {
             for p in problems {
-                eprintln!("pagesieve: configuration error: {p}");
+                warn!("pagesieve: configuration error: {p}");
             }
         }
-        other => eprintln!("pagesieve: {other}"),
+        other => warn!("pagesieve: {other}"),
     }
 }
 
@@ -68,9 +85,9 @@ fn check_config(args: CheckConfigArgs) -> Result<Outcome, Error> {
         Ok(r) => r,
         Err(Error::Config(problems)) => {
             for p in &problems {
-                eprintln!("{p}");
+                warn!("{p}");
             }
-            eprintln!("{}: {} problem(s)", args.file.display(), problems.len());
+            warn!("{}: {} problem(s)", args.file.display(), problems.len());
             return Err(Error::Usage(format!(
                 "{} is not a valid profile",
                 args.file.display()
@@ -87,9 +104,9 @@ fn check_config(args: CheckConfigArgs) -> Result<Outcome, Error> {
         + usize::from(s.related_date.is_some());
     let m = &r.config.metadata;
     for w in r.warnings() {
-        eprintln!("{}: warning: {w}", args.file.display());
+        warn!("{}: warning: {w}", args.file.display());
     }
-    println!(
+    say!(
         "{}: OK (profile {:?}: {markers} marker patterns, {} heading patterns, {} places, {} tags)",
         args.file.display(),
         r.config.profile.name,
@@ -105,7 +122,10 @@ fn explain(args: ExplainArgs) -> Result<Outcome, Error> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal();
     let text = pagesieve::explain::explain(&args.file, &rules, color)?;
-    print!("{text}");
+    {
+        use std::io::Write as _;
+        let _ = std::io::stdout().write_all(text.as_bytes());
+    }
     Ok(Outcome::Done)
 }
 
@@ -132,24 +152,24 @@ fn run(args: RunArgs) -> Result<Outcome, Error> {
     settings.follow_symlinks = args.follow_symlinks;
     let summary = pagesieve::run(&settings)?;
     for p in summary.walk_problems.iter() {
-        eprintln!("pagesieve: warning: {p}");
+        warn!("pagesieve: warning: {p}");
     }
     for p in &summary.report.skipped {
-        eprintln!("pagesieve: skipped {}: {}", p.path, p.why);
+        warn!("pagesieve: skipped {}: {}", p.path, p.why);
     }
     for p in &summary.warnings {
-        eprintln!("pagesieve: warning: {p}");
+        warn!("pagesieve: warning: {p}");
     }
     if let (Some(g), Some(_)) = (&summary.report.guard, &summary.held) {
-        eprintln!(
+        warn!(
             "pagesieve: {}",
             pagesieve::run::guard_message(g, &settings.output)
         );
         return Ok(Outcome::Held);
     }
     if !args.quiet && summary.written {
-        println!("{}", summary.paragraph());
-        println!("Output written to {}.", settings.output.display());
+        say!("{}", summary.paragraph());
+        say!("Output written to {}.", settings.output.display());
     }
     Ok(Outcome::Done)
 }
@@ -163,7 +183,7 @@ fn index(args: IndexArgs) -> Result<Outcome, Error> {
             ));
         };
         let m = pagesieve::history::compact::compact_folder(dir, &rules, args.wait)?;
-        println!(
+        say!(
             "pagesieve index: {} compacted: {} articles and {} snippets of {} run(s) in {} segment(s)",
             dir.display(),
             m.articles,
@@ -183,7 +203,7 @@ fn index(args: IndexArgs) -> Result<Outcome, Error> {
     };
     let (path, articles, snippets) =
         pagesieve::history::build::rebuild(&args.dirs, &out, &rules, args.wait)?;
-    println!(
+    say!(
         "pagesieve index: {articles} articles and {snippets} snippets of {} output folder(s) \
          indexed in {}",
         args.dirs.len(),
@@ -204,7 +224,7 @@ fn synth(args: SynthArgs) -> Result<Outcome, Error> {
         what: Some("synthetic pages"),
         source,
     })?;
-    println!(
+    say!(
         "pagesieve synth: wrote {} files ({} bytes) to {}; labels in {}",
         stats.files,
         stats.bytes,

@@ -120,14 +120,9 @@ pub fn read_bytes(source: &str, data: &[u8], max_bytes: u64) -> Result<RawFile, 
 /// Reads `size` bytes from `r`, decompressing by the name's extension, within the limit.
 fn read_from(source: &str, r: impl Read, size: u64, max_bytes: u64) -> Result<RawFile, Reject> {
     let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());
-    let lower = source.to_ascii_lowercase();
-    let compression = if lower.ends_with(".gz") {
-        Some("gzip")
-    } else if lower.ends_with(".zst") {
-        Some("zstd")
-    } else {
-        None
-    };
+    let mut r = std::io::BufReader::with_capacity(64 * 1024, r);
+    let head = std::io::BufRead::fill_buf(&mut r).map_err(io)?;
+    let compression = compression_of(head, source);
     if compression.is_none() && size > max_bytes {
         return Err(too_large(size, max_bytes));
     }
@@ -135,7 +130,7 @@ fn read_from(source: &str, r: impl Read, size: u64, max_bytes: u64) -> Result<Ra
     let mut bytes = Vec::new();
     let read = match compression {
         None => r.take(limit).read_to_end(&mut bytes).map_err(io),
-        Some("gzip") => flate2::read::MultiGzDecoder::new(std::io::BufReader::new(r))
+        Some("gzip") => flate2::read::MultiGzDecoder::new(r)
             .take(limit)
             .read_to_end(&mut bytes)
             .map_err(|e| corrupt("gzip", e)),
@@ -178,6 +173,64 @@ fn corrupt(kind: &str, e: std::io::Error) -> Reject {
     )
 }
 
+/// The compression of a file: by its first bytes (gzip `1f 8b`, zstd `28 b5 2f fd`),
+/// whatever its name; a `.gz` / `.zst` name whose bytes are too short to tell is taken at
+/// its word (and then fails as a corrupt stream).
+fn compression_of(head: &[u8], source: &str) -> Option<&'static str> {
+    const GZIP: &[u8] = &[0x1f, 0x8b];
+    const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+    if head.starts_with(GZIP) {
+        return Some("gzip");
+    }
+    if head.starts_with(ZSTD) {
+        return Some("zstd");
+    }
+    let lower = source.to_ascii_lowercase();
+    match head.len() < ZSTD.len() {
+        true if lower.ends_with(".gz") => Some("gzip"),
+        true if lower.ends_with(".zst") => Some("zstd"),
+        _ => None,
+    }
+}
+
+/// What a binary file's first bytes say it is, when they carry a well-known signature.
+pub fn looks_like(raw: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: &[(&[u8], &str)] = &[
+        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF87a", "a GIF image"),
+        (b"GIF89a", "a GIF image"),
+        (b"%PDF-", "a PDF document"),
+        (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+        (b"\x7fELF", "an ELF executable"),
+        (b"MZ", "a Windows executable"),
+        (b"BZh", "a bzip2 stream"),
+        (b"\xfd7zXZ\x00", "an xz stream"),
+        (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+        (b"Rar!\x1a\x07", "a RAR archive"),
+        (b"SQLite format 3\x00", "an SQLite database"),
+        (b"\x00asm", "a WebAssembly module"),
+        (b"wOFF", "a WOFF font"),
+        (b"wOF2", "a WOFF2 font"),
+    ];
+    if raw.len() >= 12 && &raw[..4] == b"RIFF" && &raw[8..12] == b"WEBP" {
+        return Some("a WebP image");
+    }
+    SIGNATURES
+        .iter()
+        .find(|(magic, _)| raw.starts_with(magic))
+        .map(|(_, what)| *what)
+}
+
+/// A binary reject, saying what the bytes look like when they have a known signature,
+/// else `fallback` (what the decoding found).
+fn binary(raw: &[u8], fallback: String) -> Reject {
+    match looks_like(raw) {
+        Some(what) => Reject::new(RejectReason::Binary, format!("the bytes look like {what}")),
+        None => Reject::new(RejectReason::Binary, fallback),
+    }
+}
+
 /// Decodes a file's bytes into a page (see the module docs for the order of decisions).
 /// The rules' legacy encodings are always tried besides chardetng's guess.
 pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
@@ -202,14 +255,15 @@ pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
         }
     }
     if nul > 0 {
-        return Err(Reject::new(
-            RejectReason::Binary,
-            format!("{nul} NUL character(s) in {} text", page.encoding),
+        let raw_nul = raw.iter().filter(|&&b| b == 0).count();
+        return Err(binary(
+            raw,
+            format!("{raw_nul} NUL byte(s) in {} bytes", raw.len()),
         ));
     }
     if control as f64 / total as f64 > cfg.max_control_ratio {
-        return Err(Reject::new(
-            RejectReason::Binary,
+        return Err(binary(
+            raw,
             format!("{control} control characters in {total} (input.max_control_ratio)"),
         ));
     }
@@ -222,8 +276,8 @@ pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
                 .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C))
                 .count();
             if controls as f64 > cfg.max_control_ratio * raw.len() as f64 {
-                return Err(Reject::new(
-                    RejectReason::Binary,
+                return Err(binary(
+                    raw,
                     format!(
                         "{controls} NUL or control bytes, and no encoding reads it as text \
                          (best: {}, {:.0}% plausible)",

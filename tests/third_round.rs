@@ -1,0 +1,123 @@
+//! What a new user hit in the third round (issue "ids, pipes, compressed bytes, config
+//! errors, nightly counts, a report for thousands of clusters"): one test per problem,
+//! named after what it guards. Pages are written here, with our own text.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{jsonl, run_ok};
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "{title}\n\n{body}\n\n提示:本内容不能代替面诊。\n相关推荐\n\n临川医保缴费标准\n\n\
+         每年三百八十元，集中缴费期内缴纳。\n\n健康新闻 2025-03-02\n"
+    )
+}
+
+fn input_with(files: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("in")).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(d.path().join("in").join(name), bytes).unwrap();
+    }
+    d
+}
+
+fn reject_of(out: &Path, source: &str) -> Option<(String, String)> {
+    jsonl(&out.join("rejects.jsonl"))
+        .into_iter()
+        .find(|r| r["source"] == source)
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (s("reason"), s("detail"))
+        })
+}
+
+/// Runs `pagesieve ARGS` with its stdout closed before it writes: exit 0, no panic.
+fn with_closed_stdout(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pagesieve"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let d = input_with(&[(
+        "p.txt",
+        page("东屏医保怎么报销", "住院费用按比例报销。").into_bytes(),
+    )]);
+    let (input, out) = (d.path().join("in"), d.path().join("out"));
+    let (code, err) = with_closed_stdout(&[
+        "run".as_ref(),
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--output".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.join("articles.jsonl").is_file());
+    let p = input.join("p.txt");
+    let (code, err) = with_closed_stdout(&["explain".as_ref(), p.as_os_str()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn compressed_bytes_are_known_by_their_magic_not_their_name() {
+    let text = page("松阳医保异地备案", "异地就医需要先在参保地备案。");
+    let gz = common::gzip(text.as_bytes());
+    let other = page("东屏医保门诊统筹", "门诊统筹按次报销，年度有限额。");
+    let zst = zstd::encode_all(other.as_bytes(), 3).unwrap();
+    let d = input_with(&[
+        ("gz-named-txt.txt", gz),
+        ("zst-no-ext", zst),
+        (
+            "plain-named.gz",
+            page("石门医保个人账户", "个人账户可以用于门诊。").into_bytes(),
+        ),
+    ]);
+    let (input, out) = (d.path().join("in"), d.path().join("out"));
+    run_ok(&input, &out, &[]);
+    let records = jsonl(&out.join("articles.jsonl"));
+    let compression = |source: &str| {
+        records
+            .iter()
+            .find(|a| a["source"] == source)
+            .map(|a| a["metadata"]["compression"].clone())
+    };
+    assert_eq!(compression("gz-named-txt.txt"), Some("gzip".into()));
+    assert_eq!(compression("zst-no-ext"), Some("zstd".into()));
+    assert_eq!(compression("plain-named.gz"), Some(serde_json::Value::Null));
+    assert!(jsonl(&out.join("rejects.jsonl")).is_empty());
+}
+
+#[test]
+fn a_binary_reject_says_what_the_bytes_look_like() {
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    png.extend(std::iter::repeat_n(0u8, 64));
+    let d = input_with(&[
+        (
+            "ok.txt",
+            page("临川医保报销比例", "门诊报销比例为五成。").into_bytes(),
+        ),
+        ("image.txt", png),
+    ]);
+    let (input, out) = (d.path().join("in"), d.path().join("out"));
+    run_ok(&input, &out, &[]);
+    let (reason, detail) = reject_of(&out, "image.txt").unwrap();
+    assert_eq!(reason, "binary");
+    assert!(detail.contains("PNG image"), "{detail}");
+    assert!(!detail.contains("GB18030"), "{detail}");
+}
