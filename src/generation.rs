@@ -122,6 +122,9 @@ impl OutputFolder {
         let dir = self
             .meta
             .join(format!("{STAGING}{}-{token:016x}", std::process::id()));
+        // Known to the interrupt handler before it exists: no instant in which a signal
+        // would leave it behind.
+        crate::interrupt::track(&dir);
         fs::create_dir(&dir)?;
         let n = self
             .generations()?

@@ -27,6 +27,7 @@ pub mod fault;
 pub mod generation;
 pub mod history;
 pub mod ingest;
+pub mod interrupt;
 pub mod lock;
 pub mod output;
 pub mod page;

@@ -156,3 +156,53 @@ fn many_small_files_with_few_file_descriptors() {
     assert_eq!(kept + dropped, 5000);
     assert!(rss_kb < 300 * 1024, "peak RSS {rss_kb} KiB");
 }
+
+/// SIGINT or SIGTERM mid-run: the staging folder (and its spill) is removed, one line says
+/// the previous output is unchanged, the exit is 130 or 143, and the output is the
+/// previous one.
+#[test]
+fn sigint_or_sigterm_mid_run_removes_the_staging_and_exits_128_plus_the_signal() {
+    let d = tempfile::tempdir().unwrap();
+    let (old_in, new_in) = (d.path().join("old"), d.path().join("new"));
+    synth(&old_in, 40, 1);
+    synth(&new_in, 3000, 2);
+    for (sig, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let out = d.path().join(format!("out{sig}"));
+        run_ok(&old_in, &out, &[]);
+        let old = snapshot(&out);
+        let child = Command::new(env!("CARGO_BIN_EXE_pagesieve"))
+            .args(["run", "--quiet", "--input"])
+            .arg(&new_in)
+            .arg("--output")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the run is staging (its spill is being written), then signal it.
+        let meta = out.join(".pagesieve");
+        let staging = || {
+            std::fs::read_dir(&meta)
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("staging-"))
+        };
+        let t = Instant::now();
+        while !staging() && t.elapsed().as_secs() < 30 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // SAFETY: a plain kill(2) of our own child.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let done = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(code), "{err}");
+        // Signalled while the scan runs (the staging folder is made before it): the
+        // commit never starts.
+        assert!(
+            err.contains("interrupted; the previous output is unchanged"),
+            "{err}"
+        );
+        assert!(!staging(), "the staging folder is removed");
+        assert_eq!(snapshot(&out), old, "the previous output is unchanged");
+    }
+}

@@ -252,6 +252,7 @@ fn execute(
         Ok(x) => x,
         Err(e) => return Err(Error::output(&s.output)(e)),
     };
+    let staged = staging.dir().to_path_buf();
     let target = Target {
         generation: &name,
         index: index.as_ref(),
@@ -264,6 +265,10 @@ fn execute(
         }
         folder.forget();
     };
+    // Held off by an interrupt that is cleaning up, and holding one off until the
+    // staging folder is published, moved or removed.
+    let _guard = crate::interrupt::committing();
+    crate::interrupt::untrack(&staged);
     match result {
         Err(e) => {
             staging.abort();
