@@ -434,3 +434,18 @@ fn an_index_of_pagesieve_0_2_is_read_once_converted() {
     assert!(old.join("index/dedup.idx").is_file());
     assert!(!old.join(".pagesieve").exists());
 }
+
+/// A plain run into a folder an `--against` run wrote: the commit publishes only what the
+/// run wrote, so the old `seen_again.jsonl` (naming page ids that no longer exist) is gone.
+#[test]
+fn a_plain_run_after_an_against_run_leaves_no_stale_seen_again() {
+    let d = tempfile::tempdir().unwrap();
+    let [n1, n2, _] = nights(d.path(), 120);
+    let (out1, out) = (d.path().join("out1"), d.path().join("out"));
+    ok(run(&n1, &out1, &[], None));
+    ok(run(&n2, &out, &["--against", out1.to_str().unwrap()], None));
+    assert!(out.join("seen_again.jsonl").is_file());
+    ok(run(&n2, &out, &[], None));
+    assert!(!out.join("seen_again.jsonl").exists());
+    assert!(std::fs::symlink_metadata(out.join("seen_again.jsonl")).is_err());
+}

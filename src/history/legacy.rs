@@ -176,7 +176,9 @@ fn write_section(
 /// Reads an index: its header and its article and snippet entries.
 pub fn read(path: &Path) -> Result<(Header, Entries, Entries), Problem> {
     let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    let size = meta.len();
+    check_not_sparse(&meta)?;
     let mut r = HashingReader {
         inner: BufReader::with_capacity(1 << 20, file),
         hash: Xxh3::new(),
@@ -247,14 +249,36 @@ pub fn read(path: &Path) -> Result<(Header, Entries, Entries), Problem> {
     Ok((header, articles, snippets))
 }
 
+/// Refuses a file whose data is far smaller than its length (a sparse file): an index is
+/// written densely, and a crafted header over a sparse file would otherwise pass the
+/// length check and have its counts believed.
+fn check_not_sparse(meta: &std::fs::Metadata) -> Result<(), Problem> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let data = meta.blocks().saturating_mul(512);
+        // Filesystems may compress or inline; only a file mostly made of holes is refused.
+        if meta.len() > (1 << 20) && data < meta.len() / 2 {
+            return Err(format!(
+                "corrupt: a sparse file ({data} bytes of data for a length of {} bytes)",
+                meta.len()
+            ));
+        }
+    }
+    let _ = meta;
+    Ok(())
+}
+
 fn read_section(
     r: &mut HashingReader<BufReader<File>>,
     n: usize,
     header: &Header,
     size: u64,
 ) -> Result<Entries, Problem> {
-    let mut e = Entries::with_capacity(n);
-    let mut lens: Vec<(u32, u32)> = Vec::with_capacity(n);
+    // The counts were checked against the file's length; the vectors still grow as the
+    // entries are read, so a header that lies costs what was really read.
+    let mut e = Entries::with_capacity(n.min(1 << 20));
+    let mut lens: Vec<(u32, u32)> = Vec::with_capacity(n.min(1 << 20));
     let mut b = [0u8; ENTRY_BYTES as usize];
     for _ in 0..n {
         r.exact(&mut b, "the entries")?;
@@ -352,5 +376,41 @@ impl<R: Read> HashingReader<R> {
         self.hash.update(buf);
         self.read += buf.len() as u64;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(articles: u64) -> Header {
+        Header {
+            format: FORMAT,
+            tool: "test".into(),
+            created: String::new(),
+            settings_hash: String::new(),
+            settings: Map::new(),
+            fingerprints: 1,
+            runs: Vec::new(),
+            articles,
+            snippets: 0,
+        }
+    }
+
+    /// A header claiming 60M entries, over a file made long by a hole: refused by its
+    /// extent before anything is allocated for the entries; over a dense short file,
+    /// refused by its length.
+    #[cfg(unix)]
+    #[test]
+    fn a_crafted_index_header_is_refused_before_allocating() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("dedup.idx");
+        write(&p, &header(60_000_000), &[], &[]).unwrap();
+        let err = read(&p).unwrap_err();
+        assert!(err.contains("cannot hold 60000000 article"), "{err}");
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.set_len(19 << 30).unwrap();
+        let err = read(&p).unwrap_err();
+        assert!(err.contains("sparse"), "{err}");
     }
 }
