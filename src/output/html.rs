@@ -54,6 +54,31 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// A scraped name (a source path, a title) for the report: escaped, its bidirectional
+/// controls shown as visible codes (`invoice\u{202e}gnp.exe` must not display as
+/// "invoiceexe.png"), and isolated in `<bdi>` so that it cannot reorder the text around it.
+pub fn name(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    out.push_str("<bdi>");
+    for c in s.chars() {
+        if is_bidi_control(c) {
+            let _ = write!(out, "<span class=\"ctl\">[U+{:04X}]</span>", c as u32);
+        } else {
+            out.push_str(&escape(c.encode_utf8(&mut [0; 4])));
+        }
+    }
+    out.push_str("</bdi>");
+    out
+}
+
+/// Characters that change the direction of the text after them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'PingFang SC','Hiragino Sans GB',\
 'Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Micro Hei',sans-serif;\
 margin:2em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.5}\
@@ -67,7 +92,7 @@ grid-template-columns:1fr 1fr;gap:1em}.pair pre{white-space:pre-wrap;word-break:
 background:#fafafa;border:1px solid #eee;padding:.5em;max-height:24em;overflow:auto;margin:0}\
 .muted{color:#777}.tag{display:inline-block;background:#eef;border-radius:3px;padding:0 .4em;\
 margin-right:.3em}del{background:#fcc;text-decoration:none}ins{background:#cfc;\
-text-decoration:none}.warn{color:#a00;font-weight:600}";
+text-decoration:none}.warn{color:#a00;font-weight:600}.ctl{color:#a00;font-size:.8em}";
 
 /// The clusters `report.html` shows, and how many `duplicates.jsonl` holds.
 #[derive(Debug, Clone, Copy)]
@@ -277,7 +302,7 @@ fn cluster(
         escape(&c.cluster),
         if i < 10 { " open" } else { "" },
         c.kind.as_str(),
-        escape(&kept.title),
+        name(&kept.title),
         c.members.len(),
         escape(&kept.id)
     );
@@ -299,12 +324,12 @@ fn cluster(
             hammings.join(", "),
             m.similarity,
             escape(&kept.id),
-            escape(&kept.title),
-            escape(&kept.source),
+            name(&kept.title),
+            name(&kept.source),
             left,
             escape(&m.id),
-            escape(&m.title),
-            escape(&m.source),
+            name(&m.title),
+            name(&m.source),
             right
         );
     }
@@ -338,7 +363,7 @@ fn rejects_section(h: &mut String, rejects: &[RejectRecord]) {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&rj.source),
+            name(&rj.source),
             escape(rj.reason.as_str()),
             escape(&rj.detail)
         );
@@ -541,6 +566,16 @@ mod tests {
     /// runs by character up to a size), never by a clock, so a loaded machine writes the
     /// same report as an idle one. Two long texts with an edit in every line are still
     /// diffed by character, and a run too long for that is marked whole.
+    #[test]
+    fn bidi_controls_in_names_are_shown_and_isolated() {
+        let n = name("invoice\u{202e}gnp.exe<");
+        assert_eq!(
+            n,
+            "<bdi>invoice<span class=\"ctl\">[U+202E]</span>gnp.exe&lt;</bdi>"
+        );
+        assert!(!n.contains('\u{202e}'));
+    }
+
     #[test]
     fn the_diff_is_bounded_by_work_not_time() {
         let line = |i: usize, w: &str| format!("第{i}条：医保个人账户{w}用于门诊和药店购药。\n");
