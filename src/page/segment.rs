@@ -155,7 +155,7 @@ fn compile_date(pat: &str, errors: &mut Vec<ConfigError>) -> Option<Regex> {
         return None;
     }
     let key = "profile.related_date";
-    match Regex::new(pat) {
+    match crate::page::patterns::compile_one(pat) {
         Ok(r) => {
             let names: Vec<&str> = r.capture_names().flatten().collect();
             for need in ["category", "date"] {
