@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
 use crate::config::{ConfigError, MetadataConfig, ProfileConfig};
-use crate::page::patterns::{compile_list, Sentences};
+use crate::page::patterns::{compile_list, PatternBudget, Sentences};
 use crate::text::char_len;
 
 /// The metadata stage's rules, compiled once from `[metadata]` (and the profile's sentence
@@ -38,6 +38,7 @@ impl MetadataRules {
         let headings = compile_list(
             "metadata.heading_patterns",
             &m.heading_patterns,
+            &mut PatternBudget::default(),
             &mut errors,
         );
         if !errors.is_empty() {

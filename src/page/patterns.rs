@@ -17,19 +17,96 @@ pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 /// matching adds to the compiled size.
 pub const PATTERN_DFA_LIMIT: usize = 256 << 10;
 
-/// Compiles one pattern within [`PATTERN_SIZE_LIMIT`] and [`PATTERN_DFA_LIMIT`].
-pub fn compile_one(pat: &str) -> Result<Regex, regex::Error> {
-    regex::RegexBuilder::new(pat)
-        .size_limit(PATTERN_SIZE_LIMIT)
-        .dfa_size_limit(PATTERN_DFA_LIMIT)
-        .build()
+/// The most memory the compiled patterns of one set of rules (the segmenter's lists, or the
+/// metadata's) may take together.
+pub const PATTERNS_TOTAL_LIMIT: usize = 16 << 20;
+
+/// What is left of [`PATTERNS_TOTAL_LIMIT`] while a set of rules is compiled: each pattern
+/// is compiled within what is left, so a profile of many large patterns is refused before
+/// it has cost more than the limit.
+#[derive(Debug, Clone)]
+pub struct PatternBudget {
+    left: usize,
 }
 
-/// Compiles the regexes of the config list `key`; a pattern that does not compile (or
-/// compiles larger than [`PATTERN_SIZE_LIMIT`]) is an error naming `key[i]`, and the others
-/// are still compiled (every problem is reported). A list longer than
-/// [`MAX_PATTERNS_PER_LIST`] is refused before anything is compiled.
-pub fn compile_list(key: &str, pats: &[String], errors: &mut Vec<ConfigError>) -> Vec<Regex> {
+impl Default for PatternBudget {
+    fn default() -> Self {
+        PatternBudget {
+            left: PATTERNS_TOTAL_LIMIT,
+        }
+    }
+}
+
+/// Why a pattern was refused.
+#[derive(Debug)]
+pub enum PatternError {
+    /// It does not parse.
+    Invalid(String),
+    /// It compiles larger than the limit for one pattern.
+    TooBig(usize),
+    /// It does not fit in what the other patterns left of the total.
+    OverBudget,
+}
+
+impl PatternError {
+    /// The message for the config error on `pat`.
+    pub fn message(&self, pat: &str) -> String {
+        match self {
+            PatternError::Invalid(e) => format!("invalid regex {pat:?}: {e}"),
+            PatternError::TooBig(limit) => format!(
+                "the pattern {pat:?} compiles to more than {limit} bytes (the limit for one \
+                 pattern): simplify it (a bounded repeat of a Unicode class such as \
+                 \\w{{1,150}} is the usual cause)"
+            ),
+            PatternError::OverBudget => format!(
+                "the pattern {pat:?} does not fit: the patterns before it took the \
+                 {PATTERNS_TOTAL_LIMIT} bytes all compiled patterns may take together"
+            ),
+        }
+    }
+}
+
+/// Compiles one pattern within [`PATTERN_SIZE_LIMIT`], what is left of `budget` (which it
+/// then takes), and [`PATTERN_DFA_LIMIT`]. Its size is measured on regex-automata's
+/// `meta::Regex`, the engine `regex::Regex` is built on, compiled with the same limit.
+pub fn compile_one(pat: &str, budget: &mut PatternBudget) -> Result<Regex, PatternError> {
+    use regex_automata::meta;
+    let limit = PATTERN_SIZE_LIMIT.min(budget.left);
+    let config = meta::Config::new().nfa_size_limit(Some(limit));
+    let measured = meta::Regex::builder().configure(config).build(pat);
+    let used = match measured {
+        Ok(m) => m.memory_usage(),
+        Err(e) if e.size_limit().is_some() && limit < PATTERN_SIZE_LIMIT => {
+            return Err(PatternError::OverBudget)
+        }
+        Err(e) if e.size_limit().is_some() => return Err(PatternError::TooBig(limit)),
+        Err(e) => return Err(PatternError::Invalid(e.to_string())),
+    };
+    if used > budget.left {
+        return Err(PatternError::OverBudget);
+    }
+    let r = regex::RegexBuilder::new(pat)
+        .size_limit(limit)
+        .dfa_size_limit(PATTERN_DFA_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(n) => PatternError::TooBig(n),
+            e => PatternError::Invalid(e.to_string()),
+        })?;
+    budget.left -= used;
+    Ok(r)
+}
+
+/// Compiles the regexes of the config list `key` within `budget`; a pattern that does not
+/// compile (or compiles larger than [`PATTERN_SIZE_LIMIT`], or past the budget) is an
+/// error naming `key[i]`, and the others are still compiled (every problem is reported).
+/// A list longer than [`MAX_PATTERNS_PER_LIST`] is refused before anything is compiled.
+pub fn compile_list(
+    key: &str,
+    pats: &[String],
+    budget: &mut PatternBudget,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<Regex> {
     if pats.len() > MAX_PATTERNS_PER_LIST {
         errors.push(ConfigError {
             key: key.to_string(),
@@ -42,20 +119,12 @@ pub fn compile_list(key: &str, pats: &[String], errors: &mut Vec<ConfigError>) -
     }
     pats.iter()
         .enumerate()
-        .filter_map(|(i, pat)| match compile_one(pat) {
+        .filter_map(|(i, pat)| match compile_one(pat, budget) {
             Ok(r) => Some(r),
             Err(e) => {
-                let message = match e {
-                    regex::Error::CompiledTooBig(limit) => format!(
-                        "the pattern {pat:?} compiles to more than {limit} bytes (the limit \
-                         for one pattern): simplify it (a bounded repeat of a Unicode class \
-                         such as \\w{{1,150}} is the usual cause)"
-                    ),
-                    e => format!("invalid regex {pat:?}: {e}"),
-                };
                 errors.push(ConfigError {
                     key: format!("{key}[{i}]"),
-                    message,
+                    message: e.message(pat),
                 });
                 None
             }
@@ -108,7 +177,12 @@ mod tests {
     fn every_bad_pattern_is_reported_by_key() {
         let mut errs = Vec::new();
         let pats = ["ok".to_string(), "(bad".to_string(), "[x".to_string()];
-        let v = compile_list("profile.navigation", &pats, &mut errs);
+        let v = compile_list(
+            "profile.navigation",
+            &pats,
+            &mut PatternBudget::default(),
+            &mut errs,
+        );
         assert_eq!(v.len(), 1);
         let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["profile.navigation[1]", "profile.navigation[2]"]);
@@ -119,5 +193,27 @@ mod tests {
         let s = Sentences::new(&ProfileConfig::default());
         assert!(s.ends("可以报销。”"));
         assert!(!s.ends("可以报销，"));
+    }
+
+    /// Patterns each under the limit for one, but together past the total: the ones that
+    /// do not fit are refused by name, before they are compiled for matching.
+    #[test]
+    fn patterns_past_the_total_are_refused() {
+        let pats: Vec<String> = (0..200).map(|i| format!("^\\w{{1,12}}{i}N$")).collect();
+        let mut errs = Vec::new();
+        let ok = compile_list(
+            "profile.navigation",
+            &pats,
+            &mut PatternBudget::default(),
+            &mut errs,
+        );
+        assert!(!ok.is_empty(), "the first ones fit");
+        assert!(!errs.is_empty(), "the rest do not");
+        assert!(
+            errs[0].message.contains("does not fit"),
+            "{}",
+            errs[0].message
+        );
+        assert_eq!(ok.len() + errs.len(), 200);
     }
 }

@@ -17,7 +17,7 @@ use crate::config::{CleanConfig, ConfigError, ProfileConfig};
 use crate::page::cleanup::clean_line;
 pub use crate::page::facts::{LineClass, LineFacts};
 use crate::page::line_cache;
-use crate::page::patterns::{compile_list, first_match, Sentences};
+use crate::page::patterns::{compile_list, first_match, PatternBudget, Sentences};
 use crate::page::strip::{LineKind, StripKind, StripSet};
 use crate::text::{char_len, match_form};
 
@@ -61,20 +61,24 @@ impl SegmentRules {
         cache_bytes: usize,
     ) -> Result<SegmentRules, Vec<ConfigError>> {
         let mut errors = Vec::new();
-        let header = compile_list(
+        let mut budget = PatternBudget::default();
+        let mut list = |key: &str, pats: &[String], errors: &mut Vec<ConfigError>| {
+            compile_list(key, pats, &mut budget, errors)
+        };
+        let header = list(
             "profile.header_disclaimer",
             &p.header_disclaimer,
             &mut errors,
         );
-        let footer = compile_list(
+        let footer = list(
             "profile.footer_disclaimer",
             &p.footer_disclaimer,
             &mut errors,
         );
-        let trending = compile_list("profile.trending", &p.trending, &mut errors);
-        let related = compile_list("profile.related", &p.related, &mut errors);
-        let navigation = compile_list("profile.navigation", &p.navigation, &mut errors);
-        let related_date = compile_date(&p.related_date, &mut errors);
+        let trending = list("profile.trending", &p.trending, &mut errors);
+        let related = list("profile.related", &p.related, &mut errors);
+        let navigation = list("profile.navigation", &p.navigation, &mut errors);
+        let related_date = compile_date(&p.related_date, &mut budget, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -150,12 +154,16 @@ impl SegmentRules {
 
 /// `profile.related_date`: empty (no related list), or a regex with the named groups
 /// `category` and `date`.
-fn compile_date(pat: &str, errors: &mut Vec<ConfigError>) -> Option<Regex> {
+fn compile_date(
+    pat: &str,
+    budget: &mut PatternBudget,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Regex> {
     if pat.is_empty() {
         return None;
     }
     let key = "profile.related_date";
-    match crate::page::patterns::compile_one(pat) {
+    match crate::page::patterns::compile_one(pat, budget) {
         Ok(r) => {
             let names: Vec<&str> = r.capture_names().flatten().collect();
             for need in ["category", "date"] {
@@ -171,7 +179,7 @@ fn compile_date(pat: &str, errors: &mut Vec<ConfigError>) -> Option<Regex> {
         Err(e) => {
             errors.push(ConfigError {
                 key: key.into(),
-                message: format!("invalid regex: {e}"),
+                message: e.message(pat),
             });
             None
         }
