@@ -45,7 +45,9 @@ def run(
     index: Optional[str] = None,
     max_drop_rate: Optional[float] = None,
 ) -> str: ...
-def list_files(input: str, output: str, config: Config) -> Tuple[List[FileEntry], int, List[str]]: ...
+def list_files(
+    input: str, output: str, config: Config
+) -> Tuple[List[FileEntry], int, List[str], List[Tuple[str, str]]]: ...
 def scan_shard(
     files: Sequence[FileEntry],
     total_files: int,
@@ -63,6 +65,7 @@ def finish(
     pages: int,
     excluded: int,
     problems: Sequence[str],
+    skipped: Sequence[Tuple[str, str]] = ...,
     threads: Optional[int] = None,
     force: bool = False,
     against: Sequence[str] = ...,
