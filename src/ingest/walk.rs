@@ -63,8 +63,6 @@ pub struct Walk {
     pub problems: Vec<String>,
     /// Symlinked folders that were not walked, sorted.
     pub skipped: Vec<Skipped>,
-    /// The input folder with every symlink resolved: what "inside the input" means.
-    pub root: PathBuf,
 }
 
 /// Lists every input file under `root` (see the module docs for what is read).
@@ -76,11 +74,9 @@ pub fn walk(root: &Path, rules: &InputRules, opts: WalkOptions<'_>) -> std::io::
             format!("{} is not a directory", root.display()),
         ));
     }
+    // What "inside the input" means: the input folder with every symlink resolved.
     let real_root = std::fs::canonicalize(root)?;
-    let mut out = Walk {
-        root: real_root.clone(),
-        ..Walk::default()
-    };
+    let mut out = Walk::default();
     let skip = opts.skip;
     let it = walkdir::WalkDir::new(root)
         .follow_links(opts.follow_symlinks)
