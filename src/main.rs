@@ -132,9 +132,6 @@ fn explain(args: ExplainArgs) -> Result<Outcome, Error> {
 fn run(args: RunArgs) -> Result<Outcome, Error> {
     pagesieve::interrupt::install();
     let rules = load_rules(args.config.as_deref())?;
-    if args.threads == Some(0) {
-        return Err(Error::Usage("--threads must be at least 1".into()));
-    }
     if let Some(r) = args.max_drop_rate {
         if !(0.0..=1.0).contains(&r) {
             return Err(Error::Usage(format!(
