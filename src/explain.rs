@@ -91,7 +91,12 @@ pub fn explain(path: &Path, rules: &Rules, color: bool) -> Result<String, Error>
     );
     lines(&mut out, &st, &page.text, &parts);
     stripped(&mut out, &st, &parts);
-    let scanned = assemble(&source, &page, &parts, raw.compression, rules, false);
+    let read = crate::scan::ReadPage {
+        source: &source,
+        key: crate::record::page_key(&source, Some(&raw.bytes)),
+        compression: raw.compression,
+    };
+    let scanned = assemble(&read, &page, &parts, rules, false);
     record(&mut out, &st, &scanned);
     snippets(&mut out, &st, &scanned);
     Ok(out)

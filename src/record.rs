@@ -356,9 +356,27 @@ pub fn snippet_id(key: u128) -> String {
     format!("s-{}", hex64(key as u64 ^ (key >> 64) as u64))
 }
 
-/// The id of the page read from `source` (stable: it depends on the path only).
-pub fn page_id(source: &str) -> String {
-    format!("a-{}", hex64(xxhash_rust::xxh3::xxh3_64(source.as_bytes())))
+/// What a page's id is made from: xxh3-128 of its source path, a NUL byte and its content
+/// (the file's bytes after decompression, before decoding), or of the path alone for a
+/// file that was never read (`too_large`, `io_error`, `outside_input`, `not_regular`).
+/// A path holds no NUL, so the two kinds cannot meet. It depends on the page alone: the
+/// same night run alone or against earlier nights gives the same keys, and a page saved
+/// again under the same name with other bytes gets another.
+pub fn page_key(source: &str, content: Option<&[u8]>) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(source.as_bytes());
+    if let Some(bytes) = content {
+        h.update(&[0]);
+        h.update(bytes);
+    }
+    h.digest128()
+}
+
+/// The id of the page whose [`page_key`] is `key`: `a-` and 32 lowercase hex digits (all
+/// 128 bits: at a year of nightly millions of pages, 64 bits would give a shared id between
+/// two different pages odds of one in tens of thousands).
+pub fn page_id(key: u128) -> String {
+    format!("a-{key:032x}")
 }
 
 /// xxh3-64 of a title in dedup's normalized form: titles equal under it link a snippet to
@@ -373,9 +391,15 @@ mod tests {
 
     #[test]
     fn ids_are_stable_and_distinct() {
-        assert_eq!(page_id("a/b.txt"), page_id("a/b.txt"));
-        assert_ne!(page_id("a/b.txt"), page_id("a/c.txt"));
-        assert_eq!(page_id("x").len(), 18);
+        let id = |source: &str, content: Option<&[u8]>| page_id(page_key(source, content));
+        assert_eq!(id("a/b.txt", Some(b"x")), id("a/b.txt", Some(b"x")));
+        // Another path, other bytes under the same path, or a file never read: other ids.
+        assert_ne!(id("a/b.txt", Some(b"x")), id("a/c.txt", Some(b"x")));
+        assert_ne!(id("a/b.txt", Some(b"x")), id("a/b.txt", Some(b"y")));
+        assert_ne!(id("a/b.txt", Some(b"")), id("a/b.txt", None));
+        // The path and the content do not run into each other.
+        assert_ne!(id("ab", Some(b"c")), id("a", Some(b"bc")));
+        assert_eq!(id("x", None).len(), 34);
     }
 
     #[test]

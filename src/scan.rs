@@ -14,7 +14,7 @@ use crate::dedup::{fingerprint, Fingerprint};
 use crate::ingest::{decode, read_file, DecodedPage, InputFile, RawFile};
 use crate::page::metadata;
 use crate::page::{segment, LineKind, PageParts, SnippetBlock, StripSet};
-use crate::record::{hex64, page_id, ArticleMeta, ArticleRecord, Reject, RejectReason};
+use crate::record::{hex64, page_id, page_key, ArticleMeta, ArticleRecord, Reject, RejectReason};
 use crate::rules::Rules;
 use crate::text::{char_len, match_form};
 
@@ -83,8 +83,10 @@ impl std::ops::AddAssign for ScanCpu {
 pub struct ScannedPage {
     /// Path relative to `--input`.
     pub source: String,
-    /// The page id.
+    /// The page id ([`page_id`] of `key`).
     pub id: String,
+    /// What the id is made from ([`page_key`]: the source and the bytes read).
+    pub key: u128,
     /// Article or reject.
     pub outcome: Outcome,
     /// The title, when one was found (also for rejects, for the audit).
@@ -162,14 +164,20 @@ pub fn scan_data(source: &str, data: &[u8], rules: &Rules) -> ScannedPage {
 /// Decodes, segments and extracts one page already in memory (what the fuzz target drives).
 pub fn scan_bytes(source: &str, raw: RawFile, rules: &Rules, sample: bool) -> ScannedPage {
     let t1 = Instant::now();
+    let key = page_key(source, Some(&raw.bytes));
     let page = match decode(&raw.bytes, &rules.input) {
         Ok(p) => p,
-        Err(rej) => return rejected(source, rej),
+        Err(rej) => return ScannedPage::rejected(source, key, rej),
     };
     drop(raw.bytes);
     let t2 = Instant::now();
     let parts = segment(&page.text, &rules.segment);
-    let mut result = assemble(source, &page, &parts, raw.compression, rules, sample);
+    let read = ReadPage {
+        source,
+        key,
+        compression: raw.compression,
+    };
+    let mut result = assemble(&read, &page, &parts, rules, sample);
     result.cpu.decode = t2 - t1;
     result.cpu.segment = t2.elapsed();
     result
@@ -187,37 +195,57 @@ pub fn read_parts(
     Ok((raw, page, parts))
 }
 
-/// A page that did not get past reading or decoding.
+/// A file that was never read (its id comes from its path alone).
 fn rejected(source: &str, rej: Reject) -> ScannedPage {
-    ScannedPage {
-        source: source.to_string(),
-        id: page_id(source),
-        outcome: Outcome::Reject(rej),
-        title: None,
-        snippets: Vec::new(),
-        encoding: None,
-        compression: None,
-        stripped: StripSet::default(),
-        cpu: ScanCpu::default(),
-        lines: Vec::new(),
+    ScannedPage::rejected(source, page_key(source, None), rej)
+}
+
+/// What [`assemble`] is told of the file a page was read from.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadPage<'a> {
+    /// Path relative to `--input`.
+    pub source: &'a str,
+    /// [`page_key`] of the path and the bytes read.
+    pub key: u128,
+    /// `gzip` or `zstd` when the file was compressed.
+    pub compression: Option<&'static str>,
+}
+
+impl ScannedPage {
+    /// A page that did not get past reading or decoding.
+    fn rejected(source: &str, key: u128, rej: Reject) -> ScannedPage {
+        ScannedPage {
+            source: source.to_string(),
+            id: page_id(key),
+            key,
+            outcome: Outcome::Reject(rej),
+            title: None,
+            snippets: Vec::new(),
+            encoding: None,
+            compression: None,
+            stripped: StripSet::default(),
+            cpu: ScanCpu::default(),
+            lines: Vec::new(),
+        }
     }
 }
 
 /// The records of a decoded, segmented page: its article (or why there is none), its
 /// snippet occurrences and, when `sample` is set, its lines for learned boilerplate.
 pub fn assemble(
-    source: &str,
+    read: &ReadPage<'_>,
     page: &DecodedPage,
     parts: &PageParts,
-    compression: Option<&'static str>,
     rules: &Rules,
     sample: bool,
 ) -> ScannedPage {
-    let id = page_id(source);
+    let (source, compression) = (read.source, read.compression);
+    let id = page_id(read.key);
     ScannedPage {
         source: source.to_string(),
         outcome: build_article(&id, source, parts, page, compression, rules),
         id,
+        key: read.key,
         title: parts.title.clone(),
         snippets: parts
             .related

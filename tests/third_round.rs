@@ -121,3 +121,85 @@ fn a_binary_reject_says_what_the_bytes_look_like() {
     assert!(detail.contains("PNG image"), "{detail}");
     assert!(!detail.contains("GB18030"), "{detail}");
 }
+
+/// Item 1: nightly folders reuse file names; a page's id is a function of its source and
+/// bytes, so a night's ids are the same run alone and against earlier nights, and the page
+/// saved under last night's name with other text gets another id.
+#[test]
+fn ids_do_not_depend_on_the_history() {
+    let night1 = [
+        ("page_00000.txt", page("南岭医保门诊怎么报销", &"门诊费用先在定点医院结算，个人只付自付部分，统筹基金按六成支付，年度限额两千元。".repeat(8))),
+        ("page_00001.txt", page("北湾异地就医如何备案", &"异地就医先在手机上办理备案，选好就医地和医院，备案后直接刷卡结算，无需回参保地报销。".repeat(8))),
+    ];
+    let night2 = [
+        // The same name as last night's first page, another page.
+        (
+            "page_00000.txt",
+            page(
+                "西川个人账户余额能取吗",
+                &"个人账户的钱只能用于本人和家属看病买药，不能取现，职工退休后每月还会划入一笔。"
+                    .repeat(8),
+            ),
+        ),
+        // Last night's second page, saved again under its name with the same bytes.
+        night1[1].clone(),
+    ];
+    let d = tempfile::tempdir().unwrap();
+    let folder = |name: &str, pages: &[(&str, String)]| {
+        let p = d.path().join(name);
+        std::fs::create_dir(&p).unwrap();
+        for (n, text) in pages {
+            std::fs::write(p.join(n), text).unwrap();
+        }
+        p
+    };
+    let (in1, in2) = (folder("n1", &night1), folder("n2", &night2));
+    let (o1, alone, against) = (
+        d.path().join("o1"),
+        d.path().join("alone"),
+        d.path().join("against"),
+    );
+    run_ok(&in1, &o1, &[]);
+    run_ok(&in2, &alone, &[]);
+    run_ok(&in2, &against, &["--against", o1.to_str().unwrap()]);
+    let ids = |out: &Path, file: &str| -> Vec<(String, String)> {
+        jsonl(&out.join(file))
+            .iter()
+            .map(|r| {
+                (
+                    r["source"].as_str().unwrap().into(),
+                    r["id"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let first = ids(&o1, "articles.jsonl");
+    let (alone_ids, against_ids) = (
+        ids(&alone, "articles.jsonl"),
+        ids(&against, "articles.jsonl"),
+    );
+    // The page both runs keep has one id, alone or against night 1.
+    let new_page = |v: &[(String, String)]| v.iter().find(|(s, _)| s == "page_00000.txt").cloned();
+    assert_eq!(new_page(&alone_ids), new_page(&against_ids));
+    // Different pages under one name never share an id across nights.
+    let id_of =
+        |v: &[(String, String)], s: &str| v.iter().find(|(x, _)| x == s).map(|(_, i)| i.clone());
+    assert_ne!(
+        id_of(&first, "page_00000.txt"),
+        id_of(&alone_ids, "page_00000.txt")
+    );
+    assert!(!alone_ids[0].1.ends_with("-2") && !against_ids[0].1.ends_with("-2"));
+    // The page saved again with the same bytes is the same page: the same id, dropped
+    // against night 1 as an exact duplicate of its record there.
+    let again = jsonl(&against.join("dropped.jsonl"));
+    let again = again
+        .iter()
+        .find(|r| r["source"] == "page_00001.txt")
+        .expect("dropped again");
+    assert_eq!(
+        again["id"].as_str(),
+        id_of(&first, "page_00001.txt").as_deref()
+    );
+    assert_eq!(again["duplicate_of"], again["id"]);
+    assert_eq!(again["match"], "exact");
+}

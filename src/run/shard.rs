@@ -37,7 +37,7 @@ use crate::run::summarize::{
 };
 use crate::scan::{scan_file_sampled, LineSample, ScanCpu, SnippetOccurrence};
 
-const MAGIC: &[u8; 8] = b"PSSHARD2";
+const MAGIC: &[u8; 8] = b"PSSHARD3";
 
 /// A shard's file: `shard-000007.pages` or `shard-000007.spill`.
 pub fn shard_file(dir: &Path, shard: u32, ext: &str) -> PathBuf {
@@ -184,6 +184,7 @@ fn put_page(
     written: &mut HashSet<u128>,
 ) {
     e.str(&p.source);
+    e.u128(p.key);
     e.opt_str(p.encoding.name());
     e.opt_str(p.compression.name());
     e.u8(p.stripped.bits());
@@ -269,6 +270,7 @@ type Page = (
 
 fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
     let source = d.string()?;
+    let key = d.u128()?;
     let encoding = NameCode::of_name(d.opt_string()?.as_deref());
     let compression = NameCode::of_name(d.opt_string()?.as_deref());
     let stripped = StripSet::from_bits(d.u8()?);
@@ -335,6 +337,7 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
     }
     let summary = PageSummary {
         source,
+        key,
         kind,
         encoding,
         stripped,

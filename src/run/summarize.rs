@@ -23,6 +23,8 @@ use crate::scan::{scan_file_sampled, Outcome, ScanCpu, ScannedPage, SnippetOccur
 pub struct PageSummary {
     /// Path relative to `--input`.
     pub source: String,
+    /// What the page's id is made from ([`crate::record::page_key`]).
+    pub key: u128,
     /// Article (record in the spill file) or reject.
     pub kind: SummaryKind,
     /// Encoding, when decoding got that far.
@@ -228,6 +230,7 @@ pub(crate) fn summarize(
     };
     Ok(PageSummary {
         source: r.source,
+        key: r.key,
         kind,
         encoding: NameCode::of(r.encoding),
         stripped: r.stripped,

@@ -104,8 +104,10 @@ pub(crate) mod tests {
                         snippets: 0,
                     },
                 };
+                let source = format!("p{i}.txt");
                 let page = PageSummary {
-                    source: format!("p{i}.txt"),
+                    key: crate::record::page_key(&source, None),
+                    source,
                     kind,
                     encoding: Default::default(),
                     stripped: Default::default(),

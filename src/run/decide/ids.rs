@@ -1,7 +1,8 @@
-//! Ids: an article's is `a-` + xxh3-64 of its source path, a snippet's `s-` + the folded
-//! xxh3-128 of its title and text; both stable under reordering the input. A later id
-//! equal to an earlier one gets `-2`, `-3` … (64-bit ids make this astronomically rare, but
-//! uniqueness is a contract, not a probability).
+//! Ids: an article's is `a-` + the 128-bit [`page_key`](crate::record::page_key) of its
+//! source path and bytes, a snippet's `s-` + the folded xxh3-128 of its title and text; both
+//! functions of the page or block alone — of neither the input's order nor the earlier runs.
+//! A later id equal to an earlier one of the same run gets `-2`, `-3` … (the hashes make
+//! this astronomically rare, but uniqueness within a run is a contract, not a probability).
 
 use std::collections::{HashMap, HashSet};
 
@@ -37,33 +38,21 @@ pub struct EarlierId {
 }
 
 impl Ids {
-    /// The ids of `pages` and `snippets`. A page id an earlier run already used gets a
-    /// suffix (a page re-scraped under the same path is another record); a snippet id
-    /// is the same block's, so it is not made unique against earlier runs.
-    pub fn assign(
-        pages: &[PageSummary],
-        snippets: &[MergedSnippet],
-        history: &History,
-    ) -> Result<Ids, Error> {
-        let fresh: Vec<String> = pages.iter().map(|p| page_id(&p.source)).collect();
-        // An earlier id is tonight's base id, or it with a `-n` suffix.
-        let earlier = match history.len(RecordKind::Article) {
-            0 => Vec::new(),
-            _ => {
-                let bases: Vec<&str> = fresh.iter().map(String::as_str).collect();
-                history.with_base_ids(RecordKind::Article, &bases)?
-            }
-        };
-        let taken: Vec<&str> = earlier.iter().map(|(_, id)| id.as_str()).collect();
-        let pages = unique_ids_after(&fresh, &taken);
+    /// The ids of `pages` and `snippets`, from the pages and blocks alone: the earlier
+    /// runs are not asked (a page's id is the same run alone or against them; an earlier
+    /// run's page with the same id is the same path with the same bytes, so tonight's is
+    /// its exact duplicate).
+    pub fn assign(pages: &[PageSummary], snippets: &[MergedSnippet]) -> Ids {
+        let fresh: Vec<String> = pages.iter().map(|p| page_id(p.key)).collect();
+        let pages = unique_ids_after(&fresh, &[]);
         drop(fresh);
         let fresh: Vec<String> = snippets.iter().map(|s| snippet_id(s.key)).collect();
         let snippets = unique_ids_after(&fresh, &[]);
-        Ok(Ids {
+        Ids {
             pages,
             snippets,
             ..Ids::default()
-        })
+        }
     }
 
     /// Article record `i`'s id (tonight's page, or an earlier article registered with

@@ -94,7 +94,7 @@ pub fn decide(
     store: &dyn ArticleStore,
     history: &History,
 ) -> Result<Decisions, Error> {
-    let mut ids = Ids::assign(&scanned.pages, &scanned.snippets, history)?;
+    let mut ids = Ids::assign(&scanned.pages, &scanned.snippets);
     crate::trim::phase_end("dedup: ids");
     let articles = articles::decide(&scanned.pages, &rules.dedup, store, history)?;
     crate::trim::phase_end("dedup: articles");
