@@ -14,6 +14,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub mod parse;
+
 /// The most simhash fingerprints a text can carry (`dedup.fingerprints`).
 pub const MAX_FINGERPRINTS: usize = 4;
 

@@ -72,22 +72,51 @@ impl Rules {
     }
 
     /// Parses, validates and compiles config text; `name` is how the file is named in
-    /// messages (`p.toml:4: profile.related_date: …`).
+    /// messages (`p.toml:4: profile.related_date: …`). Every problem is reported at once:
+    /// unknown keys, wrong types, values out of range and bad patterns, each with its key
+    /// and line.
     pub fn from_text(text: &str, name: &str) -> Result<Rules, Error> {
-        let config = Config::parse(text)
-            .map_err(|e| Error::Config(vec![format!("{name}: {}", e.message)]))?;
-        let mut rules = Rules::compile(config).map_err(|errs| {
-            Error::Config(
-                errs.iter()
-                    .map(|e| match locate_key(text, &e.key) {
-                        Some(line) => format!("{name}:{line}: {e}"),
-                        None => format!("{name}: {e}"),
+        let parsed = crate::config::parse::parse_all(text);
+        let mut problems = parsed.problems;
+        let compiled = parsed.config.map(Rules::compile);
+        let rules = match compiled {
+            Some(Ok(rules)) if problems.is_empty() => Some(rules),
+            Some(Ok(_)) | None => None,
+            Some(Err(errs)) => {
+                // A check of the default that stands in for a bad key is not a problem of
+                // its own.
+                let stood_in = |key: &str| {
+                    let key = key.split('[').next().unwrap_or(key);
+                    parsed.removed.iter().any(|r| {
+                        key == r
+                            || key.starts_with(&format!("{r}."))
+                            || r.starts_with(&format!("{key}."))
                     })
-                    .collect(),
-            )
-        })?;
-        rules.source = name.to_string();
-        Ok(rules)
+                };
+                problems.extend(errs.into_iter().filter(|e| !stood_in(&e.key)));
+                None
+            }
+        };
+        match rules {
+            Some(mut rules) => {
+                rules.source = name.to_string();
+                Ok(rules)
+            }
+            None => {
+                // In the file's order, so a person can fix them top to bottom.
+                let mut located: Vec<(Option<usize>, String)> = problems
+                    .iter()
+                    .map(
+                        |e| match locate_key(text, &e.key).filter(|_| !e.key.is_empty()) {
+                            Some(line) => (Some(line), format!("{name}:{line}: {e}")),
+                            None => (None, format!("{name}: {e}")),
+                        },
+                    )
+                    .collect();
+                located.sort_by_key(|(line, _)| line.unwrap_or(usize::MAX));
+                Err(Error::Config(located.into_iter().map(|(_, m)| m).collect()))
+            }
+        }
     }
 
     /// What a person should be warned about in this configuration (printed by `run` and

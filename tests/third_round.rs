@@ -203,3 +203,49 @@ fn ids_do_not_depend_on_the_history() {
     assert_eq!(again["duplicate_of"], again["id"]);
     assert_eq!(again["match"], "exact");
 }
+
+/// Item 4: an unknown key, a wrong type, a value out of range and a bad regex are all
+/// reported in one pass, each with its line and its key.
+#[test]
+fn check_config_reports_every_problem_at_once() {
+    let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
+    let bad = profile
+        .replacen(
+            "heading_max_chars = 24",
+            "heading_max_chars = \"wide\"\nheading_colour = 3",
+            1,
+        )
+        .replacen(
+            "navigation = ['^首页 ?顶部$'",
+            "navigation = ['^首页 ?(顶部$'",
+            1,
+        );
+    let bad = format!("{bad}\n[dedup]\nmin_similarity = 7\n");
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("bad.toml");
+    std::fs::write(&file, &bad).unwrap();
+    let out = common::pagesieve(&["check-config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line_of = |needle: &str| bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (key, needle, what) in [
+        ("profile.navigation[0]", "navigation = ", "unclosed group"),
+        (
+            "metadata.heading_max_chars",
+            "heading_max_chars",
+            "expected usize",
+        ),
+        ("metadata.heading_colour", "heading_colour", "unknown field"),
+        (
+            "dedup.min_similarity",
+            "min_similarity = 7",
+            "between 0 and 1",
+        ),
+    ] {
+        let want = format!("bad.toml:{}: {key}: ", line_of(needle));
+        let line = err.lines().find(|l| l.contains(&want));
+        let line = line.unwrap_or_else(|| panic!("no {want:?} in\n{err}"));
+        assert!(line.contains(what), "{line}");
+    }
+    assert!(err.contains("4 problem(s)"), "{err}");
+}

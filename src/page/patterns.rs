@@ -80,7 +80,15 @@ pub fn compile_one(pat: &str, budget: &mut PatternBudget) -> Result<Regex, Patte
             return Err(PatternError::OverBudget)
         }
         Err(e) if e.size_limit().is_some() => return Err(PatternError::TooBig(limit)),
-        Err(e) => return Err(PatternError::Invalid(e.to_string())),
+        // The regex crate words a syntax error better (the meta engine says "error
+        // parsing pattern 0"); its error is the one shown.
+        Err(e) => {
+            let why = match regex::Regex::new(pat) {
+                Err(regex::Error::Syntax(s)) => syntax_message(&s),
+                _ => e.to_string(),
+            };
+            return Err(PatternError::Invalid(why));
+        }
     };
     if used > budget.left {
         return Err(PatternError::OverBudget);
@@ -95,6 +103,31 @@ pub fn compile_one(pat: &str, budget: &mut PatternBudget) -> Result<Regex, Patte
         })?;
     budget.left -= used;
     Ok(r)
+}
+
+/// A regex syntax error on one line: what is wrong and at which character (the regex
+/// crate draws it over several lines, with a caret under the place).
+fn syntax_message(full: &str) -> String {
+    let lines: Vec<&str> = full.lines().collect();
+    let what = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or(full.trim());
+    let at = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with('^') && l.trim().chars().all(|c| c == '^'))
+        .map(|l| {
+            l.chars()
+                .take_while(|&c| c == ' ')
+                .count()
+                .saturating_sub(4)
+                + 1
+        });
+    match at {
+        Some(at) => format!("{what} (at character {at})"),
+        None => what.to_string(),
+    }
 }
 
 /// Compiles the regexes of the config list `key` within `budget`; a pattern that does not
