@@ -109,21 +109,40 @@ impl Summary {
         if rejects.is_empty() {
             rejects.push("none".into());
         }
+        let (a, sn) = (&r.articles, &r.snippets);
+        let earlier = |n: usize, what: &str| match n {
+            0 => String::new(),
+            n => format!("; {n} of them {what} an earlier run's record"),
+        };
+        let dropped = sn.dropped_exact + sn.dropped_near;
+        let mut blocks = vec![format!("{} written as new records", sn.unique)];
+        if sn.seen_again > 0 {
+            blocks.push(format!(
+                "{} already written by an earlier run (seen_again.jsonl)",
+                sn.seen_again
+            ));
+        }
+        blocks.push(format!(
+            "{dropped} dropped as duplicates{}",
+            earlier(sn.dropped_against_earlier, "of")
+        ));
+        blocks.push(format!("{} linked to a full article", sn.linked));
         format!(
-            "pagesieve: read {} files in {} ms: kept {} articles, dropped {} exact and {} near \
-             duplicates, rejected {} ({}); {} related snippets became {} unique records \
-             ({} dropped as duplicates, {} linked to a full article).",
+            "pagesieve: read {} files in {} ms: kept {} articles, dropped {} as duplicates \
+             ({} exact, {} near{}), rejected {} ({}); {} related snippets were {} distinct \
+             blocks: {}.",
             r.files.seen,
             r.timings_ms.get("total").copied().unwrap_or(0),
-            r.articles.kept,
-            r.articles.dropped_exact,
-            r.articles.dropped_near,
+            a.kept,
+            a.dropped_exact + a.dropped_near,
+            a.dropped_exact,
+            a.dropped_near,
+            earlier(a.dropped_against_earlier, "of"),
             r.files.rejected,
             rejects.join(", "),
-            r.snippets.occurrences,
-            r.snippets.unique,
-            r.snippets.dropped_exact + r.snippets.dropped_near,
-            r.snippets.linked,
+            sn.occurrences,
+            sn.unique + dropped + sn.seen_again,
+            blocks.join(", "),
         )
     }
 }
@@ -344,7 +363,7 @@ fn prepare(
         s,
         history: &history,
         walked: &walked,
-        warnings: warnings.clone(),
+        warnings,
         target,
     };
     let done = pool.install(|| phases(&ctx, phase1, staging, &spill, timings))?;
@@ -353,7 +372,7 @@ fn prepare(
     let summary = Summary {
         report: done.report,
         walk_problems: walked.problems,
-        warnings,
+        warnings: done.warnings,
         written: !held,
         held: held.then(|| held_dir(&s.output)),
     };
@@ -420,6 +439,8 @@ struct Done {
     held: bool,
     /// The index for `--index`, its files written, its manifest to publish.
     index: Option<commit::IndexCommit>,
+    /// What a person should know (the guard's message aside: it is said on its own).
+    warnings: Vec<String>,
 }
 
 /// Everything after the walk, on the run's thread pool.
@@ -466,6 +487,8 @@ fn phases<'a>(
         }
     };
     let mut warnings = ctx.warnings.clone();
+    warnings.extend(replay_warning(&decisions.counts.articles));
+    let run_warnings = warnings.clone();
     if let Some(g) = guard.as_ref().filter(|g| g.held) {
         warnings.push(guard_message(g, &s.output));
     }
@@ -493,6 +516,20 @@ fn phases<'a>(
         report,
         held,
         index: index_commit,
+        warnings: run_warnings,
+    })
+}
+
+/// A night whose every article duplicates a record of an earlier run is most likely the
+/// same input run twice (or against its own output): said, since it exits 0 with nothing
+/// kept.
+fn replay_warning(a: &crate::output::report::ArticleCounts) -> Option<String> {
+    let articles = a.kept + a.dropped_exact + a.dropped_near;
+    (articles > 0 && a.dropped_against_earlier == articles).then(|| {
+        format!(
+            "every one of the {articles} articles matched a record of an earlier run, so none \
+             was kept — the same input twice, or a run against its own output?"
+        )
     })
 }
 
