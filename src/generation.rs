@@ -37,7 +37,7 @@ pub const CURRENT: &str = "current";
 /// The lock file.
 pub const LOCK: &str = "lock";
 /// The names a run writes in its output folder (the index folder among them).
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "articles.jsonl",
     "snippets.jsonl",
     "dropped.jsonl",
@@ -46,6 +46,7 @@ pub const NAMES: [&str; 9] = [
     "seen_again.jsonl",
     "report.json",
     "report.html",
+    "clusters",
     "index",
 ];
 const STAGING: &str = "staging-";

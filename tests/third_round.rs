@@ -249,3 +249,215 @@ fn check_config_reports_every_problem_at_once() {
     }
     assert!(err.contains("4 problem(s)"), "{err}");
 }
+
+/// Item 6: with more clusters than one page holds and than the report shows in full, every
+/// cluster of `duplicates.jsonl` is on exactly one paged file beside `report.html`, every
+/// link between them leads to a file that exists, sections are counted in the index, and
+/// nothing holds a script.
+#[test]
+fn report_html_reaches_every_cluster() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let places = [
+        "东屏", "临川", "南岭", "北湾", "西川", "青禾", "云石", "白沙",
+    ];
+    let topics = [
+        "门诊报销",
+        "住院结算",
+        "异地备案",
+        "个人账户",
+        "慢病认定",
+        "生育津贴",
+    ];
+    let mut n = 0;
+    let mut seed = 7u64;
+    for p in places.iter() {
+        for (j, t) in topics.iter().enumerate() {
+            for k in 0..12 {
+                let body = prose(&mut seed, 6);
+                let title = format!("{p}{t}问答{k}");
+                let name = |c: &str| input.join(format!("{p}-{j}-{k}-{c}.txt"));
+                std::fs::write(name("a"), page(&title, &body)).unwrap();
+                // An exact copy (spaces and punctuation only) and a near copy.
+                std::fs::write(name("b"), page(&title, &body.replace('。', "；"))).unwrap();
+                let near = body.replacen("费用按", "所有合规费用统一按", 2);
+                std::fs::write(name("c"), page(&format!("{title}（新）"), &near)).unwrap();
+                n += 1;
+            }
+        }
+    }
+    let out = d.path().join("out");
+    run_ok(&input, &out, &[]);
+    let clusters = jsonl(&out.join("duplicates.jsonl"));
+    assert!(
+        clusters.len() > 500,
+        "{} clusters: more than one page",
+        clusters.len()
+    );
+    assert!(clusters.len() <= n);
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let mut pages: Vec<std::path::PathBuf> = std::fs::read_dir(out.join("clusters"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pages.sort();
+    assert!(pages.len() >= 2, "{pages:?}");
+    let href = regex::Regex::new(r##"href="([^"#]*)(#[^"]*)?""##).unwrap();
+    let mut listed = std::collections::BTreeMap::new();
+    for p in &pages {
+        let html = std::fs::read_to_string(p).unwrap();
+        assert!(!html.contains("<script"), "{}", p.display());
+        for c in href.captures_iter(&html) {
+            let target = &c[1];
+            if !target.is_empty() {
+                assert!(
+                    p.parent().unwrap().join(target).exists(),
+                    "{} links to {target}",
+                    p.display()
+                );
+            }
+        }
+        for c in &clusters {
+            let id = c["cluster"].as_str().unwrap();
+            if html.contains(&format!("id=\"{id}\"")) {
+                *listed.entry(id.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    assert_eq!(listed.len(), clusters.len(), "every cluster on a page");
+    assert!(listed.values().all(|&k| k == 1), "each on one page only");
+    for c in href.captures_iter(&report) {
+        if !c[1].is_empty() {
+            assert!(out.join(&c[1]).exists(), "report.html links to {}", &c[1]);
+        }
+    }
+    assert!(!report.contains("<script"));
+    // The index names each section with its count, and the borderline pairs come first.
+    let near = clusters
+        .iter()
+        .filter(|c| {
+            c["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["match"] == "near")
+        })
+        .count();
+    assert!(
+        report.contains(&format!("Near duplicates (articles)</a> ({near})")),
+        "near count"
+    );
+    assert!(report.find("id=\"look-first\"").unwrap() < report.find("id=\"clusters\"").unwrap());
+    assert!(report.contains("shared MinHash band (<code>lsh</code>)"));
+    // An exact pair that differs in punctuation is side by side and says why it matched;
+    // the timings are folded away.
+    assert!(report.contains("identical after normalization: only punctuation"));
+    assert!(report.contains("<details id=\"details\">"));
+}
+
+/// `lines` lines of made-up sentences from a word list, different for every seed.
+fn prose(seed: &mut u64, lines: usize) -> String {
+    const WORDS: [&str; 40] = [
+        "参保人",
+        "经办机构",
+        "定点医院",
+        "个人账户",
+        "统筹基金",
+        "门诊",
+        "住院",
+        "药店",
+        "备案",
+        "结算",
+        "报销",
+        "比例",
+        "起付线",
+        "封顶线",
+        "材料",
+        "窗口",
+        "手机",
+        "线上",
+        "办理",
+        "审核",
+        "缴费",
+        "年度",
+        "限额",
+        "待遇",
+        "异地",
+        "转诊",
+        "慢病",
+        "目录",
+        "自付",
+        "支付",
+        "提交",
+        "发票",
+        "清单",
+        "证明",
+        "工作日",
+        "家属",
+        "退休",
+        "职工",
+        "居民",
+        "医保卡",
+    ];
+    let mut next = || {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 33) as usize
+    };
+    (0..lines)
+        .map(|_| {
+            let n = 14 + next() % 8;
+            let mut line: String = (0..n).map(|_| WORDS[next() % WORDS.len()]).collect();
+            line.push('。');
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Item 5: a night run again against its own output keeps nothing and says so — a
+/// warning on stderr and in report.json — and the summary names what the earlier run
+/// accounts for: the articles dropped against its records, the snippets it already wrote.
+#[test]
+fn a_night_replayed_against_itself_warns_and_counts_plainly() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let mut seed = 11u64;
+    for i in 0..6 {
+        let title = format!("青禾医保问题{i}怎么办");
+        std::fs::write(
+            input.join(format!("p{i}.txt")),
+            page(&title, &prose(&mut seed, 5)),
+        )
+        .unwrap();
+    }
+    let (first, again) = (d.path().join("o1"), d.path().join("o2"));
+    run_ok(&input, &first, &[]);
+    let mut args = common::run_args(&input, &again);
+    args.retain(|a| *a != "--quiet");
+    args.extend(["--against", first.to_str().unwrap()]);
+    let out = common::pagesieve(&args);
+    assert_eq!(out.status.code(), Some(0));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stderr.contains("warning: every one of the 6 articles matched a record of an earlier run"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("kept 0 articles, dropped 6 as duplicates (6 exact, 0 near; 6 of them of an earlier run's record)"), "{stdout}");
+    assert!(stdout.contains("1 distinct blocks: 0 written as new records, 1 already written by an earlier run (seen_again.jsonl)"), "{stdout}");
+    let warnings = common::report(&again)["warnings"].clone();
+    assert!(
+        warnings.to_string().contains("the same input twice"),
+        "{warnings}"
+    );
+    // The first run, alone, warns of nothing of the kind.
+    assert!(!common::report(&first)["warnings"]
+        .to_string()
+        .contains("earlier run"));
+}

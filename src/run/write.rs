@@ -30,11 +30,15 @@ const WRITE_CHUNK: usize = 2048;
 /// What the reports need from the record files.
 #[derive(Debug, Default)]
 pub struct Written {
-    /// The first `output.html_max_clusters` lines of `duplicates.jsonl` (the ones
-    /// `report.html` shows; the file itself is written as it is made).
+    /// The lines of `duplicates.jsonl` that `report.html` shows in full, in file order
+    /// (the file itself is written as it is made): [`ClusterPlan`]'s choice.
     pub clusters: Vec<ClusterRecord>,
     /// Lines in `duplicates.jsonl`.
     pub cluster_count: usize,
+    /// Clusters per report section.
+    pub section_counts: [usize; 4],
+    /// The near pairs to look at first.
+    pub look_first: Vec<html::LookFirst>,
     /// `rejects.jsonl`, in order.
     pub rejects: Vec<RejectRecord>,
     /// (title, text) of every record `report.html` shows in full, by id.
@@ -134,14 +138,17 @@ pub fn write_records(
         st.write_jsonl("seen_again.jsonl", &seen_again_records(cx))
             .map_err(&io)?;
     }
-    let clusters = write_clusters(st, cx, &names)?;
+    let plan = ClusterPlan::new(cx);
+    let (clusters, look_first) = write_clusters(st, cx, &names, &plan)?;
     drop(names);
     let rejects = reject_records(cx.scanned, cx.d);
     st.write_jsonl("rejects.jsonl", &rejects).map_err(&io)?;
-    let texts = shown_texts(cx)?;
+    let texts = shown_texts(cx, &plan.shown)?;
     Ok(Written {
         clusters,
         cluster_count: cx.d.clusters.len(),
+        section_counts: plan.counts,
+        look_first,
         rejects,
         texts,
         article_lines,
@@ -171,6 +178,8 @@ pub fn write_reports(
     let clusters = html::Clusters {
         shown: &w.clusters,
         total: w.cluster_count,
+        counts: w.section_counts,
+        look_first: &w.look_first,
     };
     let page = html::render(report, clusters, &w.rejects, &w.texts, &extra);
     st.write_bytes("report.html", page.as_bytes())
@@ -461,17 +470,98 @@ fn dropped_record(
     }
 }
 
-/// `duplicates.jsonl`, made and written a chunk of clusters at a time; returns the
-/// records `report.html` shows (the first `output.html_max_clusters`).
+/// Which clusters the report shows in full and lists first, chosen from the decisions
+/// before `duplicates.jsonl` is written (its lines are not kept).
+#[derive(Debug)]
+pub struct ClusterPlan {
+    /// Clusters per section ([`html::Section::ALL`] order).
+    pub counts: [usize; 4],
+    /// Indices (in cluster order) of the clusters shown in full: the first of each section
+    /// within `output.html_max_clusters` ([`html::clusters::shown_quota`]), and those of
+    /// the pairs to look at first.
+    pub shown: Vec<usize>,
+    /// The pairs to look at first: (cluster index, dropped member), lowest similarity
+    /// first.
+    pub look_first: Vec<(usize, u32)>,
+}
+
+impl ClusterPlan {
+    /// The plan for `cx`'s clusters.
+    pub fn new(cx: Context<'_>) -> ClusterPlan {
+        let d = cx.d;
+        let decided = |kind| match kind {
+            RecordKind::Article => &d.articles,
+            RecordKind::Snippet => &d.snippets.decided,
+        };
+        let sections: Vec<html::Section> = d
+            .clusters
+            .iter()
+            .map(|c| {
+                let dropped = &decided(c.kind).dropped;
+                let near = c
+                    .members
+                    .iter()
+                    .any(|m| dropped.get(m).is_some_and(|x| x.kind == MatchKind::Near));
+                html::Section::classify(c.kind, cx.earlier(c.kind, c.kept).is_some(), near)
+            })
+            .collect();
+        let mut counts = [0; 4];
+        for s in &sections {
+            counts[s.index()] += 1;
+        }
+        let budget = cx.rules.config.output.html_max_clusters;
+        let mut quota = html::clusters::shown_quota(counts, budget);
+        let mut shown: Vec<usize> = Vec::new();
+        for (i, s) in sections.iter().enumerate() {
+            if quota[s.index()] > 0 {
+                quota[s.index()] -= 1;
+                shown.push(i);
+            }
+        }
+        // The near merges of lowest similarity; ties in cluster and member order.
+        let mut near: Vec<(u64, usize, u32)> = Vec::new();
+        for (i, c) in d.clusters.iter().enumerate() {
+            for &m in &c.members {
+                if let Some(x) = decided(c.kind).dropped.get(&m) {
+                    if x.kind == MatchKind::Near {
+                        near.push((x.similarity.max(0.0).to_bits(), i, m));
+                        if near.len() > 4 * html::clusters::LOOK_FIRST {
+                            near.sort_unstable();
+                            near.truncate(html::clusters::LOOK_FIRST);
+                        }
+                    }
+                }
+            }
+        }
+        near.sort_unstable();
+        near.truncate(html::clusters::LOOK_FIRST);
+        let look_first: Vec<(usize, u32)> = near.into_iter().map(|(_, i, m)| (i, m)).collect();
+        shown.extend(look_first.iter().map(|&(i, _)| i));
+        shown.sort_unstable();
+        shown.dedup();
+        ClusterPlan {
+            counts,
+            shown,
+            look_first,
+        }
+    }
+}
+
+/// `duplicates.jsonl` and the paged cluster files beside `report.html`, made and written a
+/// chunk of clusters at a time; returns the records `report.html` shows in full and the
+/// pairs to look at first.
 fn write_clusters(
     st: &mut Staging,
     cx: Context<'_>,
     names: &Names,
-) -> Result<Vec<ClusterRecord>, Error> {
+    plan: &ClusterPlan,
+) -> Result<(Vec<ClusterRecord>, Vec<html::LookFirst>), Error> {
     let io = Error::output(st.out());
     let mut w = st.create("duplicates.jsonl").map_err(&io)?;
-    let mut shown = Vec::new();
-    let wanted = cx.rules.config.output.html_max_clusters;
+    let mut pages = html::clusters::Pages::new(plan.counts);
+    let mut shown: Vec<(usize, ClusterRecord)> = Vec::new();
+    let mut next = plan.shown.iter().peekable();
+    let mut at = 0;
     for chunk in cx.d.clusters.chunks(CLUSTER_CHUNK) {
         let records: Vec<ClusterRecord> = chunk
             .par_iter()
@@ -479,13 +569,39 @@ fn write_clusters(
             .collect();
         for r in records {
             json_line(&mut w, &r).map_err(&io)?;
-            if shown.len() < wanted {
-                shown.push(r);
+            let in_report = next.next_if_eq(&&at).is_some();
+            if let Some((name, page)) = pages.add(&r, in_report) {
+                st.write_bytes(&name, page.as_bytes()).map_err(&io)?;
             }
+            if in_report {
+                shown.push((at, r));
+            }
+            at += 1;
         }
     }
     crate::output::jsonl::finish(w).map_err(&io)?;
-    Ok(shown)
+    for (name, page) in pages.finish() {
+        st.write_bytes(&name, page.as_bytes()).map_err(&io)?;
+    }
+    let look_first = plan
+        .look_first
+        .iter()
+        .filter_map(|&(ci, m)| {
+            let (_, c) = shown.iter().find(|(i, _)| *i == ci)?;
+            let id = match c.kind {
+                RecordKind::Article => cx.d.ids.page(m),
+                RecordKind::Snippet => cx.d.ids.snippet(m),
+            };
+            let member = c.members.iter().find(|x| x.id == id)?.clone();
+            Some(html::LookFirst {
+                cluster: c.cluster.clone(),
+                kind: c.kind,
+                kept_title: c.members[0].title.clone(),
+                member,
+            })
+        })
+        .collect();
+    Ok((shown.into_iter().map(|(_, r)| r).collect(), look_first))
 }
 
 /// One line of `duplicates.jsonl`: the kept record first, then each member with its
@@ -571,13 +687,16 @@ fn reject_records(scanned: &Scanned, d: &Decisions) -> Vec<RejectRecord> {
         .collect()
 }
 
-/// (title, text) of the records `report.html` shows in full: the members of the first
-/// `html_max_clusters` clusters, at most `html_max_members` beside each kept record.
-fn shown_texts(cx: Context<'_>) -> Result<HashMap<String, (String, String)>, Error> {
+/// (title, text) of the records `report.html` shows in full: the members of the clusters
+/// `shown` (indices), at most `html_max_members` beside each kept record.
+fn shown_texts(
+    cx: Context<'_>,
+    shown: &[usize],
+) -> Result<HashMap<String, (String, String)>, Error> {
     let out = &cx.rules.config.output;
     let d = cx.d;
     let mut texts = HashMap::new();
-    for c in d.clusters.iter().take(out.html_max_clusters) {
+    for c in shown.iter().map(|&i| &d.clusters[i]) {
         let shown = std::iter::once(c.kept).chain(c.members.iter().copied());
         for i in shown.take(out.html_max_members.saturating_add(1)) {
             let (id, title, text) = match (c.kind, cx.earlier(c.kind, i)) {
