@@ -43,6 +43,32 @@ pub struct Config {
     pub boilerplate: BoilerplateConfig,
     /// How the scan keeps work it has done once.
     pub scan: ScanConfig,
+    /// How raw HTML pages become lines.
+    pub html: HtmlConfig,
+}
+
+/// `[html]`: which parts of an HTML page are not part of its text. Selectors are CSS
+/// (`nav`, `.class`, `#id`, `div.ad`); a subtree `drop` matches is left out unless `keep`
+/// matches it too. `script`, `style`, `noscript`, `template`, `iframe`, `svg`, `math`,
+/// `object` and comments are always left out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HtmlConfig {
+    /// Subtrees left out.
+    pub drop: Vec<String>,
+    /// Subtrees kept even where `drop` matches.
+    pub keep: Vec<String>,
+}
+
+impl Default for HtmlConfig {
+    fn default() -> Self {
+        HtmlConfig {
+            drop: ["head", "header", "nav", "footer", "aside"]
+                .map(String::from)
+                .to_vec(),
+            keep: Vec::new(),
+        }
+    }
 }
 
 /// Memory the scan spends to avoid repeating work.

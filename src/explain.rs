@@ -89,7 +89,20 @@ pub fn explain(path: &Path, rules: &Rules, color: bool) -> Result<String, Error>
         tried.join(", "),
         page.replacements
     );
-    lines(&mut out, &st, &page.text, &parts);
+    if let Some(h) = &page.html {
+        let _ = writeln!(
+            out,
+            "  read as HTML{}{}; each line shows the element it came from\n",
+            h.canonical
+                .as_deref()
+                .map_or(String::new(), |u| format!(", canonical URL {u}")),
+            h.note
+                .as_deref()
+                .map_or(String::new(), |n| format!("; {n}"))
+        );
+    }
+    let origins = page.html.as_ref().map(|h| h.origins.as_slice());
+    lines(&mut out, &st, &page.text, &parts, origins);
     stripped(&mut out, &st, &parts);
     let read = crate::scan::ReadPage {
         source: &source,
@@ -107,7 +120,8 @@ fn reject_line(out: &mut String, rej: &Reject) {
 }
 
 /// Every line of the decoded page with its label and rule.
-fn lines(out: &mut String, st: &Style, text: &str, parts: &PageParts) {
+/// Every line with its label (and, on an HTML page, the element it came from).
+fn lines(out: &mut String, st: &Style, text: &str, parts: &PageParts, origins: Option<&[String]>) {
     let mut labels = parts.labels.iter().peekable();
     let width = text.split('\n').count().to_string().len();
     for (i, line) in text.split('\n').enumerate() {
@@ -123,13 +137,16 @@ fn lines(out: &mut String, st: &Style, text: &str, parts: &PageParts) {
             Some(p) => st.part(p, &tag),
             None => st.paint("2", &tag),
         };
+        let from = origins.map_or(String::new(), |o| {
+            format!("<{}> ", o.get(i).map_or("?", String::as_str))
+        });
         let shown: String = line.chars().take(100).collect();
         let more = if line.chars().count() > 100 {
             "…"
         } else {
             ""
         };
-        let _ = writeln!(out, "{n:>width$} {tag} │ {shown}{more}");
+        let _ = writeln!(out, "{n:>width$} {tag} │ {from}{shown}{more}");
     }
 }
 

@@ -183,6 +183,10 @@ pub struct ArticleMeta {
     pub list_dates: Vec<String>,
     /// URLs and e-mail addresses in the body.
     pub links: Vec<String>,
+    /// The page's canonical URL (`<link rel=canonical>` or `og:url`), for an HTML page
+    /// that names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// One line of `snippets.jsonl`.
@@ -227,6 +231,10 @@ pub struct SnippetMeta {
     pub answer: Option<String>,
     /// How many times it appeared, over all pages.
     pub occurrences: usize,
+    /// The link of the block's title (`<a href>`, resolved against the page's canonical
+    /// URL), when the first page it was seen on is HTML and has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// One line of `dropped.jsonl`.

@@ -34,7 +34,16 @@ impl Rules {
     /// Validates `config` and compiles every stage's rules; all problems at once.
     pub fn compile(config: Config) -> Result<Rules, Vec<ConfigError>> {
         let mut errors = config.validate();
-        let input = take(InputRules::compile(&config.input), &mut errors);
+        let mut input = take(InputRules::compile(&config.input), &mut errors);
+        if let (Some(input), Some(html)) = (
+            input.as_mut(),
+            take(
+                crate::ingest::html::HtmlRules::compile(&config.html),
+                &mut errors,
+            ),
+        ) {
+            input.html = html;
+        }
         let segment = take(
             SegmentRules::compile(&config.profile, &config.clean, config.scan.line_cache_bytes),
             &mut errors,

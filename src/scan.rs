@@ -30,6 +30,8 @@ pub struct SnippetOccurrence {
     /// The site cut the block off: its text does not end a sentence, or it lacks its text
     /// or date line.
     pub truncated: bool,
+    /// The link of its title line, on an HTML page.
+    pub url: Option<String>,
 }
 
 /// One distinct line of a sampled page, counted for learned boilerplate.
@@ -87,6 +89,8 @@ pub struct ScannedPage {
     pub id: String,
     /// What the id is made from ([`page_key`]: the source and the bytes read).
     pub key: u128,
+    /// Read as HTML.
+    pub html: bool,
     /// Article or reject.
     pub outcome: Outcome,
     /// The title, when one was found (also for rejects, for the audit).
@@ -218,6 +222,7 @@ impl ScannedPage {
             source: source.to_string(),
             id: page_id(key),
             key,
+            html: false,
             outcome: Outcome::Reject(rej),
             title: None,
             snippets: Vec::new(),
@@ -246,11 +251,13 @@ pub fn assemble(
         outcome: build_article(&id, source, parts, page, compression, rules),
         id,
         key: read.key,
+        html: page.html.is_some(),
         title: parts.title.clone(),
         snippets: parts
             .related
             .iter()
-            .map(|b| occurrence(b.clone(), rules))
+            .enumerate()
+            .map(|(i, b)| occurrence(b.clone(), block_url(page, parts, i), rules))
             .collect(),
         encoding: Some(page.encoding),
         compression,
@@ -291,7 +298,7 @@ fn sample_lines(text: &str, parts: &PageParts, rules: &Rules) -> Vec<LineSample>
     out
 }
 
-fn occurrence(block: SnippetBlock, rules: &Rules) -> SnippetOccurrence {
+fn occurrence(block: SnippetBlock, url: Option<String>, rules: &Rules) -> SnippetOccurrence {
     let mut key_src = String::with_capacity(block.title.len() + block.text.len() + 1);
     key_src.push_str(&block.title);
     key_src.push('\u{1f}');
@@ -301,7 +308,19 @@ fn occurrence(block: SnippetBlock, rules: &Rules) -> SnippetOccurrence {
         answer: metadata::short_answer(&block.title, &block.text, &rules.metadata),
         truncated: !block.complete || !rules.segment.sentences.ends(&block.text),
         block,
+        url,
     }
+}
+
+/// The link on the title line of related block `i`, on an HTML page.
+fn block_url(page: &DecodedPage, parts: &PageParts, i: usize) -> Option<String> {
+    let html = page.html.as_ref()?;
+    let line = parts
+        .labels
+        .iter()
+        .find(|l| l.part == crate::page::Part::RelatedTitle(i))?
+        .line;
+    html.links.get(line - 1)?.clone()
 }
 
 fn build_article(
@@ -362,6 +381,7 @@ fn build_article(
         dates: metadata::dates(&text),
         list_dates,
         links: metadata::links(&text),
+        url: page.html.as_ref().and_then(|h| h.canonical.clone()),
         title,
     };
     Outcome::Article(

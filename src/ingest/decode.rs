@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8};
 
-use crate::ingest::{InputFile, InputRules};
+use crate::ingest::{html, InputFile, InputRules};
 use crate::record::{Reject, RejectReason};
 
 /// The bytes of one input file, decompressed.
@@ -36,6 +36,9 @@ pub struct DecodedPage {
     pub bom: bool,
     /// Number of U+FFFD replacement characters decoding produced.
     pub replacements: usize,
+    /// What the markup of an HTML page became (`text` is then its lines); `None` for a
+    /// text page.
+    pub html: Option<Box<crate::ingest::html::HtmlPage>>,
 }
 
 /// Reads a file, decompressing `.gz` and `.zst`, refusing more than
@@ -237,10 +240,69 @@ pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
     if raw.is_empty() {
         return Err(Reject::new(RejectReason::Empty, "0 bytes"));
     }
-    let cfg = &rules.config;
-    let (mut page, _) = pick_decoding(raw, &rules.legacy_encodings);
+    let html = html::looks_like_html(raw);
+    let (mut page, note) = match html {
+        true => pick_html_decoding(raw, &rules.legacy_encodings),
+        false => (pick_decoding(raw, &rules.legacy_encodings).0, None),
+    };
     page.text = normalize_newlines(page.text);
+    check(raw, &page, &rules.config)?;
+    if html {
+        let depth = html::nesting(&page.text);
+        if depth > html::MAX_DEPTH {
+            return Err(Reject::new(
+                RejectReason::Undecodable,
+                format!(
+                    "HTML nested {depth} elements deep (more than {}): not parsed",
+                    html::MAX_DEPTH
+                ),
+            ));
+        }
+        let mut h = html::to_lines(&page.text, &rules.html);
+        if h.text.trim().is_empty() {
+            return Err(Reject::new(
+                RejectReason::Empty,
+                "HTML with no text outside the parts left out (script, style, [html] drop)",
+            ));
+        }
+        page.text = std::mem::take(&mut h.text);
+        h.note = note;
+        page.html = Some(Box::new(h));
+    }
+    Ok(page)
+}
 
+/// An HTML page's decoding, as a browser chooses it: a BOM, else the encoding its
+/// `<meta>` declares, else the detector. A declaration the bytes contradict (valid UTF-8
+/// declared as another encoding, or a declared encoding that leaves bytes unreadable where
+/// the detector's choice leaves fewer) loses to the most plausible decoding, with a note.
+fn pick_html_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, Option<String>) {
+    let declared = match (Encoding::for_bom(raw), html::meta_charset(raw)) {
+        (None, Some(enc)) => enc,
+        _ => return (pick_decoding(raw, legacy).0, None),
+    };
+    let labelled = decode_with(declared, raw, false);
+    let utf8 = !raw.is_ascii() && std::str::from_utf8(raw).is_ok();
+    let (best, _) = pick_decoding(raw, legacy);
+    let contradicted = (utf8 && declared != UTF_8)
+        || (labelled.replacements > 0 && best.replacements < labelled.replacements);
+    match contradicted {
+        false => (labelled, None),
+        true => {
+            let note = format!(
+                "the page declares {} but its bytes read as {}: read as {}",
+                display_name(declared),
+                best.encoding,
+                best.encoding
+            );
+            (best, Some(note))
+        }
+    }
+}
+
+/// The checks every decoded page passes: not blank, not binary, plausible text, few
+/// unreadable characters.
+fn check(raw: &[u8], page: &DecodedPage, cfg: &crate::config::InputConfig) -> Result<(), Reject> {
     let total = page.text.chars().count().max(1);
     if page.text.trim().is_empty() {
         return Err(Reject::new(RejectReason::Empty, "only whitespace"));
@@ -268,7 +330,7 @@ pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
         ));
     }
     if page.encoding != "UTF-8" {
-        let plausible = plausibility(&page);
+        let plausible = plausibility(page);
         if plausible < cfg.min_plausible_ratio {
             // NUL or control bytes in what no encoding reads as text: a binary file.
             let controls = raw
@@ -309,7 +371,7 @@ pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
             ),
         ));
     }
-    Ok(page)
+    Ok(())
 }
 
 /// Bytes of a page chardetng is shown.
@@ -331,6 +393,7 @@ pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, 
                 encoding: "UTF-8",
                 bom: false,
                 replacements: 0,
+                html: None,
             },
             vec!["UTF-8"],
         );
@@ -444,6 +507,7 @@ fn decode_mixed(raw: &[u8]) -> Option<DecodedPage> {
         encoding: name,
         bom: false,
         replacements,
+        html: None,
     })
 }
 
@@ -456,6 +520,7 @@ fn decode_with(enc: &'static Encoding, bytes: &[u8], bom: bool) -> DecodedPage {
         encoding: display_name(enc),
         bom,
         replacements,
+        html: None,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod decode;
+pub mod html;
 pub mod names;
 pub mod rules;
 pub mod walk;

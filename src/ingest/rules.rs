@@ -23,6 +23,9 @@ pub struct InputRules {
     /// The input folder, symlinks resolved, that every file opened must really be in
     /// (set by the run unless `--follow-symlinks`; `None`: not checked).
     pub confine: Option<std::path::PathBuf>,
+    /// How HTML pages become lines (`[html]`; the defaults until
+    /// [`crate::rules::Rules::compile`] sets the profile's).
+    pub html: crate::ingest::html::HtmlRules,
 }
 
 impl InputRules {
@@ -54,6 +57,7 @@ impl InputRules {
             config: c.clone(),
             evict_after_read: false,
             confine: None,
+            html: crate::ingest::html::HtmlRules::default(),
         })
     }
 

@@ -109,6 +109,8 @@ pub struct FileCounts {
     /// Symlinked folders not walked (named in [`Report::skipped`]; not files, so not in
     /// `seen`).
     pub skipped: usize,
+    /// Files read as HTML (detected by their bytes), of `seen`.
+    pub html: usize,
 }
 
 /// `articles` section.

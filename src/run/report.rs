@@ -48,6 +48,7 @@ pub fn build(
             rejected: pages.rejects.values().sum(),
             excluded: facts.walked.excluded,
             skipped: facts.walked.skipped.len(),
+            html: pages.html,
         },
         articles: a.clone(),
         snippets: d.counts.snippets.clone(),
@@ -75,6 +76,7 @@ struct PageCounts {
     stripped: BTreeMap<String, usize>,
     encodings: BTreeMap<String, usize>,
     compression: BTreeMap<String, usize>,
+    html: usize,
 }
 
 fn page_counts(scanned: &Scanned) -> PageCounts {
@@ -86,8 +88,10 @@ fn page_counts(scanned: &Scanned) -> PageCounts {
         stripped: zeros(&mut StripKind::PROFILE.iter().map(|k| k.as_str())),
         encodings: BTreeMap::new(),
         compression: BTreeMap::new(),
+        html: 0,
     };
     for p in &scanned.pages {
+        c.html += usize::from(p.html);
         for k in p.stripped.iter() {
             *c.stripped.entry(k.as_str().to_string()).or_default() += 1;
         }

@@ -185,6 +185,7 @@ fn put_page(
 ) {
     e.str(&p.source);
     e.u128(p.key);
+    e.bool(p.html);
     e.opt_str(p.encoding.name());
     e.opt_str(p.compression.name());
     e.u8(p.stripped.bits());
@@ -232,6 +233,7 @@ fn put_page(
         e.bool(b.complete);
         e.opt_str(s.answer.as_deref());
         e.bool(s.truncated);
+        e.opt_str(s.url.as_deref());
     }
     e.u64(sample.title);
     e.u64(sample.body);
@@ -271,6 +273,7 @@ type Page = (
 fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
     let source = d.string()?;
     let key = d.u128()?;
+    let html = d.bool()?;
     let encoding = NameCode::of_name(d.opt_string()?.as_deref());
     let compression = NameCode::of_name(d.opt_string()?.as_deref());
     let stripped = StripSet::from_bits(d.u8()?);
@@ -317,6 +320,7 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
             block,
             answer: d.opt_string()?,
             truncated: d.bool()?,
+            url: d.opt_string()?,
         };
         snippets.push((key, Some(occ)));
     }
@@ -338,6 +342,7 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
     let summary = PageSummary {
         source,
         key,
+        html,
         kind,
         encoding,
         stripped,

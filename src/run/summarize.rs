@@ -25,6 +25,8 @@ pub struct PageSummary {
     pub source: String,
     /// What the page's id is made from ([`crate::record::page_key`]).
     pub key: u128,
+    /// Read as HTML.
+    pub html: bool,
     /// Article (record in the spill file) or reject.
     pub kind: SummaryKind,
     /// Encoding, when decoding got that far.
@@ -231,6 +233,7 @@ pub(crate) fn summarize(
     Ok(PageSummary {
         source: r.source,
         key: r.key,
+        html: r.html,
         kind,
         encoding: NameCode::of(r.encoding),
         stripped: r.stripped,
@@ -318,6 +321,7 @@ mod tests {
                 complete: true,
             },
             answer: None,
+            url: None,
             truncated: false,
         }
     }

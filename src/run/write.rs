@@ -398,6 +398,7 @@ fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
             ),
             article: d.links[si as usize].map(|pi| d.ids.page(pi).to_string()),
             answer: sn.occ.answer.clone(),
+            url: sn.occ.url.clone(),
             occurrences,
         },
     }

@@ -107,6 +107,7 @@ pub(crate) mod tests {
                 let source = format!("p{i}.txt");
                 let page = PageSummary {
                     key: crate::record::page_key(&source, None),
+                    html: false,
                     source,
                     kind,
                     encoding: Default::default(),

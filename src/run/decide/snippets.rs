@@ -198,6 +198,7 @@ pub(crate) mod tests {
                     complete: !text.is_empty(),
                 },
                 answer: None,
+                url: None,
                 truncated: true,
             },
             first: (i, 0),
