@@ -556,3 +556,117 @@ fn costly_patterns_are_refused_in_seconds() {
         assert!(err.contains(want), "{err}");
     }
 }
+
+/// An HTML page of the site, with `extra` markup put before `</body>`.
+fn html_page(title: &str, body: &str, extra: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\
+         <h1>{title}</h1><p>{body}</p><p>提示:本内容不能代替面诊。</p>{extra}</body></html>"
+    )
+}
+
+#[test]
+fn html_nested_past_the_limit_is_refused_in_milliseconds() {
+    let deep = format!(
+        "{}深处{}",
+        "<div>".repeat(200_000),
+        "</div>".repeat(200_000)
+    );
+    let c = case(|d| {
+        std::fs::write(
+            d.join("deep.html"),
+            html_page("金湖深层页面", "正文", &deep),
+        )
+        .unwrap()
+    });
+    let t = std::time::Instant::now();
+    c.run(&[]);
+    assert_eq!(c.reject("deep.html").as_deref(), Some("undecodable"));
+    // The parser's cost is quadratic in depth: 200,000 levels would take minutes.
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn html_with_only_scripts_and_styles_is_empty() {
+    let c = case(|d| {
+        std::fs::write(
+            d.join("blank.html"),
+            "<!DOCTYPE html><html><head><style>p{}</style></head><body><script>var a='<p>文字</p>';</script>\
+             <!-- 注释 --></body></html>",
+        )
+        .unwrap()
+    });
+    c.run(&[]);
+    assert_eq!(c.reject("blank.html").as_deref(), Some("empty"));
+}
+
+#[test]
+fn hostile_html_leaks_no_markup() {
+    let hostile = [
+        // An unterminated comment swallows the rest, as in a browser.
+        ("comment.html", "<p>尾部</p><!-- 没有结束的注释 <p>藏起来"),
+        // `<plaintext>` makes the rest text; `<` inside attributes and scripts.
+        (
+            "attr.html",
+            "<div title=\"a<p>b</p>c\" data-x='<script>'>属性之后</div>",
+        ),
+        (
+            "script.html",
+            "<script>document.write(\"<p>脚本\" + \"</p>\")</script><p>脚本之后</p>",
+        ),
+        ("stray.html", "<p>一 < 二 > 三 <<>> 四</p></div></span></p>"),
+        ("tags.html", &"<b><i><u>嵌套</b></i></u>".repeat(2000)),
+        (
+            "attrs.html",
+            &format!("<p {}>很多属性</p>", "a=1 ".repeat(50_000)),
+        ),
+    ];
+    let c = case(|d| {
+        for (name, extra) in hostile {
+            std::fs::write(
+                d.join(name),
+                html_page("兴安医保异地备案", "备案后直接结算。", extra),
+            )
+            .unwrap();
+        }
+    });
+    c.run(&[]);
+    for (name, _) in hostile {
+        let a = c.article(name);
+        let text = a["text"].as_str().unwrap();
+        assert!(
+            !text.contains('<') || name == "stray.html",
+            "{name}: {text}"
+        );
+        assert!(
+            !text.contains("脚本\"") && !text.contains("藏起来"),
+            "{name}: {text}"
+        );
+        assert_eq!(a["metadata"]["title"], "兴安医保异地备案", "{name}");
+    }
+    assert!(c.article("stray.html")["text"]
+        .as_str()
+        .unwrap()
+        .contains("一 < 二 > 三"));
+}
+
+#[test]
+fn html_in_utf16_and_under_a_bogus_label_is_read() {
+    let page = html_page("宁远医保门诊报销", "门诊费用按比例报销。", "");
+    let mut utf16: Vec<u8> = vec![0xFF, 0xFE];
+    utf16.extend(page.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let bogus = html_page("宁远医保住院报销", "住院费用按比例报销。", "")
+        .replace("charset=\"utf-8\"", "charset=\"x-no-such-encoding\"");
+    let c = case(|d| {
+        std::fs::write(d.join("wide.html"), &utf16).unwrap();
+        std::fs::write(d.join("bogus.html"), &bogus).unwrap();
+    });
+    c.run(&[]);
+    assert_eq!(c.article("wide.html")["text"], "门诊费用按比例报销。");
+    assert_eq!(c.article("bogus.html")["text"], "住院费用按比例报销。");
+    assert_eq!(c.article("wide.html")["metadata"]["encoding"], "UTF-16LE");
+}

@@ -301,3 +301,109 @@ fn a_declared_charset_the_bytes_contradict_loses_to_the_bytes() {
         "{shown}"
     );
 }
+
+/// Made-up words for the property test's pages.
+const WORDS: [&str; 24] = [
+    "参保人",
+    "经办机构",
+    "定点医院",
+    "个人账户",
+    "统筹基金",
+    "门诊",
+    "住院",
+    "药店",
+    "备案",
+    "结算",
+    "报销",
+    "比例",
+    "起付线",
+    "材料",
+    "窗口",
+    "线上",
+    "办理",
+    "审核",
+    "缴费",
+    "待遇",
+    "异地",
+    "转诊",
+    "慢病",
+    "发票",
+];
+
+/// A page in the site's layout from `seed`: a title, body lines (some bulleted or
+/// numbered, some with `&` or `<` in them), the footer disclaimer, the related list.
+fn made_up_page(seed: u64) -> String {
+    let mut s = seed;
+    let mut next = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 33) as usize
+    };
+    let mut words = |n: usize, next: &mut dyn FnMut() -> usize| -> String {
+        (0..n).map(|_| WORDS[next() % WORDS.len()]).collect()
+    };
+    let title = format!("{}怎么办", words(3, &mut next));
+    let mut lines = vec![title.clone(), String::new()];
+    for i in 0..2 + next() % 6 {
+        let lead = match next() % 4 {
+            0 => "• ".to_string(),
+            1 => format!("{}. ", i + 1),
+            _ => String::new(),
+        };
+        let mid = if next() % 5 == 0 {
+            " A&B <说明> "
+        } else {
+            "，"
+        };
+        lines.push(format!(
+            "{lead}{}{mid}{}。",
+            words(6, &mut next),
+            words(8, &mut next)
+        ));
+        lines.push(String::new());
+    }
+    lines.push("提示:本内容不能代替面诊。".into());
+    lines.push(String::new());
+    lines.push("相关推荐".into());
+    lines.push(String::new());
+    for _ in 0..next() % 5 {
+        lines.push(format!("{}吗", words(3, &mut next)));
+        lines.push(String::new());
+        lines.push(format!("可以 {}。", words(10, &mut next)));
+        lines.push(String::new());
+        lines.push(format!(
+            "医保政策 2025-0{}-1{}",
+            1 + next() % 9,
+            next() % 10
+        ));
+        lines.push(String::new());
+    }
+    lines.join("\n")
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+    /// Text page → HTML renderer → the same records, for pages made up from any seed, in
+    /// any style.
+    #[test]
+    fn a_made_up_page_rendered_as_html_gives_its_text_records(seed in proptest::prelude::any::<u64>(), style in 0usize..4) {
+        let d = tempfile::tempdir().unwrap();
+        let (text_in, html_in) = (d.path().join("t"), d.path().join("h"));
+        std::fs::create_dir(&text_in).unwrap();
+        std::fs::create_dir(&html_in).unwrap();
+        for k in 0..6u64 {
+            let page = made_up_page(seed.wrapping_add(k));
+            std::fs::write(text_in.join(format!("p{k}.txt")), &page).unwrap();
+            std::fs::write(html_in.join(format!("p{k}.txt")), render(&page, STYLES[style])).unwrap();
+        }
+        let (to, ho) = (d.path().join("to"), d.path().join("ho"));
+        run_ok(&text_in, &to, &[]);
+        run_ok(&html_in, &ho, &[]);
+        proptest::prop_assert!(!jsonl(&to.join("articles.jsonl")).is_empty());
+        for file in ["articles.jsonl", "snippets.jsonl", "dropped.jsonl", "rejects.jsonl"] {
+            proptest::prop_assert_eq!(records(&to, file), records(&ho, file), "{:?} {}", STYLES[style], file);
+        }
+    }
+}
