@@ -340,7 +340,7 @@ fn made_up_page(seed: u64) -> String {
             .wrapping_add(1442695040888963407);
         (s >> 33) as usize
     };
-    let mut words = |n: usize, next: &mut dyn FnMut() -> usize| -> String {
+    let words = |n: usize, next: &mut dyn FnMut() -> usize| -> String {
         (0..n).map(|_| WORDS[next() % WORDS.len()]).collect()
     };
     let title = format!("{}怎么办", words(3, &mut next));
