@@ -238,6 +238,12 @@ fn html_pages_give_the_records_of_their_text_form() {
         }
         let r = report(&out);
         assert_eq!(r["files"]["html"], rendered, "{style:?}: {}", r["files"]);
+        let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let row = format!("<th>read as HTML</th><td class=\"n\">{rendered}</td>");
+        assert!(
+            page.contains(&row),
+            "{style:?}: report.html counts the HTML pages"
+        );
         // What HTML adds: the canonical URL, and each related block's link resolved
         // against it.
         let a = &jsonl(&out.join("articles.jsonl"))[0];

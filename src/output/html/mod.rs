@@ -165,8 +165,9 @@ fn summary_section(h: &mut String, r: &Report, extra: &Extra) {
     let (a, sn, f) = (&r.articles, &r.snippets, &r.files);
     let dropped = sn.dropped_exact + sn.dropped_near;
     // (label, count, a part of the row above)
-    let rows: [(&str, usize, bool); 18] = [
+    let rows: [(&str, usize, bool); 19] = [
         ("files seen", f.seen, false),
+        ("read as HTML", f.html, true),
         ("articles kept", a.kept, false),
         (
             "articles dropped as duplicates",
