@@ -461,3 +461,27 @@ fn a_night_replayed_against_itself_warns_and_counts_plainly() {
         .to_string()
         .contains("earlier run"));
 }
+
+/// The paged cluster files belong to one run: a later run into the same output with no
+/// duplicates leaves no `clusters` folder behind, and the link to it goes too.
+#[test]
+fn a_run_without_clusters_leaves_no_cluster_pages_behind() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let mut seed = 5u64;
+    let body = prose(&mut seed, 5);
+    std::fs::write(input.join("a.txt"), page("临川门诊统筹怎么用", &body)).unwrap();
+    std::fs::write(input.join("b.txt"), page("临川门诊统筹怎么用", &body)).unwrap();
+    let out = d.path().join("out");
+    run_ok(&input, &out, &[]);
+    assert!(out.join("clusters").join("exact-0001.html").is_file());
+    std::fs::remove_file(input.join("b.txt")).unwrap();
+    run_ok(&input, &out, &["--force"]);
+    assert!(
+        std::fs::symlink_metadata(out.join("clusters")).is_err(),
+        "no stale link"
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!report.contains("clusters/exact-0001.html"));
+}

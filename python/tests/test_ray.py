@@ -41,6 +41,40 @@ def test_sample_on_ray_equals_the_cli(ray_cluster, pagesieve_cli, tmp_path, file
     assert not os.path.exists(str(ray_out) + ".shards"), "shard files removed"
 
 
+def test_html_pages_on_ray_equal_the_cli(ray_cluster, pagesieve_cli, tmp_path):
+    """Raw HTML pages (the sample's text pages wrapped in markup) through the shard files:
+    the HTML flag, the canonical URL and the snippets' links survive them."""
+    import html
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for f in sorted((REPO / "input").iterdir()):
+        if f.name.startswith("."):
+            continue
+        try:
+            lines = [l for l in f.read_text(encoding="utf-8").splitlines() if l.strip()]
+        except UnicodeDecodeError:
+            continue
+        body = "".join(
+            f'<p><a href="/r/{i}.html">{html.escape(l)}</a></p>' if i % 3 == 0 else f"<p>{html.escape(l)}</p>"
+            for i, l in enumerate(lines)
+        )
+        (pages / (f.stem + ".html")).write_text(
+            '<!DOCTYPE html><html><head><meta charset="utf-8">'
+            f'<link rel="canonical" href="https://qa.example.org/{f.stem}.html"><script>var a="<p>x</p>";</script>'
+            f"</head><body><nav>首页</nav>{body}<footer>版权</footer></body></html>",
+            encoding="utf-8",
+        )
+    cli_out, ray_out = tmp_path / "cli", tmp_path / "ray"
+    assert run_cli(pagesieve_cli, pages, cli_out).returncode == 0
+    pagesieve_ray.run(str(pages), str(ray_out), files_per_shard=7)
+    assert_same_output(cli_out, ray_out)
+    report = json.loads((ray_out / "report.json").read_text(encoding="utf-8"))
+    assert report["files"]["html"] > 30
+    first = json.loads((ray_out / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["metadata"]["url"].startswith("https://qa.example.org/")
+
+
 def test_5k_pages_on_ray_equal_the_cli_with_parquet(ray_cluster, pagesieve_cli, corpus_5k, tmp_path):
     pa = pytest.importorskip("pyarrow.parquet")
     cli_out, ray_out = tmp_path / "cli", tmp_path / "ray"
