@@ -141,8 +141,8 @@ impl IndexRows for Entries {
     fn signature(&self, i: usize) -> &Signature {
         &self.fps[i].signature
     }
-    fn id(&self, i: usize) -> &str {
-        self.ids.get(i)
+    fn id(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(self.ids.get(i))
     }
     fn source(&self, i: usize) -> &str {
         self.sources.get(i)

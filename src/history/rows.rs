@@ -158,8 +158,8 @@ pub trait IndexRows: Sync {
     fn row(&self, i: usize) -> EntryRow;
     /// Entry `i`'s signature.
     fn signature(&self, i: usize) -> &Signature;
-    /// Entry `i`'s record id.
-    fn id(&self, i: usize) -> &str;
+    /// Entry `i`'s record id (tonight's are made from their keys, so owned).
+    fn id(&self, i: usize) -> std::borrow::Cow<'_, str>;
     /// Entry `i`'s source.
     fn source(&self, i: usize) -> &str;
     /// Says the writer is done with the entries read so far (a mapped source hands their

@@ -155,7 +155,7 @@ impl IndexRows for KeptArticles<'_> {
             summarize::SummaryKind::Reject { .. } => &NONE,
         }
     }
-    fn id(&self, i: usize) -> &str {
+    fn id(&self, i: usize) -> std::borrow::Cow<'_, str> {
         self.d.ids.page(self.page(i).0)
     }
     fn source(&self, i: usize) -> &str {
@@ -193,8 +193,8 @@ impl IndexRows for KeptSnippets<'_> {
     fn signature(&self, i: usize) -> &Signature {
         &self.d.snippets.fps[self.lines[i].0 as usize].signature
     }
-    fn id(&self, i: usize) -> &str {
-        self.d.ids.snippet(self.lines[i].0)
+    fn id(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        self.d.ids.snippet(self.lines[i].0).into()
     }
     fn source(&self, i: usize) -> &str {
         let sn = &self.scanned.snippets[self.lines[i].0 as usize];

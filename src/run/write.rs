@@ -284,11 +284,11 @@ fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8
     if let Some(dup) = d.articles.dropped.get(&pi) {
         let mut row = dropped_record(
             RecordKind::Article,
-            id,
+            &id,
             &cx.scanned.pages[pi as usize].source,
             &sp.title,
             &sp.text,
-            d.ids.page(dup.kept),
+            &d.ids.page(dup.kept),
             dup,
             rules.dedup.fingerprints,
         );
@@ -316,7 +316,7 @@ fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8
         ),
         None => (Vec::new(), Vec::new()),
     };
-    sp.write_article(&mut line, id, &related, &duplicates, &aliases);
+    sp.write_article(&mut line, &id, &related, &duplicates, &aliases);
     line.push(b'\n');
     Ok((false, line))
 }
@@ -591,9 +591,9 @@ fn write_clusters(
             let (_, c) = shown.iter().find(|(i, _)| *i == ci)?;
             let id = match c.kind {
                 RecordKind::Article => cx.d.ids.page(m),
-                RecordKind::Snippet => cx.d.ids.snippet(m),
+                RecordKind::Snippet => cx.d.ids.snippet(m).into(),
             };
-            let member = c.members.iter().find(|x| x.id == id)?.clone();
+            let member = c.members.iter().find(|x| x.id == *id)?.clone();
             Some(html::LookFirst {
                 cluster: c.cluster.clone(),
                 kind: c.kind,
@@ -616,7 +616,7 @@ fn cluster_record(c: &Cluster, cx: Context<'_>, names: &Names) -> ClusterRecord 
     };
     let id = |i: u32| match c.kind {
         RecordKind::Article => d.ids.page(i),
-        RecordKind::Snippet => d.ids.snippet(i),
+        RecordKind::Snippet => d.ids.snippet(i).into(),
     };
     let who = |i: u32| -> (String, String) {
         let source = match (d.ids.earlier(c.kind, i), c.kind) {
@@ -705,7 +705,7 @@ fn shown_texts(
                     let r = cx.history.record(kind, e)?;
                     let id = match kind {
                         RecordKind::Article => d.ids.page(i),
-                        RecordKind::Snippet => d.ids.snippet(i),
+                        RecordKind::Snippet => d.ids.snippet(i).into(),
                     };
                     (id, r.title, r.text)
                 }
@@ -715,7 +715,7 @@ fn shown_texts(
                 }
                 (RecordKind::Snippet, None) => {
                     let b = &cx.scanned.snippets[i as usize].occ.block;
-                    (d.ids.snippet(i), b.title.clone(), b.text.clone())
+                    (d.ids.snippet(i).into(), b.title.clone(), b.text.clone())
                 }
             };
             texts.insert(id.to_string(), (title, text));

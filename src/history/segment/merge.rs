@@ -155,9 +155,9 @@ impl IndexRows for Concat<'_> {
         let (p, k) = self.at(i);
         p.view.signature(p.local(k)).expect(Part::CHECKED)
     }
-    fn id(&self, i: usize) -> &str {
+    fn id(&self, i: usize) -> std::borrow::Cow<'_, str> {
         let (p, k) = self.at(i);
-        p.strings(k).0
+        std::borrow::Cow::Borrowed(p.strings(k).0)
     }
     fn source(&self, i: usize) -> &str {
         let (p, k) = self.at(i);

@@ -125,7 +125,7 @@ fn check_lookups(seg: &Segment, kind: RecordKind, rows: &dyn IndexRows, rng: &mu
                     Some(match t {
                         WideTable::Exact => rows.row(i).exact[0],
                         WideTable::Titles => rows.row(i).title_key,
-                        WideTable::Ids => id_key(rows.id(i)),
+                        WideTable::Ids => id_key(&rows.id(i)),
                     })
                 },
                 &ids,
@@ -169,7 +169,7 @@ fn what_is_written_reads_back_and_lookups_equal_brute_force() {
                 let (row, sref) = v.row(i).unwrap();
                 assert_eq!(row, rows.row(i));
                 assert_eq!(v.fingerprint(i).unwrap(), rows.fps[i]);
-                assert_eq!(v.strings(i, sref).unwrap(), (rows.id(i), rows.source(i)));
+                assert_eq!(v.strings(i, sref).unwrap(), (&*rows.id(i), rows.source(i)));
             }
             check_lookups(&seg, kind, rows, &mut rng);
         }

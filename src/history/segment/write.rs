@@ -274,7 +274,7 @@ fn wide_rows<'a>(
             let key = |i: usize| match t {
                 WideTable::Exact => rows.row(i).exact[0],
                 WideTable::Titles => rows.row(i).title_key,
-                WideTable::Ids => id_key(rows.id(i)),
+                WideTable::Ids => id_key(&rows.id(i)),
             };
             let mut v: Vec<(u64, u32)> = (0..rows.len())
                 .into_par_iter()

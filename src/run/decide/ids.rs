@@ -4,6 +4,7 @@
 //! A later id equal to an earlier one of the same run gets `-2`, `-3` … (the hashes make
 //! this astronomically rare, but uniqueness within a run is a contract, not a probability).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use crate::error::Error;
@@ -16,8 +17,13 @@ use crate::run::summarize::{MergedSnippet, PageSummary};
 /// `pages.len() + e`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ids {
-    /// Page ids, in input order (rejects have one too: snippets list them in `seen_in`).
-    pub pages: IdList,
+    /// Page keys, in input order (rejects have one too: snippets list them in `seen_in`):
+    /// the id is [`page_id`] of the key — made when it is written, so that a million ids
+    /// are 16 MB of keys rather than 38 MB of strings.
+    pub pages: Vec<u128>,
+    /// The pages whose id repeats an earlier page's of this run, with their `-n` suffix
+    /// (only by a collision of 128-bit keys: never seen, but uniqueness is a contract).
+    pub repeated: HashMap<u32, String>,
     /// Snippet ids, in order of first occurrence.
     pub snippets: IdList,
     /// The earlier articles referred to, by record index.
@@ -43,13 +49,13 @@ impl Ids {
     /// run's page with the same id is the same path with the same bytes, so tonight's is
     /// its exact duplicate).
     pub fn assign(pages: &[PageSummary], snippets: &[MergedSnippet]) -> Ids {
-        let fresh: Vec<String> = pages.iter().map(|p| page_id(p.key)).collect();
-        let pages = unique_ids_after(&fresh, &[]);
-        drop(fresh);
+        let keys: Vec<u128> = pages.iter().map(|p| p.key).collect();
+        let repeated = repeated_keys(&keys);
         let fresh: Vec<String> = snippets.iter().map(|s| snippet_id(s.key)).collect();
         let snippets = unique_ids_after(&fresh, &[]);
         Ids {
-            pages,
+            pages: keys,
+            repeated,
             snippets,
             ..Ids::default()
         }
@@ -57,11 +63,14 @@ impl Ids {
 
     /// Article record `i`'s id (tonight's page, or an earlier article registered with
     /// [`Ids::refer`]).
-    pub fn page(&self, i: u32) -> &str {
-        self.pages
-            .get(i as usize)
-            .or_else(|| self.earlier_articles.get(&i).map(|x| x.id.as_str()))
-            .unwrap_or("")
+    pub fn page(&self, i: u32) -> Cow<'_, str> {
+        if let Some(id) = self.repeated.get(&i) {
+            return Cow::Borrowed(id);
+        }
+        match self.pages.get(i as usize) {
+            Some(&key) => Cow::Owned(page_id(key)),
+            None => Cow::Borrowed(self.earlier_articles.get(&i).map_or("", |x| x.id.as_str())),
+        }
     }
 
     /// Snippet record `i`'s id.
@@ -169,6 +178,34 @@ impl FromIterator<String> for IdList {
     }
 }
 
+/// The pages whose key repeats an earlier page's, with the id [`unique_ids`] gives them
+/// (the first free `-n` suffix); found by sorting the keys, so nothing is held per page.
+fn repeated_keys(keys: &[u128]) -> HashMap<u32, String> {
+    let mut sorted: Vec<u128> = keys.to_vec();
+    sorted.sort_unstable();
+    let twice: HashSet<u128> = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    drop(sorted);
+    if twice.is_empty() {
+        return HashMap::new();
+    }
+    // Every page of a repeated key, in input order, named as `unique_ids` names them.
+    let at: Vec<u32> = (0..keys.len() as u32)
+        .filter(|&i| twice.contains(&keys[i as usize]))
+        .collect();
+    let named = unique_ids(at.iter().map(|&i| page_id(keys[i as usize])));
+    at.iter()
+        .enumerate()
+        .filter_map(|(n, &i)| {
+            let id = named.get(n)?;
+            (id != page_id(keys[i as usize])).then(|| (i, id.to_string()))
+        })
+        .collect()
+}
+
 /// Makes ids unique in order: a repeat of an earlier id gets the first free `-n` suffix.
 pub fn unique_ids(ids: impl Iterator<Item = String>) -> IdList {
     let ids: Vec<String> = ids.collect();
@@ -239,6 +276,16 @@ mod tests {
         let got = unique_ids_after(&ids, &["a-1", "a-1-2", "a-9"]);
         let got: Vec<&str> = (0..got.len()).filter_map(|i| got.get(i)).collect();
         assert_eq!(got, ["a-1-3", "a-2", "a-1-4"]);
+    }
+
+    #[test]
+    fn a_repeated_page_key_gets_a_suffix_and_the_others_keep_theirs() {
+        let keys = [7u128, 9, 7, 7];
+        let r = repeated_keys(&keys);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[&2], format!("{}-2", page_id(7)));
+        assert_eq!(r[&3], format!("{}-3", page_id(7)));
+        assert!(repeated_keys(&[1, 2, 3]).is_empty());
     }
 
     #[test]
