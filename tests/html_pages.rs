@@ -340,12 +340,7 @@ const WORDS: [&str; 24] = [
 /// numbered, some with `&` or `<` in them), the footer disclaimer, the related list.
 fn made_up_page(seed: u64) -> String {
     let mut s = seed;
-    let mut next = move || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 33) as usize
-    };
+    let mut next = move || common::lcg(&mut s);
     let words = |n: usize, next: &mut dyn FnMut() -> usize| -> String {
         (0..n).map(|_| WORDS[next() % WORDS.len()]).collect()
     };

@@ -400,12 +400,7 @@ fn prose(seed: &mut u64, lines: usize) -> String {
         "居民",
         "医保卡",
     ];
-    let mut next = || {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (*seed >> 33) as usize
-    };
+    let mut next = || common::lcg(seed);
     (0..lines)
         .map(|_| {
             let n = 14 + next() % 8;

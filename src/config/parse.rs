@@ -32,8 +32,8 @@ pub struct Parsed {
 
 /// Parses `text`, collecting every schema problem (see the module docs).
 pub fn parse_all(text: &str) -> Parsed {
-    let mut table: Table = match text.parse() {
-        Ok(t) => t,
+    let mut doc: Value = match text.parse::<Table>() {
+        Ok(t) => Value::Table(t),
         Err(e) => {
             return Parsed {
                 config: None,
@@ -51,7 +51,7 @@ pub fn parse_all(text: &str) -> Parsed {
     // the index the file gives them.
     let mut gone: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     loop {
-        let err = match serde_path_to_error::deserialize::<_, Config>(Value::Table(table.clone())) {
+        let err = match serde_path_to_error::deserialize::<_, Config>(doc.clone()) {
             Ok(config) => {
                 return Parsed {
                     config: Some(config),
@@ -64,7 +64,7 @@ pub fn parse_all(text: &str) -> Parsed {
         let segments: Vec<Segment> = err.path().iter().cloned().collect();
         let message = err.inner().message().trim_end().to_string();
         let (key, list) = name_of(&segments, &mut gone);
-        let taken = !segments.is_empty() && remove(&mut table, &segments);
+        let taken = !segments.is_empty() && remove(&mut doc, &segments);
         problems.push(ConfigError {
             key: key.clone(),
             message,
@@ -120,37 +120,23 @@ fn name_of(path: &[Segment], gone: &mut BTreeMap<String, Vec<usize>>) -> (String
     (key, bare)
 }
 
-/// Takes the value at `path` out of `table` (an element out of its list); whether it was
+/// Takes the value at `path` out of `doc` (an element out of its list); whether it was
 /// there.
-fn remove(table: &mut Table, path: &[Segment]) -> bool {
+fn remove(doc: &mut Value, path: &[Segment]) -> bool {
     let Some((last, parents)) = path.split_last() else {
         return false;
     };
-    let mut here: &mut Value = match parents.first() {
-        None => {
-            return match last {
-                Segment::Map { key } => table.remove(key).is_some(),
-                _ => false,
-            }
-        }
-        Some(Segment::Map { key }) => match table.get_mut(key) {
-            Some(v) => v,
-            None => return false,
-        },
-        Some(_) => return false,
-    };
-    for seg in &parents[1..] {
-        here = match (seg, here) {
-            (Segment::Map { key }, Value::Table(t)) => match t.get_mut(key) {
-                Some(v) => v,
-                None => return false,
-            },
-            (Segment::Seq { index }, Value::Array(a)) => match a.get_mut(*index) {
-                Some(v) => v,
-                None => return false,
-            },
-            _ => return false,
+    let mut here = doc;
+    for seg in parents {
+        let next = match (seg, here) {
+            (Segment::Map { key }, Value::Table(t)) => t.get_mut(key),
+            (Segment::Seq { index }, Value::Array(a)) => a.get_mut(*index),
+            _ => None,
         };
+        match next {
+            Some(v) => here = v,
+            None => return false,
+        }
     }
     match (last, here) {
         (Segment::Map { key }, Value::Table(t)) => t.remove(key).is_some(),

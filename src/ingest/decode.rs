@@ -282,11 +282,13 @@ fn pick_html_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage,
         _ => return (pick_decoding(raw, legacy).0, None),
     };
     let labelled = decode_with(declared, raw, false);
-    let utf8 = !raw.is_ascii() && std::str::from_utf8(raw).is_ok();
+    let utf8 = declared != UTF_8 && !raw.is_ascii() && std::str::from_utf8(raw).is_ok();
+    if !utf8 && labelled.replacements == 0 {
+        // What nearly every page is: the declaration reads the bytes cleanly.
+        return (labelled, None);
+    }
     let (best, _) = pick_decoding(raw, legacy);
-    let contradicted = (utf8 && declared != UTF_8)
-        || (labelled.replacements > 0 && best.replacements < labelled.replacements);
-    match contradicted {
+    match utf8 || best.replacements < labelled.replacements {
         false => (labelled, None),
         true => {
             let note = format!(

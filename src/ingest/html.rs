@@ -8,7 +8,7 @@
 //! (`examples/html_parsers.rs` is the benchmark that chose it). The tree is walked without
 //! recursion, so a hostile page nested a million deep cannot overflow the stack.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8};
 use scraper::{ElementRef, Html, Selector};
@@ -174,7 +174,7 @@ pub fn looks_like_html(raw: &[u8]) -> bool {
         [0xFE, 0xFF, rest @ ..] => (rest, Some(UTF_16BE)),
         _ => (raw, None),
     };
-    let head: Vec<u8> = match wide {
+    let mut head: Vec<u8> = match wide {
         // UTF-16: its ASCII, one byte a unit.
         Some(enc) => {
             let n = raw.len().min(2 * PRESCAN_BYTES);
@@ -183,8 +183,8 @@ pub fn looks_like_html(raw: &[u8]) -> bool {
         }
         None => raw[..raw.len().min(PRESCAN_BYTES)].to_vec(),
     };
-    let lower = head.to_ascii_lowercase();
-    let mut at = lower.as_slice();
+    head.make_ascii_lowercase();
+    let mut at = head.as_slice();
     loop {
         at = trim_start(at);
         match at.strip_prefix(b"<!--") {
@@ -207,7 +207,7 @@ pub fn looks_like_html(raw: &[u8]) -> bool {
     {
         return true;
     }
-    tag_dense(&lower)
+    tag_dense(&head)
 }
 
 /// At least 8 tags (`<` then a letter or `/`) in the prescan, and most of its lines
@@ -294,8 +294,6 @@ pub struct HtmlPage {
     pub links: Vec<Option<String>>,
     /// The page's canonical URL (`<link rel=canonical>`, else `og:url`).
     pub canonical: Option<String>,
-    /// The encoding the markup's `<meta>` named, when it did.
-    pub declared: Option<&'static str>,
     /// What a person should know about the decoding (a label the bytes contradict).
     pub note: Option<String>,
 }
@@ -392,14 +390,13 @@ fn flat_text(e: ElementRef<'_>) -> String {
 pub fn to_lines(markup: &str, rules: &HtmlRules) -> HtmlPage {
     let doc = Html::parse_document(markup);
     let canonical = canonical_url(&doc);
-    let title = Selector::parse("title")
-        .ok()
-        .and_then(|s| doc.select(&s).next().map(flat_text))
-        .filter(|t| !t.is_empty());
-    let h1 = Selector::parse("h1")
-        .ok()
-        .and_then(|s| doc.select(&s).next().map(flat_text))
-        .filter(|t| !t.is_empty());
+    let first = |s: &Selector| {
+        doc.select(s)
+            .next()
+            .map(flat_text)
+            .filter(|t| !t.is_empty())
+    };
+    let (title, h1) = (first(&FIXED.title), first(&FIXED.h1));
     let mut l = Lines::default();
     let mut skipping: Option<ego_tree::NodeId> = None;
     let mut pre = 0usize;
@@ -482,22 +479,38 @@ pub fn to_lines(markup: &str, rules: &HtmlRules) -> HtmlPage {
         origins,
         links,
         canonical,
-        declared: None,
         note: None,
     }
 }
 
+/// The selectors every page is asked, parsed once.
+struct Fixed {
+    title: Selector,
+    h1: Selector,
+    canonical: Selector,
+    og_url: Selector,
+}
+
+static FIXED: LazyLock<Fixed> = LazyLock::new(|| {
+    let parse = |s: &str| Selector::parse(s).expect("a fixed selector parses");
+    Fixed {
+        title: parse("title"),
+        h1: parse("h1"),
+        canonical: parse("link[rel~=canonical]"),
+        og_url: parse("meta[property=\"og:url\"]"),
+    }
+});
+
 /// `<link rel=canonical href>`, else `<meta property=og:url content>`, as written.
 fn canonical_url(doc: &Html) -> Option<String> {
-    let pick = |sel: &str, attr: &str| {
-        let s = Selector::parse(sel).ok()?;
-        doc.select(&s)
+    let pick = |sel: &Selector, attr: &str| {
+        doc.select(sel)
             .filter_map(|e| e.value().attr(attr))
             .map(str::trim)
             .find(|v| !v.is_empty())
             .map(str::to_string)
     };
-    pick("link[rel~=canonical]", "href").or_else(|| pick("meta[property=\"og:url\"]", "content"))
+    pick(&FIXED.canonical, "href").or_else(|| pick(&FIXED.og_url, "content"))
 }
 
 /// `href` resolved against `base` (a relative link stays as written without one).

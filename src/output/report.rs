@@ -150,3 +150,11 @@ pub struct SnippetCounts {
     /// Occurrences of those blocks on tonight's pages.
     pub seen_again_occurrences: usize,
 }
+
+impl SnippetCounts {
+    /// Distinct blocks tonight's pages carried: each was written, dropped as a duplicate,
+    /// or already written by an earlier run.
+    pub fn distinct(&self) -> usize {
+        self.unique + self.dropped_exact + self.dropped_near + self.seen_again
+    }
+}

@@ -116,7 +116,7 @@ fn syntax_message(full: &str) -> String {
         .unwrap_or(full.trim());
     let at = lines
         .iter()
-        .find(|l| l.trim_start().starts_with('^') && l.trim().chars().all(|c| c == '^'))
+        .find(|l| !l.trim().is_empty() && l.trim().chars().all(|c| c == '^'))
         .map(|l| {
             l.chars()
                 .take_while(|&c| c == ' ')

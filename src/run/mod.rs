@@ -141,7 +141,7 @@ impl Summary {
             r.files.rejected,
             rejects.join(", "),
             sn.occurrences,
-            sn.unique + dropped + sn.seen_again,
+            sn.distinct(),
             blocks.join(", "),
         )
     }

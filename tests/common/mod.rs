@@ -276,3 +276,12 @@ pub fn run_io_measured(
 ) -> (Option<i32>, u64, String) {
     run_measured(&run_args(input, output), shell_prefix)
 }
+
+/// A seeded stream of numbers for made-up test text (a 64-bit LCG: the same seed, the same
+/// pages on every machine).
+pub fn lcg(seed: &mut u64) -> usize {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*seed >> 33) as usize
+}

@@ -163,7 +163,6 @@ fn contents(h: &mut String, all: &Clusters<'_>, rejects: usize) {
 /// The run's main figures, in plain words: each total, then what it is made of.
 fn summary_section(h: &mut String, r: &Report, extra: &Extra) {
     let (a, sn, f) = (&r.articles, &r.snippets, &r.files);
-    let dropped = sn.dropped_exact + sn.dropped_near;
     // (label, count, a part of the row above)
     let rows: [(&str, usize, bool); 19] = [
         ("files seen", f.seen, false),
@@ -185,11 +184,7 @@ fn summary_section(h: &mut String, r: &Report, extra: &Extra) {
         ("files excluded by globs", f.excluded, false),
         ("folders skipped", f.skipped, false),
         ("related snippets seen on the pages", sn.occurrences, false),
-        (
-            "distinct snippet blocks",
-            sn.unique + dropped + sn.seen_again,
-            false,
-        ),
+        ("distinct snippet blocks", sn.distinct(), false),
         ("written as new snippet records", sn.unique, true),
         (
             "already written by an earlier run (seen again)",
