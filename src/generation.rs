@@ -36,8 +36,9 @@ pub const META: &str = ".pagesieve";
 pub const CURRENT: &str = "current";
 /// The lock file.
 pub const LOCK: &str = "lock";
-/// The names a run writes in its output folder (the index folder among them).
-pub const NAMES: [&str; 10] = [
+/// The names a run writes in its output folder (the index folder among them; the
+/// Parquet copies of the record files only in a Ray job).
+pub const NAMES: [&str; 15] = [
     "articles.jsonl",
     "snippets.jsonl",
     "dropped.jsonl",
@@ -48,6 +49,11 @@ pub const NAMES: [&str; 10] = [
     "report.html",
     "clusters",
     "index",
+    "articles.parquet",
+    "snippets.parquet",
+    "dropped.parquet",
+    "duplicates.parquet",
+    "rejects.parquet",
 ];
 const STAGING: &str = "staging-";
 const GENERATION: &str = "g-";
@@ -172,7 +178,9 @@ impl OutputFolder {
     }
 
     /// Makes every name of the published generation a link into `current`, and removes
-    /// links whose target the generation no longer has.
+    /// links whose target the generation no longer has, and plain files of an output
+    /// name it does not have (an older Ray job wrote its Parquet files beside the
+    /// generation: kept, they would sit beside another run's records).
     pub fn link(&self) -> std::io::Result<()> {
         let Some(gen) = current(&self.root) else {
             return Ok(());
@@ -184,7 +192,8 @@ impl OutputFolder {
         for name in NAMES {
             let p = self.root.join(name);
             let ours = fs::read_link(&p).is_ok_and(|t| t == link_target(OsStr::new(name)));
-            if ours && !gen.join(name).exists() {
+            let plain = fs::symlink_metadata(&p).is_ok_and(|m| m.is_file());
+            if (ours || plain) && !gen.join(name).exists() {
                 fs::remove_file(&p)?;
             }
         }

@@ -3,7 +3,6 @@
 //! was held by `--max-drop-rate`).
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -11,9 +10,8 @@ use clap::Parser;
 mod cli;
 
 use cli::{CheckConfigArgs, Cli, Command, ExplainArgs, IndexArgs, RunArgs, SynthArgs};
+use pagesieve::run::RunOptions;
 use pagesieve::{Error, Rules, Settings};
-
-const DEFAULT_CONFIG: &str = "config/default.toml";
 
 /// `println!` that does not panic when stdout is closed (`pagesieve run … | head`): the
 /// run's work is done and written; a reader that left early is not an error.
@@ -71,15 +69,6 @@ fn report(e: &Error) {
     }
 }
 
-/// The rules of `--config`, or of `config/default.toml`, or the built-in profile.
-fn load_rules(path: Option<&Path>) -> Result<Rules, Error> {
-    match path {
-        Some(p) => Rules::load(p),
-        None if Path::new(DEFAULT_CONFIG).is_file() => Rules::load(Path::new(DEFAULT_CONFIG)),
-        None => Ok(Rules::builtin()),
-    }
-}
-
 fn check_config(args: CheckConfigArgs) -> Result<Outcome, Error> {
     let r = match Rules::load(&args.file) {
         Ok(r) => r,
@@ -118,7 +107,7 @@ fn check_config(args: CheckConfigArgs) -> Result<Outcome, Error> {
 }
 
 fn explain(args: ExplainArgs) -> Result<Outcome, Error> {
-    let rules = load_rules(args.config.as_deref())?;
+    let rules = Rules::lookup(args.config.as_deref())?;
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal();
     let text = pagesieve::explain::explain(&args.file, &rules, color)?;
@@ -131,23 +120,18 @@ fn explain(args: ExplainArgs) -> Result<Outcome, Error> {
 
 fn run(args: RunArgs) -> Result<Outcome, Error> {
     pagesieve::interrupt::install();
-    let rules = load_rules(args.config.as_deref())?;
-    if let Some(r) = args.max_drop_rate {
-        if !(0.0..=1.0).contains(&r) {
-            return Err(Error::Usage(format!(
-                "--max-drop-rate {r}: give a share between 0 and 1 (0.2 = 20%)"
-            )));
-        }
-    }
-    let mut settings = Settings::new(args.input, args.output, rules);
-    settings.threads = args.threads;
+    let rules = Rules::lookup(args.config.as_deref())?;
+    let opts = RunOptions {
+        threads: args.threads,
+        force: args.force,
+        against: args.against,
+        index: args.index,
+        max_drop_rate: args.max_drop_rate,
+        wait: args.wait,
+        follow_symlinks: args.follow_symlinks,
+    };
+    let mut settings = Settings::with(args.input, args.output, rules, opts)?;
     settings.progress = !args.quiet && std::io::stderr().is_terminal();
-    settings.force = args.force;
-    settings.against = args.against;
-    settings.index = args.index;
-    settings.max_drop_rate = args.max_drop_rate;
-    settings.wait = args.wait;
-    settings.follow_symlinks = args.follow_symlinks;
     let summary = pagesieve::run(&settings)?;
     for p in summary.walk_problems.iter() {
         warn!("pagesieve: warning: {p}");
@@ -173,7 +157,7 @@ fn run(args: RunArgs) -> Result<Outcome, Error> {
 }
 
 fn index(args: IndexArgs) -> Result<Outcome, Error> {
-    let rules = load_rules(args.config.as_deref())?;
+    let rules = Rules::lookup(args.config.as_deref())?;
     if args.compact {
         let [dir] = args.dirs.as_slice() else {
             return Err(Error::Usage(

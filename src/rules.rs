@@ -12,6 +12,9 @@ use crate::error::Error;
 use crate::ingest::InputRules;
 use crate::page::{MetadataRules, SegmentRules};
 
+/// The profile [`Rules::lookup`] reads when no `--config` is given.
+pub const DEFAULT_CONFIG: &str = "config/default.toml";
+
 /// A validated configuration and the rules compiled from it, shared by reference between
 /// workers.
 #[derive(Debug, Clone)]
@@ -62,6 +65,25 @@ impl Rules {
                 metadata,
             }),
             _ => Err(errors),
+        }
+    }
+
+    /// The profile a run uses: `path` (`--config`), else `config/default.toml` in the
+    /// working folder when it exists, else the built-in copy of it. The CLI and the
+    /// Python package both look it up here.
+    pub fn lookup(path: Option<&Path>) -> Result<Rules, Error> {
+        match Rules::lookup_path(path) {
+            Some(p) => Rules::load(&p),
+            None => Ok(Rules::builtin()),
+        }
+    }
+
+    /// The file [`Rules::lookup`] reads (`None`: the built-in profile).
+    pub fn lookup_path(path: Option<&Path>) -> Option<std::path::PathBuf> {
+        match path {
+            Some(p) => Some(p.to_path_buf()),
+            None if Path::new(DEFAULT_CONFIG).is_file() => Some(DEFAULT_CONFIG.into()),
+            None => None,
         }
     }
 

@@ -22,6 +22,19 @@ impl Timings {
         }
     }
 
+    /// A clock that started `before` ago (a distributed run's phase 2 continues the
+    /// driver's clock: the job's total, not the task's).
+    pub fn started_before(before: Duration) -> Timings {
+        let now = Instant::now();
+        Timings {
+            start: now.checked_sub(before).unwrap_or(now),
+            started_at: SystemTime::now()
+                .checked_sub(before)
+                .unwrap_or_else(SystemTime::now),
+            ms: BTreeMap::new(),
+        }
+    }
+
     /// When the run started, UTC (`2026-11-23 14:55:01 UTC`).
     pub fn started_utc(&self) -> String {
         utc(self.started_at)

@@ -8,9 +8,9 @@ code the CLI would exit with.
 
 from __future__ import annotations
 
-import json
-import os
-from typing import Any, Iterable, Optional, Sequence, Union
+import json as _json
+import os as _os
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from . import _native
 from ._native import (
@@ -41,28 +41,24 @@ __all__ = [
 
 __version__: str = _native.version()
 
-PathLike = Union[str, "os.PathLike[str]"]
+if _TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
-#: The profile `pagesieve run` uses when no --config is given and it exists.
-DEFAULT_CONFIG = os.path.join("config", "default.toml")
+    PathLike = Union[str, _os.PathLike[str]]
 
 
 def exit_code(error: BaseException) -> int:
-    """The exit code the CLI gives for ``error``: 2 for usage and configuration errors, 1
-    for I/O errors (and anything else)."""
-    if isinstance(error, (UsageError, ConfigError)):
-        return 2
-    return 1
+    """The exit code the CLI gives for ``error`` (each :class:`PagesieveError` carries it
+    as ``exit_code``: 2 for usage and configuration errors, 1 for I/O errors); 1 for
+    anything else."""
+    return int(getattr(error, "exit_code", 1))
 
 
 def load_config(path: Optional[PathLike] = None) -> Config:
     """The profile at ``path``; without one, ``config/default.toml`` when it exists in the
-    current folder, else the profile built into pagesieve (what the CLI does)."""
-    if path is not None:
-        return Config.load(os.fspath(path))
-    if os.path.isfile(DEFAULT_CONFIG):
-        return Config.load(DEFAULT_CONFIG)
-    return Config.builtin()
+    current folder, else the profile built into pagesieve (the CLI's lookup, from the
+    library)."""
+    return Config.lookup(None if path is None else _os.fspath(path))
 
 
 def _config(config: Union[Config, PathLike, None]) -> Config:
@@ -78,7 +74,7 @@ def scan_page(data: bytes, source: str, config: Union[Config, PathLike, None] = 
     {"simhash", "simhashes", "exact", "chars", "signature"}}`` for an article, or with
     ``"reject": {"reason", "detail"}`` instead of ``record`` and ``fingerprint``.
     """
-    return json.loads(_native.scan_page(bytes(data), source, _config(config)))
+    return _json.loads(_native.scan_page(bytes(data), source, _config(config)))
 
 
 def dedup(texts: Sequence[str], config: Union[Config, PathLike, None] = None) -> dict:
@@ -86,7 +82,7 @@ def dedup(texts: Sequence[str], config: Union[Config, PathLike, None] = None) ->
     (``[dedup]`` of the profile). Returns ``{"duplicates": [{"member", "kept", "match",
     "similarity", "hamming", "proposed_by", "kept_by"}, ...], "stats": {...}}``: one entry
     per dropped text, indices into ``texts``."""
-    return json.loads(_native.dedup(list(texts), _config(config)))
+    return _json.loads(_native.dedup(list(texts), _config(config)))
 
 
 def _run_options(threads, force, against, index, max_drop_rate) -> dict:
@@ -94,8 +90,8 @@ def _run_options(threads, force, against, index, max_drop_rate) -> dict:
     return {
         "threads": threads,
         "force": force,
-        "against": [os.fspath(a) for a in against],
-        "index": None if index is None else os.fspath(index),
+        "against": [_os.fspath(a) for a in against],
+        "index": None if index is None else _os.fspath(index),
         "max_drop_rate": max_drop_rate,
     }
 
@@ -113,10 +109,10 @@ def run(
 ) -> dict:
     """``pagesieve run`` as a function, in this process. Returns ``{"report": ...,
     "written", "held", "warnings", "paragraph"}``."""
-    return json.loads(
+    return _json.loads(
         _native.run(
-            os.fspath(input),
-            os.fspath(output),
+            _os.fspath(input),
+            _os.fspath(output),
             _config(config),
             **_run_options(threads, force, against, index, max_drop_rate),
         )
@@ -130,7 +126,7 @@ def list_files(
     problems, skipped)`` with each file ``(path, source, walk_error)`` (``walk_error`` is
     ``"reason: detail"`` when the walk refused the file) and each skipped symlinked folder
     ``(path, why)``."""
-    return _native.list_files(os.fspath(input), os.fspath(output), _config(config))
+    return _native.list_files(_os.fspath(input), _os.fspath(output), _config(config))
 
 
 def scan_shard(
@@ -139,13 +135,18 @@ def scan_shard(
     config: Union[Config, PathLike, None],
     work_dir: PathLike,
     shard: int,
+    input: PathLike,
     threads: Optional[int] = None,
+    follow_symlinks: bool = False,
 ) -> tuple:
-    """Phase 1 over one contiguous shard of :func:`list_files`'s files, written to
-    ``work_dir/shard-NNNNNN.*`` (a pure function of the files: a retried shard rewrites the
-    same bytes). Returns ``(pages, articles, snippets)``."""
+    """Phase 1 over one contiguous shard of :func:`list_files`'s files of a run of
+    ``input``, written to ``work_dir/shard-NNNNNN.*`` (a pure function of the files: a
+    retried shard rewrites the same bytes) with the CLI's scan loop. Returns ``(pages,
+    articles, snippets)``."""
     files = [tuple(f) for f in files]
-    return _native.scan_shard(files, total_files, _config(config), os.fspath(work_dir), shard, threads)
+    return _native.scan_shard(
+        files, total_files, _config(config), _os.fspath(work_dir), shard, _os.fspath(input), threads, follow_symlinks
+    )
 
 
 def finish(
@@ -164,25 +165,40 @@ def finish(
     against: Iterable[PathLike] = (),
     index: Optional[PathLike] = None,
     max_drop_rate: Optional[float] = None,
+    before: float = 0.0,
+    phases: Sequence[Any] = (),
+    extra: Optional[Callable[[str], None]] = None,
 ) -> dict:
     """Phase 2 over shards ``0..shards``: the duplicate decisions, the record files, the
-    reports and the dedup index, exactly as ``pagesieve run`` writes them."""
-    return json.loads(
+    reports and the dedup index, exactly as ``pagesieve run`` writes them.
+
+    ``before`` is the wall time in seconds the job spent before phase 2 and ``phases``
+    its ``(name, seconds)`` parts, so that ``report.json``'s timings are the job's;
+    ``extra(staging_folder)`` is called once every file is staged, before the commit:
+    what it writes there is published with the output, or not at all."""
+    return _json.loads(
         _native.finish(
-            os.fspath(input),
-            os.fspath(output),
+            _os.fspath(input),
+            _os.fspath(output),
             _config(config),
-            os.fspath(work_dir),
+            _os.fspath(work_dir),
             shards,
             pages,
             excluded,
             list(problems),
             [tuple(x) for x in skipped],
             **_run_options(threads, force, against, index, max_drop_rate),
+            before=before,
+            phases=[(str(n), float(x)) for n, x in phases],
+            extra=extra,
         )
     )
 
 
 def synth(out: PathLike, pages: int, seed: int = 1, shape: str = "templated", sample: bool = False) -> int:
     """Writes a synthetic corpus as ``pagesieve synth`` does; returns the files written."""
-    return _native.synth(os.fspath(out), pages, seed, shape, sample)
+    return _native.synth(_os.fspath(out), pages, seed, shape, sample)
+
+
+# The module's names are its API (__all__); the compiler directive's name is not.
+del annotations

@@ -1,9 +1,12 @@
 """Type stubs of pagesieve's native module (python/src/lib.rs)."""
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 class PagesieveError(Exception):
     """A pagesieve command failed (the CLI's message)."""
+
+    #: The exit code the CLI gives for this error (2 usage/config, 1 I/O).
+    exit_code: int
 
 class UsageError(PagesieveError):
     """Wrong arguments or paths (the CLI's exit 2)."""
@@ -23,6 +26,8 @@ class Config:
     def from_text(text: str, name: str = "profile") -> "Config": ...
     @staticmethod
     def builtin() -> "Config": ...
+    @staticmethod
+    def lookup(path: Optional[str] = None) -> "Config": ...
     @property
     def text(self) -> str: ...
     @property
@@ -54,7 +59,9 @@ def scan_shard(
     config: Config,
     work_dir: str,
     shard: int,
+    input: str,
     threads: Optional[int] = None,
+    follow_symlinks: bool = False,
 ) -> Tuple[int, int, int]: ...
 def finish(
     input: str,
@@ -71,7 +78,20 @@ def finish(
     against: Sequence[str] = ...,
     index: Optional[str] = None,
     max_drop_rate: Optional[float] = None,
+    before: float = 0.0,
+    phases: Sequence[Tuple[str, float]] = ...,
+    extra: Optional[Callable[[str], None]] = None,
 ) -> str: ...
+def check_settings(
+    input: str,
+    output: str,
+    config: Config,
+    threads: Optional[int] = None,
+    force: bool = False,
+    against: Sequence[str] = ...,
+    index: Optional[str] = None,
+    max_drop_rate: Optional[float] = None,
+) -> None: ...
 def dedup(texts: Sequence[str], config: Config) -> str: ...
 def synth(out: str, pages: int, seed: int = 1, shape: str = "templated", sample: bool = False) -> int: ...
 def version() -> str: ...

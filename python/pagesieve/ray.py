@@ -5,17 +5,20 @@
 
 How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
 
-1. The driver lists the input files (sorted, as the CLI does) and cuts the list into
-   contiguous shards of ``--files-per-shard`` files.
-2. Phase 1 is a Ray Data ``map`` over the shards: each task scans its files into
-   ``WORK/shard-NNNNNN.pages`` and ``.spill`` — a pure function of its files, written under
-   temporary names and renamed, so a task that dies and is retried rewrites the same bytes
-   and no page is counted twice. A page that fails inside a task becomes a reject.
-3. Phase 2 is one Ray task with all of a node's CPUs: it loads the shards in order
-   (the learned-boilerplate sample, a few thousand pages' lines, comes with them), decides
-   the duplicates over the fingerprint table, and writes the record files, the reports and
-   the dedup index exactly as the CLI does.
-4. The record files are also written as Parquet (``*.parquet``), one Ray task per file.
+1. The driver checks the settings as the CLI does (before anything is read or written),
+   lists the input files (sorted, as the CLI does) and cuts the list into contiguous
+   shards of ``--files-per-shard`` files.
+2. Phase 1 is one Ray task per shard, named ``pagesieve.scan[N]`` in the dashboard: each
+   scans its files with the CLI's scan loop into ``WORK/shard-NNNNNN.pages`` and
+   ``.spill`` — a pure function of its files, written under temporary names and renamed,
+   so a task that dies and is retried rewrites the same bytes and no page is counted
+   twice. A page that fails inside a task becomes a reject.
+3. Phase 2 is one Ray task with all of a node's CPUs, ``pagesieve.finish``: it loads the
+   shards in order (the learned-boilerplate sample, a few thousand pages' lines, comes
+   with them), decides the duplicates over the fingerprint table, and stages the record
+   files, the reports and the dedup index exactly as the CLI does; the Parquet copies
+   of the record files (:mod:`pagesieve.parquet`) are written into the same staging
+   folder, and the whole is committed as one generation of the output.
 
 Input, output and the work folder must be on storage every node sees (NFS, a shared
 volume); paths only, not object-store URIs.
@@ -24,16 +27,19 @@ volume); paths only, not object-store URIs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence
 
 import pagesieve
 from pagesieve import _native
+from pagesieve.parquet import jsonl_to_parquet
+
+__all__ = ["run", "main", "PARQUET_FILES", "FAULT_ENV", "MAX_RETRIES"]
 
 #: Record files converted to Parquet next to their JSONL.
 PARQUET_FILES = (
@@ -52,18 +58,26 @@ FAULT_ENV = "PAGESIEVE_FAULT_KILL_SHARD"
 MAX_RETRIES = 5
 
 
-def _scan_shard_row(row: Dict[str, Any], config: Any, total: int, work: str) -> Dict[str, Any]:
-    shard = int(row["shard"])
-    files = json.loads(row["files"])
+def _scan_shard(
+    shard: int, files: List[Any], total: int, config: Any, work: str, input: str
+) -> Dict[str, int]:
+    """Phase 1 over one shard, in a Ray task (one CPU)."""
     if os.environ.get(FAULT_ENV) == str(shard):
         marker = os.path.join(work, f".fault-{shard}")
         if not os.path.exists(marker):
             open(marker, "w").close()
             os.kill(os.getpid(), signal.SIGKILL)
     pages, articles, snippets = _native.scan_shard(
-        [tuple(f) for f in files], total, config, work, shard, 1
+        [tuple(f) for f in files], total, config, work, shard, input, 1
     )
-    return {"shard": shard, "pages": pages, "articles": articles, "snippets": snippets}
+    return {"shard": shard, "pages": pages, "articles": articles, "snippets": snippets, "task": _task_name()}
+
+
+def _task_name() -> str:
+    """The name the dashboard shows for the task running this (``pagesieve.scan[3]``)."""
+    import ray
+
+    return ray.get_runtime_context().get_task_name() or ""
 
 
 def _node_cpus(ray: Any) -> int:
@@ -88,14 +102,21 @@ def run(
 ) -> dict:
     """Runs the job on Ray (connecting to ``address``, or to the cluster already
     initialized in this process, or starting a local one). Returns what
-    :func:`pagesieve.run` returns, plus ``"shards"`` and ``"parquet"``."""
+    :func:`pagesieve.run` returns, plus ``"shards"``, ``"parquet"`` (the Parquet files
+    written), ``"tasks"`` (the Ray tasks' names, as the dashboard shows them) and
+    ``"seconds"`` (the job's wall time per phase and ``"total"``)."""
     import ray
 
+    started = time.monotonic()
     if files_per_shard < 1:
         raise pagesieve.UsageError("--files-per-shard must be at least 1")
     cfg = pagesieve.load_config(config)
-    files, excluded, problems, skipped = _native.list_files(os.fspath(input), os.fspath(output), cfg)
-    work = os.path.abspath(work_dir or os.path.normpath(os.fspath(output)) + ".shards")
+    opts = pagesieve._run_options(None, force, against, index, max_drop_rate)
+    input, output = os.fspath(input), os.fspath(output)
+    # The CLI's checks, before the cluster is asked for anything.
+    _native.check_settings(input, output, cfg, **opts)
+    files, excluded, problems, skipped = _native.list_files(input, output, cfg)
+    work = os.path.abspath(work_dir or os.path.normpath(output) + ".shards")
     if os.path.exists(work):
         shutil.rmtree(work)
     os.makedirs(work)
@@ -103,6 +124,7 @@ def run(
         [list(f) for f in files[i : i + files_per_shard]]
         for i in range(0, len(files), files_per_shard)
     ]
+    listed = time.monotonic()
     started_here = False
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS")
@@ -112,29 +134,32 @@ def run(
         ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
         started_here = True
     try:
-        t0 = time.monotonic()
-        if shards:
-            items = [{"shard": i, "files": json.dumps(s)} for i, s in enumerate(shards)]
-            ds = ray.data.from_items(items, override_num_blocks=len(items))
-            ds = ds.map(
-                _scan_shard_row,
-                # The profile travels pickled (its text; each task compiles it once).
-                fn_kwargs={"config": cfg, "total": len(files), "work": work},
+        t_ray = time.monotonic()
+        scan = ray.remote(_scan_shard)
+        refs = [
+            scan.options(
+                name=f"pagesieve.scan[{i}]",
                 num_cpus=1,
                 # A task whose worker dies (a killed process, a lost node) is run again.
                 max_retries=MAX_RETRIES,
-            )
-            scanned = sorted(ds.take_all(), key=lambda r: r["shard"])
-            missing = [i for i, r in enumerate(scanned) if r["shard"] != i]
-            if len(scanned) != len(shards) or missing:
-                raise pagesieve.PagesieveError(f"shards missing after phase 1: {missing}")
-        t1 = time.monotonic()
+            ).remote(i, s, len(files), cfg, work, os.path.abspath(input))
+            for i, s in enumerate(shards)
+        ]
+        scanned = ray.get(refs)
+        if [r["shard"] for r in scanned] != list(range(len(shards))):
+            raise pagesieve.PagesieveError("shards missing after phase 1")
+        t_scan = time.monotonic()
         cpus = _node_cpus(ray)
+        phases = [
+            ("ray_list", listed - started),
+            ("ray_start", t_ray - listed),
+            ("ray_scan", t_scan - t_ray),
+        ]
         finish = ray.remote(_finish)
         outcome = ray.get(
-            finish.options(num_cpus=cpus, max_retries=2).remote(
-                os.fspath(input),
-                os.fspath(output),
+            finish.options(name="pagesieve.finish", num_cpus=cpus, max_retries=2).remote(
+                input,
+                output,
                 cfg,
                 work,
                 len(shards),
@@ -143,42 +168,53 @@ def run(
                 list(problems),
                 list(skipped),
                 threads=cpus,
-                force=force,
-                against=[os.fspath(a) for a in against],
-                index=None if index is None else os.fspath(index),
-                max_drop_rate=max_drop_rate,
+                before=time.monotonic() - started,
+                phases=phases,
+                parquet=parquet,
+                **{k: v for k, v in opts.items() if k != "threads"},
             )
         )
         summary = _raise_or_return(outcome)
-        t2 = time.monotonic()
-        written: List[str] = []
-        if parquet and summary.get("written"):
-            to_parquet = ray.remote(_jsonl_to_parquet)
-            refs = [
-                to_parquet.remote(os.path.join(os.fspath(output), f))
-                for f in PARQUET_FILES
-                if os.path.exists(os.path.join(os.fspath(output), f))
-            ]
-            written = ray.get(refs)
-        t3 = time.monotonic()
+        t_done = time.monotonic()
     finally:
         if not keep_work:
             shutil.rmtree(work, ignore_errors=True)
         if started_here:
             ray.shutdown()
     summary["shards"] = len(shards)
-    summary["parquet"] = written
-    summary["ray_seconds"] = {"scan": t1 - t0, "finish": t2 - t1, "parquet": t3 - t2}
+    summary["tasks"] = [r["task"] for r in scanned] + summary["tasks"]
+    summary["seconds"] = dict(
+        [(n, round(x, 3)) for n, x in phases]
+        + [("finish", round(t_done - t_scan, 3)), ("total", round(t_done - started, 3))]
+    )
     return summary
 
 
-def _finish(*args: Any, **kwargs: Any) -> dict:
-    """Phase 2 (:func:`pagesieve.finish`) in a Ray task. Exceptions cross the cluster as
-    (kind, message) and are raised again on the driver with their types."""
+def _finish(*args: Any, parquet: bool = True, **kwargs: Any) -> dict:
+    """Phase 2 (:func:`pagesieve.finish`) in a Ray task, with the Parquet copies written
+    into the staging folder before the commit. Exceptions cross the cluster as (kind,
+    message) and are raised again on the driver with their types."""
+    written: List[str] = []
+
+    def extra(staging: str) -> None:
+        if parquet:
+            written.extend(_write_parquet(staging))
+
     try:
-        return {"ok": pagesieve.finish(*args, **kwargs)}
+        summary = pagesieve.finish(*args, extra=extra, **kwargs)
     except pagesieve.PagesieveError as e:
         return {"error": type(e).__name__, "message": str(e)}
+    summary["parquet"] = [os.path.basename(p) for p in written] if summary.get("written") else []
+    summary["tasks"] = [_task_name()]
+    return {"ok": summary}
+
+
+def _write_parquet(folder: str) -> List[str]:
+    """The Parquet copies of the record files in ``folder``, converted in parallel
+    threads (Arrow's reader and writer run without the GIL)."""
+    paths = [os.path.join(folder, f) for f in PARQUET_FILES if os.path.exists(os.path.join(folder, f))]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
+        return list(pool.map(jsonl_to_parquet, paths))
 
 
 def _raise_or_return(outcome: dict) -> dict:
@@ -186,58 +222,6 @@ def _raise_or_return(outcome: dict) -> dict:
         return outcome["ok"]
     kind = getattr(_native, outcome["error"], pagesieve.PagesieveError)
     raise kind(outcome["message"])
-
-
-#: Record files up to this size go to Parquet through Arrow's own JSON reader, whole (~5×
-#: faster than the batched path, memory a few times the file); larger ones in batches.
-WHOLE_FILE_BYTES = 1 << 30
-
-
-def _jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
-    """Writes ``path`` (JSONL) as Parquet beside it. Files up to ``WHOLE_FILE_BYTES`` are
-    read whole by Arrow's JSON reader, which infers one schema over the file; larger files,
-    or files whose parts Arrow cannot reconcile, take the bounded-memory path: a first pass
-    unifies the schemas of the batches (a field null in one batch and text in another
-    becomes text), a second converts and writes."""
-    import pyarrow as pa
-    import pyarrow.json as pj
-    import pyarrow.parquet as pq
-
-    out = path[: -len(".jsonl")] + ".parquet"
-    tmp = out + ".tmp"
-    size = os.path.getsize(path)
-    if 0 < size <= WHOLE_FILE_BYTES:
-        try:
-            table = pj.read_json(path, read_options=pj.ReadOptions(block_size=64 << 20))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            table = None
-        if table is not None:
-            pq.write_table(table, tmp)
-            os.replace(tmp, out)
-            return out
-
-    def batches():
-        rows: List[dict] = []
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                rows.append(json.loads(line))
-                if len(rows) >= batch_rows:
-                    yield rows
-                    rows = []
-        if rows:
-            yield rows
-
-    schemas = [pa.Table.from_pylist(b).schema for b in batches()]
-    if not schemas:
-        schema = pa.schema([("id", pa.string())])
-        pq.write_table(pa.Table.from_pylist([], schema=schema), tmp)
-    else:
-        schema = pa.unify_schemas(schemas, promote_options="permissive")
-        with pq.ParquetWriter(tmp, schema) as w:
-            for b in batches():
-                w.write_table(pa.Table.from_pylist(b, schema=schema))
-    os.replace(tmp, out)
-    return out
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -259,7 +243,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--max-drop-rate", type=float, help="hold the output above this drop rate")
     p.add_argument("--quiet", action="store_true", help="no summary")
     a = p.parse_args(argv)
-    started = time.monotonic()
     try:
         s = run(
             a.input,
@@ -285,11 +268,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"pagesieve: held: the output is in {s['held']}", file=sys.stderr)
         return 3
     if not a.quiet and s.get("written"):
-        # The paragraph's clock is phase 2's (the task that wrote the output).
+        # The paragraph's clock is the job's (the driver's start to the report).
         print(s["paragraph"])
-        took = time.monotonic() - started
+        sec = s["seconds"]
         shards = f"{s['shards']} shard" + ("" if s["shards"] == 1 else "s")
-        print(f"Output written to {a.output} ({shards} on Ray, {took:.1f} s in all).")
+        print(
+            f"Output written to {a.output} ({shards} on Ray; listing {sec['ray_list']:.1f} s, "
+            f"Ray start {sec['ray_start']:.1f} s, scan {sec['ray_scan']:.1f} s, "
+            f"finish {sec['finish']:.1f} s; {sec['total']:.1f} s in all)."
+        )
     return 0
 
 

@@ -16,7 +16,7 @@ use pagesieve::ingest::walk::Skipped;
 use pagesieve::ingest::InputFile;
 use pagesieve::record::{hex64, Reject, RejectReason};
 use pagesieve::run::shard;
-use pagesieve::run::{Phase1, Settings, Summary};
+use pagesieve::run::{Finish, Phase1, RunOptions, Settings, Summary};
 use pagesieve::scan::Outcome;
 use pagesieve::{Error, Rules};
 
@@ -81,6 +81,17 @@ impl Config {
             rules: Arc::new(rules),
             text: text.to_string(),
         })
+    }
+
+    /// The profile a run uses: `path`, else `config/default.toml` in the working folder
+    /// when it exists, else the built-in one (the CLI's lookup).
+    #[staticmethod]
+    #[pyo3(signature = (path = None))]
+    fn lookup(path: Option<PathBuf>) -> PyResult<Config> {
+        match Rules::lookup_path(path.as_deref()) {
+            Some(p) => Config::load(p),
+            None => Ok(Config::builtin()),
+        }
     }
 
     /// The profile bundled into pagesieve (`config/default.toml`).
@@ -178,24 +189,14 @@ fn page_json(p: &pagesieve::scan::ScannedPage) -> Value {
     v
 }
 
-fn settings(input: PathBuf, output: PathBuf, config: &Config, opts: &RunOptions) -> Settings {
-    let mut s = Settings::new(input, output, (*config.rules).clone());
-    s.threads = opts.threads;
-    s.force = opts.force;
-    s.against = opts.against.clone();
-    s.index = opts.index.clone();
-    s.max_drop_rate = opts.max_drop_rate;
-    s
-}
-
-/// The options of `run` besides the paths and the profile.
-#[derive(Default)]
-struct RunOptions {
-    threads: Option<usize>,
-    force: bool,
-    against: Vec<PathBuf>,
-    index: Option<PathBuf>,
-    max_drop_rate: Option<f64>,
+/// The validated settings of a run (the library's checks, as the CLI's).
+fn settings(
+    input: PathBuf,
+    output: PathBuf,
+    config: &Config,
+    opts: RunOptions,
+) -> PyResult<Settings> {
+    Settings::with(input, output, (*config.rules).clone(), opts).map_err(py_err)
 }
 
 fn summary_json(s: &Summary) -> String {
@@ -230,8 +231,9 @@ fn run(
         against,
         index,
         max_drop_rate,
+        ..RunOptions::default()
     };
-    let s = settings(input, output, config, &opts);
+    let s = settings(input, output, config, opts)?;
     let summary = py
         .allow_threads(|| pagesieve::run::run(&s))
         .map_err(py_err)?;
@@ -254,7 +256,7 @@ fn list_files(
     Vec<String>,
     Vec<(String, String)>,
 )> {
-    let s = settings(input, output, config, &RunOptions::default());
+    let s = settings(input, output, config, RunOptions::default())?;
     let listing = py
         .allow_threads(|| pagesieve::run::list(&s))
         .map_err(py_err)?;
@@ -286,11 +288,14 @@ fn walk_reject(text: &str) -> Reject {
     }
 }
 
-/// Phase 1 over one shard (files from `list_files`) of a run over `total_files` files,
-/// written into `work_dir` as `shard-NNNNNN.*`, on `threads` threads (default: one per
-/// core); returns `(pages, articles, snippets)`.
+/// Phase 1 over one shard (files from `list_files`) of a run of `input` over
+/// `total_files` files, written into `work_dir` as `shard-NNNNNN.*`, on `threads`
+/// threads (default: one per core), with the CLI's scan loop: each opened file must
+/// resolve into `input` unless `follow_symlinks`, and the page-cache decision is the
+/// run's; returns `(pages, articles, snippets)`.
 #[pyfunction]
-#[pyo3(signature = (files, total_files, config, work_dir, shard, threads=None))]
+#[pyo3(signature = (files, total_files, config, work_dir, shard, input, threads=None, follow_symlinks=false))]
+#[allow(clippy::too_many_arguments)]
 fn scan_shard(
     py: Python<'_>,
     files: Vec<(PathBuf, String, Option<String>)>,
@@ -298,7 +303,9 @@ fn scan_shard(
     config: &Config,
     work_dir: PathBuf,
     shard: u32,
+    input: PathBuf,
     threads: Option<usize>,
+    follow_symlinks: bool,
 ) -> PyResult<(usize, usize, usize)> {
     let files: Vec<InputFile> = files
         .into_iter()
@@ -309,19 +316,25 @@ fn scan_shard(
         })
         .collect();
     let rules = config.rules.clone();
-    let pool = pagesieve::run::thread_pool(threads.map(|n| n.max(1))).map_err(py_err)?;
+    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let of = shard::ShardOf {
+        total_files,
+        input: &input,
+        follow_symlinks,
+    };
     let stats = py
-        .allow_threads(|| {
-            pool.install(|| shard::scan_shard(&files, total_files, &rules, &work_dir, shard))
-        })
+        .allow_threads(|| pool.install(|| shard::scan_shard(files, of, &rules, &work_dir, shard)))
         .map_err(py_err)?;
     Ok((stats.pages, stats.articles, stats.snippets))
 }
 
 /// Phase 2 over the shards `0..shards` in `work_dir`: decisions, records, reports and the
 /// index, exactly as `pagesieve run` writes them; returns the summary as JSON.
+/// `before` is the job's wall time before phase 2 in seconds, `phases` its phases
+/// (`(name, seconds)`), for `report.json`; `extra(staging)` is called once every file
+/// is staged, before the commit, and what it writes there is published with the run.
 #[pyfunction]
-#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None))]
+#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None))]
 #[allow(clippy::too_many_arguments)]
 fn finish(
     py: Python<'_>,
@@ -339,6 +352,9 @@ fn finish(
     against: Vec<PathBuf>,
     index: Option<PathBuf>,
     max_drop_rate: Option<f64>,
+    before: f64,
+    phases: Vec<(String, f64)>,
+    extra: Option<PyObject>,
 ) -> PyResult<String> {
     let opts = RunOptions {
         threads,
@@ -346,8 +362,9 @@ fn finish(
         against,
         index,
         max_drop_rate,
+        ..RunOptions::default()
     };
-    let s = settings(input, output, config, &opts);
+    let s = settings(input, output, config, opts)?;
     let phase1 = Phase1::Shards {
         dir: work_dir,
         count: shards,
@@ -361,10 +378,54 @@ fn finish(
             .map(|(path, why)| Skipped { path, why })
             .collect(),
     };
+    let seconds = |x: f64| std::time::Duration::from_secs_f64(x.max(0.0));
+    let call_extra = |staging: &std::path::Path| -> Result<(), Error> {
+        let Some(f) = &extra else { return Ok(()) };
+        Python::with_gil(|py| f.call1(py, (staging.to_path_buf(),)).map(drop)).map_err(|e| {
+            Error::Output {
+                path: staging.to_path_buf(),
+                what: Some("the files written before the commit"),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })
+    };
+    let finish = Finish {
+        before: seconds(before),
+        phases: phases.into_iter().map(|(n, x)| (n, seconds(x))).collect(),
+        extra: Some(&call_extra),
+    };
     let summary = py
-        .allow_threads(|| pagesieve::run::run_shards(&s, phase1, walked))
+        .allow_threads(|| pagesieve::run::run_shards(&s, phase1, walked, finish))
         .map_err(py_err)?;
     Ok(summary_json(&summary))
+}
+
+/// Checks a run's settings as the CLI does before anything is read or written (threads,
+/// drop rate, `--input` / `--output`): what the Ray job's driver calls before phase 1.
+#[pyfunction]
+#[pyo3(signature = (input, output, config, threads=None, force=false, against=vec![], index=None, max_drop_rate=None))]
+#[allow(clippy::too_many_arguments)]
+fn check_settings(
+    input: PathBuf,
+    output: PathBuf,
+    config: &Config,
+    threads: Option<usize>,
+    force: bool,
+    against: Vec<PathBuf>,
+    index: Option<PathBuf>,
+    max_drop_rate: Option<f64>,
+) -> PyResult<()> {
+    let opts = RunOptions {
+        threads,
+        force,
+        against,
+        index,
+        max_drop_rate,
+        ..RunOptions::default()
+    };
+    let s = settings(input, output, config, opts)?;
+    pagesieve::run::check_paths(&s.input, &s.output).map_err(py_err)?;
+    Ok(())
 }
 
 /// The duplicate decisions over `texts` (item `i` is text `i`), with the run's search and
@@ -433,9 +494,32 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_files, m)?)?;
     m.add_function(wrap_pyfunction!(scan_shard, m)?)?;
     m.add_function(wrap_pyfunction!(finish, m)?)?;
+    m.add_function(wrap_pyfunction!(check_settings, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add_function(wrap_pyfunction!(synth, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    // The CLI's exit code for each error, from the library's own mapping.
+    let codes = [
+        (
+            py.get_type::<PagesieveError>(),
+            Error::Spill(std::io::Error::other("")).exit_code(),
+        ),
+        (
+            py.get_type::<UsageError>(),
+            Error::Usage(String::new()).exit_code(),
+        ),
+        (
+            py.get_type::<ConfigError>(),
+            Error::Config(Vec::new()).exit_code(),
+        ),
+        (
+            py.get_type::<PagesieveIOError>(),
+            Error::Spill(std::io::Error::other("")).exit_code(),
+        ),
+    ];
+    for (t, code) in codes {
+        t.setattr("exit_code", code)?;
+    }
     m.add("PagesieveError", py.get_type::<PagesieveError>())?;
     m.add("UsageError", py.get_type::<UsageError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;

@@ -88,3 +88,23 @@ def test_run_as_a_function_equals_the_cli(pagesieve_cli, tmp_path):
     assert s["written"]
     for f in ("articles.jsonl", "snippets.jsonl", "dropped.jsonl", "duplicates.jsonl", "rejects.jsonl"):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+def test_every_entry_point_refuses_what_the_cli_refuses(tmp_path):
+    for kwargs, words in (({"threads": 0}, "--threads 0"), ({"max_drop_rate": 5}, "--max-drop-rate 5")):
+        with pytest.raises(pagesieve.UsageError, match=words) as e:
+            pagesieve.run(SAMPLE, tmp_path / "out", **kwargs)
+        assert pagesieve.exit_code(e.value) == 2
+        with pytest.raises(pagesieve.UsageError, match=words):
+            pagesieve.finish(SAMPLE, tmp_path / "out", None, tmp_path / "work", 0, 0, **kwargs)
+    assert not (tmp_path / "out").exists()
+    assert pagesieve.exit_code(pagesieve.PagesieveIOError("x")) == 1
+    assert pagesieve.ConfigError.exit_code == 2
+
+
+def test_the_package_exposes_its_api_and_nothing_else():
+    public = {n for n in dir(pagesieve) if not n.startswith("_")}
+    submodules = {"ray", "parquet"}
+    assert public - submodules <= set(pagesieve.__all__), public - set(pagesieve.__all__)
+    for name in pagesieve.__all__:
+        assert hasattr(pagesieve, name), name

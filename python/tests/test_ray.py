@@ -162,13 +162,131 @@ def test_the_command_line(ray_cluster, tmp_path):
 
 @pytest.mark.parametrize("whole_file_bytes", [1 << 30, 0])
 def test_parquet_holds_every_record_whichever_path_converts_it(tmp_path, monkeypatch, whole_file_bytes):
+    """Arrow's whole-file reader and the batched path give the same table, under the fixed
+    schema, with records whose optional fields are null in some rows and set in others."""
     pq = pytest.importorskip("pyarrow.parquet")
-    monkeypatch.setattr(pagesieve_ray, "WHOLE_FILE_BYTES", whole_file_bytes)
-    rows = [{"id": f"r{i}", "answer": None if i < 30 else f"答案{i}", "metadata": {"n": i}} for i in range(50)]
-    path = tmp_path / "records.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    out = pagesieve_ray._jsonl_to_parquet(str(path), batch_rows=20)
-    table = pq.read_table(out)
+    from pagesieve import parquet
+
+    monkeypatch.setattr(parquet, "WHOLE_FILE_BYTES", whole_file_bytes)
+    out = tmp_path / "out"
+    assert pagesieve.run(REPO / "input", out)["written"]
+    lines = (out / "snippets.jsonl").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "snippets.jsonl"
+    path.write_text("\n".join(lines * 3) + "\n", encoding="utf-8")
+    table = pq.read_table(parquet.jsonl_to_parquet(str(path), batch_rows=7))
+    assert table.schema == parquet.schema("snippets")
+    rows = [json.loads(l) for l in lines * 3]
     assert table.column("id").to_pylist() == [r["id"] for r in rows]
-    # A field null in the first batches and text later is text, not lost.
-    assert table.column("answer").to_pylist() == [r["answer"] for r in rows]
+    answers = [m["answer"] for m in table.column("metadata").to_pylist()]
+    assert answers == [r["metadata"]["answer"] for r in rows]
+    assert any(a is None for a in answers) and any(a for a in answers)
+
+
+def test_parquet_schema_is_fixed_so_two_runs_concatenate(ray_cluster, tmp_path):
+    """A run with rejects, duplicates and HTML pages, and a run with none of them: every
+    Parquet file has its schema from the record contract (empty lists are list<string>,
+    an empty file keeps every column), so the nights concatenate."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from pagesieve import parquet
+
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    first = sorted(p for p in (REPO / "input").iterdir() if p.name.startswith("page_"))[0]
+    (clean / first.name).write_bytes(first.read_bytes())
+    outs = []
+    for name, input in (("sample", REPO / "input"), ("clean", clean)):
+        out = tmp_path / f"{name}-out"
+        pagesieve_ray.run(str(input), str(out), files_per_shard=9)
+        outs.append(out)
+    for f in pagesieve_ray.PARQUET_FILES:
+        stem = f[: -len(".jsonl")]
+        a, b = (pq.read_table(o / f"{stem}.parquet") for o in outs)
+        assert a.schema == b.schema == parquet.schema(stem), stem
+        both = pa.concat_tables([a, b])
+        assert both.num_rows == sum(len((o / f).read_text(encoding="utf-8").splitlines()) for o in outs)
+    empty = pq.read_table(outs[1] / "rejects.parquet")
+    assert empty.num_rows == 0 and empty.schema.names == ["source", "reason", "detail", "id", "title", "snippets"]
+    meta = pq.read_table(outs[1] / "articles.parquet").schema.field("metadata").type
+    assert meta.field("aliases").type == pa.list_(pa.string())
+
+
+def test_a_record_field_outside_the_schema_is_an_error_not_a_lost_column(tmp_path):
+    pytest.importorskip("pyarrow")
+    from pagesieve import parquet
+
+    out = tmp_path / "out"
+    pagesieve.run(REPO / "input", out)
+    row = json.loads((out / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    row["metadata"]["new_field"] = 1
+    path = tmp_path / "articles.jsonl"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="metadata.new_field"):
+        parquet.jsonl_to_parquet(str(path))
+
+
+def test_parquet_is_published_with_its_run_and_never_outlives_it(ray_cluster, pagesieve_cli, tmp_path):
+    """The Parquet files are part of the generation the commit publishes: links into it
+    like the JSONL. A later run without them (the CLI) takes them away with the rest of
+    the old generation, so no Parquet of one night sits beside another night's JSONL."""
+    out = tmp_path / "out"
+    s = pagesieve_ray.run(str(REPO / "input"), str(out), files_per_shard=20)
+    assert sorted(s["parquet"]) == sorted(f.replace(".jsonl", ".parquet") for f in pagesieve_ray.PARQUET_FILES)
+    for f in s["parquet"]:
+        assert os.readlink(out / f) == os.path.join(".pagesieve", "current", f)
+    assert run_cli(pagesieve_cli, REPO / "input", tmp_path / "unused").returncode == 0
+    p = subprocess.run(
+        [str(pagesieve_cli), "run", "--quiet", "--input", str(REPO / "input"), "--output", str(out)],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    assert not any(n.endswith(".parquet") for n in os.listdir(out)), os.listdir(out)
+
+
+def test_tasks_are_named_and_the_times_are_the_jobs(ray_cluster, tmp_path):
+    out = tmp_path / "out"
+    s = pagesieve_ray.run(str(REPO / "input"), str(out), files_per_shard=10)
+    shards = s["shards"]
+    assert s["tasks"] == [f"pagesieve.scan[{i}]" for i in range(shards)] + ["pagesieve.finish"]
+    sec = s["seconds"]
+    assert set(sec) == {"ray_list", "ray_start", "ray_scan", "finish", "total"}
+    assert sec["total"] >= sec["ray_scan"] + sec["finish"] - 0.01
+    t = json.loads((out / "report.json").read_text(encoding="utf-8"))["timings_ms"]
+    # report.json's total is the job's clock up to the report: phase 1 included.
+    assert t["total"] >= t["ray_scan"] >= 1
+    assert f"in {t['total']} ms" in s["paragraph"]
+
+
+def test_the_job_checks_its_settings_as_the_cli_does_before_phase_1(ray_cluster, tmp_path):
+    out = tmp_path / "out"
+    for kwargs, words in (({"max_drop_rate": 5}, "--max-drop-rate 5"), ({"files_per_shard": 0}, "files-per-shard")):
+        with pytest.raises(pagesieve.UsageError, match=words) as e:
+            pagesieve_ray.run(str(REPO / "input"), str(out), **kwargs)
+        assert pagesieve.exit_code(e.value) == 2
+    assert not out.exists() and not os.path.exists(str(out) + ".shards")
+
+
+def test_a_shard_task_refuses_a_file_swapped_for_a_symlink_out_of_the_input(tmp_path):
+    """Between the driver's listing and a task's read a file becomes a symlink to a file
+    outside the input: the task's open-time check makes it an outside_input reject, as the
+    CLI's does."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for p in sorted((REPO / "input").iterdir())[:4]:
+        (pages / p.name).write_bytes(p.read_bytes())
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密\n不应被读取的内容。\n", encoding="utf-8")
+    cfg = pagesieve.load_config()
+    files, _, _, _ = pagesieve.list_files(pages, tmp_path / "out", cfg)
+    victim = pages / files[0][1]
+    victim.unlink()
+    os.symlink(secret, victim)
+    work = tmp_path / "work"
+    pagesieve.scan_shard(files, len(files), cfg, work, 0, pages)
+    s = pagesieve.finish(pages, tmp_path / "out", cfg, work, 1, len(files))
+    rejects = [json.loads(l) for l in open(tmp_path / "out" / "rejects.jsonl", encoding="utf-8")]
+    assert {"source": files[0][1], "reason": "outside_input"}.items() <= next(
+        r for r in rejects if r["source"] == files[0][1]
+    ).items()
+    assert "机密" not in (tmp_path / "out" / "articles.jsonl").read_text(encoding="utf-8")
+    assert s["written"]

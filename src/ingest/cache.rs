@@ -19,11 +19,21 @@ pub fn decide_for(rules: &mut InputRules, files: &[InputFile]) {
 
 /// Whether the files of a run should leave the page cache once read, under `mode`.
 pub fn should_evict(files: &[InputFile], mode: EvictInput) -> bool {
+    should_evict_run(files, files.len(), mode)
+}
+
+/// [`should_evict`] for a run over `total_files` files of which `files` are a part (a
+/// Ray shard task sees its shard only; the input's size is the whole run's).
+pub fn should_evict_run(files: &[InputFile], total_files: usize, mode: EvictInput) -> bool {
     match mode {
         EvictInput::Always => true,
         EvictInput::Never => false,
         EvictInput::Auto => match memory_total() {
-            Some(mem) => estimated_bytes(files) > mem / 2,
+            Some(mem) => {
+                let part = estimated_bytes(files) as f64;
+                let whole = part * total_files.max(files.len()) as f64 / files.len().max(1) as f64;
+                whole > (mem / 2) as f64
+            }
             None => false,
         },
     }

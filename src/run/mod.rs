@@ -15,6 +15,7 @@ pub mod summarize;
 pub mod write;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::error::Error;
 use crate::generation::OutputFolder;
@@ -76,6 +77,68 @@ impl Settings {
             wait: false,
             follow_symlinks: false,
         }
+    }
+}
+
+/// The options of a run besides its paths and profile, as every entry point takes them
+/// (the CLI's flags, the Python functions' keyword arguments).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `--threads`.
+    pub threads: Option<usize>,
+    /// `--force`.
+    pub force: bool,
+    /// `--against`, in order.
+    pub against: Vec<PathBuf>,
+    /// `--index`.
+    pub index: Option<PathBuf>,
+    /// `--max-drop-rate`.
+    pub max_drop_rate: Option<f64>,
+    /// `--wait`.
+    pub wait: bool,
+    /// `--follow-symlinks`.
+    pub follow_symlinks: bool,
+}
+
+impl Settings {
+    /// The settings of a run of `input` into `output` under `rules` with `opts`,
+    /// validated ([`Settings::validate`]); no progress bars.
+    pub fn with(
+        input: PathBuf,
+        output: PathBuf,
+        rules: Rules,
+        opts: RunOptions,
+    ) -> Result<Settings, Error> {
+        let s = Settings {
+            input,
+            output,
+            rules,
+            threads: opts.threads,
+            progress: false,
+            force: opts.force,
+            against: opts.against,
+            index: opts.index,
+            max_drop_rate: opts.max_drop_rate,
+            wait: opts.wait,
+            follow_symlinks: opts.follow_symlinks,
+        };
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Checks the settings that do not need the file system (`--threads`,
+    /// `--max-drop-rate`): every entry point — the CLI, the Python functions, the Ray
+    /// job's driver and its phase 2 — calls this, so none accepts what another refuses.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_threads(self.threads)?;
+        if let Some(r) = self.max_drop_rate {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(Error::Usage(format!(
+                    "--max-drop-rate {r}: give a share between 0 and 1 (0.2 = 20%)"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -212,7 +275,7 @@ impl Listing {
 /// Checks `--input` / `--output` and lists the input files (skipping an output folder
 /// inside the input): the first step of [`run`], and of a distributed run's driver.
 pub fn list(s: &Settings) -> Result<Listing, Error> {
-    check_threads(s.threads)?;
+    s.validate()?;
     let skip = check_paths(&s.input, &s.output)?;
     let spin = progress::spinner("walk", "listing the input files", s.progress);
     let opts = walk::WalkOptions {
@@ -237,14 +300,41 @@ pub fn list(s: &Settings) -> Result<Listing, Error> {
 pub fn run(s: &Settings) -> Result<Summary, Error> {
     let mut timings = Timings::start();
     let (files, walked) = timings.time("walk", || list(s))?.split();
-    execute(s, Phase1::Scan(files), walked, timings)
+    execute(s, Phase1::Scan(files), walked, timings, None)
+}
+
+/// Called with a run's staging folder once every file of the run is in it, before the
+/// commit: what it writes there (the Ray job's Parquet copies of the record files) is
+/// published with the generation, or not at all.
+pub type StageExtra<'a> = &'a (dyn Fn(&Path) -> Result<(), Error> + Sync);
+
+/// What the driver of a distributed run hands its phase 2 besides the shards.
+#[derive(Default)]
+pub struct Finish<'a> {
+    /// Wall time the job spent before phase 2 (listing, phase 1): `report.json`'s
+    /// `timings_ms.total` and the summary's clock are the job's, not phase 2's.
+    pub before: Duration,
+    /// Those phases by name (`ray_list`, `ray_scan`), for `timings_ms`.
+    pub phases: Vec<(String, Duration)>,
+    /// Written into the staging folder before the commit.
+    pub extra: Option<StageExtra<'a>>,
 }
 
 /// Phase 2 of a distributed run, after its shards were scanned (see [`shard`]): the
 /// same decisions and files as [`run`] over the same input.
-pub fn run_shards(s: &Settings, phase1: Phase1, walked: WalkFacts) -> Result<Summary, Error> {
+pub fn run_shards(
+    s: &Settings,
+    phase1: Phase1,
+    walked: WalkFacts,
+    finish: Finish<'_>,
+) -> Result<Summary, Error> {
+    s.validate()?;
     check_paths(&s.input, &s.output)?;
-    execute(s, phase1, walked, Timings::start())
+    let mut timings = Timings::started_before(finish.before);
+    for (name, d) in &finish.phases {
+        timings.record(name, *d);
+    }
+    execute(s, phase1, walked, timings, finish.extra)
 }
 
 /// Everything after the listing: locks, history, staging, the phases, the commit.
@@ -253,6 +343,7 @@ fn execute(
     phase1: Phase1,
     walked: WalkFacts,
     timings: Timings,
+    extra: Option<StageExtra<'_>>,
 ) -> Result<Summary, Error> {
     let index = nightly::open_index_dir(s)?;
     let folder = match OutputFolder::open(&s.output, s.wait) {
@@ -276,7 +367,12 @@ fn execute(
         generation: &name,
         index: index.as_ref(),
     };
-    let result = prepare(s, phase1, walked, timings, &mut staging, target);
+    let result = prepare(s, phase1, walked, timings, &mut staging, target).and_then(|p| {
+        if let (Prepared::Held(_) | Prepared::Commit(..), Some(extra)) = (&p, extra) {
+            extra(&staged)?;
+        }
+        Ok(p)
+    });
     // A run that publishes nothing leaves no folder it created behind.
     let release = |folder: OutputFolder, index: Option<nightly::IndexDir>| {
         if let Some(ix) = index {
@@ -392,7 +488,7 @@ pub fn held_dir(output: &Path) -> PathBuf {
 
 /// Checks `--input` and `--output` before anything is read or written; returns the
 /// output folder relative to the input folder when it is inside it (the walk skips it).
-fn check_paths(input: &Path, output: &Path) -> Result<Option<PathBuf>, Error> {
+pub fn check_paths(input: &Path, output: &Path) -> Result<Option<PathBuf>, Error> {
     if !input.is_dir() {
         return Err(Error::Usage(format!(
             "input folder {} does not exist or is not a folder (--input)",
@@ -542,11 +638,13 @@ fn scan_phase(
 ) -> Result<Scanned, Error> {
     let scanned = timings.time("scan", || match phase1 {
         Phase1::Scan(files) => {
-            let mut rules = s.rules.clone();
-            crate::ingest::cache::decide_for(&mut rules.input, &files);
-            if !s.follow_symlinks {
-                rules.input.confine = std::fs::canonicalize(&s.input).ok();
-            }
+            let rules = summarize::reading_rules(
+                &s.rules,
+                &files,
+                files.len(),
+                &s.input,
+                s.follow_symlinks,
+            );
             summarize::summarize_all(files, &rules, spill, s.progress)
         }
         Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, spill),

@@ -19,9 +19,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
-use crate::boilerplate::{self, PageSample};
+use crate::boilerplate::PageSample;
 use crate::codec::{corrupt, Dec, Enc};
 use crate::dedup::minhash::SIGNATURE_BINS;
 use crate::dedup::{Fingerprint, MAX_FINGERPRINTS_EXTRA};
@@ -33,9 +31,10 @@ use crate::record::{Reject, RejectReason};
 use crate::rules::Rules;
 use crate::run::spill::{Spill, SpillRef};
 use crate::run::summarize::{
-    page_sample, summarize, MergedSnippet, PageSummary, Scanned, SnippetMerge, SummaryKind,
+    reading_rules, scan_in_chunks, MergedSnippet, PageSummary, Scanned, SnippetMerge, SpillOrder,
+    SummaryKind,
 };
-use crate::scan::{scan_file_sampled, LineSample, ScanCpu, SnippetOccurrence};
+use crate::scan::{LineSample, ScanCpu, ScannedPage, SnippetOccurrence};
 
 const MAGIC: &[u8; 8] = b"PSSHARD3";
 
@@ -55,20 +54,29 @@ pub struct ShardStats {
     pub snippets: usize,
 }
 
-/// Scans one shard of a run over `total_files` files (the learned-boilerplate sample rate
-/// is the whole run's) and writes its two files into `dir`.
+/// Where a shard's files come from: the run they are part of.
+#[derive(Debug, Clone, Copy)]
+pub struct ShardOf<'a> {
+    /// Files in the whole run (the learned-boilerplate sample rate and the page-cache
+    /// decision are the run's).
+    pub total_files: usize,
+    /// The run's `--input`: every file opened must resolve into it unless
+    /// `follow_symlinks`.
+    pub input: &'a Path,
+    /// `--follow-symlinks`.
+    pub follow_symlinks: bool,
+}
+
+/// Scans one shard (`files`, contiguous in the run's sorted list) with the CLI's scan
+/// loop ([`crate::run::summarize::scan_in_chunks`]) and writes its files into `dir`.
 pub fn scan_shard(
-    files: &[InputFile],
-    total_files: usize,
+    files: Vec<InputFile>,
+    of: ShardOf<'_>,
     rules: &Rules,
     dir: &Path,
     shard: u32,
 ) -> Result<ShardStats, Error> {
-    let rate = boilerplate::sample_rate(total_files, &rules.config.boilerplate);
-    let scanned: Vec<_> = files
-        .par_iter()
-        .map(|f| scan_file_sampled(f, rules, boilerplate::is_sampled(&f.source, rate)))
-        .collect();
+    let rules = reading_rules(rules, &files, of.total_files, of.input, of.follow_symlinks);
     std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
     let spill_path = shard_file(dir, shard, "spill");
     let pages_path = shard_file(dir, shard, "pages");
@@ -82,20 +90,21 @@ pub fn scan_shard(
         pages: files.len(),
         ..ShardStats::default()
     };
-    let mut cpu = ScanCpu::default();
-    let mut body = Enc::default();
     let mut written = HashSet::new();
-    for mut r in scanned {
-        stats.snippets += r.snippets.len();
-        cpu += r.cpu;
-        let snippets = std::mem::take(&mut r.snippets);
-        let sample = page_sample(&mut r, rules);
-        let keys: Vec<u128> = snippets.iter().map(|s| s.key).collect();
-        let summary = summarize(r, &keys, rules, &spill)?;
-        stats.articles += usize::from(matches!(summary.kind, SummaryKind::Article { .. }));
-        put_page(&mut body, &summary, &snippets, &sample, &mut written);
-    }
-    e.0.extend_from_slice(&body.0);
+    let take = |_, r: &mut ScannedPage| std::mem::take(&mut r.snippets);
+    let cpu = scan_in_chunks(
+        files,
+        of.total_files,
+        &rules,
+        (&spill, SpillOrder::PageOrder),
+        take,
+        |p, sample, sn| {
+            stats.snippets += sn.len();
+            stats.articles += usize::from(matches!(p.kind, SummaryKind::Article { .. }));
+            put_page(&mut e, &p, &sn, &sample, &mut written);
+            Ok(())
+        },
+    )?;
     spill.flush()?;
     drop(spill);
     let io = Error::output(dir);

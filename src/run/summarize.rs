@@ -137,47 +137,24 @@ pub fn summarize_all(
     progress: bool,
 ) -> Result<Scanned, Error> {
     let bar = crate::progress::bar(files.len() as u64, "scan", progress);
-    let rate = boilerplate::sample_rate(files.len(), &rules.config.boilerplate);
     let merge = SnippetMerge::new();
     let mut pages = Vec::with_capacity(files.len());
     let mut samples = Vec::new();
-    let mut cpu = ScanCpu::default();
     let total = files.len();
-    let mut files = files.into_iter();
-    for c in 0..total.div_ceil(CHUNK) {
-        // Taken a chunk at a time and dropped once scanned: at a million files their paths
-        // and names are ~80 MB that the page summaries can reuse as the scan goes.
-        let chunk: Vec<InputFile> = files.by_ref().take(CHUNK).collect();
-        let done: Vec<(PageSummary, PageSample, ScanCpu)> = chunk
-            .par_iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let pi = (c * CHUNK + i) as u32;
-                let mut r = scan_file_sampled(f, rules, boilerplate::is_sampled(&f.source, rate));
-                for (bi, occ) in r.snippets.iter().enumerate() {
-                    merge.add(pi, bi as u32, occ);
-                }
-                bar.inc(1);
-                let sample = page_sample(&mut r, rules);
-                let cpu = r.cpu;
-                let keys: Vec<u128> = r.snippets.iter().map(|s| s.key).collect();
-                Ok((summarize(r, &keys, rules, spill)?, sample, cpu))
-            })
-            .collect::<Result<_, Error>>()?;
-        for (p, sample, c) in done {
-            pages.push(p);
-            if !sample.lines.is_empty() {
-                samples.push(sample);
-            }
-            cpu += c;
+    let each = |pi: u32, r: &mut ScannedPage| {
+        for (bi, occ) in r.snippets.iter().enumerate() {
+            merge.add(pi, bi as u32, occ);
         }
-        drop(chunk);
-        // The chunk's page buffers are freed between the summaries that stay; handed back
-        // now, the heap does not keep a high-water mark of them over the whole scan.
-        crate::trim::trim();
-    }
-    // The list itself (~70 B a file) is only needed by the scan.
-    drop(files);
+        bar.inc(1);
+    };
+    let spill = (spill, SpillOrder::AsScanned);
+    let cpu = scan_in_chunks(files, total, rules, spill, each, |p, sample, ()| {
+        pages.push(p);
+        if !sample.lines.is_empty() {
+            samples.push(sample);
+        }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     crate::trim::phase_end("scan: pages");
     Ok(Scanned {
@@ -186,6 +163,101 @@ pub fn summarize_all(
         samples,
         cpu,
     })
+}
+
+/// Where a page's record goes to the spill during [`scan_in_chunks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpillOrder {
+    /// From the worker that scanned it, as it finishes (the CLI: the spill is this run's
+    /// scratch, read by reference).
+    AsScanned,
+    /// In page order (a Ray shard: its files must be a pure function of its pages, so a
+    /// retried task rewrites the same bytes).
+    PageOrder,
+}
+
+/// A page scanned by a worker: summarized there, or left for the ordered spill.
+enum Scanned1 {
+    Summarized(PageSummary),
+    Pending(Box<ScannedPage>, Vec<u128>),
+}
+
+/// The scan loop of every phase 1 (the CLI's over all files, a Ray shard task's over its
+/// shard): `files` of a run over `total_files` files, scanned in parallel a chunk at a
+/// time, each page's record spilled to `spill` in `order`. `each(page, scanned)` runs on
+/// the worker (page: its index among `files`) and may take what it needs of the page;
+/// `sink` gets the summaries in page order with what `each` returned. Returns the scan's
+/// CPU times.
+pub(crate) fn scan_in_chunks<T: Send>(
+    files: Vec<InputFile>,
+    total_files: usize,
+    rules: &Rules,
+    (spill, order): (&Spill, SpillOrder),
+    each: impl Fn(u32, &mut ScannedPage) -> T + Sync,
+    mut sink: impl FnMut(PageSummary, PageSample, T) -> Result<(), Error>,
+) -> Result<ScanCpu, Error> {
+    let rate = boilerplate::sample_rate(total_files, &rules.config.boilerplate);
+    let mut cpu = ScanCpu::default();
+    let total = files.len();
+    let mut files = files.into_iter();
+    for c in 0..total.div_ceil(CHUNK) {
+        // Taken a chunk at a time and dropped once scanned: at a million files their paths
+        // and names are ~80 MB that the page summaries can reuse as the scan goes.
+        let chunk: Vec<InputFile> = files.by_ref().take(CHUNK).collect();
+        let done: Vec<(Scanned1, PageSample, ScanCpu, T)> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let pi = (c * CHUNK + i) as u32;
+                let mut r = scan_file_sampled(f, rules, boilerplate::is_sampled(&f.source, rate));
+                let keys: Vec<u128> = r.snippets.iter().map(|s| s.key).collect();
+                let got = each(pi, &mut r);
+                let sample = page_sample(&mut r, rules);
+                let cpu = r.cpu;
+                let page = match order {
+                    SpillOrder::AsScanned => {
+                        Scanned1::Summarized(summarize(r, &keys, rules, spill)?)
+                    }
+                    SpillOrder::PageOrder => Scanned1::Pending(Box::new(r), keys),
+                };
+                Ok((page, sample, cpu, got))
+            })
+            .collect::<Result<_, Error>>()?;
+        for (page, sample, c, got) in done {
+            cpu += c;
+            let p = match page {
+                Scanned1::Summarized(p) => p,
+                Scanned1::Pending(r, keys) => summarize(*r, &keys, rules, spill)?,
+            };
+            sink(p, sample, got)?;
+        }
+        drop(chunk);
+        // The chunk's page buffers are freed between the summaries that stay; handed back
+        // now, the heap does not keep a high-water mark of them over the whole scan.
+        crate::trim::trim();
+    }
+    Ok(cpu)
+}
+
+/// The rules a phase 1 reads its files with: whether each file leaves the page cache
+/// once read (`input.evict_after_read`, decided from the whole run's size: `files` are
+/// some of its `total_files`), and, unless symlinks are followed, the folder every
+/// opened file must resolve into (`input`: a file swapped for a symlink between the
+/// listing and its read is refused as `outside_input`).
+pub fn reading_rules(
+    rules: &Rules,
+    files: &[InputFile],
+    total_files: usize,
+    input: &std::path::Path,
+    follow_symlinks: bool,
+) -> Rules {
+    let mut r = rules.clone();
+    r.input.evict_after_read =
+        crate::ingest::cache::should_evict_run(files, total_files, r.input.config.evict_after_read);
+    if !follow_symlinks {
+        r.input.confine = std::fs::canonicalize(input).ok();
+    }
+    r
 }
 
 /// The page's sampled lines, with hashes of its title and body.

@@ -1,0 +1,213 @@
+"""The record files as Parquet, under one fixed Arrow schema per file.
+
+The schemas follow the record contract (``CONTRACT.md``, and the README's field tables),
+not the data: a list of strings is ``list<string>`` even when every row's list is empty, a
+field that may be absent (``metadata.url``, ``earlier``, a reject's ``title``) is a
+nullable column, and an empty file still has every column. So the Parquet files of any two
+runs concatenate (``pyarrow.concat_tables``) and a reader can rely on the types.
+
+A record field that the schema does not name is an error, never a column silently
+dropped: a new field in the Rust records must be added here (``python/tests`` runs a job
+that fills every optional field and converts it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, Iterator, List
+
+__all__ = ["SCHEMAS", "schema", "jsonl_to_parquet"]
+
+
+def _schemas() -> Dict[str, "object"]:
+    import pyarrow as pa
+
+    s, i64, f64, b = pa.string(), pa.int64(), pa.float64(), pa.bool_()
+    strings = pa.list_(s)
+    earlier = pa.struct(
+        [("output", s), ("file", s), ("offset", i64), ("started", s)]
+    )
+    evidence = [
+        ("hamming", i64),
+        ("similarity", f64),
+        ("hammings", pa.list_(i64)),
+        ("proposed_by", strings),
+        ("kept_by", s),
+        ("earlier", earlier),
+    ]
+    article_meta = pa.struct(
+        [
+            ("title", s),
+            ("encoding", s),
+            ("stripped", strings),
+            ("related", strings),
+            ("trending", strings),
+            ("simhash", s),
+            ("duplicates", strings),
+            ("aliases", strings),
+            ("compression", s),
+            ("lossy", b),
+            ("replacements", i64),
+            ("chars", i64),
+            ("headings", strings),
+            ("years", pa.list_(i64)),
+            ("places", strings),
+            ("provinces", strings),
+            ("tags", strings),
+            ("dates", strings),
+            ("list_dates", strings),
+            ("links", strings),
+            ("url", s),
+        ]
+    )
+    snippet_meta = pa.struct(
+        [
+            ("title", s),
+            ("category", s),
+            ("date", s),
+            ("truncated", b),
+            ("seen_in", strings),
+            ("seen_in_rejected", strings),
+            ("simhash", s),
+            ("duplicates", strings),
+            ("aliases", strings),
+            ("article", s),
+            ("answer", s),
+            ("occurrences", i64),
+            ("url", s),
+        ]
+    )
+    record = [("id", s), ("text", s), ("source", s)]
+    member = pa.struct(
+        [("id", s), ("source", s), ("title", s), ("match", s)] + evidence
+    )
+    return {
+        "articles": pa.schema(record + [("metadata", article_meta)]),
+        "snippets": pa.schema(record + [("metadata", snippet_meta)]),
+        "dropped": pa.schema(
+            [
+                ("id", s),
+                ("kind", s),
+                ("source", s),
+                ("title", s),
+                ("text", s),
+                ("duplicate_of", s),
+                ("match", s),
+            ]
+            + evidence
+        ),
+        "duplicates": pa.schema(
+            [
+                ("cluster", s),
+                ("kind", s),
+                ("kept", s),
+                ("keep", s),
+                ("members", pa.list_(member)),
+            ]
+        ),
+        "rejects": pa.schema(
+            [
+                ("source", s),
+                ("reason", s),
+                ("detail", s),
+                ("id", s),
+                ("title", s),
+                ("snippets", i64),
+            ]
+        ),
+    }
+
+
+#: Record file stem (``articles``, ``snippets``, ``dropped``, ``duplicates``, ``rejects``)
+#: to its Arrow schema; built on first use (pyarrow is imported only then).
+SCHEMAS: Dict[str, "object"] = {}
+
+
+def schema(name: str):
+    """The fixed Arrow schema of the record file ``name`` (``"articles"`` or
+    ``"articles.jsonl"``)."""
+    if not SCHEMAS:
+        SCHEMAS.update(_schemas())
+    stem = os.path.basename(name)
+    stem = stem[: -len(".jsonl")] if stem.endswith(".jsonl") else stem
+    try:
+        return SCHEMAS[stem]
+    except KeyError:
+        raise ValueError(f"{name}: not a record file ({', '.join(sorted(SCHEMAS))})") from None
+
+
+#: Record files up to this size go through Arrow's own JSON reader, whole (~5× faster
+#: than the batched path, memory a few times the file); larger ones in batches.
+WHOLE_FILE_BYTES = 1 << 30
+
+
+def _unknown_fields(row: dict, sch, where: str) -> List[str]:
+    """Fields of ``row`` (nested structs and lists of structs included) that ``sch``
+    does not name."""
+    import pyarrow as pa
+
+    out = []
+    names = {f.name: f.type for f in sch}
+    for k, v in row.items():
+        t = names.get(k)
+        if t is None:
+            out.append(where + k)
+        elif isinstance(v, dict) and pa.types.is_struct(t):
+            out += _unknown_fields(v, list(t), f"{where}{k}.")
+        elif isinstance(v, list) and pa.types.is_list(t) and pa.types.is_struct(t.value_type):
+            for x in v:
+                out += _unknown_fields(x, list(t.value_type), f"{where}{k}[].")
+    return out
+
+
+def jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
+    """Writes the record file ``path`` (JSONL) as Parquet beside it, under its fixed
+    schema, through a temporary name and a rename. Returns the Parquet path. Raises
+    ``ValueError`` if a record has a field the schema does not name."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    sch = schema(path)
+    out = path[: -len(".jsonl")] + ".parquet"
+    tmp = out + ".tmp"
+    size = os.path.getsize(path)
+    if 0 < size <= WHOLE_FILE_BYTES:
+        opts = pj.ParseOptions(explicit_schema=sch, unexpected_field_behavior="error")
+        try:
+            table = pj.read_json(
+                path,
+                read_options=pj.ReadOptions(block_size=64 << 20),
+                parse_options=opts,
+            )
+        except pa.ArrowInvalid:
+            table = None  # worded below, with the field's name
+        if table is not None:
+            pq.write_table(table.select(sch.names).cast(sch), tmp)
+            os.replace(tmp, out)
+            return out
+
+    def batches() -> Iterator[List[dict]]:
+        rows: List[dict] = []
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                row = json.loads(line)
+                unknown = _unknown_fields(row, sch, "")
+                if unknown:
+                    raise ValueError(
+                        f"{path}:{n}: field(s) {', '.join(unknown)} not in the Parquet "
+                        "schema (python/pagesieve/parquet.py)"
+                    )
+                rows.append(row)
+                if len(rows) >= batch_rows:
+                    yield rows
+                    rows = []
+        if rows:
+            yield rows
+
+    with pq.ParquetWriter(tmp, sch) as w:
+        for b in batches():
+            w.write_table(pa.Table.from_pylist(b, schema=sch))
+    os.replace(tmp, out)
+    return out
