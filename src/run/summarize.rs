@@ -176,7 +176,9 @@ pub(crate) enum SpillOrder {
     PageOrder,
 }
 
-/// A page scanned by a worker: summarized there, or left for the ordered spill.
+/// A page scanned by a worker: summarized there, or left for the ordered spill. (Held for
+/// one chunk only; boxing the summary would cost the CLI's scan an allocation a page.)
+#[allow(clippy::large_enum_variant)]
 enum Scanned1 {
     Summarized(PageSummary),
     Pending(Box<ScannedPage>, Vec<u128>),
