@@ -20,8 +20,10 @@ How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
    of the record files (:mod:`pagesieve.parquet`) are written into the same staging
    folder, and the whole is committed as one generation of the output.
 
-Input, output and the work folder must be on storage every node sees (NFS, a shared
-volume); paths only, not object-store URIs.
+The input and the work folder may be on object storage (``s3://…``; any URI
+``pyarrow.fs`` understands: :mod:`pagesieve.storage`); the output must be a folder on
+storage every node sees (NFS, a shared volume), since it is published by an atomic
+rename.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence
 
 import pagesieve
-from pagesieve import _native
+from pagesieve import _native, storage
 from pagesieve.parquet import jsonl_to_parquet
 
 __all__ = ["run", "main", "PARQUET_FILES", "FAULT_ENV", "MAX_RETRIES"]
@@ -59,17 +62,35 @@ MAX_RETRIES = 5
 
 
 def _scan_shard(
-    shard: int, files: List[Any], total: int, config: Any, work: str, input: str
-) -> Dict[str, int]:
-    """Phase 1 over one shard, in a Ray task (one CPU)."""
+    shard: int,
+    files: List[Any],
+    total: int,
+    config: Any,
+    work: str,
+    input: str,
+) -> Dict[str, Any]:
+    """Phase 1 over one shard, in a Ray task (one CPU). With ``input`` on object storage
+    the shard's pages are fetched into a private folder first; with ``work`` there, the
+    shard files are written locally and uploaded (``.pages`` last)."""
     if os.environ.get(FAULT_ENV) == str(shard):
-        marker = os.path.join(work, f".fault-{shard}")
+        marker = os.path.join(work if not storage.is_uri(work) else tempfile.gettempdir(), f".fault-{shard}")
         if not os.path.exists(marker):
             open(marker, "w").close()
             os.kill(os.getpid(), signal.SIGKILL)
-    pages, articles, snippets = _native.scan_shard(
-        [tuple(f) for f in files], total, config, work, shard, input, 1
-    )
+    tmp = tempfile.mkdtemp(prefix=f"pagesieve-shard-{shard}-")
+    try:
+        if storage.is_uri(input):
+            root = os.path.join(tmp, "pages")
+            local = storage.fetch(input, files, config, root)
+        else:
+            root, local = input, [tuple(f) for f in files]
+        out = os.path.join(tmp, "work") if storage.is_uri(work) else work
+        pages, articles, snippets = _native.scan_shard(local, total, config, out, shard, root, 1)
+        if storage.is_uri(work):
+            names = [f"shard-{shard:06d}.{ext}" for ext in ("spill", "cpu", "pages")]
+            storage.upload([os.path.join(out, n) for n in names], work)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return {"shard": shard, "pages": pages, "articles": articles, "snippets": snippets, "task": _task_name()}
 
 
@@ -113,13 +134,23 @@ def run(
     cfg = pagesieve.load_config(config)
     opts = pagesieve._run_options(None, force, against, index, max_drop_rate)
     input, output = os.fspath(input), os.fspath(output)
+    if storage.is_uri(output):
+        raise pagesieve.UsageError(
+            f"--output {output}: the output must be a folder on storage every node sees; it "
+            "is published by an atomic rename, which object stores do not have (object "
+            "storage is supported for --input and --work-dir)"
+        )
     # The CLI's checks, before the cluster is asked for anything.
     _native.check_settings(input, output, cfg, **opts)
-    files, excluded, problems, skipped = _native.list_files(input, output, cfg)
-    work = os.path.abspath(work_dir or os.path.normpath(output) + ".shards")
-    if os.path.exists(work):
-        shutil.rmtree(work)
-    os.makedirs(work)
+    if storage.is_uri(input):
+        files, excluded = storage.list_input(input, cfg)
+        problems, skipped = [], []
+    else:
+        files, excluded, problems, skipped = _native.list_files(input, output, cfg)
+        input = os.path.abspath(input)
+    work = work_dir or os.path.normpath(output) + ".shards"
+    work = work if storage.is_uri(work) else os.path.abspath(work)
+    _clear(work)
     shards: List[List[Any]] = [
         [list(f) for f in files[i : i + files_per_shard]]
         for i in range(0, len(files), files_per_shard)
@@ -142,7 +173,7 @@ def run(
                 num_cpus=1,
                 # A task whose worker dies (a killed process, a lost node) is run again.
                 max_retries=MAX_RETRIES,
-            ).remote(i, s, len(files), cfg, work, os.path.abspath(input))
+            ).remote(i, s, len(files), cfg, work, input)
             for i, s in enumerate(shards)
         ]
         scanned = ray.get(refs)
@@ -178,7 +209,7 @@ def run(
         t_done = time.monotonic()
     finally:
         if not keep_work:
-            shutil.rmtree(work, ignore_errors=True)
+            _remove(work)
         if started_here:
             ray.shutdown()
     summary["shards"] = len(shards)
@@ -190,20 +221,56 @@ def run(
     return summary
 
 
-def _finish(*args: Any, parquet: bool = True, **kwargs: Any) -> dict:
+def _clear(work: str) -> None:
+    """An empty work folder at ``work`` (a path or a URI)."""
+    if storage.is_uri(work):
+        fs, root = storage.filesystem(work)
+        fs.create_dir(root, recursive=True)
+        fs.delete_dir_contents(root, missing_dir_ok=True)
+    else:
+        if os.path.exists(work):
+            shutil.rmtree(work)
+        os.makedirs(work)
+
+
+def _remove(work: str) -> None:
+    """Removes the work folder (a path or a URI), whatever is left in it."""
+    try:
+        if storage.is_uri(work):
+            fs, root = storage.filesystem(work)
+            fs.delete_dir(root)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def _finish(input: str, output: str, config: Any, work: str, shards: int, *args: Any, parquet: bool = True, **kwargs: Any) -> dict:
     """Phase 2 (:func:`pagesieve.finish`) in a Ray task, with the Parquet copies written
-    into the staging folder before the commit. Exceptions cross the cluster as (kind,
-    message) and are raised again on the driver with their types."""
+    into the staging folder before the commit; shard files on object storage are
+    downloaded to this node first. Exceptions cross the cluster as (kind, message) and
+    are raised again on the driver with their types."""
     written: List[str] = []
 
     def extra(staging: str) -> None:
         if parquet:
             written.extend(_write_parquet(staging))
 
+    tmp = None
     try:
-        summary = pagesieve.finish(*args, extra=extra, **kwargs)
+        if storage.is_uri(work):
+            tmp = tempfile.mkdtemp(prefix="pagesieve-finish-")
+            names = [f"shard-{i:06d}.{ext}" for i in range(shards) for ext in ("pages", "spill", "cpu")]
+            storage.download(work, names, tmp)
+            work = tmp
+        summary = pagesieve.finish(input, output, config, work, shards, *args, extra=extra, **kwargs)
     except pagesieve.PagesieveError as e:
         return {"error": type(e).__name__, "message": str(e)}
+    except OSError as e:
+        return {"error": "PagesieveIOError", "message": f"reading the shard files from {work}: {e}"}
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     summary["parquet"] = [os.path.basename(p) for p in written] if summary.get("written") else []
     summary["tasks"] = [_task_name()]
     return {"ok": summary}

@@ -424,8 +424,33 @@ fn check_settings(
         ..RunOptions::default()
     };
     let s = settings(input, output, config, opts)?;
-    pagesieve::run::check_paths(&s.input, &s.output).map_err(py_err)?;
+    match s.input.to_string_lossy().contains("://") {
+        // An object-store input is listed by the driver itself.
+        true => pagesieve::run::check_output(&s.output).map_err(py_err)?,
+        false => pagesieve::run::check_paths(&s.input, &s.output)
+            .map(drop)
+            .map_err(py_err)?,
+    }
     Ok(())
+}
+
+/// The input files of a listing made elsewhere (an object store's keys relative to the
+/// input prefix, with sizes), as the CLI's walk takes a folder: hidden names skipped,
+/// globs applied, sorted as every step orders them. Returns `(files, excluded)`, each
+/// file `(source, size)`.
+#[pyfunction]
+fn select_listing(names: Vec<(String, u64)>, config: &Config) -> (Vec<(String, u64)>, usize) {
+    pagesieve::ingest::walk::select_listing(names, &config.rules.input)
+}
+
+/// `"too_large: detail"` when a file of `size` bytes starting with `head` would be
+/// refused before it is read (not compressed, over `input.max_file_bytes`): the CLI's
+/// reject, for an object that is then not fetched.
+#[pyfunction]
+fn refused_before_reading(source: &str, head: &[u8], size: u64, config: &Config) -> Option<String> {
+    let max = config.rules.input.config.max_file_bytes;
+    pagesieve::ingest::decode::refused_before_reading(source, head, size, max)
+        .map(|r| format!("{}: {}", r.reason.as_str(), r.detail))
 }
 
 /// The duplicate decisions over `texts` (item `i` is text `i`), with the run's search and
@@ -495,6 +520,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan_shard, m)?)?;
     m.add_function(wrap_pyfunction!(finish, m)?)?;
     m.add_function(wrap_pyfunction!(check_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(select_listing, m)?)?;
+    m.add_function(wrap_pyfunction!(refused_before_reading, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add_function(wrap_pyfunction!(synth, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;

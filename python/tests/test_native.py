@@ -104,7 +104,7 @@ def test_every_entry_point_refuses_what_the_cli_refuses(tmp_path):
 
 def test_the_package_exposes_its_api_and_nothing_else():
     public = {n for n in dir(pagesieve) if not n.startswith("_")}
-    submodules = {"ray", "parquet"}
+    submodules = {"ray", "parquet", "storage"}
     assert public - submodules <= set(pagesieve.__all__), public - set(pagesieve.__all__)
     for name in pagesieve.__all__:
         assert hasattr(pagesieve, name), name

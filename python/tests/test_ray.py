@@ -290,3 +290,48 @@ def test_a_shard_task_refuses_a_file_swapped_for_a_symlink_out_of_the_input(tmp_
     ).items()
     assert "机密" not in (tmp_path / "out" / "articles.jsonl").read_text(encoding="utf-8")
     assert s["written"]
+
+
+def test_pages_and_shard_files_on_object_storage_give_the_cli_output(ray_cluster, pagesieve_cli, s3_endpoint, tmp_path):
+    """The sample (hidden files, compressed pages, bad files among them) uploaded to a
+    local S3 server, read from there with the work folder there too: the records of
+    the CLI over the same files on disk, byte for byte. An object over the size limit is
+    refused as the CLI refuses the file, without being fetched."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=f"http://{s3_endpoint}")
+    s3.create_bucket(Bucket="scrapes")
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for f in sorted((REPO / "input").iterdir()):
+        (pages / f.name).write_bytes(f.read_bytes())
+    (pages / "nested").mkdir()
+    (pages / "nested" / "big.txt").write_bytes("标题\n".encode() + b"x" * 200_000)
+    for f in sorted(pages.rglob("*")):
+        if f.is_file():
+            s3.put_object(Bucket="scrapes", Key=f"night1/{f.relative_to(pages).as_posix()}", Body=f.read_bytes())
+    profile = tmp_path / "small.toml"
+    profile.write_text(
+        (REPO / "config" / "default.toml").read_text(encoding="utf-8").replace(
+            "[input]", "[input]\nmax_file_bytes = 100000", 1
+        ),
+        encoding="utf-8",
+    )
+    assert "max_file_bytes = 100000" in profile.read_text(encoding="utf-8")
+    cli_out, ray_out = tmp_path / "cli", tmp_path / "ray"
+    assert run_cli(pagesieve_cli, pages, cli_out, "--config", str(profile)).returncode == 0
+    # The Ray workers started before this test's environment: the credentials travel in
+    # the URI (a real cluster's workers have their own, from their environment or role).
+    query = f"?endpoint_override={s3_endpoint}&scheme=http&region=us-east-1"
+    s = pagesieve_ray.run(
+        f"s3://test:test@scrapes/night1{query}", str(ray_out), str(profile),
+        files_per_shard=7, work_dir=f"s3://test:test@scrapes/work{query}",
+    )
+    assert s["written"]
+    assert_same_output(cli_out, ray_out)
+    rejects = {json.loads(l)["source"]: json.loads(l) for l in open(ray_out / "rejects.jsonl", encoding="utf-8")}
+    assert rejects["nested/big.txt"]["reason"] == "too_large"
+    left = s3.list_objects_v2(Bucket="scrapes", Prefix="work/").get("KeyCount", 0)
+    assert left == 0, "the work folder on the store is removed at the end"
+    with pytest.raises(pagesieve.UsageError, match="object stores"):
+        pagesieve_ray.run(f"s3://test:test@scrapes/night1{query}", f"s3://test:test@scrapes/out{query}")

@@ -120,6 +120,18 @@ pub fn read_bytes(source: &str, data: &[u8], max_bytes: u64) -> Result<RawFile, 
     read_from(source, data, data.len() as u64, max_bytes)
 }
 
+/// Whether a file of `size` bytes whose first bytes are `head` is refused before it is
+/// read (`too_large`: not compressed, and over `max_bytes`), worded as [`read_file`]
+/// words it: for a store whose objects are fetched, so that an oversized one is not.
+pub fn refused_before_reading(
+    source: &str,
+    head: &[u8],
+    size: u64,
+    max_bytes: u64,
+) -> Option<Reject> {
+    (compression_of(head, source).is_none() && size > max_bytes).then(|| too_large(size, max_bytes))
+}
+
 /// Reads `size` bytes from `r`, decompressing by the name's extension, within the limit.
 fn read_from(source: &str, r: impl Read, size: u64, max_bytes: u64) -> Result<RawFile, Reject> {
     let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());

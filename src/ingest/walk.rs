@@ -222,6 +222,46 @@ pub(crate) fn kind_of(ft: &std::fs::FileType) -> &'static str {
     "not a file"
 }
 
+/// The files of a listing made elsewhere (an object store's keys under the input
+/// prefix, `/`-separated, with their sizes) as the walk would take them: hidden names
+/// (any component starting with `.`) skipped, the include/exclude globs applied, the
+/// rest in the walk's order (component by component). Returns the sources kept with
+/// their sizes, and how many the globs excluded.
+pub fn select_listing(
+    names: Vec<(String, u64)>,
+    rules: &InputRules,
+) -> (Vec<(String, u64)>, usize) {
+    let mut excluded = 0;
+    // Sorted by the raw names, as the walk sorts a folder's entries.
+    let mut kept: Vec<(Vec<String>, String, u64)> = Vec::new();
+    for (name, size) in names {
+        let parts: Vec<String> = name
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        if parts.is_empty() || parts.iter().any(|p| is_hidden(std::ffi::OsStr::new(p))) {
+            continue;
+        }
+        let source: Vec<String> = parts
+            .iter()
+            .map(|p| escape_name(std::ffi::OsStr::new(p)))
+            .collect();
+        let source = source.join("/");
+        if !rules.selects(&source) {
+            excluded += 1;
+            continue;
+        }
+        kept.push((parts, source, size));
+    }
+    kept.sort();
+    let kept = kept
+        .into_iter()
+        .map(|(_, source, size)| (source, size))
+        .collect();
+    (kept, excluded)
+}
+
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
 }
@@ -255,6 +295,40 @@ mod tests {
 
     fn all() -> InputRules {
         InputRules::compile(&InputConfig::default()).unwrap()
+    }
+
+    /// A listing from elsewhere (object-store keys) is taken as the walk takes the same
+    /// tree: same sources, same order, same exclusions.
+    #[test]
+    fn a_listing_from_elsewhere_is_selected_and_ordered_as_the_walk_would() {
+        let d = tempfile::tempdir().unwrap();
+        let names = [
+            "b.txt",
+            "a/z.txt",
+            "a/.hid/x.txt",
+            "a0.txt",
+            ".h.txt",
+            "a/b/c.log",
+            "a/b/c.txt",
+            "A.txt",
+        ];
+        for n in names {
+            let p = d.path().join(n);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, n).unwrap();
+        }
+        let rules = InputRules::compile(&InputConfig {
+            exclude: vec!["**/*.log".into()],
+            ..InputConfig::default()
+        })
+        .unwrap();
+        let w = walk(d.path(), &rules, WalkOptions::default()).unwrap();
+        let walked: Vec<&str> = w.files.iter().map(|f| f.source.as_str()).collect();
+        let listing: Vec<(String, u64)> = names.iter().rev().map(|n| (n.to_string(), 1)).collect();
+        let (kept, excluded) = select_listing(listing, &rules);
+        let selected: Vec<&str> = kept.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(selected, walked);
+        assert_eq!(excluded, w.excluded);
     }
 
     #[test]

@@ -329,7 +329,12 @@ pub fn run_shards(
     finish: Finish<'_>,
 ) -> Result<Summary, Error> {
     s.validate()?;
-    check_paths(&s.input, &s.output)?;
+    // Phase 2 reads no input file: an input the driver listed elsewhere (an object
+    // store) is not a local folder, and only the output is checked here.
+    match s.input.is_dir() {
+        true => check_paths(&s.input, &s.output).map(drop)?,
+        false => check_output(&s.output)?,
+    }
     let mut timings = Timings::started_before(finish.before);
     for (name, d) in &finish.phases {
         timings.record(name, *d);
@@ -486,6 +491,17 @@ pub fn held_dir(output: &Path) -> PathBuf {
     output.with_file_name(format!("{name}.held"))
 }
 
+/// Checks `--output` before anything is written: a folder, or nothing yet.
+pub fn check_output(output: &Path) -> Result<(), Error> {
+    if output.exists() && !output.is_dir() {
+        return Err(Error::Usage(format!(
+            "output path {} is a file, not a folder (--output)",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Checks `--input` and `--output` before anything is read or written; returns the
 /// output folder relative to the input folder when it is inside it (the walk skips it).
 pub fn check_paths(input: &Path, output: &Path) -> Result<Option<PathBuf>, Error> {
@@ -495,12 +511,7 @@ pub fn check_paths(input: &Path, output: &Path) -> Result<Option<PathBuf>, Error
             input.display()
         )));
     }
-    if output.exists() && !output.is_dir() {
-        return Err(Error::Usage(format!(
-            "output path {} is a file, not a folder (--output)",
-            output.display()
-        )));
-    }
+    check_output(output)?;
     let (Ok(inp), Ok(out)) = (input.canonicalize(), output.canonicalize()) else {
         return Ok(None);
     };
