@@ -24,7 +24,7 @@ bin=target/release/pagesieve
 venv="$root/ray-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "ray[data]>=2.9,<2.64" "pyarrow>=12" maturin
+  "$venv/bin/pip" install -q "ray>=2.9,<3" "pyarrow>=12" maturin
 fi
 # This checkout's package, rebuilt every time.
 "$venv/bin/pip" install -q --force-reinstall --no-deps .
@@ -45,7 +45,28 @@ for n in $sizes; do
   # The whole command a user types, Ray's start and stop included; the phases inside it
   # come from the run's own clocks.
   /usr/bin/time -f "%e" -o "$root/time.txt" "$py" - "$corpus" "$ray_out" "$fps" > "$root/ray-phases.json" <<'PY'
-import json, sys, time
+import json, os, sys, threading, time
+
+# The largest resident size of each kind of Ray worker, sampled every 0.2 s: a worker
+# running a task is titled "ray::<task name>" (pagesieve.scan[N], pagesieve.finish).
+peaks = {}
+def sample(stop):
+    while not stop.is_set():
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                title = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].decode()
+                if not title.startswith("ray::pagesieve."):
+                    continue
+                kind = title[len("ray::"):].split("[")[0].split()[0]
+                rss = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+                peaks[kind] = max(peaks.get(kind, 0), rss)
+            except (OSError, StopIteration, ValueError):
+                pass
+        stop.wait(0.2)
+stop = threading.Event()
+threading.Thread(target=sample, args=(stop,), daemon=True).start()
 t0 = time.monotonic()
 import ray
 ray.init(num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False, log_to_driver=False)
@@ -55,14 +76,15 @@ import os, shutil
 work = sys.argv[2] + ".work"
 s = pr.run(sys.argv[1], sys.argv[2], files_per_shard=int(sys.argv[3]), work_dir=work, keep_work=True)
 t2 = time.monotonic()
+stop.set()
 ray.shutdown()
 # What phase 1 hands to phase 2, per page: the bytes a cluster moves through shared storage.
 size = lambda ext: sum(os.path.getsize(os.path.join(work, f)) for f in os.listdir(work) if f.endswith(ext))
 sizes = {"pages_bytes": size(".pages"), "spill_bytes": size(".spill")}
 shutil.rmtree(work)
 print(json.dumps({"ray_init": round(t1 - t0, 2), "run": round(t2 - t1, 2),
-                  **{k: round(v, 2) for k, v in s["ray_seconds"].items()}, "shards": s["shards"],
-                  **sizes}))
+                  **{k: round(v, 2) for k, v in s["seconds"].items()}, "shards": s["shards"],
+                  "peak_rss_kib": peaks, **sizes}))
 PY
   ray_wall=$(cat "$root/time.txt")
   same=true

@@ -137,9 +137,9 @@ def schema(name: str):
         raise ValueError(f"{name}: not a record file ({', '.join(sorted(SCHEMAS))})") from None
 
 
-#: Record files up to this size go through Arrow's own JSON reader, whole (~5× faster
-#: than the batched path, memory a few times the file); larger ones in batches.
-WHOLE_FILE_BYTES = 1 << 30
+#: Block size of Arrow's streaming JSON reader: the conversion holds a few blocks' rows,
+#: not the file (the phase-2 task converts inside its own memory).
+BLOCK_BYTES = 16 << 20
 
 
 def _unknown_fields(row: dict, sch, where: str) -> List[str]:
@@ -172,21 +172,17 @@ def jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
     sch = schema(path)
     out = path[: -len(".jsonl")] + ".parquet"
     tmp = out + ".tmp"
-    size = os.path.getsize(path)
-    if 0 < size <= WHOLE_FILE_BYTES:
+    if os.path.getsize(path) > 0 and hasattr(pj, "open_json"):
         opts = pj.ParseOptions(explicit_schema=sch, unexpected_field_behavior="error")
         try:
-            table = pj.read_json(
-                path,
-                read_options=pj.ReadOptions(block_size=64 << 20),
-                parse_options=opts,
-            )
-        except pa.ArrowInvalid:
-            table = None  # worded below, with the field's name
-        if table is not None:
-            pq.write_table(table.select(sch.names).cast(sch), tmp)
+            reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=BLOCK_BYTES), parse_options=opts)
+            with pq.ParquetWriter(tmp, sch) as w:
+                for batch in reader:
+                    w.write_table(pa.Table.from_batches([batch]).select(sch.names).cast(sch))
             os.replace(tmp, out)
             return out
+        except pa.ArrowInvalid:
+            pass  # converted again below, where a bad record is named with its field
 
     def batches() -> Iterator[List[dict]]:
         rows: List[dict] = []

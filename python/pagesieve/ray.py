@@ -35,7 +35,6 @@ import signal
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence
 
 import pagesieve
@@ -277,11 +276,11 @@ def _finish(input: str, output: str, config: Any, work: str, shards: int, *args:
 
 
 def _write_parquet(folder: str) -> List[str]:
-    """The Parquet copies of the record files in ``folder``, converted in parallel
-    threads (Arrow's reader and writer run without the GIL)."""
+    """The Parquet copies of the record files in ``folder``, one file at a time (Arrow's
+    reader and writer use the node's cores inside each; converting the files at once
+    would hold all their tables together)."""
     paths = [os.path.join(folder, f) for f in PARQUET_FILES if os.path.exists(os.path.join(folder, f))]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
-        return list(pool.map(jsonl_to_parquet, paths))
+    return [jsonl_to_parquet(p) for p in paths]
 
 
 def _raise_or_return(outcome: dict) -> dict:

@@ -160,14 +160,18 @@ def test_the_command_line(ray_cluster, tmp_path):
     assert "does not exist" in bad.stderr
 
 
-@pytest.mark.parametrize("whole_file_bytes", [1 << 30, 0])
-def test_parquet_holds_every_record_whichever_path_converts_it(tmp_path, monkeypatch, whole_file_bytes):
-    """Arrow's whole-file reader and the batched path give the same table, under the fixed
-    schema, with records whose optional fields are null in some rows and set in others."""
+@pytest.mark.parametrize("streaming", [True, False])
+def test_parquet_holds_every_record_whichever_path_converts_it(tmp_path, monkeypatch, streaming):
+    """Arrow's streaming JSON reader (small blocks: many batches) and the Python batched
+    path give the same table, under the fixed schema, with records whose optional fields
+    are null in some rows and set in others."""
     pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow.json as pj
     from pagesieve import parquet
 
-    monkeypatch.setattr(parquet, "WHOLE_FILE_BYTES", whole_file_bytes)
+    monkeypatch.setattr(parquet, "BLOCK_BYTES", 4096)
+    if not streaming:
+        monkeypatch.delattr(pj, "open_json", raising=False)
     out = tmp_path / "out"
     assert pagesieve.run(REPO / "input", out)["written"]
     lines = (out / "snippets.jsonl").read_text(encoding="utf-8").splitlines()
