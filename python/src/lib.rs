@@ -189,6 +189,24 @@ fn page_json(p: &pagesieve::scan::ScannedPage) -> Value {
     v
 }
 
+/// The run options the Python functions take as keyword arguments.
+fn options(
+    threads: Option<usize>,
+    force: bool,
+    against: Vec<PathBuf>,
+    index: Option<PathBuf>,
+    max_drop_rate: Option<f64>,
+) -> RunOptions {
+    RunOptions {
+        threads,
+        force,
+        against,
+        index,
+        max_drop_rate,
+        ..RunOptions::default()
+    }
+}
+
 /// The validated settings of a run (the library's checks, as the CLI's).
 fn settings(
     input: PathBuf,
@@ -225,14 +243,7 @@ fn run(
     index: Option<PathBuf>,
     max_drop_rate: Option<f64>,
 ) -> PyResult<String> {
-    let opts = RunOptions {
-        threads,
-        force,
-        against,
-        index,
-        max_drop_rate,
-        ..RunOptions::default()
-    };
+    let opts = options(threads, force, against, index, max_drop_rate);
     let s = settings(input, output, config, opts)?;
     let summary = py
         .allow_threads(|| pagesieve::run::run(&s))
@@ -356,14 +367,7 @@ fn finish(
     phases: Vec<(String, f64)>,
     extra: Option<PyObject>,
 ) -> PyResult<String> {
-    let opts = RunOptions {
-        threads,
-        force,
-        against,
-        index,
-        max_drop_rate,
-        ..RunOptions::default()
-    };
+    let opts = options(threads, force, against, index, max_drop_rate);
     let s = settings(input, output, config, opts)?;
     let phase1 = Phase1::Shards {
         dir: work_dir,
@@ -415,14 +419,7 @@ fn check_settings(
     index: Option<PathBuf>,
     max_drop_rate: Option<f64>,
 ) -> PyResult<()> {
-    let opts = RunOptions {
-        threads,
-        force,
-        against,
-        index,
-        max_drop_rate,
-        ..RunOptions::default()
-    };
+    let opts = options(threads, force, against, index, max_drop_rate);
     let s = settings(input, output, config, opts)?;
     match s.input.to_string_lossy().contains("://") {
         // An object-store input is listed by the driver itself.

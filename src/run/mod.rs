@@ -64,19 +64,7 @@ impl Settings {
     /// Settings for a plain run of `input` into `output` (one thread per core, no
     /// progress, no earlier runs).
     pub fn new(input: PathBuf, output: PathBuf, rules: Rules) -> Settings {
-        Settings {
-            input,
-            output,
-            rules,
-            threads: None,
-            progress: false,
-            force: false,
-            against: Vec::new(),
-            index: None,
-            max_drop_rate: None,
-            wait: false,
-            follow_symlinks: false,
-        }
+        Settings::assemble(input, output, rules, RunOptions::default())
     }
 }
 
@@ -109,7 +97,13 @@ impl Settings {
         rules: Rules,
         opts: RunOptions,
     ) -> Result<Settings, Error> {
-        let s = Settings {
+        let s = Settings::assemble(input, output, rules, opts);
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn assemble(input: PathBuf, output: PathBuf, rules: Rules, opts: RunOptions) -> Settings {
+        Settings {
             input,
             output,
             rules,
@@ -121,9 +115,7 @@ impl Settings {
             max_drop_rate: opts.max_drop_rate,
             wait: opts.wait,
             follow_symlinks: opts.follow_symlinks,
-        };
-        s.validate()?;
-        Ok(s)
+        }
     }
 
     /// Checks the settings that do not need the file system (`--threads`,
