@@ -114,7 +114,9 @@ impl<'a> Dec<'a> {
 
     /// A string.
     pub fn string(&mut self) -> std::io::Result<String> {
-        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| corrupt("string"))
+        crate::text::utf8::as_str(self.bytes()?)
+            .map(str::to_owned)
+            .ok_or_else(|| corrupt("string"))
     }
 
     /// An optional string.

@@ -15,6 +15,7 @@ use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8};
 
 use crate::ingest::{html, InputFile, InputRules};
 use crate::record::{Reject, RejectReason};
+use crate::text::utf8;
 
 /// The bytes of one input file, decompressed.
 #[derive(Debug, Clone)]
@@ -294,7 +295,7 @@ fn pick_html_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage,
         _ => return (pick_decoding(raw, legacy).0, None),
     };
     let labelled = decode_with(declared, raw, false);
-    let utf8 = declared != UTF_8 && !raw.is_ascii() && std::str::from_utf8(raw).is_ok();
+    let utf8 = declared != UTF_8 && !raw.is_ascii() && utf8::as_str(raw).is_some();
     if !utf8 && labelled.replacements == 0 {
         // What nearly every page is: the declaration reads the bytes cleanly.
         return (labelled, None);
@@ -400,7 +401,7 @@ pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, 
         return (page, vec![name]);
     }
     let has_nul = memchr::memchr(0, raw).is_some();
-    if let (Ok(s), false) = (std::str::from_utf8(raw), has_nul) {
+    if let (Ok(s), false) = (utf8::as_str(raw).ok_or(()), has_nul) {
         return (
             DecodedPage {
                 text: s.to_string(),
@@ -426,22 +427,37 @@ pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, 
             return (page, vec!["UTF-8", name]);
         }
     }
-    // chardetng reads ~1,600 instructions a byte; the first few kilobytes of a page tell
-    // its encoding as well as the whole page (the candidates are then all decoded in full
-    // and the most plausible wins).
-    let mut det = chardetng::EncodingDetector::new();
-    det.feed(&raw[..raw.len().min(CHARDET_PREFIX)], true);
-    let guess = det.guess(None, false);
-    let guess = if guess == GBK { GB18030 } else { guess };
-    let mut encodings = vec![guess];
+    // The legacy encodings first: when exactly one of them decodes the page into nothing
+    // but plausible characters, it wins whatever chardetng would guess (the guess comes
+    // before them in the list and the last of equally plausible candidates is taken), so
+    // chardetng — ~1,600 instructions a byte — is not run.
+    let mut tried: Vec<(&'static Encoding, f64, DecodedPage)> = Vec::new();
     for &e in legacy {
-        if !encodings.contains(&e) {
-            encodings.push(e);
+        if !tried.iter().any(|t| t.0 == e) {
+            let page = decode_with(e, raw, false);
+            tried.push((e, plausibility(&page), page));
         }
     }
-    for e in encodings {
-        candidates.push(decode_with(e, raw, false));
+    let sure = tried.iter().filter(|t| t.1 == 1.0).count() == 1;
+    if !sure {
+        // The first few kilobytes of a page tell its encoding as well as the whole page
+        // (the candidates are then all decoded in full and the most plausible wins).
+        let mut det = chardetng::EncodingDetector::new();
+        det.feed(&raw[..raw.len().min(CHARDET_PREFIX)], true);
+        let guess = det.guess(None, false);
+        let guess = if guess == GBK { GB18030 } else { guess };
+        let page = match tried.iter().position(|t| t.0 == guess) {
+            Some(i) => tried.remove(i).2,
+            None => decode_with(guess, raw, false),
+        };
+        candidates.push(page);
     }
+    let mut scored: Vec<(f64, DecodedPage)> = candidates
+        .into_iter()
+        .map(|c| (plausibility(&c), c))
+        .collect();
+    scored.extend(tried.into_iter().map(|t| (t.1, t.2)));
+    let mut push = |page: DecodedPage| scored.push((plausibility(&page), page));
     // BOM-less UTF-16 only with evidence: a newline aligned as UTF-16 would store it.
     if raw.len().is_multiple_of(2) {
         let units = raw.chunks_exact(2);
@@ -451,16 +467,15 @@ pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, 
             be |= u == [0x00, 0x0A];
         }
         if le {
-            candidates.push(decode_with(UTF_16LE, raw, false));
+            push(decode_with(UTF_16LE, raw, false));
         }
         if be {
-            candidates.push(decode_with(UTF_16BE, raw, false));
+            push(decode_with(UTF_16BE, raw, false));
         }
     }
-    let names = candidates.iter().map(|c| c.encoding).collect();
-    let best = candidates
+    let names = scored.iter().map(|c| c.1.encoding).collect();
+    let best = scored
         .into_iter()
-        .map(|c| (plausibility(&c), c))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
         .expect("at least one candidate");
@@ -478,12 +493,12 @@ fn decode_mixed(raw: &[u8]) -> Option<DecodedPage> {
     let mut invalid: Vec<u8> = Vec::new();
     let mut valid = Vec::with_capacity(lines.len());
     for l in &lines {
-        match std::str::from_utf8(l) {
-            Ok(s) => {
+        match utf8::as_str(l) {
+            Some(s) => {
                 multibyte += s.chars().filter(|c| !c.is_ascii()).count();
                 valid.push(true);
             }
-            Err(_) => {
+            None => {
                 invalid.extend_from_slice(l);
                 invalid.push(b'\n');
                 valid.push(false);
@@ -697,6 +712,68 @@ mod tests {
         assert!(p.text.starts_with("松阳医保报销比例是多少\n"));
     }
 
+    /// The choice as it was made before the shortcut, for a page that is not nearly UTF-8:
+    /// chardetng's guess always decoded, then the legacy encodings, the most plausible
+    /// (the last of equals) taken.
+    fn pick_with_every_candidate(raw: &[u8], legacy: &[&'static Encoding]) -> DecodedPage {
+        let mut det = chardetng::EncodingDetector::new();
+        det.feed(&raw[..raw.len().min(CHARDET_PREFIX)], true);
+        let guess = det.guess(None, false);
+        let mut encodings = vec![if guess == GBK { GB18030 } else { guess }];
+        for &e in legacy {
+            if !encodings.contains(&e) {
+                encodings.push(e);
+            }
+        }
+        std::iter::once(decode_with(UTF_8, raw, false))
+            .chain(encodings.into_iter().map(|e| decode_with(e, raw, false)))
+            .map(|c| (plausibility(&c), c))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, c)| c)
+            .expect("a candidate")
+    }
+
+    /// chardetng is skipped only where its guess could not win: the same decoding as with
+    /// every candidate, for pages in each legacy encoding, clean or damaged, under legacy
+    /// lists in either order and with two encodings that both read the page cleanly.
+    #[test]
+    fn skipping_the_guess_never_changes_the_choice() {
+        use encoding_rs::{BIG5, EUC_KR, SHIFT_JIS, WINDOWS_1252};
+        let text = format!(
+            "门诊报销怎么算\n{}\n",
+            "参保人员在定点医院就医，费用按比例报销。".repeat(30)
+        );
+        let mut pages: Vec<Vec<u8>> = Vec::new();
+        for enc in [GB18030, BIG5, SHIFT_JIS, EUC_KR] {
+            let clean = enc.encode(&text).0.into_owned();
+            let mut damaged = clean.clone();
+            let at = damaged.len() / 3;
+            damaged.splice(at..at, [0x81, 0x20, 0xFE, 0x7F, 0xFF]);
+            // Latin-1 bytes that two encodings read as plausible text.
+            let mut odd = clean.clone();
+            odd.extend_from_slice(&[0xA1, 0xA1, 0xB0, 0xA1]);
+            pages.extend([clean, damaged, odd]);
+        }
+        pages.push(b"caf\xe9 cr\xe8me \xe0 la carte\n".repeat(20));
+        let lists: [&[&'static Encoding]; 5] = [
+            &[GB18030],
+            &[GB18030, BIG5],
+            &[BIG5, GB18030],
+            &[SHIFT_JIS, EUC_KR, GB18030],
+            &[WINDOWS_1252, GB18030],
+        ];
+        for legacy in lists {
+            for raw in &pages {
+                let want = pick_with_every_candidate(raw, legacy);
+                let (got, _) = pick_decoding(raw, legacy);
+                assert_eq!(
+                    (got.encoding, &got.text),
+                    (want.encoding, &want.text),
+                    "{legacy:?}"
+                );
+            }
+        }
+    }
     #[test]
     fn utf8_cut_at_the_end_stays_utf8() {
         let mut b = PAGE.as_bytes().to_vec();

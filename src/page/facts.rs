@@ -20,6 +20,8 @@ pub struct LineFacts {
     pub cleaned: String,
     /// [`LineFacts::boilerplate_key`], once computed.
     pub(crate) bkey: std::cell::OnceCell<u64>,
+    /// Whether `cleaned` is the raw line itself, so that its match form is `m`.
+    pub(crate) cleaned_is_raw: bool,
 }
 
 impl PartialEq for LineFacts {
@@ -37,11 +39,16 @@ impl PartialEq for LineFacts {
 
 impl LineFacts {
     /// The key learned boilerplate counts the line under: xxh3 of the match form of the
-    /// cleaned line (computed once per facts).
+    /// cleaned line (computed once per facts; when cleanup left the line as it was, that
+    /// match form is `m`).
     pub fn boilerplate_key(&self) -> u64 {
-        *self
-            .bkey
-            .get_or_init(|| xxhash_rust::xxh3::xxh3_64(match_form(&self.cleaned).as_bytes()))
+        *self.bkey.get_or_init(|| {
+            let key = |m: &str| xxhash_rust::xxh3::xxh3_64(m.as_bytes());
+            match self.cleaned_is_raw {
+                true => key(&self.m),
+                false => key(&match_form(&self.cleaned)),
+            }
+        })
     }
 }
 

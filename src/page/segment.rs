@@ -104,11 +104,13 @@ impl SegmentRules {
     /// The facts of one line (uncached).
     pub fn facts(&self, raw: &str) -> LineFacts {
         let m = match_form(raw);
+        let cleaned = clean_line(raw, &self.clean);
         LineFacts {
             chars: char_len(&m),
             ends_sentence: self.sentences.ends(&m),
             class: self.classify(&m),
-            cleaned: clean_line(raw, &self.clean),
+            cleaned_is_raw: cleaned == raw,
+            cleaned,
             m,
             bkey: Default::default(),
         }

@@ -165,7 +165,7 @@ impl Spilled {
         }
         b.copy_within(4..4 + n, 0);
         b.truncate(n);
-        String::from_utf8(b).map_err(|_| corrupt())
+        crate::text::utf8::into_string(b).ok_or_else(corrupt)
     }
 
     fn decode_fields(d: &mut Dec<'_>) -> std::io::Result<Spilled> {
