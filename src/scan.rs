@@ -13,6 +13,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::dedup::{fingerprint, Fingerprint};
 use crate::ingest::{decode, read_file, DecodedPage, InputFile, RawFile};
 use crate::page::metadata;
+use crate::page::segment::{segment_keeping_facts, PageFacts};
 use crate::page::{segment, LineKind, PageParts, SnippetBlock, StripSet};
 use crate::record::{hex64, page_id, page_key, ArticleMeta, ArticleRecord, Reject, RejectReason};
 use crate::rules::Rules;
@@ -175,13 +176,19 @@ pub fn scan_bytes(source: &str, raw: RawFile, rules: &Rules, sample: bool) -> Sc
     };
     drop(raw.bytes);
     let t2 = Instant::now();
-    let parts = segment(&page.text, &rules.segment);
+    let (parts, facts) = match sample {
+        true => {
+            let (parts, facts) = segment_keeping_facts(&page.text, &rules.segment);
+            (parts, Some(facts))
+        }
+        false => (segment(&page.text, &rules.segment), None),
+    };
     let read = ReadPage {
         source,
         key,
         compression: raw.compression,
     };
-    let mut result = assemble(&read, &page, &parts, rules, sample);
+    let mut result = assemble(&read, &page, &parts, rules, facts.as_ref());
     result.cpu.decode = t2 - t1;
     result.cpu.segment = t2.elapsed();
     result
@@ -242,7 +249,7 @@ pub fn assemble(
     page: &DecodedPage,
     parts: &PageParts,
     rules: &Rules,
-    sample: bool,
+    sample: Option<&PageFacts>,
 ) -> ScannedPage {
     let (source, compression) = (read.source, read.compression);
     let id = page_id(read.key);
@@ -263,15 +270,19 @@ pub fn assemble(
         compression,
         stripped: parts.stripped.kinds(),
         cpu: ScanCpu::default(),
-        lines: if sample {
-            sample_lines(&page.text, parts, rules)
-        } else {
-            Vec::new()
+        lines: match sample {
+            Some(facts) => sample_lines(&page.text, parts, facts, rules),
+            None => Vec::new(),
         },
     }
 }
 
-fn sample_lines(text: &str, parts: &PageParts, rules: &Rules) -> Vec<LineSample> {
+fn sample_lines(
+    text: &str,
+    parts: &PageParts,
+    facts: &PageFacts,
+    rules: &Rules,
+) -> Vec<LineSample> {
     let lines: Vec<&str> = text.split('\n').collect();
     let max = rules.config.boilerplate.max_line_chars;
     let mut out: Vec<LineSample> = Vec::new();
@@ -280,9 +291,12 @@ fn sample_lines(text: &str, parts: &PageParts, rules: &Rules) -> Vec<LineSample>
         let Some(raw) = lines.get(l.line - 1) else {
             continue;
         };
-        // The segmenter kept the facts of repeated lines: their cleaned text and key come
-        // from the worker's cache.
-        let f = rules.segment.cached_facts(raw, false);
+        // The segmenter's facts of the line (computed again only for a line it did not
+        // look at).
+        let f = match facts.get(l.line - 1) {
+            Some(Some(f)) => f.clone(),
+            _ => rules.segment.cached_facts(raw, false),
+        };
         if f.cleaned.is_empty() || char_len(&f.cleaned) > max {
             continue;
         }

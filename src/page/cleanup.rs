@@ -4,7 +4,7 @@
 //! (`骨科 、内科 ,`) or after an opening bracket. No other character is ever removed.
 
 use crate::config::CleanConfig;
-use crate::text::{is_invisible, is_space};
+use crate::text::{is_ideograph, is_invisible, is_space};
 
 /// True when [`clean_line`] would return `line` unchanged: no ASCII space, control or
 /// DEL byte, and none of the UTF-8 sequences of the other spaces, controls and invisible
@@ -47,10 +47,13 @@ fn clean_chars(line: &str, cfg: &CleanConfig) -> String {
     let mut pending_space = false;
     let mut last: Option<char> = None;
     for c in line.chars() {
-        if is_invisible(c) || (c.is_control() && !is_space(c)) {
+        // Printable ASCII other than the space, and ideographs, are none of the characters
+        // tested below: skip the tests.
+        let plain = matches!(c, '!'..='~') || is_ideograph(c);
+        if !plain && (is_invisible(c) || (c.is_control() && !is_space(c))) {
             continue;
         }
-        if is_space(c) {
+        if !plain && is_space(c) {
             pending_space = last.is_some();
             continue;
         }

@@ -11,6 +11,8 @@
 //! title-like lines come first, the first is a block the site cut off after its title. Lines
 //! left after the last date line are a cut-off block without a date.
 
+use std::rc::Rc;
+
 use regex::Regex;
 
 use crate::config::{CleanConfig, ConfigError, ProfileConfig};
@@ -349,7 +351,19 @@ enum State {
 
 /// Splits a decoded page into its parts.
 pub fn segment(text: &str, rules: &SegmentRules) -> PageParts {
-    Segmenter::new(rules).run(text)
+    Segmenter::new(rules).run(text, None)
+}
+
+/// The facts of a page's lines as its segmentation computed them, by line index (0-based;
+/// `None` for blank lines): what the learned-boilerplate sample reads of a sampled page,
+/// so that its lines are not computed twice.
+pub type PageFacts = Vec<Option<Rc<LineFacts>>>;
+
+/// [`segment`], also returning every line's facts.
+pub fn segment_keeping_facts(text: &str, rules: &SegmentRules) -> (PageParts, PageFacts) {
+    let mut facts = Vec::new();
+    let parts = Segmenter::new(rules).run(text, Some(&mut facts));
+    (parts, facts)
 }
 
 struct Segmenter<'c> {
@@ -386,7 +400,7 @@ impl<'c> Segmenter<'c> {
         self.parts.stripped.add(kind);
     }
 
-    fn run(mut self, text: &str) -> PageParts {
+    fn run(mut self, text: &str, mut facts: Option<&mut PageFacts>) -> PageParts {
         for (i, raw) in text.split('\n').enumerate() {
             if raw.bytes().all(|b| b == b' ' || b == b'\t') {
                 continue;
@@ -394,6 +408,10 @@ impl<'c> Segmenter<'c> {
             // Lines of the related list repeat across pages: their facts are kept.
             let keep = self.state == State::Related;
             let f = self.c.cached_facts(raw, keep);
+            if let Some(all) = facts.as_deref_mut() {
+                all.resize(i + 1, None);
+                all[i] = Some(f.clone());
+            }
             if f.m.is_empty() {
                 continue;
             }

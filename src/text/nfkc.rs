@@ -10,7 +10,9 @@
 //!   (no decomposition, canonical combining class 0, never the second character of a
 //!   composition), so they pass through and also end any composition;
 //! * full-width ASCII `！`–`～` (U+FF01–FF5E) decomposes to ASCII, and the ideographic space
-//!   to a space.
+//!   to a space;
+//! * the other punctuation these pages use (`×`, `·`, dashes, curly quotes, `•`) is stable
+//!   like the CJK marks.
 //!
 //! Everything else is handed to the crate in segments: a maximal run of other characters
 //! together with the fast character before it (which a combining mark could compose with).
@@ -33,6 +35,9 @@ pub fn fast(c: char) -> Option<char> {
         0x3000 => Some(' '),
         // 、。〈〉《》「」『』【】〔〕〖〗〘〙〚〛 — no decomposition, combining class 0.
         0x3001..=0x3002 | 0x3008..=0x3011 | 0x3014..=0x301B => Some(c),
+        // × · – — ‘ ’ “ ” • (the punctuation of Chinese pages outside those blocks): no
+        // decomposition, combining class 0, in no composition.
+        0xD7 | 0xB7 | 0x2013 | 0x2014 | 0x2018 | 0x2019 | 0x201C | 0x201D | 0x2022 => Some(c),
         _ => None,
     }
 }
@@ -123,6 +128,9 @@ mod tests {
             .chain([0x3000, 0x3001, 0x3002])
             .chain(0x3008..=0x3011)
             .chain(0x3014..=0x301B)
+            .chain([
+                0xD7, 0xB7, 0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+            ])
             .filter_map(char::from_u32)
     }
 
@@ -139,10 +147,9 @@ mod tests {
 
     #[test]
     fn fast_characters_next_to_tricky_ones_agree() {
-        for c in fast_chars()
-            .step_by(7)
-            .chain(['A', 'e', 'Ａ', '\u{3000}', '医'])
-        {
+        for c in fast_chars().step_by(7).chain([
+            'A', 'e', 'Ａ', '\u{3000}', '医', '×', '·', '—', '“', '”', '•',
+        ]) {
             for &t in TRICKY {
                 for s in [
                     format!("{c}{t}"),
