@@ -69,6 +69,9 @@ pub fn fingerprint(text: &str, cfg: &DedupRules) -> Fingerprint {
 /// write, and was a tenth of the scan; it stays the oracle in the tests.
 #[inline]
 pub fn feature_hash(s: &str) -> u64 {
+    if let Some(block) = short_block(s.as_bytes()) {
+        return hash_of_block(block);
+    }
     let b = s.as_bytes();
     let len = b.len() + 1;
     let mut v = Sip::new();
@@ -91,6 +94,65 @@ pub fn feature_hash(s: &str) -> u64 {
         v.compress((len as u64) << 56);
     }
     v.finish()
+}
+
+/// The one SipHash block of a feature of at most 6 bytes (its bytes, `0xff`, the length
+/// in the top byte): distinct for distinct strings, and never 0.
+#[inline]
+fn short_block(b: &[u8]) -> Option<u64> {
+    if b.len() > 6 {
+        return None;
+    }
+    let mut last = [0u8; 8];
+    last[..b.len()].copy_from_slice(b);
+    last[b.len()] = 0xff;
+    last[7] = (b.len() + 1) as u8;
+    Some(u64::from_le_bytes(last))
+}
+
+/// The SipHash of a message that is the one block `block`.
+#[inline]
+fn hash_of_block(block: u64) -> u64 {
+    let mut v = Sip::new();
+    v.compress(block);
+    v.finish()
+}
+
+/// Slots of a worker's [`FeatureCache`] (a power of two; 256 KB).
+const FEATURE_SLOTS: usize = 1 << 14;
+
+/// A worker's feature hashes of short shingles, direct-mapped by their block: a text's
+/// 2-character shingles are mostly bigrams seen before (Chinese text has a few thousand
+/// common ones), and a lookup costs a tenth of SipHash. A slot holds the block itself,
+/// compared on a hit, so the hash returned is always the block's own.
+struct FeatureCache {
+    slots: Vec<(u64, u64)>,
+}
+
+impl FeatureCache {
+    fn new() -> Self {
+        FeatureCache {
+            slots: vec![(0, 0); FEATURE_SLOTS],
+        }
+    }
+
+    /// [`feature_hash`] of `s`.
+    #[inline]
+    fn hash(&mut self, s: &str) -> u64 {
+        let Some(block) = short_block(s.as_bytes()) else {
+            return feature_hash(s);
+        };
+        let i = (block.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 14)) as usize;
+        let slot = &mut self.slots[i];
+        if slot.0 != block {
+            *slot = (block, hash_of_block(block));
+        }
+        slot.1
+    }
+}
+
+thread_local! {
+    static FEATURES: std::cell::RefCell<FeatureCache> = std::cell::RefCell::new(FeatureCache::new());
 }
 
 /// SipHash-2-4's state with keys 0, 0.
@@ -232,13 +294,16 @@ pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) ->
     let count = count.clamp(1, MAX_FINGERPRINTS);
     let mut counts: Vec<Counts> = (0..count).map(|_| Counts::new()).collect();
     let mut n = 0u64;
-    for s in shingles(norm, shingle_chars) {
-        let h = feature_hash(s);
-        for (i, c) in counts.iter_mut().enumerate() {
-            c.add(remix(h, i));
+    FEATURES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        for s in shingles(norm, shingle_chars) {
+            let h = cache.hash(s);
+            for (i, c) in counts.iter_mut().enumerate() {
+                c.add(remix(h, i));
+            }
+            n += 1;
         }
-        n += 1;
-    }
+    });
     let mut simhash = [0u64; MAX_FINGERPRINTS];
     for (slot, c) in simhash.iter_mut().zip(&mut counts) {
         *slot = c.finish(n);
