@@ -10,7 +10,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{DropChars, NormalizeConfig};
 use crate::text::is_ideograph;
-use crate::text::nfkc::nfkc_each;
+use crate::text::nfkc::{fast, nfkc_each};
 
 /// The normalized form of a text with the default normalization (NFKC, lower case, letters
 /// and digits only).
@@ -19,34 +19,112 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// The normalized form of a text used for every duplicate decision.
+///
+/// With NFKC, characters whose NFKC is known without a lookup ([`fast`]) go through one
+/// loop; at the first other character the text goes on through [`nfkc_each`] from the
+/// last fast character before it, the output cut back to what it was before that
+/// character (as [`crate::text::match_form`] does; [`normalize_general`] is the oracle).
 pub fn normalize_with(text: &str, cfg: &NormalizeConfig) -> String {
     let mut out = String::with_capacity(text.len());
+    if !cfg.nfkc {
+        text.chars().for_each(|c| keep_char(&mut out, c, cfg));
+        return out;
+    }
+    let mut before_last: Option<(usize, usize)> = None;
+    for (i, c) in text.char_indices() {
+        let Some(m) = fast(c) else {
+            let from = match before_last {
+                Some((at, len)) => {
+                    out.truncate(len);
+                    at
+                }
+                None => i,
+            };
+            nfkc_each(&text[from..], |c| keep_char(&mut out, c, cfg));
+            return out;
+        };
+        before_last = Some((i, out.len()));
+        keep_char(&mut out, m, cfg);
+    }
+    out
+}
+
+/// The characters [`fast`] passes through that are not ASCII or ideographs: CJK marks and
+/// brackets, `×`, `·`, dashes, curly quotes and `•` (all punctuation or symbols).
+#[inline]
+fn is_fast_punctuation(c: char) -> bool {
+    matches!(c as u32,
+        0x3001..=0x3002 | 0x3008..=0x3011 | 0x3014..=0x301B
+        | 0xD7 | 0xB7 | 0x2013 | 0x2014 | 0x2018 | 0x2019 | 0x201C | 0x201D | 0x2022)
+}
+
+/// [`normalize_with`] with every character through [`nfkc_each`] when NFKC is on and
+/// every kept character through the Unicode tables (the oracle of its fast paths).
+pub fn normalize_general(text: &str, cfg: &NormalizeConfig) -> String {
+    let mut out = String::with_capacity(text.len());
     let mut push = |c: char| {
-        // CJK unified ideographs are letters with no case: skip the table lookups.
-        if is_ideograph(c) {
-            out.push(c);
-            return;
-        }
         let keep = match cfg.drop {
             DropChars::NonAlphanumeric => c.is_alphanumeric(),
             DropChars::Whitespace => !c.is_whitespace(),
             DropChars::Nothing => true,
         };
-        if !keep {
-            return;
-        }
-        if cfg.lowercase && c.is_uppercase() {
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
+        match (keep, cfg.lowercase && c.is_uppercase()) {
+            (false, _) => {}
+            (true, true) => out.extend(c.to_lowercase()),
+            (true, false) => out.push(c),
         }
     };
-    if cfg.nfkc {
-        nfkc_each(text, &mut push);
-    } else {
-        text.chars().for_each(&mut push);
+    match cfg.nfkc {
+        true => nfkc_each(text, &mut push),
+        false => text.chars().for_each(&mut push),
     }
     out
+}
+
+/// Appends `c` (a character of the NFKC form when NFKC is on) as normalization keeps it:
+/// dropped, lower-cased or as it is.
+#[inline(always)]
+fn keep_char(out: &mut String, c: char, cfg: &NormalizeConfig) {
+    // CJK unified ideographs are letters with no case, the punctuation of [`fast`] is
+    // neither a letter, a digit nor a space, and ASCII has its own tests: skip the table
+    // lookups.
+    if is_ideograph(c) {
+        out.push(c);
+        return;
+    }
+    if is_fast_punctuation(c) {
+        if cfg.drop != DropChars::NonAlphanumeric {
+            out.push(c);
+        }
+        return;
+    }
+    if c.is_ascii() {
+        let keep = match cfg.drop {
+            DropChars::NonAlphanumeric => c.is_ascii_alphanumeric(),
+            DropChars::Whitespace => !c.is_whitespace(),
+            DropChars::Nothing => true,
+        };
+        if keep {
+            out.push(match cfg.lowercase {
+                true => c.to_ascii_lowercase(),
+                false => c,
+            });
+        }
+        return;
+    }
+    let keep = match cfg.drop {
+        DropChars::NonAlphanumeric => c.is_alphanumeric(),
+        DropChars::Whitespace => !c.is_whitespace(),
+        DropChars::Nothing => true,
+    };
+    if !keep {
+        return;
+    }
+    if cfg.lowercase && c.is_uppercase() {
+        out.extend(c.to_lowercase());
+    } else {
+        out.push(c);
+    }
 }
 
 /// The character n-grams of a normalized text as string slices, in order (with repeats).
@@ -182,6 +260,39 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast loop gives what every character through NFKC gives, under every
+    /// normalization setting, on random text with characters that compose or decompose.
+    #[test]
+    fn the_fast_loop_agrees_with_nfkc_of_every_character() {
+        let alphabet: Vec<char> = "医保账户ABCabc123，。：！（）ＡＢｃ１２ 《》【】、“”•·×\t\n\u{3000}\u{A0}\u{0301}\u{0308}\u{3099}ﬁ…éÅΣｶﾞ①"
+            .chars()
+            .collect();
+        let mut rng = crate::synth::Rng::new(13);
+        for drop in [
+            DropChars::NonAlphanumeric,
+            DropChars::Whitespace,
+            DropChars::Nothing,
+        ] {
+            for lowercase in [true, false] {
+                let cfg = NormalizeConfig {
+                    nfkc: true,
+                    lowercase,
+                    drop,
+                };
+                for len in 0..40 {
+                    for _ in 0..60 {
+                        let s: String = (0..len).map(|_| *rng.pick(&alphabet)).collect();
+                        assert_eq!(
+                            normalize_with(&s, &cfg),
+                            normalize_general(&s, &cfg),
+                            "{s:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     /// The shingles as first written (char boundaries collected, then sliced): the oracle
     /// of the allocation-free window.
