@@ -39,6 +39,14 @@ pub fn should_evict_run(files: &[InputFile], total_files: usize, mode: EvictInpu
     }
 }
 
+/// Whether the article records of a run over `files` can be spilled as they are
+/// ([`crate::run::spill::Packing::Raw`]): the input, estimated, under a quarter of the
+/// machine's memory, so that the spill (a fraction of it) stays in the page cache until
+/// verification and the writer read it back. Unknown memory: compressed.
+pub fn spill_stays_cached(files: &[InputFile]) -> bool {
+    memory_total().is_some_and(|mem| estimated_bytes(files) < mem / 4)
+}
+
 /// The input's size in bytes, estimated from up to [`SIZE_SAMPLE`] files spread evenly
 /// over the list (a million `stat` calls would cost seconds on a cold disk).
 pub fn estimated_bytes(files: &[InputFile]) -> u64 {

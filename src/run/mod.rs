@@ -26,7 +26,7 @@ use crate::output::Staging;
 use crate::progress;
 use crate::rules::Rules;
 use crate::timings::Timings;
-use spill::Spill;
+use spill::{Packing, Spill};
 use summarize::Scanned;
 
 /// How one run is carried out (the CLI's flags).
@@ -451,7 +451,13 @@ fn prepare(
             }));
         }
     }
-    let spill = Spill::create(&staging.scratch_path("records.spill"), &s.output)?;
+    // Shards bring their own (compressed) spill files; a scan whose spill stays in the
+    // page cache spills records as they are.
+    let packing = match &phase1 {
+        Phase1::Scan(files) if crate::ingest::cache::spill_stays_cached(files) => Packing::Raw,
+        _ => Packing::Zstd,
+    };
+    let spill = Spill::create_packed(&staging.scratch_path("records.spill"), &s.output, packing)?;
     let ctx = PhaseInput {
         s,
         history: &history,

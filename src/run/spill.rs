@@ -215,11 +215,30 @@ pub struct Spill {
     attached: std::sync::RwLock<Vec<File>>,
     /// The output folder the file belongs to (named in write errors).
     out: PathBuf,
+    /// Whether article records are compressed ([`Packing`]).
+    packing: Packing,
+}
+
+/// How article records are written to the spill. Either way a record says which it is
+/// (a zstd frame, or [`RAW`] and the bytes), so a reader takes any spill file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    /// Compressed at [`PACK_LEVEL`]: the spill is read back from disk at scale.
+    Zstd,
+    /// As they are: for a run whose spill stays in the page cache, where compressing
+    /// costs CPU (a tenth of the scan on templated pages) and saves nothing.
+    Raw,
 }
 
 impl Spill {
-    /// Creates the spill file at `path` (truncating it), inside the output folder `out`.
+    /// Creates the spill file at `path` (truncating it), inside the output folder `out`,
+    /// its article records compressed.
     pub fn create(path: &Path, out: &Path) -> Result<Spill, Error> {
+        Spill::create_packed(path, out, Packing::Zstd)
+    }
+
+    /// [`Spill::create`], with article records written as `packing` says.
+    pub fn create_packed(path: &Path, out: &Path, packing: Packing) -> Result<Spill, Error> {
         let open = || -> std::io::Result<(File, File)> {
             let file = std::fs::OpenOptions::new()
                 .create(true)
@@ -237,6 +256,7 @@ impl Spill {
             reader,
             attached: std::sync::RwLock::new(Vec::new()),
             out,
+            packing,
         })
     }
 
@@ -269,9 +289,9 @@ impl Spill {
         Ok(files.len() as u32)
     }
 
-    /// Appends one article record, compressed ([`pack`]).
+    /// Appends one article record, compressed or not as the spill was created ([`pack`]).
     pub fn put_article(&self, s: &Spilled) -> Result<SpillRef, Error> {
-        let packed = pack(&s.encode()).map_err(|e| write_error(&self.out, e))?;
+        let packed = pack(&s.encode(), self.packing).map_err(|e| write_error(&self.out, e))?;
         self.put(&packed)
     }
 
@@ -318,13 +338,13 @@ impl Spill {
 
     /// Reads only the text of one article record back (what verification needs).
     pub fn text(&self, r: SpillRef) -> Result<String, Error> {
-        let bytes = unpack(&self.get(r)?).map_err(Error::Spill)?;
+        let bytes = unpack(self.get(r)?).map_err(Error::Spill)?;
         Spilled::decode_text(bytes).map_err(Error::Spill)
     }
 
     /// Reads one article record back.
     pub fn article(&self, r: SpillRef) -> Result<Spilled, Error> {
-        let bytes = unpack(&self.get(r)?).map_err(Error::Spill)?;
+        let bytes = unpack(self.get(r)?).map_err(Error::Spill)?;
         Spilled::decode(&bytes).map_err(Error::Spill)
     }
 }
@@ -343,9 +363,18 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// A record as spilled: one zstd frame, which holds the record's length in its header.
-/// Each thread keeps its compression context.
-fn pack(raw: &[u8]) -> std::io::Result<Vec<u8>> {
+/// The first byte of a record spilled as it is (a zstd frame begins with 0x28).
+const RAW: u8 = 0;
+
+/// A record as spilled: one zstd frame, which holds the record's length in its header, or
+/// [`RAW`] and the bytes. Each thread keeps its compression context.
+fn pack(raw: &[u8], packing: Packing) -> std::io::Result<Vec<u8>> {
+    if packing == Packing::Raw {
+        let mut out = Vec::with_capacity(raw.len() + 1);
+        out.push(RAW);
+        out.extend_from_slice(raw);
+        return Ok(out);
+    }
     PACKER.with(|p| {
         let mut p = p.borrow_mut();
         let packer = match p.as_mut() {
@@ -357,7 +386,12 @@ fn pack(raw: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 /// The record [`pack`] packed.
-fn unpack(packed: &[u8]) -> std::io::Result<Vec<u8>> {
+fn unpack(mut packed: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    if packed.first() == Some(&RAW) {
+        packed.remove(0);
+        return Ok(packed);
+    }
+    let packed = &packed[..];
     let len = match zstd::zstd_safe::get_frame_content_size(packed) {
         Ok(Some(len)) => usize::try_from(len).map_err(|_| corrupt())?,
         _ => return Err(corrupt()),
@@ -439,15 +473,45 @@ mod tests {
         let spill = Spill::create(&d.path().join("spill"), d.path()).unwrap();
         let s = Spilled::new(record(), vec![1, 2, 3]);
         let whole = spill.put_article(&s).unwrap();
-        let packed = pack(&s.encode()).unwrap();
+        let packed = pack(&s.encode(), Packing::Zstd).unwrap();
         let cut = spill.put(&packed[..packed.len() - 3]).unwrap();
-        let raw = spill.put(&s.encode()).unwrap();
+        let mut unframed = vec![0x7F];
+        unframed.extend_from_slice(&s.encode());
+        let raw = spill.put(&unframed).unwrap();
+        let short_raw = spill.put(&[RAW, 3, 0]).unwrap();
         spill.flush().unwrap();
         assert_eq!(spill.text(whole).unwrap(), s.text);
         assert_eq!(spill.article(whole).unwrap(), s);
-        for bad in [cut, raw] {
+        for bad in [cut, raw, short_raw] {
             assert!(matches!(spill.text(bad), Err(Error::Spill(_))));
             assert!(matches!(spill.article(bad), Err(Error::Spill(_))));
+        }
+    }
+
+    /// A spill of records as they are gives back the same records, text alone or whole,
+    /// and a reader of either kind of spill takes both (a run's own spill and the shard
+    /// files it attaches).
+    #[test]
+    fn raw_and_packed_records_read_back_alike() {
+        let d = tempfile::tempdir().unwrap();
+        let raw = Spill::create_packed(&d.path().join("raw"), d.path(), Packing::Raw).unwrap();
+        let packed = Spill::create(&d.path().join("packed"), d.path()).unwrap();
+        let mut r = record();
+        r.text = "异地就医备案以后，住院费用可以直接结算。".repeat(30);
+        let s = Spilled::new(r, vec![4, 5]);
+        let (a, b) = (
+            raw.put_article(&s).unwrap(),
+            packed.put_article(&s).unwrap(),
+        );
+        raw.flush().unwrap();
+        packed.flush().unwrap();
+        assert_eq!(a.len as usize, s.encode().len() + 1);
+        assert!((b.len as usize) < s.encode().len());
+        let n = raw.attach(&d.path().join("packed")).unwrap();
+        let b = SpillRef { file: n, ..b };
+        for r in [a, b] {
+            assert_eq!(raw.text(r).unwrap(), s.text);
+            assert_eq!(raw.article(r).unwrap(), s);
         }
     }
 
