@@ -5,7 +5,7 @@
 //! 1. **Scan**, in parallel, one file at a time: [`ingest`] (walk, read, decompress,
 //!    decode) → [`page`] (segment into title, body, boilerplate and related blocks; clean;
 //!    extract metadata) → [`scan`] (records and fingerprints, or a reject with a reason).
-//! 2. **Decide and write** ([`run`]): merge identical snippets, find exact and near
+//! 2. **Decide and write** ([`run()`]): merge identical snippets, find exact and near
 //!    duplicates ([`dedup`]), link snippets to articles, write every file atomically
 //!    ([`output`]).
 //!

@@ -2,7 +2,7 @@
 //!
 //! | stage | module | takes | gives |
 //! |---|---|---|---|
-//! | signatures | [`fingerprint`], [`minhash`], [`shingle`] | a text | [`Fingerprint`] (exact hash, simhashes, MinHash signature, length) |
+//! | signatures | [`fingerprint`](mod@fingerprint), [`minhash`], [`shingle`] | a text | [`Fingerprint`] (exact hash, simhashes, MinHash signature, length) |
 //! | exact groups | [`exact`] | [`Item`]s | [`exact::ExactGroups`]: representatives, exact drops |
 //! | candidate keys | [`lsh`] (band keys), [`index`] (simhash blocks) | signatures | sorted `(key, item)` tables |
 //! | pairs per key group | [`buckets`], [`lsh`], [`candidates`] | one sorted table | screened [`candidates::Candidate`] pairs |

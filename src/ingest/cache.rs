@@ -47,7 +47,7 @@ pub fn spill_stays_cached(files: &[InputFile]) -> bool {
     memory_total().is_some_and(|mem| estimated_bytes(files) < mem / 4)
 }
 
-/// The input's size in bytes, estimated from up to [`SIZE_SAMPLE`] files spread evenly
+/// The input's size in bytes, estimated from up to `SIZE_SAMPLE` files spread evenly
 /// over the list (a million `stat` calls would cost seconds on a cold disk).
 pub fn estimated_bytes(files: &[InputFile]) -> u64 {
     if files.is_empty() {

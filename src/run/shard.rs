@@ -68,7 +68,7 @@ pub struct ShardOf<'a> {
 }
 
 /// Scans one shard (`files`, contiguous in the run's sorted list) with the CLI's scan
-/// loop ([`crate::run::summarize::scan_in_chunks`]) and writes its files into `dir`.
+/// loop (`scan_in_chunks`) and writes its files into `dir`.
 pub fn scan_shard(
     files: Vec<InputFile>,
     of: ShardOf<'_>,

@@ -3,8 +3,10 @@
 //! memory; phase 2 reads records back by offset where a decision or the output needs them.
 //! Memory then grows with the number of pages by a small summary each, not by their text.
 //!
-//! Article records are spilled compressed (zstd at a fast level, [`pack`]): at scale the
-//! spill is read back from disk, and its size is what verification and the writer wait for.
+//! Article records are spilled compressed (zstd at a fast level, `pack`) when the input
+//! is too large for the spill to stay in the page cache: at scale the spill is read back
+//! from disk, and its size is what verification and the writer wait for. Otherwise they
+//! are written as they are ([`Packing::Raw`]); each record says which it is.
 //! Appends from many workers go through one mutex; the file lives in the output's staging
 //! folder and goes with it.
 
@@ -220,10 +222,10 @@ pub struct Spill {
 }
 
 /// How article records are written to the spill. Either way a record says which it is
-/// (a zstd frame, or [`RAW`] and the bytes), so a reader takes any spill file.
+/// (a zstd frame, or `RAW` and the bytes), so a reader takes any spill file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Packing {
-    /// Compressed at [`PACK_LEVEL`]: the spill is read back from disk at scale.
+    /// Compressed at `PACK_LEVEL`: the spill is read back from disk at scale.
     Zstd,
     /// As they are: for a run whose spill stays in the page cache, where compressing
     /// costs CPU (a tenth of the scan on templated pages) and saves nothing.
@@ -289,7 +291,7 @@ impl Spill {
         Ok(files.len() as u32)
     }
 
-    /// Appends one article record, compressed or not as the spill was created ([`pack`]).
+    /// Appends one article record, compressed or not as the spill was created (`pack`).
     pub fn put_article(&self, s: &Spilled) -> Result<SpillRef, Error> {
         let packed = pack(&s.encode(), self.packing).map_err(|e| write_error(&self.out, e))?;
         self.put(&packed)

@@ -15,7 +15,7 @@ const HUNK_MAX_CHARS: usize = 4_000;
 /// Character-level diff of `kept` against `other`, as two escaped HTML fragments: what only
 /// the kept text has is `<del>` on the left, what only the other has is `<ins>` on the
 /// right. Lines are matched first; changed runs of lines are then diffed by character
-/// ([`HUNK_MAX_CHARS`]).
+/// (`HUNK_MAX_CHARS`).
 pub fn diff_html(kept: &str, other: &str) -> (String, String) {
     let cut = |s: &str| -> (String, String) {
         let head: String = s.chars().take(DIFF_MAX_CHARS).collect();
