@@ -173,32 +173,40 @@ pub fn first_match(pats: &[Regex], line: &str) -> Option<usize> {
 /// How a sentence ends (`profile.sentence_end`, `profile.sentence_closers`).
 #[derive(Debug, Clone)]
 pub struct Sentences {
-    end: String,
-    closers: String,
+    /// The ending characters, distinct (a handful: a linear scan beats a search of the
+    /// string, which is asked of every line).
+    end: Box<[char]>,
+    closers: Box<[char]>,
 }
 
 impl Sentences {
     /// The profile's sentence ends.
     pub fn new(p: &ProfileConfig) -> Sentences {
+        let distinct = |s: &str| {
+            let mut v: Vec<char> = s.chars().collect();
+            v.sort_unstable();
+            v.dedup();
+            v.into_boxed_slice()
+        };
         Sentences {
-            end: p.sentence_end.clone(),
-            closers: p.sentence_closers.clone(),
+            end: distinct(&p.sentence_end),
+            closers: distinct(&p.sentence_closers),
         }
     }
 
     /// Whether `s` ends a sentence (a `sentence_end` character, possibly followed by
-    /// `sentence_closers`).
+    /// `sentence_closers`; trailing white space aside).
     pub fn ends(&self, s: &str) -> bool {
         s.trim_end()
-            .trim_end_matches(|c| self.closers.contains(c))
             .chars()
-            .last()
-            .is_some_and(|c| self.end.contains(c))
+            .rev()
+            .find(|c| !self.closers.contains(c))
+            .is_some_and(|c| self.end.contains(&c))
     }
 
     /// Whether `c` is a sentence-ending character.
     pub fn is_end(&self, c: char) -> bool {
-        self.end.contains(c)
+        self.end.contains(&c)
     }
 }
 
@@ -248,5 +256,47 @@ mod tests {
             errs[0].message
         );
         assert_eq!(ok.len() + errs.len(), 200);
+    }
+
+    /// The string searches `ends` was written with, as the oracle.
+    fn ends_by_strings(end: &str, closers: &str, s: &str) -> bool {
+        s.trim_end()
+            .trim_end_matches(|c| closers.contains(c))
+            .chars()
+            .last()
+            .is_some_and(|c| end.contains(c))
+    }
+
+    #[test]
+    fn sentence_ends_agree_with_the_string_searches() {
+        let mut rng = crate::synth::Rng::new(5);
+        let alphabet = [
+            '。', '！', '?', '”', '）', ')', ' ', '\u{3000}', '医', 'a', '.', '\n',
+        ];
+        let pick = |rng: &mut crate::synth::Rng, n: usize| -> String {
+            (0..n)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect()
+        };
+        for _ in 0..2000 {
+            let (n_end, n_cl, n_s) = (rng.below(4), rng.below(4), rng.below(8));
+            let end = pick(&mut rng, n_end);
+            let closers = pick(&mut rng, n_cl);
+            let s = pick(&mut rng, n_s);
+            let p = ProfileConfig {
+                sentence_end: end.clone(),
+                sentence_closers: closers.clone(),
+                ..ProfileConfig::default()
+            };
+            let sent = Sentences::new(&p);
+            assert_eq!(
+                sent.ends(&s),
+                ends_by_strings(&end, &closers, &s),
+                "{s:?} with ends {end:?}, closers {closers:?}"
+            );
+            for c in s.chars() {
+                assert_eq!(sent.is_end(c), end.contains(c));
+            }
+        }
     }
 }
