@@ -17,6 +17,7 @@ use std::sync::Mutex;
 
 use crate::codec::{Dec, Enc};
 use crate::error::Error;
+use crate::output::json_str::write_json_str;
 use crate::record::ArticleRecord;
 
 /// Where one record is: in the spill file (`file` 0), or in the `file`-th file attached to
@@ -109,11 +110,11 @@ impl Spilled {
     ) {
         let s = |out: &mut Vec<u8>, v: &dyn erased::Json| v.write(out);
         out.extend_from_slice(b"{\"id\":");
-        s(out, &id);
+        write_json_str(out, id);
         out.extend_from_slice(b",\"text\":");
-        s(out, &self.text.as_str());
+        write_json_str(out, &self.text);
         out.extend_from_slice(&self.json[0]);
-        s(out, &self.title.as_str());
+        write_json_str(out, &self.title);
         out.extend_from_slice(&self.json[1]);
         s(out, &related);
         out.extend_from_slice(&self.json[2]);
