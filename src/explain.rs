@@ -109,7 +109,7 @@ pub fn explain(path: &Path, rules: &Rules, color: bool) -> Result<String, Error>
         key: crate::record::page_key(&source, Some(&raw.bytes)),
         compression: raw.compression,
     };
-    let scanned = assemble(&read, &page, &parts, rules, None);
+    let scanned = assemble(&read, &page, parts, rules, None);
     record(&mut out, &st, &scanned);
     snippets(&mut out, &st, &scanned);
     Ok(out)

@@ -188,7 +188,7 @@ pub fn scan_bytes(source: &str, raw: RawFile, rules: &Rules, sample: bool) -> Sc
         key,
         compression: raw.compression,
     };
-    let mut result = assemble(&read, &page, &parts, rules, facts.as_ref());
+    let mut result = assemble(&read, &page, parts, rules, facts.as_ref());
     result.cpu.decode = t2 - t1;
     result.cpu.segment = t2.elapsed();
     result
@@ -247,33 +247,39 @@ impl ScannedPage {
 pub fn assemble(
     read: &ReadPage<'_>,
     page: &DecodedPage,
-    parts: &PageParts,
+    mut parts: PageParts,
     rules: &Rules,
     sample: Option<&PageFacts>,
 ) -> ScannedPage {
     let (source, compression) = (read.source, read.compression);
     let id = page_id(read.key);
+    let outcome = build_article(&id, source, &parts, page, compression, rules);
+    let lines = match sample {
+        Some(facts) => sample_lines(&page.text, &parts, facts, rules),
+        None => Vec::new(),
+    };
+    // The related blocks move into their occurrences (the page's parts end here).
+    let urls: Vec<Option<String>> = (0..parts.related.len())
+        .map(|i| block_url(page, &parts, i))
+        .collect();
+    let snippets = std::mem::take(&mut parts.related)
+        .into_iter()
+        .zip(urls)
+        .map(|(b, url)| occurrence(b, url, rules))
+        .collect();
     ScannedPage {
         source: source.to_string(),
-        outcome: build_article(&id, source, parts, page, compression, rules),
+        outcome,
         id,
         key: read.key,
         html: page.html.is_some(),
-        title: parts.title.clone(),
-        snippets: parts
-            .related
-            .iter()
-            .enumerate()
-            .map(|(i, b)| occurrence(b.clone(), block_url(page, parts, i), rules))
-            .collect(),
+        stripped: parts.stripped.kinds(),
+        title: parts.title,
+        snippets,
         encoding: Some(page.encoding),
         compression,
-        stripped: parts.stripped.kinds(),
         cpu: ScanCpu::default(),
-        lines: match sample {
-            Some(facts) => sample_lines(&page.text, parts, facts, rules),
-            None => Vec::new(),
-        },
+        lines,
     }
 }
 
