@@ -49,30 +49,93 @@ pub fn char_len(s: &str) -> usize {
 /// character never composes with what precedes it), so both paths give the same string;
 /// [`match_form_general`] is the oracle in the tests.
 pub fn match_form(line: &str) -> String {
+    let b = line.as_bytes();
     let mut out = MatchForm::new(line.len());
-    // Where the last fast character started, and the output's state before it.
-    let mut before_last: Option<(usize, usize, bool)> = None;
-    for (i, c) in line.char_indices() {
+    // Characters that are their own match form are not pushed one by one: a run of them
+    // is copied when it ends. `run` is its start (valid while `in_run`); `run_spaced`
+    // whether the pending space was written when it began.
+    let (mut run, mut in_run, mut run_spaced) = (0usize, false, false);
+    // The last fast character: its start when it is in the run, else its start with the
+    // output's length and pending space before it.
+    let mut last_in_run: Option<usize> = None;
+    let mut last: Option<(usize, usize, bool)> = None;
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(w) = own_form_width(b, i) {
+            if !in_run {
+                run_spaced = out.pending_space;
+                if out.pending_space {
+                    out.out.push(' ');
+                    out.pending_space = false;
+                }
+                (run, in_run) = (i, true);
+            }
+            last_in_run = Some(i);
+            i += w;
+            continue;
+        }
+        if in_run {
+            out.out.push_str(&line[run..i]);
+            in_run = false;
+        }
+        let c = line[i..].chars().next().expect("a character starts here");
         let Some(m) = nfkc::fast(c) else {
-            let from = match before_last {
-                Some((at, len, pending)) => {
+            let from = match (last_in_run, last) {
+                (Some(at), _) => {
+                    // Back to the output as it was before that character.
+                    out.out.truncate(out.out.len() - (i - at));
+                    if at == run && run_spaced {
+                        out.out.pop();
+                        out.pending_space = true;
+                    }
+                    at
+                }
+                (None, Some((at, len, pending))) => {
                     out.out.truncate(len);
                     out.pending_space = pending;
                     at
                 }
-                None => i,
+                (None, None) => i,
             };
             nfkc_each(&line[from..], |c| out.push(c));
             return out.out;
         };
-        before_last = Some((i, out.out.len(), out.pending_space));
+        (last_in_run, last) = (None, Some((i, out.out.len(), out.pending_space)));
         if is_fast_space(m) {
             out.pending_space = !out.out.is_empty();
         } else {
             out.push_visible(m);
         }
+        i += c.len_utf8();
+    }
+    if in_run {
+        out.out.push_str(&line[run..]);
     }
     out.out
+}
+
+/// The length of the character at `b[i]` when it is its own match form (fast, visible,
+/// not a space): ASCII but its spaces, the basic CJK ideographs, and the CJK and general
+/// punctuation [`nfkc::fast`] keeps as it is (、。〈〉《》「」『』【】〔〕〖〗〘〙〚〛 – — ‘ ’ “ ” •),
+/// decided on the bytes. `b` is UTF-8 and `i` a character boundary.
+#[inline(always)]
+fn own_form_width(b: &[u8], i: usize) -> Option<usize> {
+    let x = b[i];
+    if x < 0x80 {
+        return (!matches!(x, b' ' | b'\t' | 0x0B | 0x0C | b'\r')).then_some(1);
+    }
+    match x {
+        // U+5000–U+9FFF, and U+4E00–U+4FFF.
+        0xE5..=0xE9 => Some(3),
+        0xE4 if b[i + 1] >= 0xB8 => Some(3),
+        0xE3 if b[i + 1] == 0x80 => {
+            matches!(b[i + 2], 0x81 | 0x82 | 0x88..=0x91 | 0x94..=0x9B).then_some(3)
+        }
+        0xE2 if b[i + 1] == 0x80 => {
+            matches!(b[i + 2], 0x93 | 0x94 | 0x98 | 0x99 | 0x9C | 0x9D | 0xA2).then_some(3)
+        }
+        _ => None,
+    }
 }
 
 /// [`match_form`] with every character through [`nfkc_each`] (the oracle of its fast
@@ -148,7 +211,7 @@ mod tests {
     /// (a combining mark after a fast character, a decomposing ligature).
     #[test]
     fn the_fast_loop_agrees_with_nfkc_of_every_character() {
-        let alphabet: Vec<char> = "医保账户报销，。：！（）ＡＢｃ１２ abc0《》【】、\t\r\u{0B}\u{0C}\n\u{3000}\u{A0}\u{2003}\u{200B}\u{FEFF}\u{AD}\u{0301}\u{0308}\u{3099}ﬁ…é“”ｶﾞ"
+        let alphabet: Vec<char> = "医保账户报销，。：！（）ＡＢｃ１２ abc0《》【】、\t\r\u{0B}\u{0C}\n\u{1}\u{3000}\u{A0}\u{2003}\u{200B}\u{FEFF}\u{AD}\u{0301}\u{0308}\u{3099}ﬁ…é“”‘’–—•×·〈〉〔〕〘〛ｶﾞ\u{4E00}\u{4DFF}\u{9FFF}\u{A000}\u{3003}\u{3007}\u{3012}\u{301C}\u{2012}\u{2015}\u{2021}"
             .chars()
             .collect();
         let mut rng = crate::synth::Rng::new(11);
