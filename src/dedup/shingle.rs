@@ -30,23 +30,73 @@ pub fn normalize_with(text: &str, cfg: &NormalizeConfig) -> String {
         text.chars().for_each(|c| keep_char(&mut out, c, cfg));
         return out;
     }
-    let mut before_last: Option<(usize, usize)> = None;
-    for (i, c) in text.char_indices() {
+    // Characters kept as they are (ideographs; ASCII that is kept and not lower-cased)
+    // are copied in runs, decided on the bytes; `last_in_run` / `last` are the last fast
+    // character (in the run, or with the output's length before it).
+    let b = text.as_bytes();
+    let (mut run, mut in_run) = (0usize, false);
+    let mut last_in_run: Option<usize> = None;
+    let mut last: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(w) = kept_as_is_width(b, i, cfg) {
+            if !in_run {
+                (run, in_run) = (i, true);
+            }
+            last_in_run = Some(i);
+            i += w;
+            continue;
+        }
+        if in_run {
+            out.push_str(&text[run..i]);
+            in_run = false;
+        }
+        let c = text[i..].chars().next().expect("a character starts here");
         let Some(m) = fast(c) else {
-            let from = match before_last {
-                Some((at, len)) => {
+            let from = match (last_in_run, last) {
+                (Some(at), _) => {
+                    out.truncate(out.len() - (i - at));
+                    at
+                }
+                (None, Some((at, len))) => {
                     out.truncate(len);
                     at
                 }
-                None => i,
+                (None, None) => i,
             };
             nfkc_each(&text[from..], |c| keep_char(&mut out, c, cfg));
             return out;
         };
-        before_last = Some((i, out.len()));
+        (last_in_run, last) = (None, Some((i, out.len())));
         keep_char(&mut out, m, cfg);
+        i += c.len_utf8();
+    }
+    if in_run {
+        out.push_str(&text[run..]);
     }
     out
+}
+
+/// The length of the character at `b[i]` when normalization keeps it as it is and
+/// [`fast`] knows its NFKC: a basic CJK ideograph, or ASCII that `cfg` keeps and does not
+/// lower-case. `b` is UTF-8 and `i` a character boundary.
+#[inline(always)]
+fn kept_as_is_width(b: &[u8], i: usize, cfg: &NormalizeConfig) -> Option<usize> {
+    let x = b[i];
+    if x < 0x80 {
+        let keep = match cfg.drop {
+            DropChars::NonAlphanumeric => x.is_ascii_alphanumeric(),
+            DropChars::Whitespace => !char::from(x).is_whitespace(),
+            DropChars::Nothing => true,
+        };
+        return (keep && !(cfg.lowercase && x.is_ascii_uppercase())).then_some(1);
+    }
+    match x {
+        // U+5000–U+9FFF, and U+4E00–U+4FFF.
+        0xE5..=0xE9 => Some(3),
+        0xE4 if b[i + 1] >= 0xB8 => Some(3),
+        _ => None,
+    }
 }
 
 /// The characters [`fast`] passes through that are not ASCII or ideographs: CJK marks and
@@ -265,7 +315,7 @@ mod tests {
     /// normalization setting, on random text with characters that compose or decompose.
     #[test]
     fn the_fast_loop_agrees_with_nfkc_of_every_character() {
-        let alphabet: Vec<char> = "医保账户ABCabc123，。：！（）ＡＢｃ１２ 《》【】、“”•·×\t\n\u{3000}\u{A0}\u{0301}\u{0308}\u{3099}ﬁ…éÅΣｶﾞ①"
+        let alphabet: Vec<char> = "医保账户ABCabc123，。：！（）ＡＢｃ１２ 《》【】、“”•·×\t\n\u{B}\u{1}\u{1C}\u{7F}\u{3000}\u{A0}\u{0301}\u{0308}\u{3099}ﬁ…éÅΣｶﾞ①\u{4E00}\u{4DFF}\u{9FFF}\u{A000}Zz09@[`{"
             .chars()
             .collect();
         let mut rng = crate::synth::Rng::new(13);
