@@ -84,6 +84,13 @@ pub fn facts(
     })
 }
 
+/// Empties this worker's cache and hands its memory back: the scan calls it on every
+/// worker when it ends, so that the facts of related lines (up to `scan.line_cache_bytes`
+/// a worker) do not stay resident through the duplicate search and the writing.
+pub fn clear() {
+    CACHE.with(|c| *c.borrow_mut() = Cache::default());
+}
+
 /// Bytes this worker's cache holds (for tests of its bound).
 pub fn cached_bytes() -> usize {
     CACHE.with(|c| c.borrow().bytes)

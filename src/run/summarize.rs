@@ -238,6 +238,9 @@ pub(crate) fn scan_in_chunks<T: Send>(
         // now, the heap does not keep a high-water mark of them over the whole scan.
         crate::trim::trim();
     }
+    // The workers' line caches are of no use after the scan.
+    rayon::broadcast(|_| crate::page::line_cache::clear());
+    crate::trim::trim();
     Ok(cpu)
 }
 
@@ -398,6 +401,34 @@ mod tests {
             url: None,
             truncated: false,
         }
+    }
+
+    /// After the scan no worker keeps the facts of the lines it saw.
+    #[test]
+    fn the_scan_leaves_no_line_cache_behind() {
+        let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("input");
+        let rules = Rules::builtin();
+        let opts = crate::ingest::walk::WalkOptions {
+            skip: None,
+            follow_symlinks: false,
+        };
+        let files = crate::ingest::walk::walk(&input, &rules.input, opts)
+            .expect("the sample is listed")
+            .files;
+        let dir = std::env::temp_dir().join(format!("pagesieve-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        let spill = Spill::create(&dir.join("spill"), &dir).expect("a spill");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool");
+        let left = pool.install(|| {
+            let scanned = summarize_all(files, &rules, &spill, false).expect("the sample scans");
+            assert!(scanned.pages.len() > 40);
+            rayon::broadcast(|_| crate::page::line_cache::cached_bytes())
+        });
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(left, [0, 0]);
     }
 
     #[test]
