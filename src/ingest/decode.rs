@@ -387,16 +387,9 @@ fn check(raw: &[u8], page: &DecodedPage, cfg: &crate::config::InputConfig) -> Re
 /// every page) is passed over eight bytes at a time. (`char::is_control` over every
 /// character was 4% of a run on long answers; it stays the oracle in the tests.)
 fn control_chars(text: &str) -> (usize, usize) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    use crate::text::swar::{has_byte, has_byte_below};
     // Whether a word may hold a byte below 0x20, 0x7F or 0xC2 (exact for "none").
-    let suspect = |w: u64| {
-        (w.wrapping_sub(ONES * 0x20) & !w & HIGHS)
-            | zero(w ^ (ONES * 0x7F))
-            | zero(w ^ (ONES * 0xC2))
-            != 0
-    };
+    let suspect = |w: u64| has_byte_below(w, 0x20) || has_byte(w, 0x7F) || has_byte(w, 0xC2);
     let b = text.as_bytes();
     let (mut nul, mut control) = (0usize, 0usize);
     let mut i = 0;

@@ -3,20 +3,12 @@
 //! a page; serde_json looks every byte up in a table, this looks at eight bytes at a time
 //! and copies the runs that need nothing (Chinese text escapes only its line breaks).
 
-/// `0x01` in every byte.
-const ONES: u64 = 0x0101_0101_0101_0101;
-/// `0x80` in every byte.
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+use crate::text::swar::{has_byte, has_byte_below};
 
 /// Whether any byte of `w` needs escaping: a control character (< 0x20), `"` or `\`.
 #[inline(always)]
 fn needs_escape(w: u64) -> bool {
-    // A byte is zero in `x` exactly where `w` had the byte being looked for; the classic
-    // "has a zero byte" test may flag a 0x01 byte next to a true zero, harmless here since
-    // the bytes are then looked at one by one.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-    (below_space | zero(w ^ (ONES * b'"' as u64)) | zero(w ^ (ONES * b'\\' as u64))) != 0
+    has_byte_below(w, 0x20) || has_byte(w, b'"') || has_byte(w, b'\\')
 }
 
 /// The escape of one byte that needs it, as serde_json writes it.

@@ -10,6 +10,7 @@
 //! [`crate::dedup::shingle::normalize`]; "normalize" means that and nothing else.)
 
 pub mod nfkc;
+pub mod swar;
 pub mod utf8;
 
 use nfkc::nfkc_each;
