@@ -10,9 +10,11 @@
 use rayon::prelude::*;
 
 use crate::codec::{Dec, Enc};
-use crate::dedup::index::pairs_within_filtered;
-use crate::dedup::lsh::band_pairs;
-use crate::dedup::minhash::{estimate, prefetch, Signature};
+use crate::dedup::columns::Columns;
+use crate::dedup::index::pairs_within_in;
+use crate::dedup::lsh::band_pairs_in;
+use crate::dedup::minhash::{estimate, prefetch};
+use crate::dedup::partition::{merge_parts, Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats, Item, Proposers};
 
 /// A candidate pair (indices into the searched representatives, `a < b`) and what
@@ -28,15 +30,21 @@ pub fn candidate_pairs(
     cfg: &DedupRules,
     stats: &mut DedupStats,
 ) -> Vec<Candidate> {
-    let fp = |i: u32| items[near[i as usize] as usize].fp;
-    // What the screen reads, in `near` order and compact: at a million texts each lookup
-    // through `items` would be a cache miss of its own.
-    let sigs: Vec<&Signature> = (0..near.len() as u32).map(|i| &fp(i).signature).collect();
+    let cols = Columns::of(items, near, cfg);
+    let (found, _) = pairs_in(&cols, cfg, Pass::Whole);
+    merge_parts(vec![found], stats)
+}
+
+/// The candidate pairs of the key groups `pass` owns, from every configured generator,
+/// over `cols` (positions in the search), with the counts of what was tested; and the
+/// oversized groups met (what round 1 of a partitioned search reports:
+/// [`crate::dedup::partition`]). [`merge_parts`] over every partition's pairs gives
+/// [`candidate_pairs`].
+pub fn pairs_in(cols: &Columns<'_>, cfg: &DedupRules, pass: Pass<'_>) -> (PartPairs, Oversized) {
+    let sigs = &cols.sigs;
     // The floor falls with the shorter text's length: a pair's floor is its texts' lower.
-    let floors: Vec<f64> = (0..near.len() as u32)
-        .map(|i| cfg.screen_floor(fp(i).chars))
-        .collect();
-    let pinned: Vec<bool> = near.iter().map(|&i| items[i as usize].pinned).collect();
+    let floors: Vec<f64> = cols.chars.iter().map(|&c| cfg.screen_floor(c)).collect();
+    let pinned = &cols.pinned;
     let any_pinned = pinned.iter().any(|&p| p);
     let screen = |a: u32, b: u32| {
         let (a, b) = (a as usize, b as usize);
@@ -45,34 +53,34 @@ pub fn candidate_pairs(
         }
         estimate(sigs[a], sigs[b]) >= floors[a].min(floors[b])
     };
-    let mut all: Vec<Candidate> = Vec::new();
+    let mut found = PartPairs::default();
+    let mut big = Oversized::default();
     if let Some(bands) = cfg.lsh {
         let ahead = |i: u32| {
             prefetch(sigs[i as usize]);
             prefetch(&floors[i as usize]);
         };
-        let (pairs, st) = band_pairs(&sigs, bands, cfg.limits, screen, ahead);
-        stats.by_generator.lsh += stats.add(st);
-        all.extend(pairs.into_iter().map(|(a, b)| (a, b, Proposers::LSH)));
+        let b = band_pairs_in(sigs, bands, cfg.limits, screen, ahead, pass);
+        found.lsh = Some((b.pairs, b.stats));
+        big.lsh = b.oversized;
     }
     if cfg.simhash {
-        let mut fps: Vec<u64> = Vec::with_capacity(near.len());
-        for f in 0..cfg.fingerprints {
-            fps.clear();
-            fps.extend((0..near.len() as u32).map(|i| fp(i).simhash(f)));
+        let fps = &cols.simhashes;
+        for (f, these) in fps.iter().enumerate() {
             // Each pair once, on the first fingerprint within k.
             let keep = |a: u32, b: u32| {
-                let (x, y) = (fp(a), fp(b));
-                let earlier =
-                    (0..f).any(|g| (x.simhash(g) ^ y.simhash(g)).count_ones() <= cfg.max_hamming);
-                (!earlier).then(|| screen(a, b))
+                let (a, b) = (a as usize, b as usize);
+                let earlier = fps[..f]
+                    .iter()
+                    .any(|g| (g[a] ^ g[b]).count_ones() <= cfg.max_hamming);
+                (!earlier).then(|| screen(a as u32, b as u32))
             };
-            let (pairs, st) = pairs_within_filtered(&fps, cfg.max_hamming, cfg.limits, keep);
-            stats.by_generator.simhash += stats.add(st);
-            all.extend(pairs.into_iter().map(|(a, b)| (a, b, Proposers::SIMHASH)));
+            let t = pairs_within_in(these, cfg.max_hamming, cfg.limits, keep, pass, f);
+            found.simhash.push((t.pairs, t.stats));
+            big.simhash.push(t.oversized);
         }
     }
-    merge_proposers(all)
+    (found, big)
 }
 
 /// Sorts candidate pairs and merges the proposers of a pair found more than once.

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::dedup::buckets::{radix_sort_by_high, table_pairs, Limits, TableStats};
+use crate::dedup::partition::{simhash_table, Pass};
 
 /// Bit masks of the `b` blocks of a 64-bit fingerprint.
 fn block_masks(b: usize) -> Vec<u64> {
@@ -102,6 +103,33 @@ pub fn pairs_within_filtered(
     limits: Limits,
     keep: impl Fn(u32, u32) -> Option<bool> + Sync,
 ) -> (Vec<(u32, u32)>, TableStats) {
+    let found = pairs_within_in(fps, k, limits, keep, Pass::Whole, 0);
+    (found.pairs, found.stats)
+}
+
+/// What [`pairs_within_in`] found: the pairs (sorted, distinct), their counts, and each
+/// block-pair table's oversized buckets (their keys) this pass owns.
+#[derive(Debug, Default)]
+pub struct TablesFound {
+    /// Accepted pairs.
+    pub pairs: Vec<(u32, u32)>,
+    /// Counts of the tests.
+    pub stats: TableStats,
+    /// Per table, in block-pair order, the keys of its oversized buckets.
+    pub oversized: Vec<Vec<u64>>,
+}
+
+/// [`pairs_within_filtered`] over the buckets `pass` owns ([`Pass`]) of the tables of
+/// fingerprint number `f` (which names the tables for the partitions). In
+/// [`Pass::Pairs`] the earlier tables' oversized buckets come from every partition.
+pub fn pairs_within_in(
+    fps: &[u64],
+    k: u32,
+    limits: Limits,
+    keep: impl Fn(u32, u32) -> Option<bool> + Sync,
+    pass: Pass<'_>,
+    f: usize,
+) -> TablesFound {
     assert!(
         fps.len() < u32::MAX as usize,
         "too many fingerprints for one index"
@@ -110,14 +138,39 @@ pub fn pairs_within_filtered(
     let b = t.masks.len();
     let mut out: Vec<(u32, u32)> = Vec::new();
     let mut stats = TableStats::default();
-    // Tables done so far, with the keys of their oversized buckets.
+    let known: &[Vec<u64>] = match pass {
+        Pass::Pairs { oversized, .. } => oversized.simhash.get(f).map_or(&[], |v| v),
+        _ => &[],
+    };
+    // Every table's oversized keys, in block-pair order: finished ones (the whole search)
+    // or all of them (round 2 of a partitioned one).
     let mut done: Vec<(usize, usize, HashSet<u64>)> = Vec::new();
+    if let Pass::Pairs { .. } = pass {
+        let mut n = 0;
+        for p in 0..b {
+            for q in p + 1..b {
+                let big = known
+                    .get(n)
+                    .map_or_else(HashSet::new, |l| l.iter().copied().collect());
+                done.push((p, q, big));
+                n += 1;
+            }
+        }
+    }
+    let mut owned: Vec<Vec<u64>> = Vec::new();
+    let tests = pass.tests_pairs();
     let mut table: Vec<u64> = Vec::new();
     let mut scratch: Vec<u64> = Vec::new();
     let mut wide: Vec<(u64, u32)> = Vec::new();
+    let mut n = 0;
     for p in 0..b {
         for q in p + 1..b {
+            let id = simhash_table(f, n);
+            n += 1;
             let test = |a: u32, c: u32| {
+                if !tests {
+                    return None;
+                }
                 let (fa, fc) = (fps[a as usize], fps[c as usize]);
                 let diff = fa ^ fc;
                 if diff.count_ones() > k || t.compared_before(fa, diff, (p, q), &done) {
@@ -132,6 +185,9 @@ pub fn pairs_within_filtered(
                         .enumerate()
                         .map(|(i, &f)| (t.key(f, (p, q)) << 32) | i as u64),
                 );
+                if !matches!(pass, Pass::Whole) {
+                    table.retain(|e| pass.owns(id, e >> 32));
+                }
                 radix_sort_by_high(&mut table, &mut scratch, t.key_bits);
                 table_pairs(&table, |e| e >> 32, |e| *e as u32, limits, test, |_| {})
             } else {
@@ -141,17 +197,27 @@ pub fn pairs_within_filtered(
                         .enumerate()
                         .map(|(i, &f)| (t.key(f, (p, q)), i as u32)),
                 );
+                if !matches!(pass, Pass::Whole) {
+                    wide.retain(|e| pass.owns(id, e.0));
+                }
                 wide.par_sort_unstable();
                 table_pairs(&wide, |e| e.0, |e| e.1, limits, test, |_| {})
             };
             out.extend(found);
             stats += st;
-            done.push((p, q, big.into_iter().collect()));
+            if matches!(pass, Pass::Whole) {
+                done.push((p, q, big.iter().copied().collect()));
+            }
+            owned.push(big);
         }
     }
     out.par_sort_unstable();
     out.dedup();
-    (out, stats)
+    TablesFound {
+        pairs: out,
+        stats,
+        oversized: owned,
+    }
 }
 
 /// The reference: every pair by brute force (for tests and small inputs).

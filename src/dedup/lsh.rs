@@ -16,6 +16,7 @@ use crate::dedup::buckets::{
     pairs_of, radix_sort_by_high, table_pairs_with, Found, Limits, Pairer, TableStats,
 };
 use crate::dedup::minhash::{prefetch, Signature, SIGNATURE_BINS};
+use crate::dedup::partition::{lsh_table, Pass};
 use crate::prehashed::HashedSet;
 
 /// The banding of the signatures.
@@ -58,6 +59,34 @@ pub fn band_pairs(
     keep: impl Fn(u32, u32) -> bool + Sync,
     prefetch: impl Fn(u32) + Sync,
 ) -> (Vec<(u32, u32)>, TableStats) {
+    let found = band_pairs_in(sigs, bands, limits, keep, prefetch, Pass::Whole);
+    (found.pairs, found.stats)
+}
+
+/// What [`band_pairs_in`] found: the pairs (sorted, distinct), their counts, and each
+/// band's oversized buckets and parts as prefix hashes (what round 1 of a partitioned
+/// search hands round 2: [`crate::dedup::partition`]).
+#[derive(Debug, Default)]
+pub struct BandsFound {
+    /// Accepted pairs.
+    pub pairs: Vec<(u32, u32)>,
+    /// Counts of the tests.
+    pub stats: TableStats,
+    /// Per band, the prefixes of its oversized buckets and parts this pass owns.
+    pub oversized: Vec<Vec<u64>>,
+}
+
+/// [`band_pairs`] over the buckets `pass` owns: all of them, or one partition's
+/// ([`Pass`]). In [`Pass::Pairs`] the earlier bands' oversized buckets come from every
+/// partition, so a pair is tested in the same band as in the whole search.
+pub fn band_pairs_in(
+    sigs: &[&Signature],
+    bands: Bands,
+    limits: Limits,
+    keep: impl Fn(u32, u32) -> bool + Sync,
+    prefetch: impl Fn(u32) + Sync,
+    pass: Pass<'_>,
+) -> BandsFound {
     assert!(
         sigs.len() < u32::MAX as usize,
         "too many texts for one index"
@@ -67,12 +96,28 @@ pub fn band_pairs(
     let mut stats = TableStats::default();
     // Each finished band's oversized buckets and parts, as prefix hashes: a pair agreeing
     // on such a band was not necessarily compared there.
-    let mut oversized: Vec<HashedSet<u64>> = Vec::new();
+    let mut oversized: Vec<HashedSet<u64>> = match pass {
+        Pass::Pairs { oversized, .. } => oversized
+            .lsh
+            .iter()
+            .map(|l| l.iter().copied().collect())
+            .collect(),
+        _ => Vec::new(),
+    };
+    oversized.resize_with(bands.bands, HashedSet::default);
+    let mut owned: Vec<Vec<u64>> = Vec::with_capacity(bands.bands);
     let mut table: Vec<u64> = Vec::with_capacity(sigs.len());
     let mut scratch: Vec<u64> = Vec::new();
+    let tests = pass.tests_pairs();
     for band in 0..bands.bands {
         band_table(sigs, band, rows, &mut table, &mut scratch);
+        if !matches!(pass, Pass::Whole) {
+            table.retain(|e| pass.owns(lsh_table(band), e >> 32));
+        }
         let test = |a: u32, b: u32| {
+            if !tests {
+                return None;
+            }
             let (sa, sb) = (sigs[a as usize], sigs[b as usize]);
             (!compared_before(sa, sb, band, rows, &oversized)).then(|| keep(a, b))
         };
@@ -96,11 +141,18 @@ pub fn band_pairs(
         let (found, st) = found.into_parts();
         out.extend(found);
         stats += st;
-        oversized.push(big.into_iter().collect());
+        if matches!(pass, Pass::Whole) {
+            oversized[band] = big.iter().copied().collect();
+        }
+        owned.push(big);
     }
     out.par_sort_unstable();
     out.dedup();
-    (out, stats)
+    BandsFound {
+        pairs: out,
+        stats,
+        oversized: owned,
+    }
 }
 
 /// The candidate keys of one band: `key << 32 | item` for every signature, sorted by key

@@ -17,6 +17,7 @@
 pub mod buckets;
 pub mod candidates;
 pub mod clusters;
+pub mod columns;
 pub mod components;
 pub mod exact;
 pub mod fingerprint;
@@ -25,6 +26,7 @@ pub mod keep;
 pub mod lsh;
 pub mod minhash;
 pub mod order;
+pub mod partition;
 pub mod probe;
 pub mod queue;
 pub mod rules;

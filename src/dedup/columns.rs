@@ -1,0 +1,128 @@
+//! What the candidate search reads of each text, as columns in the searched order: the
+//! MinHash signature, the normalized length (the screen's floor), whether an earlier run
+//! kept it, and its simhashes. [`Columns`] borrows them from the [`Item`]s of one
+//! process; [`ColumnFile`] owns them, read from the file a partitioned search's tasks
+//! share ([`ColumnFile::encode`], [`ColumnFile::decode`]).
+
+use crate::codec::{corrupt, Dec, Enc};
+use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
+use crate::dedup::{DedupRules, Item};
+
+/// The searched texts' columns, indexed by position in the search (`near`).
+#[derive(Debug, Clone)]
+pub struct Columns<'a> {
+    /// MinHash signatures.
+    pub sigs: Vec<&'a Signature>,
+    /// Normalized characters.
+    pub chars: Vec<u32>,
+    /// Kept by an earlier run.
+    pub pinned: Vec<bool>,
+    /// Per configured fingerprint, every text's simhash (empty without the simhash
+    /// generator).
+    pub simhashes: Vec<Vec<u64>>,
+}
+
+impl<'a> Columns<'a> {
+    /// The columns of `near` (indices into `items`) under `cfg`.
+    pub fn of(items: &[Item<'a>], near: &[u32], cfg: &DedupRules) -> Columns<'a> {
+        let fp = |i: u32| items[i as usize].fp;
+        let simhashes = match cfg.simhash {
+            true => (0..cfg.fingerprints)
+                .map(|f| near.iter().map(|&i| fp(i).simhash(f)).collect())
+                .collect(),
+            false => Vec::new(),
+        };
+        Columns {
+            sigs: near.iter().map(|&i| &fp(i).signature).collect(),
+            chars: near.iter().map(|&i| fp(i).chars).collect(),
+            pinned: near.iter().map(|&i| items[i as usize].pinned).collect(),
+            simhashes,
+        }
+    }
+
+    /// How many texts.
+    pub fn len(&self) -> usize {
+        self.sigs.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.sigs.is_empty()
+    }
+}
+
+/// Owned columns, as a file between the processes of a partitioned search.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnFile {
+    /// MinHash signatures.
+    pub sigs: Vec<Signature>,
+    /// Normalized characters.
+    pub chars: Vec<u32>,
+    /// Kept by an earlier run.
+    pub pinned: Vec<bool>,
+    /// Per fingerprint, every text's simhash.
+    pub simhashes: Vec<Vec<u64>>,
+}
+
+const MAGIC: &[u8; 8] = b"PSCOLS01";
+
+impl ColumnFile {
+    /// Borrowed columns over these.
+    pub fn columns(&self) -> Columns<'_> {
+        Columns {
+            sigs: self.sigs.iter().collect(),
+            chars: self.chars.clone(),
+            pinned: self.pinned.clone(),
+            simhashes: self.simhashes.clone(),
+        }
+    }
+
+    /// The bytes of `cols`: a header (texts, fingerprints), then each column whole.
+    pub fn encode(cols: &Columns<'_>) -> Vec<u8> {
+        let n = cols.len();
+        let mut e = Enc::default();
+        e.0.reserve(16 + n * (SIGNATURE_BINS + 5 + 8 * cols.simhashes.len()));
+        e.0.extend_from_slice(MAGIC);
+        e.u64(n as u64);
+        e.u32(cols.simhashes.len() as u32);
+        cols.sigs.iter().for_each(|s| e.0.extend_from_slice(&s.0));
+        cols.chars.iter().for_each(|&c| e.u32(c));
+        cols.pinned.iter().for_each(|&p| e.bool(p));
+        for f in &cols.simhashes {
+            f.iter().for_each(|&h| e.u64(h));
+        }
+        e.0
+    }
+
+    /// Reads what [`ColumnFile::encode`] wrote; a damaged or truncated file is an error.
+    pub fn decode(bytes: &[u8]) -> std::io::Result<ColumnFile> {
+        let rest = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .ok_or_else(|| corrupt("search columns"))?;
+        let mut d = Dec(rest);
+        let n = d.u64()? as usize;
+        let fps = d.u32()? as usize;
+        let want = n
+            .checked_mul(SIGNATURE_BINS + 5 + 8 * fps)
+            .ok_or_else(|| corrupt("search column sizes"))?;
+        if d.0.len() != want {
+            return Err(corrupt("search column sizes"));
+        }
+        let sigs = d
+            .take(n * SIGNATURE_BINS)?
+            .chunks_exact(SIGNATURE_BINS)
+            .map(|c| Signature(c.try_into().expect("whole bins")))
+            .collect();
+        let chars = (0..n).map(|_| d.u32()).collect::<std::io::Result<_>>()?;
+        let pinned = (0..n).map(|_| d.bool()).collect::<std::io::Result<_>>()?;
+        let simhashes = (0..fps)
+            .map(|_| (0..n).map(|_| d.u64()).collect())
+            .collect::<std::io::Result<_>>()?;
+        Ok(ColumnFile {
+            sigs,
+            chars,
+            pinned,
+            simhashes,
+        })
+    }
+}
