@@ -170,6 +170,7 @@ fn what_the_driver_adds_before_the_commit_is_published_with_the_run_or_not_at_al
         before: std::time::Duration::from_secs(5),
         phases: vec![("ray_scan".into(), std::time::Duration::from_secs(4))],
         extra: Some(&write),
+        candidates: None,
     };
     let walked = || list(&s).unwrap().split().1;
     run_shards(&s, phase1(), walked(), finish).unwrap();
@@ -249,5 +250,80 @@ fn a_shard_task_refuses_a_file_swapped_for_a_symlink_out_of_the_input() {
     for f in FILES {
         let text = std::fs::read_to_string(out.join(f)).unwrap_or_default();
         assert!(!text.contains("机密"), "{f} holds the secret");
+    }
+}
+
+/// Phase 2 with the article search's candidate stage in partitions (what the Ray job's
+/// `partitions=N` runs as tasks: both rounds through their files) gives the CLI's
+/// output byte for byte, for any number of partitions, with both generators and buckets
+/// small enough to be oversized.
+#[test]
+fn partitioned_candidates_give_the_cli_output_byte_for_byte() {
+    use pagesieve::run::partitions::in_process;
+    let d = tempfile::tempdir().unwrap();
+    let corpus = d.path().join("corpus");
+    for (shape, seed) in [
+        (pagesieve::synth::Shape::Site, 12),
+        (pagesieve::synth::Shape::Templated, 13),
+    ] {
+        let opts = pagesieve::synth::Options {
+            pages: 400,
+            seed,
+            sample: false,
+            shape,
+        };
+        pagesieve::synth::generate(&opts, &corpus.join(format!("{seed}"))).unwrap();
+    }
+    let profile = format!(
+        "{}\n[dedup]\ncandidates = [\"lsh\", \"simhash\"]\nmax_bucket = 6\n",
+        pagesieve::config::BUILTIN_PROFILE
+    );
+    let rules = Rules::from_text(&profile, "test profile").unwrap();
+    let one = d.path().join("one");
+    let s = Settings::new(corpus.clone(), one.clone(), rules.clone());
+    run(&s).unwrap();
+    let report = common::report(&one);
+    assert!(
+        report["dedup"]["articles"]["oversized_buckets"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{}",
+        report["dedup"]
+    );
+    let listing = list(&s).unwrap();
+    let total = listing.files.len();
+    let work = d.path().join("work");
+    scan_shard(listing.files.clone(), of(&corpus, total), &rules, &work, 0).unwrap();
+    for parts in [1, 4, 16] {
+        let out = d.path().join(format!("parts-{parts}"));
+        let s = Settings::new(corpus.clone(), out.clone(), rules.clone());
+        let search = work.join("search");
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let stage = |cols: &pagesieve::dedup::columns::Columns<'_>,
+                     stats: &mut pagesieve::dedup::DedupStats| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            in_process(&search, &rules.dedup, parts, cols, stats)
+        };
+        let finish = Finish {
+            candidates: Some(&stage),
+            ..Finish::default()
+        };
+        let phase1 = Phase1::Shards {
+            dir: work.clone(),
+            count: 1,
+            pages: total,
+        };
+        run_shards(&s, phase1, list(&s).unwrap().split().1, finish).unwrap();
+        let (a, b) = (snapshot(&one), snapshot(&out));
+        for (i, f) in FILES.iter().enumerate() {
+            assert!(a[i] == b[i], "{parts} partitions: {f} differs");
+        }
+        assert_eq!(
+            calls.into_inner(),
+            1,
+            "the article search's candidates, once"
+        );
+        assert_eq!(std::fs::read_dir(&search).unwrap().count(), 0, "files left");
     }
 }

@@ -34,6 +34,8 @@ __all__ = [
     "list_files",
     "scan_shard",
     "finish",
+    "search_keys",
+    "search_pairs",
     "synth",
     "exit_code",
     "__version__",
@@ -168,6 +170,7 @@ def finish(
     before: float = 0.0,
     phases: Sequence[Any] = (),
     extra: Optional[Callable[[str], None]] = None,
+    search: Optional[Callable[[str], Sequence[str]]] = None,
 ) -> dict:
     """Phase 2 over shards ``0..shards``: the duplicate decisions, the record files, the
     reports and the dedup index, exactly as ``pagesieve run`` writes them.
@@ -175,7 +178,11 @@ def finish(
     ``before`` is the wall time in seconds the job spent before phase 2 and ``phases``
     its ``(name, seconds)`` parts, so that ``report.json``'s timings are the job's;
     ``extra(staging_folder)`` is called once every file is staged, before the commit:
-    what it writes there is published with the output, or not at all."""
+    what it writes there is published with the output, or not at all.
+    ``search(columns_file)``, when given, runs the article search's candidate stage in
+    partitions (:mod:`pagesieve.ray`: the ``pagesieve.keys[p]`` and ``pagesieve.pairs[p]``
+    tasks, over :func:`search_keys` and :func:`search_pairs`) and returns every
+    partition's round-2 file."""
     return _json.loads(
         _native.finish(
             _os.fspath(input),
@@ -190,10 +197,50 @@ def finish(
             **_run_options(threads, force, against, index, max_drop_rate),
             before=before,
             phases=[(str(n), float(x)) for n, x in phases],
+            search=search,
             extra=extra,
         )
     )
 
+
+
+def search_keys(
+    columns: PathLike,
+    config: Union[Config, PathLike, None],
+    part: int,
+    parts: int,
+    *,
+    threads: Optional[int] = None,
+) -> str:
+    """Round 1 of partition ``part`` of ``parts`` of the partitioned candidate search:
+    the oversized key groups it owns, written beside ``columns``; returns that file."""
+    return _os.fspath(
+        _native.search_keys(_os.fspath(columns), _config(config), part, parts, threads=threads)
+    )
+
+
+def search_pairs(
+    columns: PathLike,
+    config: Union[Config, PathLike, None],
+    part: int,
+    parts: int,
+    oversized: Sequence[PathLike],
+    *,
+    threads: Optional[int] = None,
+) -> str:
+    """Round 2 of partition ``part``, given every partition's round-1 file: the
+    candidate pairs of the key groups it owns and their counts, written beside
+    ``columns``; returns that file."""
+    return _os.fspath(
+        _native.search_pairs(
+            _os.fspath(columns),
+            _config(config),
+            part,
+            parts,
+            [_os.fspath(o) for o in oversized],
+            threads=threads,
+        )
+    )
 
 def synth(out: PathLike, pages: int, seed: int = 1, shape: str = "templated", sample: bool = False) -> int:
     """Writes a synthetic corpus as ``pagesieve synth`` does; returns the files written."""

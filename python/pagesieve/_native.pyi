@@ -81,6 +81,18 @@ def finish(
     before: float = 0.0,
     phases: Sequence[Tuple[str, float]] = ...,
     extra: Optional[Callable[[str], None]] = None,
+    search: Optional[Callable[[str], Sequence[str]]] = None,
+) -> str: ...
+def search_keys(
+    columns: str, config: Config, part: int, parts: int, threads: Optional[int] = None
+) -> str: ...
+def search_pairs(
+    columns: str,
+    config: Config,
+    part: int,
+    parts: int,
+    oversized: Sequence[str],
+    threads: Optional[int] = None,
 ) -> str: ...
 def check_settings(
     input: str,

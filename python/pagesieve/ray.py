@@ -1,7 +1,8 @@
 """The pagesieve run on a Ray cluster: the same output files as ``pagesieve run``.
 
     python -m pagesieve.ray --input DIR --output DIR [--config FILE] [--address ADDR]
-                            [--files-per-shard N] [--work-dir DIR] [--no-parquet]
+                            [--files-per-shard N] [--partitions N] [--work-dir DIR]
+                            [--no-parquet]
 
 How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
 
@@ -19,6 +20,10 @@ How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
    files, the reports and the dedup index exactly as the CLI does; the Parquet copies
    of the record files (:mod:`pagesieve.parquet`) are written into the same staging
    folder, and the whole is committed as one generation of the output.
+   With ``--partitions N`` the article search's candidate stage leaves this task: its
+   texts' columns go to ``WORK/search``, ``pagesieve.keys[p]`` tasks find each key
+   partition's oversized groups, ``pagesieve.pairs[p]`` tasks its candidate pairs, and
+   phase 2 goes on with their union (:mod:`pagesieve` ``search_keys``/``search_pairs``).
 
 The input and the work folder may be on object storage (``s3://…``; any URI
 ``pyarrow.fs`` understands: :mod:`pagesieve.storage`); the output must be a folder on
@@ -41,7 +46,7 @@ import pagesieve
 from pagesieve import _native, storage
 from pagesieve.parquet import jsonl_to_parquet
 
-__all__ = ["run", "main", "PARQUET_FILES", "FAULT_ENV", "MAX_RETRIES"]
+__all__ = ["run", "main", "PARQUET_FILES", "FAULT_ENV", "MAX_RETRIES", "MAX_PARTITIONS"]
 
 #: Record files converted to Parquet next to their JSONL.
 PARQUET_FILES = (
@@ -58,6 +63,9 @@ FAULT_ENV = "PAGESIEVE_FAULT_KILL_SHARD"
 
 #: How many times Ray runs a phase-1 task again after its worker died.
 MAX_RETRIES = 5
+
+#: The most partitions the candidate search may be split into.
+MAX_PARTITIONS = 4096
 
 
 def _scan_shard(
@@ -119,17 +127,24 @@ def run(
     against: Sequence[str] = (),
     index: Optional[str] = None,
     max_drop_rate: Optional[float] = None,
+    partitions: Optional[int] = None,
 ) -> dict:
     """Runs the job on Ray (connecting to ``address``, or to the cluster already
     initialized in this process, or starting a local one). Returns what
     :func:`pagesieve.run` returns, plus ``"shards"``, ``"parquet"`` (the Parquet files
     written), ``"tasks"`` (the Ray tasks' names, as the dashboard shows them) and
-    ``"seconds"`` (the job's wall time per phase and ``"total"``)."""
+    ``"seconds"`` (the job's wall time per phase and ``"total"``).
+
+    With ``partitions=N`` the article search's candidate stage runs in ``2 × N`` tasks
+    (``pagesieve.keys[p]``, then ``pagesieve.pairs[p]``), each over the key groups of
+    one partition; the output is the same for every ``N``."""
     import ray
 
     started = time.monotonic()
     if files_per_shard < 1:
         raise pagesieve.UsageError("--files-per-shard must be at least 1")
+    if partitions is not None and not 1 <= partitions <= MAX_PARTITIONS:
+        raise pagesieve.UsageError(f"--partitions must be between 1 and {MAX_PARTITIONS}")
     cfg = pagesieve.load_config(config)
     opts = pagesieve._run_options(None, force, against, index, max_drop_rate)
     input, output = os.fspath(input), os.fspath(output)
@@ -201,6 +216,8 @@ def run(
                 before=time.monotonic() - started,
                 phases=phases,
                 parquet=parquet,
+                partitions=partitions,
+                remote_work=work if storage.is_uri(work) else None,
                 **{k: v for k, v in opts.items() if k != "threads"},
             )
         )
@@ -244,12 +261,29 @@ def _remove(work: str) -> None:
         pass
 
 
-def _finish(input: str, output: str, config: Any, work: str, shards: int, *args: Any, parquet: bool = True, **kwargs: Any) -> dict:
+def _finish(
+    input: str,
+    output: str,
+    config: Any,
+    work: str,
+    shards: int,
+    *args: Any,
+    parquet: bool = True,
+    partitions: Optional[int] = None,
+    remote_work: Optional[str] = None,
+    **kwargs: Any,
+) -> dict:
     """Phase 2 (:func:`pagesieve.finish`) in a Ray task, with the Parquet copies written
     into the staging folder before the commit; shard files on object storage are
-    downloaded to this node first. Exceptions cross the cluster as (kind, message) and
-    are raised again on the driver with their types."""
+    downloaded to this node first. With ``partitions``, the article search's candidate
+    stage goes to partition tasks (:func:`_search_in_tasks`). Exceptions cross the
+    cluster as (kind, message) and are raised again on the driver with their types."""
     written: List[str] = []
+    tasks: List[str] = []
+    search = None
+    if partitions:
+        remote = storage.child(remote_work, "search") if remote_work else None
+        search = _search_in_tasks(config, partitions, remote, tasks)
 
     def extra(staging: str) -> None:
         if parquet:
@@ -262,7 +296,10 @@ def _finish(input: str, output: str, config: Any, work: str, shards: int, *args:
             names = [f"shard-{i:06d}.{ext}" for i in range(shards) for ext in ("pages", "spill", "cpu")]
             storage.download(work, names, tmp)
             work = tmp
-        summary = pagesieve.finish(input, output, config, work, shards, *args, extra=extra, **kwargs)
+        call = lambda search: pagesieve.finish(  # noqa: E731
+            input, output, config, work, shards, *args, extra=extra, search=search, **kwargs
+        )
+        summary = call(None) if search is None else _on_main_thread(call, search)
     except pagesieve.PagesieveError as e:
         return {"error": type(e).__name__, "message": str(e)}
     except OSError as e:
@@ -271,8 +308,121 @@ def _finish(input: str, output: str, config: Any, work: str, shards: int, *args:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     summary["parquet"] = [os.path.basename(p) for p in written] if summary.get("written") else []
-    summary["tasks"] = [_task_name()]
+    summary["tasks"] = [_task_name()] + tasks
     return {"ok": summary}
+
+
+def _on_main_thread(call: Any, search: Any) -> Any:
+    """``call(search)`` on a second thread while this (the task's main) thread runs each
+    ``search`` it asks for. The partition tasks are waited for here because Ray lends a
+    task's CPUs to other tasks only while its main thread waits in ``ray.get``; waiting
+    on the thread phase 2 calls back from would hold them, and on a node whose CPUs the
+    finish task took, the partition tasks would never start."""
+    import queue
+    import threading
+
+    asks: "queue.Queue[Any]" = queue.Queue()
+    done = object()
+
+    def ask(columns: str) -> Any:
+        answer: "queue.Queue[Any]" = queue.Queue(maxsize=1)
+        asks.put((columns, answer))
+        ok, value = answer.get()
+        if not ok:
+            raise value
+        return value
+
+    out: Dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            out["value"] = call(ask)
+        except BaseException as e:  # re-raised on the task's thread below
+            out["error"] = e
+        finally:
+            asks.put(done)
+
+    t = threading.Thread(target=work, name="pagesieve.finish phase 2")
+    t.start()
+    while True:
+        item = asks.get()
+        if item is done:
+            break
+        columns, answer = item
+        try:
+            answer.put((True, search(columns)))
+        except BaseException as e:
+            answer.put((False, e))
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def _search_in_tasks(config: Any, parts: int, remote: Optional[str], names: List[str]) -> Any:
+    """The candidate stage as Ray tasks, for :func:`pagesieve.finish`'s ``search``: round 1
+    (``pagesieve.keys[p]``) for every partition, then round 2 (``pagesieve.pairs[p]``)
+    given every round-1 file; returns the round-2 files, on this node. With the work
+    folder on object storage (``remote``, its ``search`` prefix) the files travel
+    through it. Called on the finish task's main thread (:func:`_on_main_thread`)."""
+
+    def search(columns: str) -> List[str]:
+        import ray
+
+        local = os.path.dirname(columns)
+        if remote is not None:
+            storage.upload([columns], remote)
+        task = ray.remote(_search_task)
+        opts = dict(num_cpus=1, max_retries=MAX_RETRIES)
+        where = remote if remote is not None else local
+        r1 = ray.get(
+            [
+                task.options(name=f"pagesieve.keys[{p}]", **opts).remote(1, where, config, p, parts, [])
+                for p in range(parts)
+            ]
+        )
+        over = [r["file"] for r in r1]
+        r2 = ray.get(
+            [
+                task.options(name=f"pagesieve.pairs[{p}]", **opts).remote(2, where, config, p, parts, over)
+                for p in range(parts)
+            ]
+        )
+        names.extend(r["task"] for r in r1 + r2)
+        files = [r["file"] for r in r2]
+        if remote is not None:
+            storage.download(remote, files, local)
+            return [os.path.join(local, f) for f in files]
+        return files
+
+    return search
+
+
+def _search_task(round: int, where: str, config: Any, part: int, parts: int, oversized: List[str]) -> Dict[str, Any]:
+    """One partition's round of the candidate search, in a Ray task (one CPU). ``where``
+    is the folder of the columns file (a path every node sees, or an object-store
+    prefix: then the files are fetched into a private folder and the result uploaded,
+    and file names, not paths, go between the rounds)."""
+    tmp = None
+    try:
+        if storage.is_uri(where):
+            tmp = tempfile.mkdtemp(prefix=f"pagesieve-search-{part}-")
+            storage.download(where, ["search.cols"] + list(oversized), tmp)
+            folder, over = tmp, [os.path.join(tmp, o) for o in oversized]
+        else:
+            folder, over = where, oversized
+        columns = os.path.join(folder, "search.cols")
+        if round == 1:
+            path = pagesieve.search_keys(columns, config, part, parts, threads=1)
+        else:
+            path = pagesieve.search_pairs(columns, config, part, parts, over, threads=1)
+        if tmp is not None:
+            storage.upload([path], where)
+            path = os.path.basename(path)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {"file": path, "task": _task_name()}
 
 
 def _write_parquet(folder: str) -> List[str]:
@@ -300,6 +450,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--config", help="profile [default: config/default.toml or the built-in one]")
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, or a local cluster)")
     p.add_argument("--files-per-shard", type=int, default=1000, help="files per phase-1 task")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        help="run the article search's candidate stage in N partition tasks (same output for every N)",
+    )
     p.add_argument("--work-dir", help="shard files [default: OUTPUT.shards] (shared storage)")
     p.add_argument("--keep-work", action="store_true", help="keep the shard files")
     p.add_argument("--no-parquet", action="store_true", help="skip the Parquet record files")
@@ -323,6 +478,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             against=a.against,
             index=a.index,
             max_drop_rate=a.max_drop_rate,
+            partitions=a.partitions,
         )
     except pagesieve.PagesieveError as e:
         for line in str(e).splitlines():

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from typing import Any, List, Optional, Sequence, Tuple
 
-__all__ = ["is_uri", "filesystem", "list_input", "fetch", "upload", "download"]
+__all__ = ["is_uri", "filesystem", "child", "list_input", "fetch", "upload", "download"]
 
 #: Bytes read from an oversized object to tell whether it is compressed.
 HEAD_BYTES = 16
@@ -39,6 +39,13 @@ def filesystem(uri: str) -> Tuple[Any, str]:
 
     fs, root = pfs.FileSystem.from_uri(uri)
     return fs, root.rstrip("/")
+
+
+def child(uri: str, name: str) -> str:
+    """The folder ``name`` inside the folder ``uri``, its query (credentials, endpoint)
+    kept: ``s3://b/work?scheme=http`` → ``s3://b/work/search?scheme=http``."""
+    base, sep, query = uri.partition("?")
+    return f"{base.rstrip('/')}/{name}{sep}{query}"
 
 
 def list_input(uri: str, config: Any) -> Tuple[List[List[Any]], int]:

@@ -12,10 +12,12 @@ use pyo3::prelude::*;
 
 use serde_json::{json, Value};
 
+use pagesieve::dedup::columns::Columns;
+use pagesieve::dedup::DedupStats;
 use pagesieve::ingest::walk::Skipped;
 use pagesieve::ingest::InputFile;
 use pagesieve::record::{hex64, Reject, RejectReason};
-use pagesieve::run::shard;
+use pagesieve::run::{partitions, shard};
 use pagesieve::run::{Finish, Phase1, RunOptions, Settings, Summary};
 use pagesieve::scan::Outcome;
 use pagesieve::{Error, Rules};
@@ -344,8 +346,11 @@ fn scan_shard(
 /// `before` is the job's wall time before phase 2 in seconds, `phases` its phases
 /// (`(name, seconds)`), for `report.json`; `extra(staging)` is called once every file
 /// is staged, before the commit, and what it writes there is published with the run.
+/// `search(columns)`, when given, runs the article search's candidate stage: it is
+/// called with the columns file written into `WORK/search` and returns the partitions'
+/// round-2 files (`search_keys`, `search_pairs`), which are read and removed.
 #[pyfunction]
-#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None))]
+#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None, search=None))]
 #[allow(clippy::too_many_arguments)]
 fn finish(
     py: Python<'_>,
@@ -366,7 +371,9 @@ fn finish(
     before: f64,
     phases: Vec<(String, f64)>,
     extra: Option<PyObject>,
+    search: Option<PyObject>,
 ) -> PyResult<String> {
+    let search_dir = work_dir.join("search");
     let opts = options(threads, force, against, index, max_drop_rate);
     let s = settings(input, output, config, opts)?;
     let phase1 = Phase1::Shards {
@@ -393,10 +400,30 @@ fn finish(
             }
         })
     };
+    let call_search = |cols: &Columns<'_>, stats: &mut DedupStats| {
+        let f = search.as_ref().expect("only set with a callback");
+        let columns = partitions::write_columns(&search_dir, cols)?;
+        let files: Vec<PathBuf> = Python::with_gil(|py| {
+            f.call1(py, (columns.clone(),))
+                .and_then(|r| r.extract::<Vec<PathBuf>>(py))
+        })
+        .map_err(|e| Error::Output {
+            path: search_dir.clone(),
+            what: Some("the partitioned candidate search"),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let found = partitions::gather(&files, stats);
+        let _ = std::fs::remove_dir_all(&search_dir);
+        found
+    };
     let finish = Finish {
         before: seconds(before),
         phases: phases.into_iter().map(|(n, x)| (n, seconds(x))).collect(),
         extra: Some(&call_extra),
+        candidates: match search {
+            Some(_) => Some(&call_search),
+            None => None,
+        },
     };
     let summary = py
         .allow_threads(|| pagesieve::run::run_shards(&s, phase1, walked, finish))
@@ -501,6 +528,63 @@ fn synth(out: PathBuf, pages: usize, seed: u64, shape: &str, sample: bool) -> Py
     Ok(stats.files)
 }
 
+/// Round 1 of partition `part` of `parts` of a partitioned candidate search
+/// (`pagesieve.keys[p]`): its oversized key groups, written beside `columns`; returns
+/// the file.
+#[pyfunction]
+#[pyo3(signature = (columns, config, part, parts, threads=None))]
+fn search_keys(
+    py: Python<'_>,
+    columns: PathBuf,
+    config: &Config,
+    part: u32,
+    parts: u32,
+    threads: Option<usize>,
+) -> PyResult<PathBuf> {
+    check_part(part, parts)?;
+    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let rules = config.rules.clone();
+    py.allow_threads(|| pool.install(|| partitions::round1(&columns, &rules.dedup, part, parts)))
+        .map_err(py_err)
+}
+
+/// Round 2 of partition `part` (`pagesieve.pairs[p]`), given every partition's round-1
+/// file: its candidate pairs and counts, written beside `columns`; returns the file.
+#[pyfunction]
+#[pyo3(signature = (columns, config, part, parts, oversized, threads=None))]
+fn search_pairs(
+    py: Python<'_>,
+    columns: PathBuf,
+    config: &Config,
+    part: u32,
+    parts: u32,
+    oversized: Vec<PathBuf>,
+    threads: Option<usize>,
+) -> PyResult<PathBuf> {
+    check_part(part, parts)?;
+    if oversized.len() != parts as usize {
+        return Err(UsageError::new_err(format!(
+            "{} round-1 files for {parts} partitions",
+            oversized.len()
+        )));
+    }
+    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let rules = config.rules.clone();
+    py.allow_threads(|| {
+        pool.install(|| partitions::round2(&columns, &rules.dedup, part, parts, &oversized))
+    })
+    .map_err(py_err)
+}
+
+fn check_part(part: u32, parts: u32) -> PyResult<()> {
+    match part < parts {
+        true => Ok(()),
+        false => Err(UsageError::new_err(format!(
+            "partition {part} of {parts}: partitions are numbered from 0"
+        ))),
+    }
+}
+
 /// The pagesieve version the module was built from.
 #[pyfunction]
 fn version() -> &'static str {
@@ -516,6 +600,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_files, m)?)?;
     m.add_function(wrap_pyfunction!(scan_shard, m)?)?;
     m.add_function(wrap_pyfunction!(finish, m)?)?;
+    m.add_function(wrap_pyfunction!(search_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(search_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(check_settings, m)?)?;
     m.add_function(wrap_pyfunction!(select_listing, m)?)?;
     m.add_function(wrap_pyfunction!(refused_before_reading, m)?)?;

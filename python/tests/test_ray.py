@@ -91,6 +91,47 @@ def test_5k_pages_on_ray_equal_the_cli_with_parquet(ray_cluster, pagesieve_cli, 
             assert table.column("id").to_pylist() == [json.loads(l)["id"] for l in lines]
 
 
+def both_generators(tmp_path):
+    """The default profile with both candidate generators and buckets small enough to be
+    oversized: every path of the partitioned search is taken."""
+    profile = tmp_path / "both.toml"
+    profile.write_text(
+        (REPO / "config" / "default.toml").read_text(encoding="utf-8")
+        + '\n[dedup]\ncandidates = ["lsh", "simhash"]\nmax_bucket = 8\n',
+        encoding="utf-8",
+    )
+    return profile
+
+
+@pytest.mark.parametrize("partitions", [1, 4, 16])
+def test_the_partitioned_search_on_ray_equals_the_cli(ray_cluster, pagesieve_cli, corpus_5k, tmp_path, partitions):
+    """The article search's candidate stage in partition tasks: the CLI's output byte for
+    byte for 1, 4 and 16 partitions, every partition's two tasks named."""
+    profile = both_generators(tmp_path)
+    cli_out, ray_out = tmp_path / "cli", tmp_path / "ray"
+    assert run_cli(pagesieve_cli, corpus_5k, cli_out, "--config", str(profile)).returncode == 0
+    report = json.loads((cli_out / "report.json").read_text(encoding="utf-8"))
+    assert report["dedup"]["articles"]["oversized_buckets"] > 0
+    assert report["dedup"]["articles"]["by_generator"]["simhash"] > 0
+    s = pagesieve_ray.run(
+        str(corpus_5k), str(ray_out), str(profile), files_per_shard=1250, partitions=partitions, parquet=False
+    )
+    assert_same_output(cli_out, ray_out)
+    keys = [f"pagesieve.keys[{p}]" for p in range(partitions)]
+    pairs = [f"pagesieve.pairs[{p}]" for p in range(partitions)]
+    assert s["tasks"][s["tasks"].index("pagesieve.finish") + 1 :] == keys + pairs
+    assert not os.path.exists(str(ray_out) + ".shards"), "the search's files go with the shards"
+
+
+def test_partitions_are_checked_before_phase_1(ray_cluster, tmp_path):
+    for bad in (0, -1, pagesieve_ray.MAX_PARTITIONS + 1):
+        with pytest.raises(pagesieve.UsageError, match="--partitions"):
+            pagesieve_ray.run(str(REPO / "input"), str(tmp_path / "out"), partitions=bad)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(pagesieve.UsageError, match="numbered from 0"):
+        pagesieve.search_keys(tmp_path / "search.cols", None, 4, 4)
+
+
 def test_a_killed_worker_is_retried_without_lost_or_doubled_records(pagesieve_cli, corpus_5k, tmp_path):
     ray = pytest.importorskip("ray")
     if ray.is_initialized():
@@ -296,6 +337,13 @@ def test_a_shard_task_refuses_a_file_swapped_for_a_symlink_out_of_the_input(tmp_
     assert s["written"]
 
 
+def test_a_folder_inside_a_uri_keeps_its_query():
+    from pagesieve import storage
+
+    assert storage.child("s3://b/work/?scheme=http&x=1", "search") == "s3://b/work/search?scheme=http&x=1"
+    assert storage.child("s3://b/work", "search") == "s3://b/work/search"
+
+
 def test_pages_and_shard_files_on_object_storage_give_the_cli_output(ray_cluster, pagesieve_cli, s3_endpoint, tmp_path):
     """The sample (hidden files, compressed pages, bad files among them) uploaded to a
     local S3 server, read from there with the work folder there too: the records of
@@ -333,6 +381,13 @@ def test_pages_and_shard_files_on_object_storage_give_the_cli_output(ray_cluster
     )
     assert s["written"]
     assert_same_output(cli_out, ray_out)
+    # The partitioned search's files travel through the store too.
+    s = pagesieve_ray.run(
+        f"s3://test:test@scrapes/night1{query}", str(tmp_path / "ray-parts"), str(profile),
+        files_per_shard=7, work_dir=f"s3://test:test@scrapes/work{query}", partitions=3,
+    )
+    assert "pagesieve.pairs[2]" in s["tasks"]
+    assert_same_output(cli_out, tmp_path / "ray-parts")
     rejects = {json.loads(l)["source"]: json.loads(l) for l in open(ray_out / "rejects.jsonl", encoding="utf-8")}
     assert rejects["nested/big.txt"]["reason"] == "too_large"
     left = s3.list_objects_v2(Bucket="scrapes", Prefix="work/").get("KeyCount", 0)

@@ -38,7 +38,7 @@ pub mod verify;
 
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use rules::DedupRules;
-pub use search::{deduplicate, deduplicate_with};
+pub use search::{deduplicate, deduplicate_using, deduplicate_with, CandidateHook};
 pub use types::{DedupStats, Duplicate, GeneratorCounts, Item, MatchKind, Proposers};
 
 /// Simhashes a fingerprint holds besides the primary one (boxed, when configured).

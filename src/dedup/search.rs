@@ -16,8 +16,9 @@
 
 use std::collections::HashMap;
 
-use crate::dedup::candidates::candidate_pairs;
+use crate::dedup::candidates::{candidate_pairs, Candidate};
 use crate::dedup::clusters::{rank, star_clusters, verified_groups};
+use crate::dedup::columns::Columns;
 use crate::dedup::components::{components, Component};
 use crate::dedup::exact::exact_groups;
 use crate::dedup::queue::{self, WillNeed};
@@ -53,6 +54,27 @@ where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
     E: Send,
 {
+    deduplicate_using(items, cfg, shingles, will_need, None)
+}
+
+/// The candidate stage run elsewhere: given the searched texts' columns, the candidates
+/// (positions in the columns) and the counts [`candidate_pairs`] would give and add to
+/// the stats — the Ray job's partition tasks ([`crate::dedup::partition`]).
+pub type CandidateHook<'a, E> =
+    &'a (dyn Fn(&Columns<'_>, &mut DedupStats) -> Result<Vec<Candidate>, E> + Sync);
+
+/// [`deduplicate_with`], with the candidate stage handed to `candidates` when given.
+pub fn deduplicate_using<F, E>(
+    items: &[Item<'_>],
+    cfg: &DedupRules,
+    shingles: F,
+    will_need: Option<WillNeed<'_>>,
+    candidates: Option<CandidateHook<'_, E>>,
+) -> Result<(Vec<Duplicate>, DedupStats), E>
+where
+    F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
+    E: Send,
+{
     if items.iter().any(|i| i.pinned) {
         let keep = crate::dedup::probe::relevant(items, cfg);
         if keep.len() < items.len() {
@@ -60,7 +82,8 @@ where
             let keep = &keep;
             let hint = will_need.map(|h| move |i: u32| h(keep[i as usize]));
             let hint = hint.as_ref().map(|h| h as WillNeed<'_>);
-            let (dups, stats) = search(&sub, cfg, |i| shingles(keep[i as usize]), hint)?;
+            let sets = |i: u32| shingles(keep[i as usize]);
+            let (dups, stats) = search(&sub, cfg, sets, hint, candidates)?;
             let back = |d: Duplicate| Duplicate {
                 member: keep[d.member as usize],
                 kept: keep[d.kept as usize],
@@ -69,7 +92,7 @@ where
             return Ok((dups.into_iter().map(back).collect(), stats));
         }
     }
-    search(items, cfg, shingles, will_need)
+    search(items, cfg, shingles, will_need, candidates)
 }
 
 /// [`deduplicate_with`] over every item given: the stages in order.
@@ -78,6 +101,7 @@ fn search<F, E>(
     cfg: &DedupRules,
     shingles: F,
     will_need: Option<WillNeed<'_>>,
+    candidates: Option<CandidateHook<'_, E>>,
 ) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
@@ -92,7 +116,10 @@ where
         .filter(|&r| items[r as usize].fp.chars as usize >= cfg.min_chars_near)
         .collect();
     let t = std::time::Instant::now();
-    let cands = candidate_pairs(items, &near, cfg, &mut stats);
+    let cands = match candidates {
+        Some(stage) if !near.is_empty() => stage(&Columns::of(items, &near, cfg), &mut stats)?,
+        _ => candidate_pairs(items, &near, cfg, &mut stats),
+    };
     stats.candidate_time = t.elapsed();
     crate::trim::phase_end("dedup: candidates");
     let t = std::time::Instant::now();

@@ -7,6 +7,7 @@ pub mod commit;
 pub mod decide;
 pub mod learn;
 pub mod nightly;
+pub mod partitions;
 pub mod report;
 pub mod shard;
 pub mod spill;
@@ -292,7 +293,7 @@ pub fn list(s: &Settings) -> Result<Listing, Error> {
 pub fn run(s: &Settings) -> Result<Summary, Error> {
     let mut timings = Timings::start();
     let (files, walked) = timings.time("walk", || list(s))?.split();
-    execute(s, Phase1::Scan(files), walked, timings, None)
+    execute(s, Phase1::Scan(files), walked, timings, Hooks::default())
 }
 
 /// Called with a run's staging folder once every file of the run is in it, before the
@@ -310,6 +311,19 @@ pub struct Finish<'a> {
     pub phases: Vec<(String, Duration)>,
     /// Written into the staging folder before the commit.
     pub extra: Option<StageExtra<'a>>,
+    /// Runs the article search's candidate stage (the Ray job's partition tasks:
+    /// [`crate::dedup::partition`]); in this process when `None`.
+    pub candidates: Option<CandidateStage<'a>>,
+}
+
+/// The article search's candidate stage, run elsewhere.
+pub type CandidateStage<'a> = crate::dedup::CandidateHook<'a, Error>;
+
+/// What a distributed run adds to the phases (none for the CLI).
+#[derive(Clone, Copy, Default)]
+struct Hooks<'a> {
+    extra: Option<StageExtra<'a>>,
+    candidates: Option<CandidateStage<'a>>,
 }
 
 /// Phase 2 of a distributed run, after its shards were scanned (see [`shard`]): the
@@ -331,7 +345,11 @@ pub fn run_shards(
     for (name, d) in &finish.phases {
         timings.record(name, *d);
     }
-    execute(s, phase1, walked, timings, finish.extra)
+    let hooks = Hooks {
+        extra: finish.extra,
+        candidates: finish.candidates,
+    };
+    execute(s, phase1, walked, timings, hooks)
 }
 
 /// Everything after the listing: locks, history, staging, the phases, the commit.
@@ -340,7 +358,7 @@ fn execute(
     phase1: Phase1,
     walked: WalkFacts,
     timings: Timings,
-    extra: Option<StageExtra<'_>>,
+    hooks: Hooks<'_>,
 ) -> Result<Summary, Error> {
     let index = nightly::open_index_dir(s)?;
     let folder = match OutputFolder::open(&s.output, s.wait) {
@@ -364,8 +382,8 @@ fn execute(
         generation: &name,
         index: index.as_ref(),
     };
-    let result = prepare(s, phase1, walked, timings, &mut staging, target).and_then(|p| {
-        if let (Prepared::Held(_) | Prepared::Commit(..), Some(extra)) = (&p, extra) {
+    let result = prepare(s, phase1, walked, timings, &mut staging, target, hooks).and_then(|p| {
+        if let (Prepared::Held(_) | Prepared::Commit(..), Some(extra)) = (&p, hooks.extra) {
             extra(&staged)?;
         }
         Ok(p)
@@ -430,6 +448,7 @@ fn prepare(
     mut timings: Timings,
     staging: &mut Staging,
     target: Target<'_>,
+    hooks: Hooks<'_>,
 ) -> Result<Prepared, Error> {
     let scratch = staging.scratch_path("converted-index");
     let history = timings.time("index_load", || nightly::load_history(s, &scratch))?;
@@ -464,6 +483,7 @@ fn prepare(
         walked: &walked,
         warnings,
         target,
+        candidates: hooks.candidates,
     };
     let done = pool.install(|| phases(&ctx, phase1, staging, &spill, timings))?;
     drop(spill);
@@ -535,6 +555,7 @@ struct PhaseInput<'a> {
     walked: &'a WalkFacts,
     warnings: Vec<String>,
     target: Target<'a>,
+    candidates: Option<CandidateStage<'a>>,
 }
 
 /// What the phases leave for the commit.
@@ -563,7 +584,7 @@ fn phases<'a>(
     let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
     crate::trim::phase_end("learn");
     let store = store::SpillStore::new(spill, &scanned.pages);
-    let decisions = dedup_phase(s, &scanned, &store, history, &mut timings)?;
+    let decisions = dedup_phase(ctx, &scanned, &store, &mut timings)?;
     crate::trim::phase_end("dedup");
     let guard = s.max_drop_rate.map(|max| guard(&decisions, max, &s.output));
     let held = guard.as_ref().is_some_and(|g| g.held);
@@ -675,12 +696,12 @@ fn article_count(scanned: &Scanned) -> usize {
 
 /// The duplicate decisions, under a spinner, with their timings.
 fn dedup_phase(
-    s: &Settings,
+    ctx: &PhaseInput<'_>,
     scanned: &Scanned,
     store: &store::SpillStore<'_>,
-    history: &History,
     timings: &mut Timings,
 ) -> Result<decide::Decisions, Error> {
+    let (s, history) = (ctx.s, ctx.history);
     let spin = progress::spinner(
         "dedup",
         &format!(
@@ -693,7 +714,7 @@ fn dedup_phase(
         s.progress,
     );
     let decisions = timings.time("dedup", || {
-        decide::decide(scanned, &s.rules, store, history)
+        decide::decide(scanned, &s.rules, store, history, ctx.candidates)
     })?;
     spin.finish_and_clear();
     let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);

@@ -3,7 +3,7 @@
 //! candidate pairs that must be verified.
 
 use crate::dedup::shingle::{normalize_with, shingle_set};
-use crate::dedup::{deduplicate_with, DedupRules, Item};
+use crate::dedup::{deduplicate_using, CandidateHook, DedupRules, Item};
 use crate::error::Error;
 use crate::history::History;
 use crate::record::RecordKind;
@@ -13,12 +13,14 @@ use crate::run::summarize::PageSummary;
 
 /// The duplicates among the articles of `pages`, and between them and the articles earlier
 /// runs kept, by page index; earlier article `e` is record `pages.len() + e` (pinned: never
-/// dropped).
+/// dropped). The candidate stage runs in `candidates` when given (the Ray job's
+/// partitions), here otherwise.
 pub fn decide(
     pages: &[PageSummary],
     rules: &DedupRules,
     store: &dyn ArticleStore,
     history: &History,
+    candidates: Option<CandidateHook<'_, Error>>,
 ) -> Result<Decided, Error> {
     let n = pages.len() as u32;
     let fresh: Vec<(u32, Item)> = pages
@@ -68,7 +70,8 @@ pub fn decide(
             None => store.will_need(r),
         }
     };
-    let (dups, mut stats) = deduplicate_with(&items, rules, shingles, Some(&will_need))?;
+    let (dups, mut stats) =
+        deduplicate_using(&items, rules, shingles, Some(&will_need), candidates)?;
     stats.earlier_found = probed.found;
     stats.earlier_screened = probed.screened;
     Ok(Decided::from_items(dups, &records, stats))
@@ -141,7 +144,7 @@ pub(crate) mod tests {
             max_hamming: 16,
             ..DedupRules::default()
         };
-        let d = decide(&pages, &rules, &store, &History::empty()).unwrap();
+        let d = decide(&pages, &rules, &store, &History::empty(), None).unwrap();
         // Page 4 is an exact copy of page 0 and page 3 a near copy: page 0 is kept (the
         // pair ties on centrality and decoding; it comes first).
         assert_eq!(d.kept_of(3), 0);

@@ -14,7 +14,7 @@ pub mod snippets;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::dedup::{DedupStats, Duplicate};
+use crate::dedup::{CandidateHook, DedupStats, Duplicate};
 use crate::error::Error;
 use crate::history::History;
 use crate::rules::Rules;
@@ -87,16 +87,18 @@ pub struct Decisions {
 
 /// Makes every decision of phase 2, against what earlier runs kept (`history`, empty
 /// without `--against`); article texts are read from `store` (or, for earlier records,
-/// their run's files) only for the candidate pairs that need verifying.
+/// their run's files) only for the candidate pairs that need verifying. The article
+/// search's candidate stage runs in `candidates` when given ([`crate::run::Finish`]).
 pub fn decide(
     scanned: &Scanned,
     rules: &Rules,
     store: &dyn ArticleStore,
     history: &History,
+    candidates: Option<CandidateHook<'_, Error>>,
 ) -> Result<Decisions, Error> {
     let mut ids = Ids::assign(&scanned.pages, &scanned.snippets);
     crate::trim::phase_end("dedup: ids");
-    let articles = articles::decide(&scanned.pages, &rules.dedup, store, history)?;
+    let articles = articles::decide(&scanned.pages, &rules.dedup, store, history, candidates)?;
     crate::trim::phase_end("dedup: articles");
     let snippets = snippets::decide(&scanned.snippets, &rules.dedup, history)?;
     crate::trim::phase_end("dedup: snippets");
