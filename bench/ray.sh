@@ -6,6 +6,8 @@
 #   bench/ray.sh                 # 10k and 100k site-shaped pages (the compare.sh corpora)
 #   bench/ray.sh 10000           # one size
 #   FILES_PER_SHARD=500 bench/ray.sh
+#   PARTITIONS="0 1 4 16" bench/ray.sh 100000   # the candidate stage in N partition tasks
+#                                               # (0: in the finish task, the default)
 #
 # Needs the Rust toolchain, python3 with venv, GNU time, and the package index (the
 # package and Ray go into target/bench/ray-venv).
@@ -16,6 +18,7 @@ root=target/bench
 mkdir -p "$root"
 shape=${SHAPE:-site}
 fps=${FILES_PER_SHARD:-1000}
+partitions=${PARTITIONS:-0}
 results=${RESULTS:-$root/ray.jsonl}
 
 cargo build --release -q
@@ -42,14 +45,19 @@ for n in $sizes; do
   rm -rf "$cli" "$ray_out"
   /usr/bin/time -f "%e %M" -o "$root/time.txt" "$bin" run --quiet --threads 2 --input "$corpus" --output "$cli"
   read -r cli_wall cli_rss < "$root/time.txt"
+  for parts in $partitions; do
+  rm -rf "$ray_out"
   # The whole command a user types, Ray's start and stop included; the phases inside it
   # come from the run's own clocks.
-  /usr/bin/time -f "%e" -o "$root/time.txt" "$py" - "$corpus" "$ray_out" "$fps" > "$root/ray-phases.json" <<'PY'
+  /usr/bin/time -f "%e" -o "$root/time.txt" "$py" - "$corpus" "$ray_out" "$fps" "$parts" > "$root/ray-phases.json" <<'PY'
 import json, os, sys, threading, time
 
 # The largest resident size of each kind of Ray worker, sampled every 0.2 s: a worker
-# running a task is titled "ray::<task name>" (pagesieve.scan[N], pagesieve.finish).
-peaks = {}
+# running a task is titled "ray::<task name>" (pagesieve.scan[N], pagesieve.finish). Ray
+# reuses worker processes, so a task's worker may still hold what an earlier task left
+# (allocator arenas): "growth" is the most a task's worker grew above its size when it
+# took the task.
+peaks, growth, seen = {}, {}, {}
 def sample(stop):
     while not stop.is_set():
         for pid in os.listdir("/proc"):
@@ -61,7 +69,10 @@ def sample(stop):
                     continue
                 kind = title[len("ray::"):].split("[")[0].split()[0]
                 rss = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+                if seen.get(pid, (None,))[0] != title:
+                    seen[pid] = (title, rss)
                 peaks[kind] = max(peaks.get(kind, 0), rss)
+                growth[kind] = max(growth.get(kind, 0), rss - seen[pid][1])
             except (OSError, StopIteration, ValueError):
                 pass
         stop.wait(0.2)
@@ -74,7 +85,9 @@ t1 = time.monotonic()
 from pagesieve import ray as pr
 import os, shutil
 work = sys.argv[2] + ".work"
-s = pr.run(sys.argv[1], sys.argv[2], files_per_shard=int(sys.argv[3]), work_dir=work, keep_work=True)
+parts = int(sys.argv[4]) or None
+s = pr.run(sys.argv[1], sys.argv[2], files_per_shard=int(sys.argv[3]), work_dir=work, keep_work=True,
+           partitions=parts)
 t2 = time.monotonic()
 stop.set()
 ray.shutdown()
@@ -82,9 +95,11 @@ ray.shutdown()
 size = lambda ext: sum(os.path.getsize(os.path.join(work, f)) for f in os.listdir(work) if f.endswith(ext))
 sizes = {"pages_bytes": size(".pages"), "spill_bytes": size(".spill")}
 shutil.rmtree(work)
-print(json.dumps({"ray_init": round(t1 - t0, 2), "run": round(t2 - t1, 2),
+timings = json.load(open(os.path.join(sys.argv[2], "report.json")))["timings_ms"]
+print(json.dumps({"partitions": parts or 0, "ray_init": round(t1 - t0, 2), "run": round(t2 - t1, 2),
+                  "dedup_candidates_ms": timings.get("dedup_candidates"), "dedup_ms": timings.get("dedup"),
                   **{k: round(v, 2) for k, v in s["seconds"].items()}, "shards": s["shards"],
-                  "peak_rss_kib": peaks, **sizes}))
+                  "peak_rss_kib": peaks, "task_growth_kib": growth, **sizes}))
 PY
   ray_wall=$(cat "$root/time.txt")
   same=true
@@ -94,5 +109,6 @@ PY
   phases=$(cat "$root/ray-phases.json")
   line="{\"shape\":\"$shape\",\"pages\":$n,\"files_per_shard\":$fps,\"cli_wall\":$cli_wall,\"cli_rss_kib\":$cli_rss,\"ray_wall\":$ray_wall,\"ray\":$phases,\"same_records\":$same}"
   echo "$line" | tee -a "$results"
+  done
   rm -rf "$cli" "$ray_out"
 done

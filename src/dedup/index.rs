@@ -180,25 +180,25 @@ pub fn pairs_within_in(
             };
             let (found, st, big) = if t.narrow {
                 table.clear();
-                table.par_extend(
-                    fps.par_iter()
-                        .enumerate()
-                        .map(|(i, &f)| (t.key(f, (p, q)) << 32) | i as u64),
-                );
-                if !matches!(pass, Pass::Whole) {
-                    table.retain(|e| pass.owns(id, e >> 32));
+                let entries = fps
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &f)| (t.key(f, (p, q)) << 32) | i as u64);
+                match pass {
+                    Pass::Whole => table.par_extend(entries),
+                    _ => table.par_extend(entries.filter(|e| pass.owns(id, e >> 32))),
                 }
                 radix_sort_by_high(&mut table, &mut scratch, t.key_bits);
                 table_pairs(&table, |e| e >> 32, |e| *e as u32, limits, test, |_| {})
             } else {
                 wide.clear();
-                wide.par_extend(
-                    fps.par_iter()
-                        .enumerate()
-                        .map(|(i, &f)| (t.key(f, (p, q)), i as u32)),
-                );
-                if !matches!(pass, Pass::Whole) {
-                    wide.retain(|e| pass.owns(id, e.0));
+                let entries = fps
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &f)| (t.key(f, (p, q)), i as u32));
+                match pass {
+                    Pass::Whole => wide.par_extend(entries),
+                    _ => wide.par_extend(entries.filter(|e| pass.owns(id, e.0))),
                 }
                 wide.par_sort_unstable();
                 table_pairs(&wide, |e| e.0, |e| e.1, limits, test, |_| {})

@@ -106,14 +106,11 @@ pub fn band_pairs_in(
     };
     oversized.resize_with(bands.bands, HashedSet::default);
     let mut owned: Vec<Vec<u64>> = Vec::with_capacity(bands.bands);
-    let mut table: Vec<u64> = Vec::with_capacity(sigs.len());
+    let mut table: Vec<u64> = Vec::new();
     let mut scratch: Vec<u64> = Vec::new();
     let tests = pass.tests_pairs();
     for band in 0..bands.bands {
-        band_table(sigs, band, rows, &mut table, &mut scratch);
-        if !matches!(pass, Pass::Whole) {
-            table.retain(|e| pass.owns(lsh_table(band), e >> 32));
-        }
+        band_table_of(sigs, band, rows, &mut table, &mut scratch, pass);
         let test = |a: u32, b: u32| {
             if !tests {
                 return None;
@@ -165,12 +162,30 @@ pub fn band_table(
     table: &mut Vec<u64>,
     scratch: &mut Vec<u64>,
 ) {
+    band_table_of(sigs, band, rows, table, scratch, Pass::Whole)
+}
+
+/// [`band_table`] with only the keys `pass` owns: a partition builds and sorts its
+/// share of the table, not the whole.
+fn band_table_of(
+    sigs: &[&Signature],
+    band: usize,
+    rows: usize,
+    table: &mut Vec<u64>,
+    scratch: &mut Vec<u64>,
+    pass: Pass<'_>,
+) {
     table.clear();
-    table.par_extend(
-        sigs.par_iter()
-            .enumerate()
-            .map(|(i, s)| (u64::from(s.band_key(band, rows)) << 32) | i as u64),
-    );
+    let entry = |(i, s): (usize, &&Signature)| (u64::from(s.band_key(band, rows)) << 32) | i as u64;
+    match pass {
+        Pass::Whole => table.par_extend(sigs.par_iter().enumerate().map(entry)),
+        _ => table.par_extend(
+            sigs.par_iter()
+                .enumerate()
+                .map(entry)
+                .filter(|e| pass.owns(lsh_table(band), e >> 32)),
+        ),
+    }
     radix_sort_by_high(table, scratch, (8 * rows.min(4)) as u32);
 }
 
