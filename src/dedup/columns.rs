@@ -94,6 +94,62 @@ impl ColumnFile {
         e.0
     }
 
+    /// Reads the file [`ColumnFile::encode`] wrote, column by column, without holding
+    /// its bytes beside the columns (a partition task's memory is these columns).
+    pub fn read(path: &std::path::Path) -> std::io::Result<ColumnFile> {
+        use std::io::Read;
+        let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+        let size = f.get_ref().metadata()?.len();
+        let mut head = [0u8; 20];
+        f.read_exact(&mut head)?;
+        let mut d = Dec(&head);
+        if d.take(8)? != MAGIC.as_slice() {
+            return Err(corrupt("search columns"));
+        }
+        let (n, fps) = (d.u64()? as usize, d.u32()? as usize);
+        let want = (n as u64)
+            .checked_mul((SIGNATURE_BINS + 5 + 8 * fps) as u64)
+            .and_then(|b| b.checked_add(20));
+        if want != Some(size) {
+            return Err(corrupt("search column sizes"));
+        }
+        let mut sigs = vec![Signature([0; SIGNATURE_BINS]); n];
+        for s in &mut sigs {
+            f.read_exact(&mut s.0)?;
+        }
+        let mut column = |width: usize| -> std::io::Result<Vec<u8>> {
+            let mut b = vec![0u8; n * width];
+            f.read_exact(&mut b)?;
+            Ok(b)
+        };
+        let chars = column(4)?
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        let pinned = column(1)?
+            .iter()
+            .map(|&b| match b {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(corrupt("search column flag")),
+            })
+            .collect::<std::io::Result<_>>()?;
+        let simhashes = (0..fps)
+            .map(|_| {
+                Ok(column(8)?
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect())
+            })
+            .collect::<std::io::Result<_>>()?;
+        Ok(ColumnFile {
+            sigs,
+            chars,
+            pinned,
+            simhashes,
+        })
+    }
+
     /// Reads what [`ColumnFile::encode`] wrote; a damaged or truncated file is an error.
     pub fn decode(bytes: &[u8]) -> std::io::Result<ColumnFile> {
         let rest = bytes
@@ -124,5 +180,40 @@ impl ColumnFile {
             pinned,
             simhashes,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::fingerprint;
+
+    #[test]
+    fn the_file_reads_back_whole_and_a_cut_one_is_an_error() {
+        let cfg = DedupRules {
+            simhash: true,
+            fingerprints: 2,
+            ..DedupRules::default()
+        };
+        let texts = [
+            "医保个人账户的钱可以用于门诊",
+            "异地就医需要先在参保地办理备案",
+            "生育津贴由单位申请",
+        ];
+        let fps: Vec<_> = texts.iter().map(|t| fingerprint(t, &cfg)).collect();
+        let items = crate::dedup::types::items_of(&fps, |i| i == 1);
+        let cols = Columns::of(&items, &[0, 2, 1], &cfg);
+        let bytes = ColumnFile::encode(&cols);
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("search.cols");
+        std::fs::write(&path, &bytes).unwrap();
+        let read = ColumnFile::read(&path).unwrap();
+        assert_eq!(read, ColumnFile::decode(&bytes).unwrap());
+        assert_eq!(read.pinned, [false, false, true]);
+        assert_eq!(read.simhashes.len(), 2);
+        assert_eq!(read.sigs[1], fps[2].signature);
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(ColumnFile::read(&path).is_err());
+        assert!(ColumnFile::decode(&bytes[..bytes.len() - 1]).is_err());
     }
 }

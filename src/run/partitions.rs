@@ -67,7 +67,7 @@ pub fn write_columns(dir: &Path, cols: &Columns<'_>) -> Result<PathBuf, Error> {
 }
 
 fn load_columns(path: &Path) -> Result<ColumnFile, Error> {
-    ColumnFile::decode(&read(path)?).map_err(damaged(path))
+    ColumnFile::read(path).map_err(damaged(path))
 }
 
 /// Round 1 for partition `part` of `parts`: its oversized groups, written beside the
