@@ -75,8 +75,11 @@ fn load_columns(path: &Path) -> Result<ColumnFile, Error> {
 pub fn round1(columns: &Path, rules: &DedupRules, part: u32, parts: u32) -> Result<PathBuf, Error> {
     let cols = load_columns(columns)?;
     let (_, big) = pairs_in(&cols.columns(), rules, Pass::Oversized { part, parts });
+    drop(cols);
     let path = oversized_file(parent(columns), part);
     write_whole(&path, &big.encode())?;
+    // A Ray worker runs task after task: what this one freed goes back to the system.
+    crate::trim::phase_end("search: round 1");
     Ok(path)
 }
 
@@ -101,8 +104,10 @@ pub fn round2(
         oversized: &oversized,
     };
     let (found, _) = pairs_in(&cols.columns(), rules, pass);
+    drop(cols);
     let path = pairs_file(parent(columns), part);
     write_whole(&path, &found.encode())?;
+    crate::trim::phase_end("search: round 2");
     Ok(path)
 }
 
