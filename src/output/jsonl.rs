@@ -22,7 +22,7 @@ pub struct Staging {
 impl Staging {
     /// Writes into `dir` (an empty folder) for the output folder `out`.
     pub fn new(out: &Path, dir: PathBuf) -> std::io::Result<Staging> {
-        std::fs::create_dir_all(dir.join(SCRATCH))?;
+        create_below(&dir, &dir.join(SCRATCH))?;
         Ok(Staging {
             out: out.to_path_buf(),
             dir,
@@ -63,7 +63,7 @@ impl Staging {
     pub fn path_for(&mut self, name: &str) -> std::io::Result<PathBuf> {
         let path = self.dir.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            create_below(&self.dir, parent)?;
         }
         Ok(path)
     }
@@ -119,4 +119,55 @@ impl Staging {
 pub fn finish(w: BufWriter<File>) -> std::io::Result<()> {
     let f = w.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()
+}
+
+/// Creates `dir` and the folders between it and `root`, but never `root` itself: once an
+/// interrupt has removed a staging folder, a thread still writing into it gets an error
+/// instead of making it again (with `create_dir_all`, the folder an interrupted run
+/// removed could reappear before the process exits).
+pub fn create_below(root: &Path, dir: &Path) -> std::io::Result<()> {
+    let rel = dir.strip_prefix(root).map_err(|_| {
+        std::io::Error::other(format!(
+            "{} is not inside {}",
+            dir.display(),
+            root.display()
+        ))
+    })?;
+    let mut at = root.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        match std::fs::create_dir(&at) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && at.is_dir() => {}
+            r => r?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod create_below_tests {
+    use super::*;
+
+    /// A staging folder an interrupt removed is not made again by a thread still writing.
+    #[test]
+    fn a_removed_staging_folder_is_not_made_again() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("staging-1");
+        std::fs::create_dir(&root).unwrap();
+        let mut s = Staging::new(d.path(), root.clone()).unwrap();
+        assert!(s
+            .path_for("index/manifest.json")
+            .unwrap()
+            .parent()
+            .unwrap()
+            .is_dir());
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(s.path_for("clusters/near-0001.html").is_err());
+        assert!(Staging::new(d.path(), root.clone()).is_err());
+        assert!(!root.exists(), "the removed folder stays removed");
+        assert!(
+            create_below(&root, d.path()).is_err(),
+            "only below the root"
+        );
+    }
 }
