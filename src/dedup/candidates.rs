@@ -10,11 +10,12 @@
 use rayon::prelude::*;
 
 use crate::codec::{Dec, Enc};
+use crate::dedup::buckets::TableStats;
 use crate::dedup::columns::Columns;
 use crate::dedup::index::pairs_within_in;
 use crate::dedup::lsh::band_pairs_in;
 use crate::dedup::minhash::{estimate, prefetch};
-use crate::dedup::partition::{merge_parts, Oversized, PartPairs, Pass};
+use crate::dedup::pass::{Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats, Item, Proposers};
 
 /// A candidate pair (indices into the searched representatives, `a < b`) and what
@@ -81,6 +82,45 @@ pub fn pairs_in(cols: &Columns<'_>, cfg: &DedupRules, pass: Pass<'_>) -> (PartPa
         }
     }
     (found, big)
+}
+
+/// The candidates and counts of the whole search from every partition's round-2 result:
+/// what [`crate::dedup::candidates::candidate_pairs`] returns and adds to `stats` over the
+/// same texts. The partitions may come in any order.
+pub fn merge_parts(parts: Vec<PartPairs>, stats: &mut DedupStats) -> Vec<Candidate> {
+    let mut lsh: Option<(Vec<(u32, u32)>, TableStats)> = None;
+    let mut simhash: Vec<(Vec<(u32, u32)>, TableStats)> = Vec::new();
+    let join = |into: &mut (Vec<(u32, u32)>, TableStats), (p, s): (Vec<(u32, u32)>, TableStats)| {
+        into.0.extend(p);
+        into.1 += s;
+    };
+    for p in parts {
+        if let Some(l) = p.lsh {
+            join(lsh.get_or_insert_with(Default::default), l);
+        }
+        if simhash.len() < p.simhash.len() {
+            simhash.resize(p.simhash.len(), Default::default());
+        }
+        for (into, s) in simhash.iter_mut().zip(p.simhash) {
+            join(into, s);
+        }
+    }
+    let mut all: Vec<Candidate> = Vec::new();
+    let take = |all: &mut Vec<Candidate>, (mut pairs, st): (Vec<(u32, u32)>, TableStats), by| {
+        pairs.sort_unstable();
+        pairs.dedup();
+        all.extend(pairs.into_iter().map(|(a, b)| (a, b, by)));
+        st
+    };
+    if let Some(l) = lsh {
+        let st = take(&mut all, l, Proposers::LSH);
+        stats.by_generator.lsh += stats.add(st);
+    }
+    for s in simhash {
+        let st = take(&mut all, s, Proposers::SIMHASH);
+        stats.by_generator.simhash += stats.add(st);
+    }
+    merge_proposers(all)
 }
 
 /// Sorts candidate pairs and merges the proposers of a pair found more than once.

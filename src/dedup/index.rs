@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::dedup::buckets::{radix_sort_by_high, table_pairs, Limits, TableStats};
-use crate::dedup::partition::{simhash_table, Pass};
+use crate::dedup::pass::{simhash_table, Pass};
 
 /// Bit masks of the `b` blocks of a 64-bit fingerprint.
 fn block_masks(b: usize) -> Vec<u64> {

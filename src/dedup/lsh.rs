@@ -16,7 +16,7 @@ use crate::dedup::buckets::{
     pairs_of, radix_sort_by_high, table_pairs_with, Found, Limits, Pairer, TableStats,
 };
 use crate::dedup::minhash::{prefetch, Signature, SIGNATURE_BINS};
-use crate::dedup::partition::{lsh_table, Pass};
+use crate::dedup::pass::{lsh_table, Pass};
 use crate::prehashed::HashedSet;
 
 /// The banding of the signatures.

@@ -27,6 +27,7 @@ pub mod lsh;
 pub mod minhash;
 pub mod order;
 pub mod partition;
+pub mod pass;
 pub mod probe;
 pub mod queue;
 pub mod rules;

@@ -16,9 +16,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dedup::candidates::{pairs_in, Candidate};
+use crate::dedup::candidates::{merge_parts, pairs_in, Candidate};
 use crate::dedup::columns::{ColumnFile, Columns};
-use crate::dedup::partition::{merge_parts, Oversized, PartPairs, Pass};
+use crate::dedup::pass::{Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats};
 use crate::error::Error;
 
