@@ -97,11 +97,22 @@ impl ColumnFile {
     /// Reads the file [`ColumnFile::encode`] wrote, column by column, without holding
     /// its bytes beside the columns (a partition task's memory is these columns).
     pub fn read(path: &std::path::Path) -> std::io::Result<ColumnFile> {
-        use std::io::Read;
-        let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
-        let size = f.get_ref().metadata()?.len();
-        let mut head = [0u8; 20];
-        f.read_exact(&mut head)?;
+        let f = std::fs::File::open(path)?;
+        let size = f.metadata()?.len();
+        ColumnFile::read_from(std::io::BufReader::with_capacity(1 << 20, f), size)
+    }
+
+    /// Reads what [`ColumnFile::encode`] wrote; a damaged or truncated buffer is an error.
+    pub fn decode(bytes: &[u8]) -> std::io::Result<ColumnFile> {
+        ColumnFile::read_from(bytes, bytes.len() as u64)
+    }
+
+    /// The columns from `size` bytes of `r`, checked against the header's counts.
+    fn read_from(mut r: impl std::io::Read, size: u64) -> std::io::Result<ColumnFile> {
+        const HEAD: usize = 20;
+        let mut head = [0u8; HEAD];
+        r.read_exact(&mut head)
+            .map_err(|_| corrupt("search columns"))?;
         let mut d = Dec(&head);
         if d.take(8)? != MAGIC.as_slice() {
             return Err(corrupt("search columns"));
@@ -109,17 +120,17 @@ impl ColumnFile {
         let (n, fps) = (d.u64()? as usize, d.u32()? as usize);
         let want = (n as u64)
             .checked_mul((SIGNATURE_BINS + 5 + 8 * fps) as u64)
-            .and_then(|b| b.checked_add(20));
+            .and_then(|b| b.checked_add(HEAD as u64));
         if want != Some(size) {
             return Err(corrupt("search column sizes"));
         }
         let mut sigs = vec![Signature([0; SIGNATURE_BINS]); n];
         for s in &mut sigs {
-            f.read_exact(&mut s.0)?;
+            r.read_exact(&mut s.0)?;
         }
         let mut column = |width: usize| -> std::io::Result<Vec<u8>> {
             let mut b = vec![0u8; n * width];
-            f.read_exact(&mut b)?;
+            r.read_exact(&mut b)?;
             Ok(b)
         };
         let chars = column(4)?
@@ -141,38 +152,6 @@ impl ColumnFile {
                     .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
                     .collect())
             })
-            .collect::<std::io::Result<_>>()?;
-        Ok(ColumnFile {
-            sigs,
-            chars,
-            pinned,
-            simhashes,
-        })
-    }
-
-    /// Reads what [`ColumnFile::encode`] wrote; a damaged or truncated file is an error.
-    pub fn decode(bytes: &[u8]) -> std::io::Result<ColumnFile> {
-        let rest = bytes
-            .strip_prefix(MAGIC.as_slice())
-            .ok_or_else(|| corrupt("search columns"))?;
-        let mut d = Dec(rest);
-        let n = d.u64()? as usize;
-        let fps = d.u32()? as usize;
-        let want = n
-            .checked_mul(SIGNATURE_BINS + 5 + 8 * fps)
-            .ok_or_else(|| corrupt("search column sizes"))?;
-        if d.0.len() != want {
-            return Err(corrupt("search column sizes"));
-        }
-        let sigs = d
-            .take(n * SIGNATURE_BINS)?
-            .chunks_exact(SIGNATURE_BINS)
-            .map(|c| Signature(c.try_into().expect("whole bins")))
-            .collect();
-        let chars = (0..n).map(|_| d.u32()).collect::<std::io::Result<_>>()?;
-        let pinned = (0..n).map(|_| d.bool()).collect::<std::io::Result<_>>()?;
-        let simhashes = (0..fps)
-            .map(|_| (0..n).map(|_| d.u64()).collect())
             .collect::<std::io::Result<_>>()?;
         Ok(ColumnFile {
             sigs,
