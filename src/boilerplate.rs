@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::config::BoilerplateConfig;
 use crate::page::LineKind;
-use crate::prehashed::HashedSet;
+use crate::prehashed::{HashedMap, HashedSet};
 use crate::scan::{boilerplate_key, LineSample};
 
 /// One learned line.
@@ -80,51 +80,94 @@ struct LineCount<'a> {
     bodies: usize,
 }
 
-/// Counts the sampled lines (one sample per sampled page, in input order); returns the
-/// report section and the hashes of learned lines the profile leaves in bodies.
+/// The sampled pages as learning reads them, added page by page in input order: a row
+/// per (line, page) and each distinct line's text once — the first page's, which the
+/// report shows. A sampled page's related blocks and boilerplate repeat across the
+/// sample, so this holds the sample's distinct lines, not its pages' bytes (at a million
+/// templated pages the pages' own lines were ~100 MB, held through the whole scan).
+#[derive(Debug, Default)]
+pub struct Samples {
+    /// Per sampled page: xxh3 of its normalized title and of its body.
+    pages: Vec<(u64, u64)>,
+    /// Per line of a sampled page, in input order: its hash, its page, its part.
+    rows: Vec<(u64, u32, LineKind)>,
+    /// Each distinct line's text (first seen in input order), as a range of `texts`.
+    first: HashedMap<u64, (usize, usize)>,
+    /// The texts, one after the other.
+    texts: String,
+}
+
+impl Samples {
+    /// Adds the next sampled page in input order (a page with no lines is not sampled).
+    pub fn push(&mut self, page: PageSample) {
+        if page.lines.is_empty() {
+            return;
+        }
+        let p = u32::try_from(self.pages.len()).expect("fewer than 2^32 sampled pages");
+        self.pages.push((page.title, page.body));
+        for l in page.lines {
+            self.rows.push((l.hash, p, l.kind));
+            if let std::collections::hash_map::Entry::Vacant(e) = self.first.entry(l.hash) {
+                let start = self.texts.len();
+                self.texts.push_str(&l.text);
+                e.insert((start, self.texts.len()));
+            }
+        }
+    }
+
+    /// Sampled pages added.
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Whether no page was sampled.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// The first text seen of the line `hash`.
+    fn text(&self, hash: u64) -> &str {
+        self.first
+            .get(&hash)
+            .map_or("", |&(start, end)| &self.texts[start..end])
+    }
+}
+
+/// Counts the sampled lines; returns the report section and the hashes of learned lines
+/// the profile leaves in bodies.
 ///
 /// The counts come from one flat table of every sampled line, sorted by line: a map with a
 /// set per distinct line cost ~80 MB for the 5,000 pages of the sample.
-pub fn learn(sampled: &[PageSample], cfg: &BoilerplateConfig) -> (LearnedReport, HashedSet<u64>) {
-    let n = sampled.len();
-    // (line, page, position): sorted, each line's first occurrence in input order leads.
-    let mut rows: Vec<(u64, u32, u32)> = sampled
-        .iter()
-        .enumerate()
-        .flat_map(|(p, page)| {
-            page.lines
-                .iter()
-                .enumerate()
-                .map(move |(i, l)| (l.hash, p as u32, i as u32))
-        })
-        .collect();
-    rows.sort_unstable();
-    let line = |&(_, p, i): &(u64, u32, u32)| &sampled[p as usize].lines[i as usize];
+pub fn learn(mut sampled: Samples, cfg: &BoilerplateConfig) -> (LearnedReport, HashedSet<u64>) {
+    let n = sampled.pages.len();
+    // (line, page): a line is on a page once, so each group is in input order.
+    let mut rows = std::mem::take(&mut sampled.rows);
+    rows.sort_unstable_by_key(|&(hash, page, _)| (hash, page));
     let distinct = |mut v: Vec<u64>| {
         v.sort_unstable();
         v.dedup();
         v.len()
     };
+    let sampled = &sampled;
     let mut counts: Vec<(u64, LineCount<'_>)> = Vec::new();
     for group in rows.chunk_by(|a, b| a.0 == b.0) {
         let mut parts: Vec<(LineKind, usize)> = Vec::new();
-        for r in group {
-            let kind = line(r).kind;
+        for &(_, _, kind) in group {
             match parts.iter_mut().find(|(k, _)| *k == kind) {
                 Some((_, c)) => *c += 1,
                 None => parts.push((kind, 1)),
             }
         }
         parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
-        let page = |r: &(u64, u32, u32)| &sampled[r.1 as usize];
+        let page = |r: &(u64, u32, LineKind)| sampled.pages[r.1 as usize];
         counts.push((
             group[0].0,
             LineCount {
                 pages: group.len(),
-                text: &line(&group[0]).text,
+                text: sampled.text(group[0].0),
                 part: parts[0].0,
-                titles: distinct(group.iter().map(|r| page(r).title).collect()),
-                bodies: distinct(group.iter().map(|r| page(r).body).collect()),
+                titles: distinct(group.iter().map(|r| page(r).0).collect()),
+                bodies: distinct(group.iter().map(|r| page(r).1).collect()),
             },
         ));
     }

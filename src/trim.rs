@@ -19,10 +19,11 @@ pub fn trim() {
 pub fn phase_end(phase: &str) {
     trim();
     if std::env::var_os("PAGESIEVE_MEMORY_TRACE").is_some() {
-        if let Some((rss, hwm)) = resident_kib() {
+        if let Some((rss, hwm, anon)) = resident_kib() {
             eprintln!(
-                "memory after {phase}: resident {} MiB, peak {} MiB{}",
+                "memory after {phase}: resident {} MiB ({} MiB anonymous), peak {} MiB{}",
                 rss / 1024,
+                anon / 1024,
                 hwm / 1024,
                 heap_use()
             );
@@ -30,8 +31,9 @@ pub fn phase_end(phase: &str) {
     }
 }
 
-/// (VmRSS, VmHWM) in KiB, from `/proc/self/status` (None where it cannot be read).
-fn resident_kib() -> Option<(u64, u64)> {
+/// (VmRSS, VmHWM, RssAnon) in KiB, from `/proc/self/status` (None where it cannot be
+/// read).
+fn resident_kib() -> Option<(u64, u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(name))?;
@@ -42,7 +44,7 @@ fn resident_kib() -> Option<(u64, u64)> {
             .parse()
             .ok()
     };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    Some((field("VmRSS:")?, field("VmHWM:")?, field("RssAnon:")?))
 }
 
 /// The allocator's own account, for the memory trace: bytes in use in its arenas, bytes

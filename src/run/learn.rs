@@ -23,8 +23,7 @@ pub fn learn_boilerplate(
     spill: &Spill,
 ) -> Result<LearnedReport, Error> {
     let cfg = &rules.config.boilerplate;
-    let (mut learned, in_body) = boilerplate::learn(&scanned.samples, cfg);
-    scanned.samples = Vec::new();
+    let (mut learned, in_body) = boilerplate::learn(std::mem::take(&mut scanned.samples), cfg);
     if cfg.strip && !in_body.is_empty() {
         learned.stripped_pages = strip_learned(&mut scanned.pages, &in_body, rules, spill)?;
         spill.flush()?;

@@ -9,6 +9,7 @@ pub mod learn;
 pub mod nightly;
 pub mod partitions;
 pub mod report;
+pub mod seen_in;
 pub mod shard;
 pub mod spill;
 pub mod store;

@@ -159,7 +159,7 @@ impl IndexRows for KeptArticles<'_> {
         self.d.ids.page(self.page(i).0)
     }
     fn source(&self, i: usize) -> &str {
-        &self.page(i).1.source
+        self.scanned.source(self.page(i).0)
     }
 }
 
@@ -198,7 +198,7 @@ impl IndexRows for KeptSnippets<'_> {
     }
     fn source(&self, i: usize) -> &str {
         let sn = &self.scanned.snippets[self.lines[i].0 as usize];
-        &self.scanned.pages[sn.first.0 as usize].source
+        self.scanned.source(sn.first.0)
     }
 }
 

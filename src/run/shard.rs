@@ -19,7 +19,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::boilerplate::PageSample;
+use crate::boilerplate::{PageSample, Samples};
 use crate::codec::{corrupt, Dec, Enc};
 use crate::dedup::minhash::SIGNATURE_BINS;
 use crate::dedup::{Fingerprint, MAX_FINGERPRINTS_EXTRA};
@@ -29,12 +29,14 @@ use crate::ingest::InputFile;
 use crate::page::{LineKind, SnippetBlock, StripKind, StripSet};
 use crate::record::{Reject, RejectReason};
 use crate::rules::Rules;
+use crate::run::seen_in::SeenInPool;
 use crate::run::spill::{Spill, SpillRef};
 use crate::run::summarize::{
     reading_rules, scan_in_chunks, MergedSnippet, PageSummary, Scanned, SnippetMerge, SpillOrder,
     SummaryKind,
 };
 use crate::scan::{LineSample, ScanCpu, ScannedPage, SnippetOccurrence};
+use crate::text::column::StrColumn;
 
 const MAGIC: &[u8; 8] = b"PSSHARD3";
 
@@ -98,10 +100,10 @@ pub fn scan_shard(
         &rules,
         (&spill, SpillOrder::PageOrder),
         take,
-        |p, sample, sn| {
+        |p, source, sample, sn| {
             stats.snippets += sn.len();
             stats.articles += usize::from(matches!(p.kind, SummaryKind::Article { .. }));
-            put_page(&mut e, &p, &sn, &sample, &mut written);
+            put_page(&mut e, (&p, source), &sn, &sample, &mut written);
             Ok(())
         },
     )?;
@@ -124,7 +126,9 @@ pub fn scan_shard(
 pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Error> {
     let merge = SnippetMerge::new();
     let mut pages: Vec<PageSummary> = Vec::new();
-    let mut samples = Vec::new();
+    let mut sources = StrColumn::default();
+    let mut seen_in = SeenInPool::default();
+    let mut samples = Samples::default();
     let mut cpu = ScanCpu::default();
     for shard in 0..count {
         let path = shard_file(dir, shard, "pages");
@@ -150,33 +154,31 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
         }
         for _ in 0..n {
             let pi = pages.len() as u32;
-            let (summary, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
+            let (summary, source, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
             for (bi, (key, occ)) in snippets.iter().enumerate() {
-                let added = match occ {
-                    Some(occ) => {
-                        merge.add(pi, bi as u32, occ);
-                        true
-                    }
-                    None => merge.add_again(pi, *key),
+                let list = match occ {
+                    Some(occ) => Some(merge.add(pi, bi as u32, occ)),
+                    None => merge.add_again(*key),
                 };
-                if !added {
+                let Some(list) = list else {
                     return Err(bad(corrupt(
                         "shard file (a block named before it is written)",
                     )));
-                }
+                };
+                seen_in.push(list, pi);
             }
             pages.push(summary);
-            if !sample.lines.is_empty() {
-                samples.push(sample);
-            }
+            sources.push(&source);
+            samples.push(sample);
         }
         if !d.is_empty() {
             return Err(bad(corrupt("shard file (bytes after the last page)")));
         }
     }
-    let snippets: Vec<MergedSnippet> = merge.finish();
+    let snippets: Vec<MergedSnippet> = merge.finish(&seen_in);
     Ok(Scanned {
         pages,
+        sources,
         snippets,
         samples,
         cpu,
@@ -187,12 +189,12 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
 /// this shard has written in full, so that a repeated block is written as its key alone.
 fn put_page(
     e: &mut Enc,
-    p: &PageSummary,
+    (p, source): (&PageSummary, &str),
     snippets: &[SnippetOccurrence],
     sample: &PageSample,
     written: &mut HashSet<u128>,
 ) {
-    e.str(&p.source);
+    e.str(source);
     e.u128(p.key);
     e.bool(p.html);
     e.opt_str(p.encoding.name());
@@ -275,6 +277,7 @@ fn put_fingerprint(e: &mut Enc, fp: &Fingerprint) {
 /// at the block's first occurrence in the shard.
 type Page = (
     PageSummary,
+    String,
     Vec<(u128, Option<SnippetOccurrence>)>,
     PageSample,
 );
@@ -349,7 +352,6 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
         });
     }
     let summary = PageSummary {
-        source,
         key,
         html,
         kind,
@@ -357,7 +359,7 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
         stripped,
         compression,
     };
-    Ok((summary, snippets, sample))
+    Ok((summary, source, snippets, sample))
 }
 
 fn get_fingerprint(d: &mut Dec<'_>) -> std::io::Result<Fingerprint> {

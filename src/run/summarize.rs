@@ -2,11 +2,12 @@
 //! record appended to the spill file, and only a small [`PageSummary`] kept; identical
 //! related blocks merge as they are seen ([`MergedSnippet`]).
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::boilerplate::{self, PageSample};
+use crate::boilerplate::{self, PageSample, Samples};
 use crate::dedup::Fingerprint;
 use crate::error::Error;
 use crate::ingest::names::NameCode;
@@ -15,14 +16,15 @@ use crate::page::StripSet;
 use crate::prehashed::HashedMap;
 use crate::record::Reject;
 use crate::rules::Rules;
+use crate::run::seen_in::{SeenIn, SeenInPool};
 use crate::run::spill::{Spill, SpillRef, Spilled};
 use crate::scan::{scan_file_sampled, Outcome, ScanCpu, ScannedPage, SnippetOccurrence};
+use crate::text::column::StrColumn;
 
-/// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size.
+/// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
+/// path is in [`Scanned::sources`].)
 #[derive(Debug)]
 pub struct PageSummary {
-    /// Path relative to `--input`.
-    pub source: String,
     /// What the page's id is made from ([`crate::record::page_key`]).
     pub key: u128,
     /// Read as HTML.
@@ -98,17 +100,9 @@ pub struct MergedSnippet {
     /// (page, block) of its first occurrence in input order.
     pub first: (u32, u32),
     /// Pages that carried it, ascending, distinct.
-    pub seen_in: Vec<u32>,
+    pub seen_in: SeenIn,
     /// How many times it appeared.
     pub occurrences: usize,
-}
-
-impl MergedSnippet {
-    /// Counts one more occurrence, on `page`.
-    fn seen_on(&mut self, page: u32) {
-        self.seen_in.push(page);
-        self.occurrences += 1;
-    }
 }
 
 /// What phase 1 hands to phase 2.
@@ -116,12 +110,21 @@ impl MergedSnippet {
 pub struct Scanned {
     /// One summary per input file, in input order.
     pub pages: Vec<PageSummary>,
+    /// Each page's path relative to `--input`, in input order.
+    pub sources: StrColumn,
     /// Distinct related blocks, in order of first occurrence.
     pub snippets: Vec<MergedSnippet>,
-    /// The pages in the learned-boilerplate sample, in input order (emptied once learned).
-    pub samples: Vec<PageSample>,
+    /// The pages in the learned-boilerplate sample (emptied once learned).
+    pub samples: Samples,
     /// CPU time per stage, summed over workers.
     pub cpu: ScanCpu,
+}
+
+impl Scanned {
+    /// Page `i`'s path relative to `--input`.
+    pub fn source(&self, i: u32) -> &str {
+        self.sources.get(i as usize)
+    }
 }
 
 /// Files scanned between two joins of the workers: a chunk's summaries are collected with
@@ -138,28 +141,43 @@ pub fn summarize_all(
 ) -> Result<Scanned, Error> {
     let bar = crate::progress::bar(files.len() as u64, "scan", progress);
     let merge = SnippetMerge::new();
+    let mut seen_in = SeenInPool::default();
     let mut pages = Vec::with_capacity(files.len());
-    let mut samples = Vec::new();
+    let mut sources = StrColumn::with_capacity(files.len());
+    let mut samples = Samples::default();
     let total = files.len();
-    let each = |pi: u32, r: &mut ScannedPage| {
-        for (bi, occ) in r.snippets.iter().enumerate() {
-            merge.add(pi, bi as u32, occ);
-        }
+    // A page's blocks are merged on its worker; the pages each block was seen on are
+    // added in page order, here, so that each list grows ascending.
+    let each = |pi: u32, r: &mut ScannedPage| -> Vec<u32> {
+        let lists = r.snippets.iter().enumerate();
+        let lists = lists
+            .map(|(bi, occ)| merge.add(pi, bi as u32, occ))
+            .collect();
         bar.inc(1);
+        lists
     };
     let spill = (spill, SpillOrder::AsScanned);
-    let cpu = scan_in_chunks(files, total, rules, spill, each, |p, sample, ()| {
-        pages.push(p);
-        if !sample.lines.is_empty() {
+    let cpu = scan_in_chunks(
+        files,
+        total,
+        rules,
+        spill,
+        each,
+        |p, source, sample, lists| {
+            let pi = pages.len() as u32;
+            lists.into_iter().for_each(|l| seen_in.push(l, pi));
+            pages.push(p);
+            sources.push(source);
             samples.push(sample);
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     crate::trim::phase_end("scan: pages");
     Ok(Scanned {
         pages,
-        snippets: merge.finish(),
+        sources,
+        snippets: merge.finish(&seen_in),
         samples,
         cpu,
     })
@@ -180,7 +198,7 @@ pub(crate) enum SpillOrder {
 /// one chunk only; boxing the summary would cost the CLI's scan an allocation a page.)
 #[allow(clippy::large_enum_variant)]
 enum Scanned1 {
-    Summarized(PageSummary),
+    Summarized(PageSummary, String),
     Pending(Box<ScannedPage>, Vec<u128>),
 }
 
@@ -188,24 +206,23 @@ enum Scanned1 {
 /// shard): `files` of a run over `total_files` files, scanned in parallel a chunk at a
 /// time, each page's record spilled to `spill` in `order`. `each(page, scanned)` runs on
 /// the worker (page: its index among `files`) and may take what it needs of the page;
-/// `sink` gets the summaries in page order with what `each` returned. Returns the scan's
-/// CPU times.
+/// `sink` gets the summaries and sources in page order with what `each` returned.
+/// Returns the scan's CPU times.
 pub(crate) fn scan_in_chunks<T: Send>(
     files: Vec<InputFile>,
     total_files: usize,
     rules: &Rules,
     (spill, order): (&Spill, SpillOrder),
     each: impl Fn(u32, &mut ScannedPage) -> T + Sync,
-    mut sink: impl FnMut(PageSummary, PageSample, T) -> Result<(), Error>,
+    mut sink: impl FnMut(PageSummary, &str, PageSample, T) -> Result<(), Error>,
 ) -> Result<ScanCpu, Error> {
     let rate = boilerplate::sample_rate(total_files, &rules.config.boilerplate);
     let mut cpu = ScanCpu::default();
-    let total = files.len();
-    let mut files = files.into_iter();
-    for c in 0..total.div_ceil(CHUNK) {
-        // Taken a chunk at a time and dropped once scanned: at a million files their paths
-        // and names are ~80 MB that the page summaries can reuse as the scan goes.
-        let chunk: Vec<InputFile> = files.by_ref().take(CHUNK).collect();
+    // The list cut into its chunks first, each dropped once scanned: at a million files
+    // the list is ~80 MB of entries and ~80 MB of paths and names, which the page
+    // summaries reuse as the scan goes (iterating the one list would hold its buffer to
+    // the end, at the scan's peak).
+    for (c, chunk) in into_chunks(files, CHUNK).into_iter().enumerate() {
         let done: Vec<(Scanned1, PageSample, ScanCpu, T)> = chunk
             .par_iter()
             .enumerate()
@@ -218,7 +235,8 @@ pub(crate) fn scan_in_chunks<T: Send>(
                 let cpu = r.cpu;
                 let page = match order {
                     SpillOrder::AsScanned => {
-                        Scanned1::Summarized(summarize(r, &keys, rules, spill)?)
+                        let (p, source) = summarize(r, &keys, rules, spill)?;
+                        Scanned1::Summarized(p, source)
                     }
                     SpillOrder::PageOrder => Scanned1::Pending(Box::new(r), keys),
                 };
@@ -227,11 +245,11 @@ pub(crate) fn scan_in_chunks<T: Send>(
             .collect::<Result<_, Error>>()?;
         for (page, sample, c, got) in done {
             cpu += c;
-            let p = match page {
-                Scanned1::Summarized(p) => p,
+            let (p, source) = match page {
+                Scanned1::Summarized(p, source) => (p, source),
                 Scanned1::Pending(r, keys) => summarize(*r, &keys, rules, spill)?,
             };
-            sink(p, sample, got)?;
+            sink(p, &source, sample, got)?;
         }
         drop(chunk);
         // The chunk's page buffers are freed between the summaries that stay; handed back
@@ -242,6 +260,19 @@ pub(crate) fn scan_in_chunks<T: Send>(
     rayon::broadcast(|_| crate::page::line_cache::clear());
     crate::trim::trim();
     Ok(cpu)
+}
+
+/// `v` cut into vectors of `n` elements (the last one shorter), in order.
+fn into_chunks<T>(v: Vec<T>, n: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::with_capacity(v.len().div_ceil(n));
+    let mut it = v.into_iter();
+    loop {
+        let chunk: Vec<T> = it.by_ref().take(n).collect();
+        if chunk.is_empty() {
+            return out;
+        }
+        out.push(chunk);
+    }
 }
 
 /// The rules a phase 1 reads its files with: whether each file leaves the page cache
@@ -282,13 +313,13 @@ pub(crate) fn page_sample(r: &mut ScannedPage, rules: &Rules) -> PageSample {
 }
 
 /// Keeps what phase 2 needs of a page and spills its record (`related`: the keys of its
-/// related blocks, in page order).
+/// related blocks, in page order); returns the summary and the page's source.
 pub(crate) fn summarize(
     r: ScannedPage,
     related: &[u128],
     rules: &Rules,
     spill: &Spill,
-) -> Result<PageSummary, Error> {
+) -> Result<(PageSummary, String), Error> {
     let kind = match r.outcome {
         Outcome::Article(record, fp) => {
             let title_key = title_key(&record.metadata.title, rules);
@@ -307,15 +338,15 @@ pub(crate) fn summarize(
             snippets: related.len(),
         },
     };
-    Ok(PageSummary {
-        source: r.source,
+    let summary = PageSummary {
         key: r.key,
         html: r.html,
         kind,
         encoding: NameCode::of(r.encoding),
         stripped: r.stripped,
         compression: NameCode::of(r.compression),
-    })
+    };
+    Ok((summary, r.source))
 }
 
 /// xxh3 of a title in dedup's normalized form: titles equal under it link a snippet to an
@@ -325,59 +356,72 @@ pub fn title_key(title: &str, rules: &Rules) -> u64 {
 }
 
 /// Identical related blocks, merged by key while phase 1 runs. Which worker sees a block
-/// first does not matter: the block kept is the one from the smallest (page, block).
+/// first does not matter: the block kept is the one from the smallest (page, block). Each
+/// distinct block gets a list number, under which the caller adds the pages it was seen
+/// on to a [`SeenInPool`] in page order.
 pub(crate) struct SnippetMerge {
-    shards: Vec<Mutex<HashedMap<u128, MergedSnippet>>>,
+    shards: Vec<Mutex<HashedMap<u128, (u32, MergedSnippet)>>>,
+    lists: AtomicU32,
 }
 
 impl SnippetMerge {
     pub(crate) fn new() -> Self {
         SnippetMerge {
             shards: (0..64).map(|_| Mutex::new(HashedMap::default())).collect(),
+            lists: AtomicU32::new(0),
         }
     }
 
-    pub(crate) fn add(&self, page: u32, block: u32, occ: &SnippetOccurrence) {
+    /// Counts an occurrence of `occ`, block `block` of page `page`; returns the block's
+    /// list number.
+    pub(crate) fn add(&self, page: u32, block: u32, occ: &SnippetOccurrence) -> u32 {
         let shard = &self.shards[(occ.key % 64) as usize];
         let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-        let e = map.entry(occ.key).or_insert_with(|| MergedSnippet {
-            key: occ.key,
-            occ: occ.clone(),
-            first: (page, block),
-            seen_in: Vec::new(),
-            occurrences: 0,
+        let (list, e) = map.entry(occ.key).or_insert_with(|| {
+            let list = self.lists.fetch_add(1, Ordering::Relaxed);
+            let merged = MergedSnippet {
+                key: occ.key,
+                occ: occ.clone(),
+                first: (page, block),
+                seen_in: SeenIn::default(),
+                occurrences: 0,
+            };
+            (list, merged)
         });
         if (page, block) < e.first {
             e.first = (page, block);
             e.occ = occ.clone();
         }
-        e.seen_on(page);
+        e.occurrences += 1;
+        *list
     }
 
-    /// Counts another occurrence, on `page`, of a block already added; false when no block
-    /// has that key (a shard file that names a block before writing it).
-    pub(crate) fn add_again(&self, page: u32, key: u128) -> bool {
+    /// Counts another occurrence of a block already added; returns its list number, or
+    /// `None` when no block has that key (a shard file that names a block before writing
+    /// it).
+    pub(crate) fn add_again(&self, key: u128) -> Option<u32> {
         let shard = &self.shards[(key % 64) as usize];
         let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-        map.get_mut(&key).map(|e| e.seen_on(page)).is_some()
+        map.get_mut(&key).map(|(list, e)| {
+            e.occurrences += 1;
+            *list
+        })
     }
 
-    /// The merged snippets in order of first occurrence, `seen_in` sorted and distinct.
-    pub(crate) fn finish(self) -> Vec<MergedSnippet> {
+    /// The merged snippets in order of first occurrence, each with its pages from `seen`.
+    pub(crate) fn finish(self, seen: &SeenInPool) -> Vec<MergedSnippet> {
         let mut v: Vec<MergedSnippet> = self
             .shards
             .into_iter()
             .flat_map(|m| {
-                m.into_inner()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .into_values()
+                let map = m.into_inner().unwrap_or_else(|e| e.into_inner());
+                map.into_values().map(|(list, mut s)| {
+                    s.seen_in = seen.get(list);
+                    s
+                })
             })
             .collect();
         v.par_sort_unstable_by_key(|s| s.first);
-        v.par_iter_mut().for_each(|s| {
-            s.seen_in.sort_unstable();
-            s.seen_in.dedup();
-        });
         v
     }
 }
@@ -432,17 +476,34 @@ mod tests {
     }
 
     #[test]
+    fn a_list_is_cut_into_chunks_in_order() {
+        let cut = into_chunks((0..7).collect(), 3);
+        assert_eq!(cut, [vec![0, 1, 2], vec![3, 4, 5], vec![6]]);
+        assert!(into_chunks(Vec::<u8>::new(), 3).is_empty());
+    }
+
+    #[test]
     fn merge_keeps_the_first_occurrence_whatever_the_arrival_order() {
         let m = SnippetMerge::new();
-        m.add(5, 0, &occ(1, "late"));
-        m.add(2, 3, &occ(1, "early"));
-        m.add(2, 1, &occ(7, "other"));
-        m.add(5, 2, &occ(1, "late again"));
-        let v = m.finish();
+        let mut seen = SeenInPool::default();
+        let add = |page, block, o| {
+            let list = m.add(page, block, &o);
+            (list, page)
+        };
+        let mut added = vec![
+            add(5, 0, occ(1, "late")),
+            add(2, 3, occ(1, "early")),
+            add(2, 1, occ(7, "other")),
+            add(5, 2, occ(1, "late again")),
+        ];
+        // The caller adds pages in page order.
+        added.sort_by_key(|&(_, page)| page);
+        added.into_iter().for_each(|(l, p)| seen.push(l, p));
+        let v = m.finish(&seen);
         assert_eq!(v.len(), 2);
         assert_eq!((v[0].key, v[0].first), (7, (2, 1)));
         assert_eq!(v[1].occ.block.title, "early");
-        assert_eq!(v[1].seen_in, [2, 5]);
+        assert_eq!(v[1].seen_in.iter().collect::<Vec<_>>(), [2, 5]);
         assert_eq!(v[1].occurrences, 3);
     }
 }

@@ -258,7 +258,7 @@ fn write_articles(
             let mut row = dropped_record(
                 RecordKind::Snippet,
                 d.ids.snippet(si as u32),
-                &scanned.pages[sn.first.0 as usize].source,
+                scanned.source(sn.first.0),
                 &b.title,
                 &b.text,
                 d.ids.snippet(dup.kept),
@@ -285,7 +285,7 @@ fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8
         let mut row = dropped_record(
             RecordKind::Article,
             &id,
-            &cx.scanned.pages[pi as usize].source,
+            cx.scanned.source(pi),
             &sp.title,
             &sp.text,
             &d.ids.page(dup.kept),
@@ -363,10 +363,10 @@ fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
         .members
         .get(&si)
         .map_or(&[], Vec::as_slice);
-    let mut seen: Vec<u32> = sn.seen_in.clone();
+    let mut seen: Vec<u32> = sn.seen_in.iter().collect();
     let mut occurrences = sn.occurrences;
     for &m in members {
-        seen.extend_from_slice(&all[m as usize].seen_in);
+        seen.extend(all[m as usize].seen_in.iter());
         occurrences += all[m as usize].occurrences;
     }
     seen.sort_unstable();
@@ -376,7 +376,7 @@ fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
     SnippetRecord {
         id: d.ids.snippet(si).to_string(),
         text: b.text.clone(),
-        source: scanned.pages[sn.first.0 as usize].source.clone(),
+        source: scanned.source(sn.first.0).to_string(),
         metadata: SnippetMeta {
             title: b.title.clone(),
             category: b.category.clone().unwrap_or_default(),
@@ -415,7 +415,7 @@ fn seen_again_records(cx: Context<'_>) -> Vec<SeenAgainRecord> {
         .map(|(&e, tonight)| {
             let mut pages: Vec<u32> = tonight
                 .iter()
-                .flat_map(|&si| all[si as usize].seen_in.iter().copied())
+                .flat_map(|&si| all[si as usize].seen_in.iter())
                 .collect();
             pages.sort_unstable();
             pages.dedup();
@@ -621,10 +621,10 @@ fn cluster_record(c: &Cluster, cx: Context<'_>, names: &Names) -> ClusterRecord 
     let who = |i: u32| -> (String, String) {
         let source = match (d.ids.earlier(c.kind, i), c.kind) {
             (Some(e), _) => e.source.clone(),
-            (None, RecordKind::Article) => scanned.pages[i as usize].source.clone(),
+            (None, RecordKind::Article) => scanned.source(i).to_string(),
             (None, RecordKind::Snippet) => {
                 let first = scanned.snippets[i as usize].first.0;
-                scanned.pages[first as usize].source.clone()
+                scanned.source(first).to_string()
             }
         };
         let title = match names.get(&(c.kind, i)) {
@@ -676,7 +676,7 @@ fn reject_records(scanned: &Scanned, d: &Decisions) -> Vec<RejectRecord> {
                 title,
                 snippets,
             } => Some(RejectRecord {
-                source: p.source.clone(),
+                source: scanned.source(pi as u32).to_string(),
                 reason: reject.reason,
                 detail: reject.detail.clone(),
                 id: d.ids.page(pi as u32).to_string(),

@@ -111,7 +111,6 @@ pub(crate) mod tests {
                 let page = PageSummary {
                     key: crate::record::page_key(&source, None),
                     html: false,
-                    source,
                     kind,
                     encoding: Default::default(),
                     stripped: Default::default(),

@@ -122,9 +122,10 @@ mod tests {
         ];
         snippets[2].occurrences = 4;
         let scanned = Scanned {
+            sources: (0..pages.len()).map(|i| format!("p{i}.txt")).collect(),
             pages,
             snippets,
-            samples: Vec::new(),
+            samples: Default::default(),
             cpu: Default::default(),
         };
         let articles = Decided::from_items(

@@ -202,7 +202,7 @@ pub(crate) mod tests {
                 truncated: true,
             },
             first: (i, 0),
-            seen_in: vec![i],
+            seen_in: crate::run::seen_in::SeenIn::from_sorted(&[i]),
             occurrences: 1,
         }
     }
