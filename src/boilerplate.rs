@@ -80,37 +80,39 @@ struct LineCount<'a> {
     bodies: usize,
 }
 
-/// The sampled pages as learning reads them, added page by page in input order: a row
-/// per (line, page) and each distinct line's text once — the first page's, which the
-/// report shows. A sampled page's related blocks and boilerplate repeat across the
-/// sample, so this holds the sample's distinct lines, not its pages' bytes (at a million
-/// templated pages the pages' own lines were ~100 MB, held through the whole scan).
+/// The sampled pages as learning reads them: a row per (line, page) and each distinct
+/// line's text once — the earliest page's, which the report shows. Pages may be added in
+/// any order (the scan's workers add them as they finish). A sampled page's related
+/// blocks and boilerplate repeat across the sample, so this holds the sample's distinct
+/// lines, not its pages' bytes (at a million templated pages the pages' own lines were
+/// ~100 MB, held through the whole scan).
 #[derive(Debug, Default)]
 pub struct Samples {
-    /// Per sampled page: xxh3 of its normalized title and of its body.
-    pages: Vec<(u64, u64)>,
-    /// Per line of a sampled page, in input order: its hash, its page, its part.
+    /// Per sampled page: its index in the input, xxh3 of its normalized title and of its
+    /// body.
+    pages: Vec<(u32, u64, u64)>,
+    /// Per line of a sampled page: its hash, its page, its part.
     rows: Vec<(u64, u32, LineKind)>,
-    /// Each distinct line's text (first seen in input order), as a range of `texts`.
-    first: HashedMap<u64, (usize, usize)>,
-    /// The texts, one after the other.
+    /// Each distinct line's earliest page and text (a range of `texts`).
+    first: HashedMap<u64, (u32, usize, usize)>,
+    /// The texts, one after the other (a text replaced by an earlier page's stays).
     texts: String,
 }
 
 impl Samples {
-    /// Adds the next sampled page in input order (a page with no lines is not sampled).
-    pub fn push(&mut self, page: PageSample) {
-        if page.lines.is_empty() {
+    /// Adds the sample of input page `page` (a page with no lines is not sampled).
+    pub fn push(&mut self, page: u32, sample: PageSample) {
+        if sample.lines.is_empty() {
             return;
         }
-        let p = u32::try_from(self.pages.len()).expect("fewer than 2^32 sampled pages");
-        self.pages.push((page.title, page.body));
-        for l in page.lines {
-            self.rows.push((l.hash, p, l.kind));
-            if let std::collections::hash_map::Entry::Vacant(e) = self.first.entry(l.hash) {
+        self.pages.push((page, sample.title, sample.body));
+        for l in sample.lines {
+            self.rows.push((l.hash, page, l.kind));
+            let earlier = self.first.get(&l.hash).is_some_and(|f| f.0 < page);
+            if !earlier {
                 let start = self.texts.len();
                 self.texts.push_str(&l.text);
-                e.insert((start, self.texts.len()));
+                self.first.insert(l.hash, (page, start, self.texts.len()));
             }
         }
     }
@@ -125,11 +127,11 @@ impl Samples {
         self.pages.is_empty()
     }
 
-    /// The first text seen of the line `hash`.
+    /// The text of the line `hash` on the earliest page that has it.
     fn text(&self, hash: u64) -> &str {
         self.first
             .get(&hash)
-            .map_or("", |&(start, end)| &self.texts[start..end])
+            .map_or("", |&(_, start, end)| &self.texts[start..end])
     }
 }
 
@@ -140,6 +142,7 @@ impl Samples {
 /// set per distinct line cost ~80 MB for the 5,000 pages of the sample.
 pub fn learn(mut sampled: Samples, cfg: &BoilerplateConfig) -> (LearnedReport, HashedSet<u64>) {
     let n = sampled.pages.len();
+    sampled.pages.sort_unstable_by_key(|p| p.0);
     // (line, page): a line is on a page once, so each group is in input order.
     let mut rows = std::mem::take(&mut sampled.rows);
     rows.sort_unstable_by_key(|&(hash, page, _)| (hash, page));
@@ -159,7 +162,10 @@ pub fn learn(mut sampled: Samples, cfg: &BoilerplateConfig) -> (LearnedReport, H
             }
         }
         parts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
-        let page = |r: &(u64, u32, LineKind)| sampled.pages[r.1 as usize];
+        let page = |r: &(u64, u32, LineKind)| {
+            let at = sampled.pages.binary_search_by_key(&r.1, |p| p.0);
+            at.map_or((0, 0), |i| (sampled.pages[i].1, sampled.pages[i].2))
+        };
         counts.push((
             group[0].0,
             LineCount {
@@ -215,4 +221,62 @@ pub fn strip_lines(text: &str, learned: &HashedSet<u64>) -> Option<String> {
         .filter(|l| !learned.contains(&boilerplate_key(l)))
         .collect();
     (kept.len() != lines.len()).then(|| kept.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::StripKind;
+
+    /// Page `p` of a made-up sample: a footer every page has (written two ways, so the
+    /// reported text shows which page came first), a heading two titles share, and a
+    /// line of its own.
+    fn page(p: u32) -> PageSample {
+        let line = |text: String, kind| LineSample {
+            hash: boilerplate_key(&text),
+            kind,
+            text,
+        };
+        let footer = match p % 2 {
+            0 => "提示：以上内容仅供参考".to_string(),
+            _ => "提示:以上内容仅供参考".to_string(),
+        };
+        PageSample {
+            title: u64::from(p % 7),
+            body: u64::from(p),
+            lines: vec![
+                line(footer, LineKind::Stripped(StripKind::FooterDisclaimer)),
+                line("一、办理流程".to_string(), LineKind::Body),
+                line(format!("第{p}页自己的一行"), LineKind::Body),
+            ],
+        }
+    }
+
+    /// Workers add pages as they finish: any order learns what input order learns, and
+    /// a line is shown as its earliest page wrote it.
+    #[test]
+    fn pages_added_in_any_order_learn_the_same_lines() {
+        let cfg = BoilerplateConfig::default();
+        let learned = |order: &[u32]| {
+            let mut s = Samples::default();
+            order.iter().for_each(|&p| s.push(p, page(p)));
+            s.push(999, PageSample::default());
+            assert_eq!(s.len(), order.len());
+            learn(s, &cfg)
+        };
+        let in_order: Vec<u32> = (10..50).collect();
+        let mut shuffled = in_order.clone();
+        shuffled.reverse();
+        shuffled.swap(3, 17);
+        let (report, in_body) = learned(&in_order);
+        assert_eq!(learned(&shuffled), (report.clone(), in_body.clone()));
+        let texts: Vec<&str> = report.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["一、办理流程", "提示：以上内容仅供参考"]);
+        assert_eq!(report.sampled_pages, 40);
+        assert_eq!(
+            in_body.len(),
+            1,
+            "the heading is left in bodies by the profile"
+        );
+    }
 }

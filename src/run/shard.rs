@@ -93,14 +93,14 @@ pub fn scan_shard(
         ..ShardStats::default()
     };
     let mut written = HashSet::new();
-    let take = |_, r: &mut ScannedPage| std::mem::take(&mut r.snippets);
+    let take = |_, r: &mut ScannedPage, sample| (std::mem::take(&mut r.snippets), sample);
     let cpu = scan_in_chunks(
         files,
         of.total_files,
         &rules,
         (&spill, SpillOrder::PageOrder),
         take,
-        |p, source, sample, sn| {
+        |p, source, (sn, sample)| {
             stats.snippets += sn.len();
             stats.articles += usize::from(matches!(p.kind, SummaryKind::Article { .. }));
             put_page(&mut e, (&p, source), &sn, &sample, &mut written);
@@ -169,7 +169,7 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
             }
             pages.push(summary);
             sources.push(&source);
-            samples.push(sample);
+            samples.push(pi, sample);
         }
         if !d.is_empty() {
             return Err(bad(corrupt("shard file (bytes after the last page)")));

@@ -144,11 +144,18 @@ pub fn summarize_all(
     let mut seen_in = SeenInPool::default();
     let mut pages = Vec::with_capacity(files.len());
     let mut sources = StrColumn::with_capacity(files.len());
-    let mut samples = Samples::default();
+    // Added by the workers as they finish: a chunk's samples are not all held at once.
+    let samples = Mutex::new(Samples::default());
     let total = files.len();
     // A page's blocks are merged on its worker; the pages each block was seen on are
-    // added in page order, here, so that each list grows ascending.
-    let each = |pi: u32, r: &mut ScannedPage| -> Vec<u32> {
+    // added in page order, by the sink, so that each list grows ascending.
+    let each = |pi: u32, r: &mut ScannedPage, sample: PageSample| -> Vec<u32> {
+        if !sample.lines.is_empty() {
+            samples
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(pi, sample);
+        }
         let lists = r.snippets.iter().enumerate();
         let lists = lists
             .map(|(bi, occ)| merge.add(pi, bi as u32, occ))
@@ -157,28 +164,20 @@ pub fn summarize_all(
         lists
     };
     let spill = (spill, SpillOrder::AsScanned);
-    let cpu = scan_in_chunks(
-        files,
-        total,
-        rules,
-        spill,
-        each,
-        |p, source, sample, lists| {
-            let pi = pages.len() as u32;
-            lists.into_iter().for_each(|l| seen_in.push(l, pi));
-            pages.push(p);
-            sources.push(source);
-            samples.push(sample);
-            Ok(())
-        },
-    )?;
+    let cpu = scan_in_chunks(files, total, rules, spill, each, |p, source, lists| {
+        let pi = pages.len() as u32;
+        lists.into_iter().for_each(|l| seen_in.push(l, pi));
+        pages.push(p);
+        sources.push(source);
+        Ok(())
+    })?;
     bar.finish_and_clear();
     crate::trim::phase_end("scan: pages");
     Ok(Scanned {
         pages,
         sources,
         snippets: merge.finish(&seen_in),
-        samples,
+        samples: samples.into_inner().unwrap_or_else(|e| e.into_inner()),
         cpu,
     })
 }
@@ -204,17 +203,17 @@ enum Scanned1 {
 
 /// The scan loop of every phase 1 (the CLI's over all files, a Ray shard task's over its
 /// shard): `files` of a run over `total_files` files, scanned in parallel a chunk at a
-/// time, each page's record spilled to `spill` in `order`. `each(page, scanned)` runs on
-/// the worker (page: its index among `files`) and may take what it needs of the page;
-/// `sink` gets the summaries and sources in page order with what `each` returned.
-/// Returns the scan's CPU times.
+/// time, each page's record spilled to `spill` in `order`. `each(page, scanned, sample)`
+/// runs on the worker (page: its index among `files`; sample: its learned-boilerplate
+/// sample) and may take what it needs of the page; `sink` gets the summaries and sources
+/// in page order with what `each` returned. Returns the scan's CPU times.
 pub(crate) fn scan_in_chunks<T: Send>(
     files: Vec<InputFile>,
     total_files: usize,
     rules: &Rules,
     (spill, order): (&Spill, SpillOrder),
-    each: impl Fn(u32, &mut ScannedPage) -> T + Sync,
-    mut sink: impl FnMut(PageSummary, &str, PageSample, T) -> Result<(), Error>,
+    each: impl Fn(u32, &mut ScannedPage, PageSample) -> T + Sync,
+    mut sink: impl FnMut(PageSummary, &str, T) -> Result<(), Error>,
 ) -> Result<ScanCpu, Error> {
     let rate = boilerplate::sample_rate(total_files, &rules.config.boilerplate);
     let mut cpu = ScanCpu::default();
@@ -223,15 +222,15 @@ pub(crate) fn scan_in_chunks<T: Send>(
     // summaries reuse as the scan goes (iterating the one list would hold its buffer to
     // the end, at the scan's peak).
     for (c, chunk) in into_chunks(files, CHUNK).into_iter().enumerate() {
-        let done: Vec<(Scanned1, PageSample, ScanCpu, T)> = chunk
+        let done: Vec<(Scanned1, ScanCpu, T)> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, f)| {
                 let pi = (c * CHUNK + i) as u32;
                 let mut r = scan_file_sampled(f, rules, boilerplate::is_sampled(&f.source, rate));
                 let keys: Vec<u128> = r.snippets.iter().map(|s| s.key).collect();
-                let got = each(pi, &mut r);
                 let sample = page_sample(&mut r, rules);
+                let got = each(pi, &mut r, sample);
                 let cpu = r.cpu;
                 let page = match order {
                     SpillOrder::AsScanned => {
@@ -240,16 +239,16 @@ pub(crate) fn scan_in_chunks<T: Send>(
                     }
                     SpillOrder::PageOrder => Scanned1::Pending(Box::new(r), keys),
                 };
-                Ok((page, sample, cpu, got))
+                Ok((page, cpu, got))
             })
             .collect::<Result<_, Error>>()?;
-        for (page, sample, c, got) in done {
+        for (page, c, got) in done {
             cpu += c;
             let (p, source) = match page {
                 Scanned1::Summarized(p, source) => (p, source),
                 Scanned1::Pending(r, keys) => summarize(*r, &keys, rules, spill)?,
             };
-            sink(p, &source, sample, got)?;
+            sink(p, &source, got)?;
         }
         drop(chunk);
         // The chunk's page buffers are freed between the summaries that stay; handed back
