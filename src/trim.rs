@@ -4,6 +4,23 @@
 //! arenas, so without this a run's resident memory only ever grows: at 100k templated
 //! pages it held 242 MB after learning boilerplate where 158 MB were in use.
 
+/// Allocations from this size up get their own mapping (glibc's `M_MMAP_THRESHOLD`).
+pub const MAPPED_FROM: usize = 1 << 20;
+
+/// Gives every allocation of [`MAPPED_FROM`] bytes or more its own mapping, handed back
+/// whole when freed (nothing where unsupported). By default glibc raises that threshold
+/// each time such a block is freed (up to 32 MiB), after which a run's large buffers —
+/// a band table, a growing column — are placed in the arenas among small allocations
+/// and their pages stay resident once freed: at 200k templated pages ~13 MB more at every
+/// phase, ~60 MB of free heap held at a million. Setting the threshold fixes it.
+pub fn map_large_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: a plain allocator setting; it changes where later allocations are placed.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MAPPED_FROM as libc::c_int);
+    }
+}
+
 /// Returns freed heap pages to the system (nothing where unsupported).
 pub fn trim() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

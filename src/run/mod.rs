@@ -756,9 +756,12 @@ pub fn guard_message(g: &GuardReport, output: &Path) -> String {
     )
 }
 
-/// The pool a run's phases work on: `threads` threads, or one per core.
+/// The pool a run's phases work on: `threads` threads, or one per core. (Every entry
+/// point starts its work here, so the allocator is set for a run here too:
+/// [`crate::trim::map_large_allocations`].)
 pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     check_threads(threads)?;
+    crate::trim::map_large_allocations();
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n);
