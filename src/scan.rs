@@ -289,7 +289,7 @@ fn sample_lines(
     facts: &PageFacts,
     rules: &Rules,
 ) -> Vec<LineSample> {
-    let lines: Vec<&str> = text.split('\n').collect();
+    let lines: Vec<&str> = crate::text::lines(text).collect();
     let max = rules.config.boilerplate.max_line_chars;
     let mut out: Vec<LineSample> = Vec::new();
     let mut seen = crate::prehashed::HashedSet::default();

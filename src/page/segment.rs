@@ -401,7 +401,7 @@ impl<'c> Segmenter<'c> {
     }
 
     fn run(mut self, text: &str, mut facts: Option<&mut PageFacts>) -> PageParts {
-        for (i, raw) in text.split('\n').enumerate() {
+        for (i, raw) in crate::text::lines(text).enumerate() {
             if raw.bytes().all(|b| b == b' ' || b == b'\t') {
                 continue;
             }
