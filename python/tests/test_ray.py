@@ -201,25 +201,34 @@ def test_the_command_line(ray_cluster, tmp_path):
     assert "does not exist" in bad.stderr
 
 
-@pytest.mark.parametrize("streaming", [True, False])
-def test_parquet_holds_every_record_whichever_path_converts_it(tmp_path, monkeypatch, streaming):
-    """Arrow's streaming JSON reader (small blocks: many batches) and the Python batched
-    path give the same table, under the fixed schema, with records whose optional fields
-    are null in some rows and set in others."""
+@pytest.mark.parametrize("arrow", [True, False])
+def test_parquet_holds_every_record_whichever_path_converts_it(tmp_path, monkeypatch, arrow):
+    """Arrow's JSON parser over chunks of lines (small chunks, and parser blocks smaller
+    than a record: many row groups) and the Python batched path give the same table,
+    under the fixed schema, with records whose optional fields are null in some rows and
+    set in others."""
+    pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     import pyarrow.json as pj
     from pagesieve import parquet
 
-    monkeypatch.setattr(parquet, "BLOCK_BYTES", 4096)
-    if not streaming:
-        monkeypatch.delattr(pj, "open_json", raising=False)
+    monkeypatch.setattr(parquet, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(parquet, "BLOCK_BYTES", 64)
+    if not arrow:
+
+        def refuse(*_args, **_kwargs):
+            raise pa.ArrowInvalid("made to fail by the test")
+
+        monkeypatch.setattr(pj, "read_json", refuse)
     out = tmp_path / "out"
     assert pagesieve.run(REPO / "input", out)["written"]
     lines = (out / "snippets.jsonl").read_text(encoding="utf-8").splitlines()
     path = tmp_path / "snippets.jsonl"
     path.write_text("\n".join(lines * 3) + "\n", encoding="utf-8")
-    table = pq.read_table(parquet.jsonl_to_parquet(str(path), batch_rows=7))
+    written = parquet.jsonl_to_parquet(str(path), batch_rows=7)
+    table = pq.read_table(written)
     assert table.schema == parquet.schema("snippets")
+    assert pq.ParquetFile(written).num_row_groups > 3, "written a chunk at a time"
     rows = [json.loads(l) for l in lines * 3]
     assert table.column("id").to_pylist() == [r["id"] for r in rows]
     answers = [m["answer"] for m in table.column("metadata").to_pylist()]
