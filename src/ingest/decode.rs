@@ -318,7 +318,9 @@ fn pick_html_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage,
 /// The checks every decoded page passes: not blank, not binary, plausible text, few
 /// unreadable characters.
 fn check(raw: &[u8], page: &DecodedPage, cfg: &crate::config::InputConfig) -> Result<(), Reject> {
-    let total = page.text.chars().count().max(1);
+    // Counted only for a page with control or replacement characters (the ratios are
+    // validated to be ≥ 0, so none means under the limit).
+    let total = || page.text.chars().count().max(1);
     if page.text.trim().is_empty() {
         return Err(Reject::new(RejectReason::Empty, "only whitespace"));
     }
@@ -330,10 +332,13 @@ fn check(raw: &[u8], page: &DecodedPage, cfg: &crate::config::InputConfig) -> Re
             format!("{raw_nul} NUL byte(s) in {} bytes", raw.len()),
         ));
     }
-    if control as f64 / total as f64 > cfg.max_control_ratio {
+    if control > 0 && control as f64 / total() as f64 > cfg.max_control_ratio {
         return Err(binary(
             raw,
-            format!("{control} control characters in {total} (input.max_control_ratio)"),
+            format!(
+                "{control} control characters in {} (input.max_control_ratio)",
+                total()
+            ),
         ));
     }
     if page.encoding != "UTF-8" {
@@ -367,14 +372,17 @@ fn check(raw: &[u8], page: &DecodedPage, cfg: &crate::config::InputConfig) -> Re
         }
     }
     // A handful of bad bytes (a sequence cut at the end of a short page) never rejects.
-    if page.replacements > 4 && page.replacements as f64 / total as f64 > cfg.max_replacement_ratio
+    if page.replacements > 4
+        && page.replacements as f64 / total() as f64 > cfg.max_replacement_ratio
     {
         return Err(Reject::new(
             RejectReason::Undecodable,
             format!(
-                "best decoding ({}) leaves {} of {total} characters unreadable \
+                "best decoding ({}) leaves {} of {} characters unreadable \
                  (input.max_replacement_ratio)",
-                page.encoding, page.replacements
+                page.encoding,
+                page.replacements,
+                total()
             ),
         ));
     }
