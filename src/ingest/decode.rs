@@ -254,12 +254,17 @@ pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
         return Err(Reject::new(RejectReason::Empty, "0 bytes"));
     }
     let html = html::looks_like_html(raw);
-    let (mut page, note) = match html {
+    let (picked, note) = match html {
         true => pick_html_decoding(raw, &rules.legacy_encodings),
-        false => (pick_decoding(raw, &rules.legacy_encodings).0, None),
+        false => (pick(raw, &rules.legacy_encodings), None),
     };
+    let mut page = picked.page;
+    // The choice's plausibility holds for the text as checked unless line endings change.
+    let plausible = picked
+        .plausible
+        .filter(|_| memchr::memchr(b'\r', page.text.as_bytes()).is_none());
     page.text = normalize_newlines(page.text);
-    check(raw, &page, &rules.config)?;
+    check(raw, &page, plausible, &rules.config)?;
     if html {
         let depth = html::nesting(&page.text);
         if depth > html::MAX_DEPTH {
@@ -289,26 +294,26 @@ pub fn decode(raw: &[u8], rules: &InputRules) -> Result<DecodedPage, Reject> {
 /// `<meta>` declares, else the detector. A declaration the bytes contradict (valid UTF-8
 /// declared as another encoding, or a declared encoding that leaves bytes unreadable where
 /// the detector's choice leaves fewer) loses to the most plausible decoding, with a note.
-fn pick_html_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, Option<String>) {
+fn pick_html_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (Picked, Option<String>) {
     let declared = match (Encoding::for_bom(raw), html::meta_charset(raw)) {
         (None, Some(enc)) => enc,
-        _ => return (pick_decoding(raw, legacy).0, None),
+        _ => return (pick(raw, legacy), None),
     };
-    let labelled = decode_with(declared, raw, false);
+    let labelled = Picked::unscored(decode_with(declared, raw, false));
     let utf8 = declared != UTF_8 && !raw.is_ascii() && utf8::as_str(raw).is_some();
-    if !utf8 && labelled.replacements == 0 {
+    if !utf8 && labelled.page.replacements == 0 {
         // What nearly every page is: the declaration reads the bytes cleanly.
         return (labelled, None);
     }
-    let (best, _) = pick_decoding(raw, legacy);
-    match utf8 || best.replacements < labelled.replacements {
+    let best = pick(raw, legacy);
+    match utf8 || best.page.replacements < labelled.page.replacements {
         false => (labelled, None),
         true => {
             let note = format!(
                 "the page declares {} but its bytes read as {}: read as {}",
                 display_name(declared),
-                best.encoding,
-                best.encoding
+                best.page.encoding,
+                best.page.encoding
             );
             (best, Some(note))
         }
@@ -317,7 +322,13 @@ fn pick_html_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage,
 
 /// The checks every decoded page passes: not blank, not binary, plausible text, few
 /// unreadable characters.
-fn check(raw: &[u8], page: &DecodedPage, cfg: &crate::config::InputConfig) -> Result<(), Reject> {
+/// `plausible` is the page's [`plausibility`] when it is already known.
+fn check(
+    raw: &[u8],
+    page: &DecodedPage,
+    plausible: Option<f64>,
+    cfg: &crate::config::InputConfig,
+) -> Result<(), Reject> {
     // Counted only for a page with control or replacement characters (the ratios are
     // validated to be ≥ 0, so none means under the limit).
     let total = || page.text.chars().count().max(1);
@@ -342,7 +353,7 @@ fn check(raw: &[u8], page: &DecodedPage, cfg: &crate::config::InputConfig) -> Re
         ));
     }
     if page.encoding != "UTF-8" {
-        let plausible = plausibility(page);
+        let plausible = plausible.unwrap_or_else(|| plausibility(page));
         if plausible < cfg.min_plausible_ratio {
             // NUL or control bytes in what no encoding reads as text: a binary file.
             let controls = raw
@@ -431,36 +442,59 @@ const CHARDET_PREFIX: usize = 4096;
 /// Chooses the decoding; the second value lists every candidate tried, for `explain`.
 /// `legacy` are encodings always tried besides chardetng's guess (`input.legacy_encodings`).
 pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, Vec<&'static str>) {
+    let p = pick(raw, legacy);
+    (p.page, p.tried)
+}
+
+/// A decoding chosen, with what choosing it measured.
+struct Picked {
+    page: DecodedPage,
+    /// Every candidate tried.
+    tried: Vec<&'static str>,
+    /// The page's [`plausibility`], when the choice measured it.
+    plausible: Option<f64>,
+}
+
+impl Picked {
+    fn unscored(page: DecodedPage) -> Picked {
+        Picked {
+            tried: vec![page.encoding],
+            page,
+            plausible: None,
+        }
+    }
+}
+
+/// [`pick_decoding`].
+fn pick(raw: &[u8], legacy: &[&'static Encoding]) -> Picked {
     if let Some((enc, bom_len)) = Encoding::for_bom(raw) {
-        let page = decode_with(enc, &raw[bom_len..], true);
-        let name = page.encoding;
-        return (page, vec![name]);
+        return Picked::unscored(decode_with(enc, &raw[bom_len..], true));
     }
     let has_nul = memchr::memchr(0, raw).is_some();
     if let (Ok(s), false) = (utf8::as_str(raw).ok_or(()), has_nul) {
-        return (
-            DecodedPage {
-                text: s.to_string(),
-                encoding: "UTF-8",
-                bom: false,
-                replacements: 0,
-                html: None,
-            },
-            vec!["UTF-8"],
-        );
+        return Picked::unscored(DecodedPage {
+            text: s.to_string(),
+            encoding: "UTF-8",
+            bom: false,
+            replacements: 0,
+            html: None,
+        });
     }
-    let mut candidates = vec![decode_with(UTF_8, raw, false)];
-    let utf8_bad = candidates[0].replacements;
     // A few bad bytes in otherwise valid UTF-8 (a sequence cut at the end, one corrupt
     // byte) keep the page UTF-8: a legacy decoding would turn the rest into mojibake.
-    if !has_nul && (utf8_bad <= 3 || utf8_bad * 1000 <= raw.len()) {
-        let page = candidates.pop().expect("one candidate");
-        return (page, vec!["UTF-8"]);
+    // (Counted only as far as the limit: a legacy page passes it within a few lines.)
+    let few = 3.max(raw.len() / 1000);
+    if !has_nul && utf8_errors(raw, few + 1) <= few {
+        return Picked::unscored(decode_with(UTF_8, raw, false));
     }
     if !has_nul {
         if let Some(page) = decode_mixed(raw) {
             let name = page.encoding;
-            return (page, vec!["UTF-8", name]);
+            return Picked {
+                tried: vec!["UTF-8", name],
+                page,
+                plausible: None,
+            };
         }
     }
     // The legacy encodings first: when exactly one of them decodes the page into nothing
@@ -475,6 +509,7 @@ pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, 
         }
     }
     let sure = tried.iter().filter(|t| t.1 == 1.0).count() == 1;
+    let mut guessed = None;
     if !sure {
         // The first few kilobytes of a page tell its encoding as well as the whole page
         // (the candidates are then all decoded in full and the most plausible wins).
@@ -482,18 +517,17 @@ pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, 
         det.feed(&raw[..raw.len().min(CHARDET_PREFIX)], true);
         let guess = det.guess(None, false);
         let guess = if guess == GBK { GB18030 } else { guess };
-        let page = match tried.iter().position(|t| t.0 == guess) {
+        guessed = Some(match tried.iter().position(|t| t.0 == guess) {
             Some(i) => tried.remove(i).2,
             None => decode_with(guess, raw, false),
-        };
-        candidates.push(page);
+        });
     }
-    let mut scored: Vec<(f64, DecodedPage)> = candidates
-        .into_iter()
-        .map(|c| (plausibility(&c), c))
-        .collect();
-    scored.extend(tried.into_iter().map(|t| (t.1, t.2)));
-    let mut push = |page: DecodedPage| scored.push((plausibility(&page), page));
+    // `None` stands for the UTF-8 reading, first in the list: it is not built unless it is
+    // kept, which on a page in a legacy encoding it practically never is.
+    let mut scored: Vec<(f64, Option<DecodedPage>)> = vec![(0.0, None)];
+    scored.extend(guessed.map(|c| (plausibility(&c), Some(c))));
+    scored.extend(tried.into_iter().map(|t| (t.1, Some(t.2))));
+    let mut push = |page: DecodedPage| scored.push((plausibility(&page), Some(page)));
     // BOM-less UTF-16 only with evidence: a newline aligned as UTF-16 would store it.
     if raw.len().is_multiple_of(2) {
         let units = raw.chunks_exact(2);
@@ -509,13 +543,24 @@ pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, 
             push(decode_with(UTF_16BE, raw, false));
         }
     }
-    let names = scored.iter().map(|c| c.1.encoding).collect();
-    let best = scored
+    // The first of equals wins nothing, so the UTF-8 reading can only win by scoring above
+    // every other: not when one of them reads the page wholly as plausible text.
+    if scored.iter().all(|c| c.0 < 1.0) {
+        scored[0].0 = lossy_utf8(raw).1;
+    }
+    let names = scored
+        .iter()
+        .map(|c| c.1.as_ref().map_or("UTF-8", |p| p.encoding))
+        .collect();
+    let (score, best) = scored
         .into_iter()
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
         .expect("at least one candidate");
-    (best, names)
+    Picked {
+        page: best.unwrap_or_else(|| decode_with(UTF_8, raw, false)),
+        tried: names,
+        plausible: Some(score),
+    }
 }
 
 /// A page whose lines mix UTF-8 and a legacy encoding (a scraper concatenating fragments):
@@ -524,6 +569,17 @@ pub fn pick_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (DecodedPage, 
 /// UTF-8 (at least 8 characters: legacy Chinese text is practically never valid UTF-8)
 /// and some lines are not valid UTF-8.
 fn decode_mixed(raw: &[u8]) -> Option<DecodedPage> {
+    // Most pages that come here are wholly in a legacy encoding: the valid lines are
+    // looked at first, and nothing is collected unless they hold enough UTF-8.
+    let valid_multibyte: usize = raw
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_ascii())
+        .filter_map(|l| utf8::as_str(l))
+        .map(|s| s.chars().filter(|c| !c.is_ascii()).count())
+        .sum();
+    if valid_multibyte < 8 {
+        return None;
+    }
     let lines: Vec<&[u8]> = raw.split(|&b| b == b'\n').collect();
     let mut multibyte = 0usize;
     let mut invalid: Vec<u8> = Vec::new();
@@ -579,7 +635,7 @@ fn decode_mixed(raw: &[u8]) -> Option<DecodedPage> {
 fn decode_with(enc: &'static Encoding, bytes: &[u8], bom: bool) -> DecodedPage {
     let (text, _had_errors) = enc.decode_without_bom_handling(bytes);
     let text = text.into_owned();
-    let replacements = text.chars().filter(|&c| c == '\u{FFFD}').count();
+    let replacements = replacement_chars(&text);
     DecodedPage {
         text,
         encoding: display_name(enc),
@@ -598,28 +654,167 @@ fn display_name(enc: &'static Encoding) -> &'static str {
     }
 }
 
+/// Characters of a text [`plausibility`] looks at.
+const PLAUSIBILITY_CHARS: usize = 200_000;
+
 /// Share of characters that are what a Chinese or English page is made of; replacement
 /// characters and NULs count against it. Mojibake lands in rarely used blocks and scores low.
 fn plausibility(page: &DecodedPage) -> f64 {
-    let mut good = 0usize;
-    let mut total = 0usize;
-    for c in page.text.chars().take(200_000) {
-        total += 1;
-        let u = c as u32;
-        let ok = is_plausible(u);
-        if ok {
-            good += 1;
+    let mut score = Plausibility::default();
+    score.add(&page.text);
+    score.ratio()
+}
+
+/// Plausible characters among the first [`PLAUSIBILITY_CHARS`] of a text given in pieces.
+#[derive(Default)]
+struct Plausibility {
+    good: usize,
+    total: usize,
+}
+
+impl Plausibility {
+    fn add(&mut self, s: &str) {
+        let room = PLAUSIBILITY_CHARS - self.total;
+        if s.len() > room {
+            // Perhaps more characters than are looked at (never more than bytes).
+            let mut n = 0;
+            for c in s.chars().take(room) {
+                n += 1;
+                self.good += usize::from(plausible(c as u32));
+            }
+            self.total += n;
+            return;
+        }
+        // Every character, read from the bytes: ASCII by itself, a three-byte sequence
+        // (CJK) by its block, which its first two bytes give.
+        let b = s.as_bytes();
+        let (mut i, mut n, mut good) = (0, 0, 0);
+        while i < b.len() {
+            let x = b[i];
+            n += 1;
+            if x < 0x80 {
+                good += usize::from(matches!(x, 0x09 | 0x0A | 0x0D | 0x20..=0x7E));
+                i += 1;
+                continue;
+            }
+            if (0xE0..0xF0).contains(&x) {
+                let b1 = u32::from(b[i + 1]) & 0x3F;
+                let block = (u32::from(x) & 0x0F) << 4 | b1 >> 2;
+                good += match PLAUSIBLE_BLOCKS[block as usize] {
+                    0 => 0,
+                    1 => 1,
+                    _ => {
+                        let u = block << 8 | (b1 & 0x03) << 6 | u32::from(b[i + 2]) & 0x3F;
+                        usize::from(is_plausible(u))
+                    }
+                };
+                i += 3;
+                continue;
+            }
+            let c = s[i..].chars().next().expect("a character starts here");
+            good += usize::from(plausible(c as u32));
+            i += c.len_utf8();
+        }
+        self.good += good;
+        self.total += n;
+    }
+
+    /// A replacement character (never plausible).
+    fn add_bad(&mut self) {
+        if self.total < PLAUSIBILITY_CHARS {
+            self.total += 1;
         }
     }
-    if total == 0 {
-        return 0.0;
+
+    fn ratio(&self) -> f64 {
+        match self.total {
+            0 => 0.0,
+            t => self.good as f64 / t as f64,
+        }
     }
-    good as f64 / total as f64
+}
+
+/// What decoding `raw` as UTF-8 would give — its replacement characters and
+/// [`plausibility`] — without building the text: a valid run is read in place and each
+/// maximal invalid subsequence is one U+FFFD, as in the WHATWG decoder `encoding_rs`
+/// implements (which stays the oracle in a test). The U+FFFD characters already in the
+/// bytes are counted on the whole input: their first byte (0xEF) never continues a
+/// sequence, so an invalid subsequence never swallows one.
+fn lossy_utf8(raw: &[u8]) -> (usize, f64) {
+    let mut replacements = memchr::memmem::find_iter(raw, REPLACEMENT).count();
+    let mut score = Plausibility::default();
+    for chunk in raw.utf8_chunks() {
+        score.add(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            replacements += 1;
+            score.add_bad();
+        }
+    }
+    (replacements, score.ratio())
+}
+
+/// Replacement characters the UTF-8 reading of `raw` would have (as [`lossy_utf8`] counts
+/// them), counted only until `limit` is reached.
+fn utf8_errors(raw: &[u8], limit: usize) -> usize {
+    let mut n = 0;
+    for chunk in raw.utf8_chunks() {
+        if n >= limit {
+            return n;
+        }
+        n += usize::from(!chunk.invalid().is_empty());
+    }
+    n + memchr::memmem::find_iter(raw, REPLACEMENT).count()
+}
+
+/// U+FFFD in UTF-8.
+const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
+/// U+FFFD characters in `text`: its three bytes, which in UTF-8 can only be that
+/// character.
+fn replacement_chars(text: &str) -> usize {
+    memchr::memmem::find_iter(text.as_bytes(), REPLACEMENT).count()
+}
+
+/// BMP blocks of 256 code points by what [`is_plausible`] says of their characters:
+/// 0 none, 1 all, 2 some.
+const PLAUSIBLE_BLOCKS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut block = 0;
+    while block < 256 {
+        let mut yes = 0;
+        let mut u = block << 8;
+        while u < (block + 1) << 8 {
+            if is_plausible(u as u32) {
+                yes += 1;
+            }
+            u += 1;
+        }
+        t[block] = match yes {
+            0 => 0,
+            256 => 1,
+            _ => 2,
+        };
+        block += 1;
+    }
+    t
+};
+
+/// [`is_plausible`], for most characters by their block.
+#[inline]
+fn plausible(u: u32) -> bool {
+    if u < 0x80 {
+        return matches!(u, 0x09 | 0x0A | 0x0D | 0x20..=0x7E);
+    }
+    match PLAUSIBLE_BLOCKS.get((u >> 8) as usize) {
+        Some(0) => false,
+        Some(1) => true,
+        _ => is_plausible(u),
+    }
 }
 
 /// Characters real pages are made of. Latin-1 letters are left out on purpose: a legacy
 /// Chinese page decoded with a Western code page lands there, and must score low.
-fn is_plausible(u: u32) -> bool {
+const fn is_plausible(u: u32) -> bool {
     matches!(u,
         0x09 | 0x0A | 0x0D | 0x20..=0x7E
         | 0xA0 | 0xB0 | 0xB1 | 0xB2 | 0xB3 | 0xB7 | 0xD7 | 0xF7
@@ -839,6 +1034,120 @@ mod tests {
             }
         }
     }
+    /// The UTF-8 reading measured in place gives what `encoding_rs` decoding it gives:
+    /// the same replacement characters and plausibility, on legacy pages, UTF-16, text
+    /// cut or corrupted anywhere (surrogates, overlong forms, sequences cut at the end)
+    /// and random bytes.
+    #[test]
+    fn the_utf8_reading_is_measured_as_encoding_rs_decodes_it() {
+        use encoding_rs::BIG5;
+        let text = "医保个人账户 abc，。１２\u{1F600}é\u{FFFD}\r\n".repeat(30);
+        let mut rng = crate::synth::Rng::new(11);
+        let mut cases: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            text.as_bytes().to_vec(),
+            GB18030.encode(&text).0.into_owned(),
+            BIG5.encode(&text).0.into_owned(),
+            UTF_16LE.encode(&text).0.into_owned(),
+            b"\xED\xA0\x80\xC0\xAF\xE0\x80\xAF\xF4\x90\x80\x80\xF0\x9F\x98".to_vec(),
+        ];
+        for _ in 0..3000 {
+            let mut b = match rng.below(2) {
+                0 => text.as_bytes().to_vec(),
+                _ => GB18030.encode(&text).0.into_owned(),
+            };
+            for _ in 0..rng.below(4) {
+                if b.is_empty() {
+                    break;
+                }
+                let at = rng.below(b.len());
+                match rng.below(3) {
+                    0 => b.truncate(at),
+                    1 => b[at] = rng.below(256) as u8,
+                    _ => b.insert(at, 0x80 | rng.below(0x80) as u8),
+                }
+            }
+            cases.push(b);
+        }
+        for _ in 0..500 {
+            let n = rng.below(64);
+            cases.push((0..n).map(|_| rng.below(256) as u8).collect());
+        }
+        for b in cases {
+            let page = decode_with(UTF_8, &b, false);
+            let (bad, score) = lossy_utf8(&b);
+            assert_eq!(bad, page.replacements, "{b:x?}");
+            assert_eq!(utf8_errors(&b, usize::MAX), bad);
+            assert_eq!(utf8_errors(&b, 2).min(2), bad.min(2));
+            assert_eq!(score, plausibility(&page), "{b:x?}");
+        }
+    }
+
+    /// Plausibility read from the bytes is the share the characters give, within the
+    /// first 200,000 of a text given whole or in pieces.
+    #[test]
+    fn plausibility_counts_the_characters_as_listed() {
+        let reference = |t: &str| {
+            let total = t.chars().take(PLAUSIBILITY_CHARS).count();
+            let good = t
+                .chars()
+                .take(PLAUSIBILITY_CHARS)
+                .filter(|&c| is_plausible(c as u32))
+                .count();
+            if total == 0 {
+                0.0
+            } else {
+                good as f64 / total as f64
+            }
+        };
+        let pool: Vec<char> =
+            "医保a \n\t\r\0\u{7f}\u{85}é×Āπ\u{2028}①\u{3105}\u{4DC0}\u{FFFD}😀\u{10FFFF}"
+                .chars()
+                .collect();
+        let mut rng = crate::synth::Rng::new(4);
+        let mut texts: Vec<String> = (0..3000)
+            .map(|_| {
+                let n = rng.below(60);
+                (0..n).map(|_| pool[rng.below(pool.len())]).collect()
+            })
+            .collect();
+        texts.push("账".repeat(PLAUSIBILITY_CHARS - 1) + "é\u{85}\u{85}");
+        texts.push("\u{85}".repeat(PLAUSIBILITY_CHARS + 10));
+        for t in &texts {
+            let mut whole = Plausibility::default();
+            whole.add(t);
+            assert_eq!(whole.ratio(), reference(t), "{t:?}");
+            let cut = t
+                .char_indices()
+                .nth(t.chars().count() / 2)
+                .map_or(0, |c| c.0);
+            let mut pieces = Plausibility::default();
+            pieces.add(&t[..cut]);
+            pieces.add(&t[cut..]);
+            assert_eq!(pieces.ratio(), reference(t));
+        }
+    }
+
+    /// Every character alone, read from its bytes, is judged as the character test judges it.
+    #[test]
+    fn every_character_read_from_its_bytes_is_judged_as_listed() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let mut p = Plausibility::default();
+            p.add(c.encode_utf8(&mut buf));
+            assert_eq!(p.good == 1, is_plausible(c as u32), "{c:?}");
+            assert_eq!(p.total, 1);
+        }
+    }
+
+    /// The block table answers as the character test does, for every code point.
+    #[test]
+    fn plausible_characters_by_block_are_the_listed_ones() {
+        for u in 0..=0x10FFFF {
+            assert_eq!(plausible(u), is_plausible(u), "U+{u:04X}");
+        }
+    }
+
     #[test]
     fn utf8_cut_at_the_end_stays_utf8() {
         let mut b = PAGE.as_bytes().to_vec();
