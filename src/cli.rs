@@ -140,4 +140,8 @@ pub struct SynthArgs {
     /// (the real site's proportions and varied prose).
     #[arg(long, value_enum, default_value_t = pagesieve::synth::Shape::Templated)]
     pub shape: pagesieve::synth::Shape,
+    /// How the pages' bytes are written: `mixed` (mostly UTF-8, every other encoding and
+    /// compression now and then) or `gb18030` (every page, as a site serving GBK).
+    #[arg(long, value_enum, default_value_t = pagesieve::synth::Encodings::Mixed)]
+    pub encodings: pagesieve::synth::Encodings,
 }

@@ -200,6 +200,7 @@ fn synth(args: SynthArgs) -> Result<Outcome, Error> {
         seed: args.seed,
         sample: args.sample,
         shape: args.shape,
+        encodings: args.encodings,
     };
     let stats = pagesieve::synth::generate(&opts, &args.out).map_err(|source| Error::Output {
         path: args.out.clone(),

@@ -26,6 +26,7 @@ fn nights(root: &Path, pages: usize) -> [PathBuf; 3] {
             seed: 11,
             sample: false,
             shape: pagesieve::synth::Shape::Site,
+            encodings: Default::default(),
         },
         &all,
     )

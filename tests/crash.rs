@@ -20,6 +20,7 @@ fn synth(dir: &Path, pages: usize, seed: u64) {
             seed,
             sample: false,
             shape: Default::default(),
+            encodings: Default::default(),
         },
         dir,
     )

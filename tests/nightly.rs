@@ -27,6 +27,7 @@ fn nights(root: &Path, pages: usize) -> (PathBuf, [PathBuf; 3]) {
             seed: 7,
             sample: false,
             shape: pagesieve::synth::Shape::Site,
+            encodings: Default::default(),
         },
         &all,
     )

@@ -127,6 +127,7 @@ fn generated_pages(seed: u64, shape: pagesieve::synth::Shape) -> Vec<String> {
             seed,
             sample: false,
             shape,
+            encodings: Default::default(),
         },
         d.path(),
     )
@@ -195,7 +196,7 @@ proptest! {
     fn output_is_invariant_under_input_order_and_threads(seed in 0u64..1000, perm_seed in any::<u64>()) {
         let gen = tempfile::tempdir().unwrap();
         pagesieve::synth::generate(
-            &pagesieve::synth::Options { pages: 40, seed, sample: false, shape: Default::default() },
+            &pagesieve::synth::Options { pages: 40, seed, sample: false, shape: Default::default(), encodings: Default::default() },
             gen.path(),
         )
         .unwrap();

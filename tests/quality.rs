@@ -22,6 +22,7 @@ fn planted_duplicates_are_found_and_hard_negatives_are_not() {
             seed: 2024,
             sample: false,
             shape: Default::default(),
+            encodings: Default::default(),
         },
         &input,
     )

@@ -49,6 +49,7 @@ fn shards_give_the_cli_output_byte_for_byte() {
             seed: 11,
             sample: false,
             shape: pagesieve::synth::Shape::Site,
+            encodings: Default::default(),
         },
         &corpus,
     )
@@ -117,6 +118,7 @@ fn a_related_block_is_written_once_per_shard_and_named_by_its_key_after() {
         seed: 3,
         sample: false,
         shape: pagesieve::synth::Shape::Site,
+        encodings: Default::default(),
     };
     pagesieve::synth::generate(&opts, &corpus).unwrap();
     let s = Settings::new(corpus.clone(), d.path().join("out"), Rules::builtin());
@@ -271,6 +273,7 @@ fn partitioned_candidates_give_the_cli_output_byte_for_byte() {
             seed,
             sample: false,
             shape,
+            encodings: Default::default(),
         };
         pagesieve::synth::generate(&opts, &corpus.join(format!("{seed}"))).unwrap();
     }

@@ -517,6 +517,7 @@ fn synth(out: PathBuf, pages: usize, seed: u64, shape: &str, sample: bool) -> Py
         seed,
         sample,
         shape,
+        encodings: Default::default(),
     };
     let stats = pagesieve::synth::generate(&opts, &out).map_err(|source| {
         py_err(Error::Output {

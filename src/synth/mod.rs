@@ -39,6 +39,20 @@ pub struct Options {
     pub sample: bool,
     /// What the pages look like.
     pub shape: Shape,
+    /// How the pages' bytes are written.
+    pub encodings: Encodings,
+}
+
+/// How a generated corpus's pages are encoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encodings {
+    /// Mostly UTF-8, with a few pages in GB18030, UTF-16, with a BOM, CRLF line ends or
+    /// compressed.
+    #[default]
+    Mixed,
+    /// Every page in GB18030, as a site serving GBK writes them (the same pages as
+    /// `mixed`, only the bytes differ).
+    Gb18030,
 }
 
 /// The shape of a generated corpus.
@@ -802,6 +816,10 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Stats> {
             let start = text.find("相关推荐").unwrap_or(text.len());
             text = format!("{}\n\n{}", art.title, &text[start..]);
         }
+        let enc = match opts.encodings {
+            Encodings::Mixed => enc,
+            Encodings::Gb18030 => Encoding::Gb18030,
+        };
         let name = format!("page_{i:0width$}{}", ext(enc));
         let bytes = encode(&text, enc)?;
         std::fs::write(out.join(&name), &bytes)?;
