@@ -20,8 +20,8 @@
 use xxhash_rust::xxh3::xxh3_128;
 
 pub use crate::config::MAX_FINGERPRINTS;
-use crate::dedup::minhash::{signature, Signature};
-use crate::dedup::shingle::{normalize_with, shingles};
+use crate::dedup::minhash::{signature_of, Signature};
+use crate::dedup::shingle::{normalize_with, shingles, CharStarts};
 use crate::dedup::DedupRules;
 
 /// What duplicate detection keeps in memory for one text (a page summary holds one for
@@ -58,8 +58,14 @@ impl Fingerprint {
 /// Fingerprints a text as the dedup rules say (normalization, shingle size, count).
 pub fn fingerprint(text: &str, cfg: &DedupRules) -> Fingerprint {
     let norm = normalize_with(text, &cfg.normalize);
-    let mut fp = fingerprint_normalized(&norm, cfg.fingerprint_chars, cfg.fingerprints);
-    fp.signature = signature(&norm, cfg.shingle_chars);
+    let starts = CharStarts::of(&norm);
+    let mut fp = fingerprint_shingles(
+        &norm,
+        starts.shingles(&norm, cfg.fingerprint_chars),
+        starts.chars(),
+        cfg.fingerprints,
+    );
+    fp.signature = signature_of(&norm, &starts, cfg.shingle_chars);
     fp
 }
 
@@ -69,10 +75,15 @@ pub fn fingerprint(text: &str, cfg: &DedupRules) -> Fingerprint {
 /// write, and was a tenth of the scan; it stays the oracle in the tests.
 #[inline]
 pub fn feature_hash(s: &str) -> u64 {
-    if let Some(block) = short_block(s.as_bytes()) {
+    feature_hash_bytes(s.as_bytes())
+}
+
+/// [`feature_hash`] of a string given as its bytes.
+#[inline]
+fn feature_hash_bytes(b: &[u8]) -> u64 {
+    if let Some(block) = short_block(b) {
         return hash_of_block(block);
     }
-    let b = s.as_bytes();
     let len = b.len() + 1;
     let mut v = Sip::new();
     let mut blocks = b.chunks_exact(8);
@@ -147,11 +158,11 @@ impl FeatureCache {
         }
     }
 
-    /// [`feature_hash`] of `s`.
+    /// [`feature_hash`] of the string `s` (its bytes).
     #[inline]
-    fn hash(&mut self, s: &str) -> u64 {
-        let Some(block) = short_block(s.as_bytes()) else {
-            return feature_hash(s);
+    fn hash(&mut self, s: &[u8]) -> u64 {
+        let Some(block) = short_block(s) else {
+            return feature_hash_bytes(s);
         };
         let i = (block.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 14)) as usize;
         let slot = &mut self.slots[i];
@@ -302,12 +313,28 @@ impl Counts {
 /// Fingerprints an already normalized text (simhashes, exact hash and length; the
 /// signature is left empty: [`fingerprint`] fills it).
 pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) -> Fingerprint {
+    let chars = norm.chars().count();
+    fingerprint_shingles(
+        norm,
+        shingles(norm, shingle_chars).map(str::as_bytes),
+        chars,
+        count,
+    )
+}
+
+/// [`fingerprint_normalized`] of a text of `chars` characters, given its shingles.
+fn fingerprint_shingles<'a>(
+    norm: &str,
+    shingles: impl Iterator<Item = &'a [u8]>,
+    chars: usize,
+    count: usize,
+) -> Fingerprint {
     let count = count.clamp(1, MAX_FINGERPRINTS);
     let mut counts: Vec<Counts> = (0..count).map(|_| Counts::new()).collect();
     let mut n = 0u64;
     FEATURES.with(|cache| {
         let mut cache = cache.borrow_mut();
-        for s in shingles(norm, shingle_chars) {
+        for s in shingles {
             let h = cache.hash(s);
             for (i, c) in counts.iter_mut().enumerate() {
                 c.add(remix(h, i));
@@ -324,7 +351,7 @@ pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) ->
         primary: simhash[0],
         more: (count > 1).then(|| Box::new([simhash[1], simhash[2], simhash[3]])),
         exact: [(exact >> 64) as u64, exact as u64],
-        chars: norm.chars().count().min(u32::MAX as usize) as u32,
+        chars: chars.min(u32::MAX as usize) as u32,
         signature: Signature::default(),
     }
 }

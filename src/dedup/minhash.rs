@@ -23,7 +23,7 @@
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::dedup::shingle::shingles;
+use crate::dedup::shingle::{shingles, CharStarts};
 
 /// Bins in a signature (one byte each).
 pub const SIGNATURE_BINS: usize = 256;
@@ -96,11 +96,21 @@ fn bin_of(h: u64) -> usize {
 
 /// Signs a normalized text's `n`-character shingles.
 pub fn signature(norm: &str, n: usize) -> Signature {
+    sign(shingles(norm, n).map(str::as_bytes))
+}
+
+/// [`signature`], with the shingles taken from the text's character boundaries.
+pub fn signature_of(norm: &str, starts: &CharStarts, n: usize) -> Signature {
+    sign(starts.shingles(norm, n))
+}
+
+/// The signature of these shingles.
+fn sign<'a>(shingles: impl Iterator<Item = &'a [u8]>) -> Signature {
     let mut mins = [u32::MAX; SIGNATURE_BINS];
     let mut filled = [false; SIGNATURE_BINS];
     let mut any = false;
-    for s in shingles(norm, n) {
-        let h = xxh3_64(s.as_bytes());
+    for s in shingles {
+        let h = xxh3_64(s);
         let bin = bin_of(h);
         let v = h as u32;
         if !filled[bin] || v < mins[bin] {

@@ -194,6 +194,43 @@ pub fn shingles(norm: &str, n: usize) -> impl Iterator<Item = &str> {
     }
 }
 
+/// Where each character of a normalized text starts (and, last, where the text ends):
+/// read once, they give every shingle of every size as two offsets, where [`shingles`]
+/// finds each window's ends again. A text's fingerprints and signature take their
+/// shingles from one of these.
+pub struct CharStarts(Vec<usize>);
+
+impl CharStarts {
+    /// The character boundaries of `norm`.
+    pub fn of(norm: &str) -> CharStarts {
+        let mut v = Vec::with_capacity(norm.len() + 1);
+        for (i, &b) in norm.as_bytes().iter().enumerate() {
+            if b & 0xC0 != 0x80 {
+                v.push(i);
+            }
+        }
+        v.push(norm.len());
+        CharStarts(v)
+    }
+
+    /// Characters in the text.
+    pub fn chars(&self) -> usize {
+        self.0.len() - 1
+    }
+
+    /// The bytes of [`shingles`]`(norm, n)`, for the text these boundaries were read from.
+    pub fn shingles<'a>(&'a self, norm: &'a str, n: usize) -> impl Iterator<Item = &'a [u8]> {
+        let chars = self.chars();
+        let width = n.max(1).min(chars);
+        let count = match chars {
+            0 => 0,
+            c => c - width + 1,
+        };
+        let (b, starts) = (norm.as_bytes(), &self.0);
+        (0..count).map(move |k| &b[starts[k]..starts[k + width]])
+    }
+}
+
 /// The iterator of [`shingles`]: the window `start..end` of the next shingle.
 struct Shingles<'a> {
     text: &'a str,
@@ -235,7 +272,8 @@ fn utf8_width(lead: u8) -> usize {
 
 /// The set of shingle hashes (sorted, distinct) used to verify a candidate pair.
 pub fn shingle_set(norm: &str, n: usize) -> Vec<u64> {
-    let mut v: Vec<u64> = shingles(norm, n).map(|s| xxh3_64(s.as_bytes())).collect();
+    let starts = CharStarts::of(norm);
+    let mut v: Vec<u64> = starts.shingles(norm, n).map(xxh3_64).collect();
     sort_hashes(&mut v);
     v.dedup();
     v
@@ -305,6 +343,31 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
         }
     }
     inter as f64 / (a.len() + b.len() - inter) as f64
+}
+
+#[cfg(test)]
+mod char_starts_tests {
+    use super::*;
+
+    /// Shingles read from the boundaries are the sliding window's, for every size and
+    /// for texts shorter than a shingle, empty, ASCII, CJK and four-byte characters.
+    #[test]
+    fn shingles_from_the_boundaries_are_the_windows_shingles() {
+        let pool: Vec<char> = "医保账户ab1é\u{1F600}".chars().collect();
+        let mut rng = crate::synth::Rng::new(8);
+        for len in 0..40 {
+            for _ in 0..30 {
+                let t: String = (0..len).map(|_| *rng.pick(&pool)).collect();
+                let starts = CharStarts::of(&t);
+                assert_eq!(starts.chars(), t.chars().count());
+                for n in 0..7 {
+                    let want: Vec<&[u8]> = shingles(&t, n).map(str::as_bytes).collect();
+                    let got: Vec<&[u8]> = starts.shingles(&t, n).collect();
+                    assert_eq!(got, want, "{t:?} n={n}");
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
