@@ -12,6 +12,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::dedup::{fingerprint, Fingerprint};
 use crate::ingest::{decode, read_file, DecodedPage, InputFile, RawFile};
+use crate::page::line_cache::{self, BlockFacts};
 use crate::page::metadata;
 use crate::page::segment::{segment_keeping_facts, PageFacts};
 use crate::page::{segment, LineKind, PageParts, SnippetBlock, StripSet};
@@ -323,10 +324,22 @@ fn occurrence(block: SnippetBlock, url: Option<String>, rules: &Rules) -> Snippe
     key_src.push_str(&block.title);
     key_src.push('\u{1f}');
     key_src.push_str(&block.text);
+    let key = xxh3_128(key_src.as_bytes());
+    // A block repeats across thousands of pages: what its text gives is remembered.
+    let facts = line_cache::block_facts(
+        key,
+        &key_src,
+        rules.metadata.id,
+        rules.segment.cache_bytes,
+        || BlockFacts {
+            answer: metadata::short_answer(&block.title, &block.text, &rules.metadata),
+            ends_sentence: rules.segment.sentences.ends(&block.text),
+        },
+    );
     SnippetOccurrence {
-        key: xxh3_128(key_src.as_bytes()),
-        answer: metadata::short_answer(&block.title, &block.text, &rules.metadata),
-        truncated: !block.complete || !rules.segment.sentences.ends(&block.text),
+        key,
+        answer: facts.answer.clone(),
+        truncated: !block.complete || !facts.ends_sentence,
         block,
         url,
     }

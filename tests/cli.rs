@@ -374,3 +374,50 @@ fn a_site_in_gb18030_reads_as_the_same_articles() {
     };
     assert_eq!(strip(&mixed), strip(&gb));
 }
+
+/// The workers' memory of related lines and blocks never changes the output: site-shaped
+/// pages (blocks repeating across pages) give the same files with the cache off, with one
+/// so small that it is emptied every few pages, and with the default.
+#[test]
+fn output_does_not_depend_on_the_line_and_block_cache() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    let o = pagesieve(&[
+        "synth",
+        "--pages",
+        "150",
+        "--seed",
+        "3",
+        "--shape",
+        "site",
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
+    let run = |name: &str, bytes: Option<usize>| {
+        let out = d.path().join(name);
+        let cfg = d.path().join(format!("{name}.toml"));
+        let scan = bytes.map_or(String::new(), |b| {
+            format!("\n[scan]\nline_cache_bytes = {b}\n")
+        });
+        std::fs::write(&cfg, format!("{profile}{scan}")).unwrap();
+        run_ok(
+            &input,
+            &out,
+            &["--threads", "2", "--config", cfg.to_str().unwrap()],
+        );
+        snapshot(&out)
+    };
+    let default = run("default", None);
+    for (name, bytes) in [("off", 0), ("tiny", 4_000)] {
+        let got = run(name, Some(bytes));
+        // report.json records the setting itself.
+        for (i, f) in FILES.iter().enumerate().filter(|f| *f.1 != "report.json") {
+            assert!(
+                got[i] == default[i],
+                "{f} differs with line_cache_bytes = {bytes}"
+            );
+        }
+    }
+}

@@ -7,6 +7,10 @@
 //! collision can never change a result: cached and uncached segmentation are identical (a
 //! property test compares them). The cache belongs to one set of rules and is emptied when
 //! it outgrows `scan.line_cache_bytes`.
+//!
+//! The same memory keeps what a related block's text gives ([`block_facts`]: its short
+//! answer and whether it ends a sentence), keyed by the block's key and holding the
+//! block's title and text, so a block seen before on this worker costs one lookup.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -27,11 +31,35 @@ pub(crate) fn next_rules_id() -> u64 {
 
 type Entries = HashedMap<u64, Vec<(Box<str>, Rc<LineFacts>)>>;
 
+/// What a related block's title and text give, whatever page it is on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockFacts {
+    /// The short answer its text leads with.
+    pub answer: Option<String>,
+    /// Whether its text ends a sentence.
+    pub ends_sentence: bool,
+}
+
 #[derive(Default)]
 struct Cache {
     rules: u64,
+    /// The rules the blocks' facts were computed under.
+    block_rules: u64,
     bytes: usize,
     entries: Entries,
+    blocks: HashedMap<u128, Vec<(Box<str>, Rc<BlockFacts>)>>,
+}
+
+impl Cache {
+    /// Makes room for `size` more bytes: everything goes when the budget would be passed.
+    fn room(&mut self, size: usize, budget: usize) {
+        if self.bytes + size > budget {
+            self.entries.clear();
+            self.blocks.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+    }
 }
 
 thread_local! {
@@ -55,10 +83,8 @@ pub fn facts(
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.rules != rules_id {
-            *c = Cache {
-                rules: rules_id,
-                ..Cache::default()
-            };
+            c.rules = rules_id;
+            c.entries.clear();
         }
         if let Some(hit) = c
             .entries
@@ -70,16 +96,49 @@ pub fn facts(
         let f = Rc::new(compute());
         if keep {
             let size = raw.len() + f.m.len() + f.cleaned.len() + 96;
-            if c.bytes + size > budget {
-                c.entries.clear();
-                c.bytes = 0;
-            }
-            c.bytes += size;
+            c.room(size, budget);
             c.entries
                 .entry(h)
                 .or_default()
                 .push((raw.into(), f.clone()));
         }
+        f
+    })
+}
+
+/// The facts of the related block whose key is `key` and whose title, U+001F and text are
+/// `block`, under the rules `rules_id`: from this worker's cache when the block was seen
+/// before, else `compute()`, kept within `budget` bytes (0: nothing is kept).
+pub fn block_facts(
+    key: u128,
+    block: &str,
+    rules_id: u64,
+    budget: usize,
+    compute: impl FnOnce() -> BlockFacts,
+) -> Rc<BlockFacts> {
+    if budget == 0 {
+        return Rc::new(compute());
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.block_rules != rules_id {
+            c.block_rules = rules_id;
+            c.blocks.clear();
+        }
+        if let Some(hit) = c
+            .blocks
+            .get(&key)
+            .and_then(|v| v.iter().find(|(b, _)| &**b == block))
+        {
+            return hit.1.clone();
+        }
+        let f = Rc::new(compute());
+        let size = block.len() + f.answer.as_ref().map_or(0, String::len) + 96;
+        c.room(size, budget);
+        c.blocks
+            .entry(key)
+            .or_default()
+            .push((block.into(), f.clone()));
         f
     })
 }

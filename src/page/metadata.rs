@@ -27,6 +27,9 @@ pub struct MetadataRules {
     pub sentences: Sentences,
     /// The rest of `[metadata]` (lengths, word lists, shares).
     pub config: MetadataConfig,
+    /// This compiled set's identity: what a worker remembers of related blocks under other
+    /// rules is never returned ([`crate::page::line_cache::block_facts`]).
+    pub(crate) id: u64,
 }
 
 impl MetadataRules {
@@ -51,6 +54,7 @@ impl MetadataRules {
             tags: TagMatcher::new(&m.tags),
             sentences: Sentences::new(p),
             config: m.clone(),
+            id: crate::page::line_cache::next_rules_id(),
         })
     }
 }

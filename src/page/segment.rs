@@ -146,7 +146,9 @@ impl SegmentRules {
                 .collect();
             return LineClass::Trending(i, terms);
         }
-        if let Some(caps) = self.related_date.as_ref().and_then(|r| r.captures(m)) {
+        // Most lines are not dates: a match test first, which needs no capture slots.
+        let date = self.related_date.as_ref().filter(|r| r.is_match(m));
+        if let Some(caps) = date.and_then(|r| r.captures(m)) {
             return LineClass::Date {
                 category: caps.name("category").map(|x| x.as_str().to_string()),
                 date: caps.name("date").and_then(|x| iso_date(x.as_str())),
