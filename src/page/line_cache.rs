@@ -30,6 +30,7 @@ pub(crate) fn next_rules_id() -> u64 {
 }
 
 type Entries = HashedMap<u64, Vec<(Box<str>, Rc<LineFacts>)>>;
+type Blocks = HashedMap<u128, Vec<(Box<str>, Rc<BlockFacts>)>>;
 
 /// What a related block's title and text give, whatever page it is on.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +48,7 @@ struct Cache {
     block_rules: u64,
     bytes: usize,
     entries: Entries,
-    blocks: HashedMap<u128, Vec<(Box<str>, Rc<BlockFacts>)>>,
+    blocks: Blocks,
 }
 
 impl Cache {
