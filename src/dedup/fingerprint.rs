@@ -59,12 +59,11 @@ impl Fingerprint {
 pub fn fingerprint(text: &str, cfg: &DedupRules) -> Fingerprint {
     let norm = normalize_with(text, &cfg.normalize);
     let starts = CharStarts::of(&norm);
-    let mut fp = fingerprint_shingles(
-        &norm,
-        starts.shingles(&norm, cfg.fingerprint_chars),
-        starts.chars(),
-        cfg.fingerprints,
-    );
+    let b = norm.as_bytes();
+    let features = starts
+        .windows(cfg.fingerprint_chars)
+        .map(|(start, end)| Feature::read(b, start, end));
+    let mut fp = fingerprint_features(&norm, features, starts.chars(), cfg.fingerprints);
     fp.signature = signature_of(&norm, &starts, cfg.shingle_chars);
     fp
 }
@@ -105,6 +104,35 @@ fn feature_hash_bytes(b: &[u8]) -> u64 {
         v.compress((len as u64) << 56);
     }
     v.finish()
+}
+
+/// A feature as the hash reads it: the one SipHash block of a short one
+/// ([`short_block`]), else its bytes.
+enum Feature<'a> {
+    Block(u64),
+    Long(&'a [u8]),
+}
+
+impl<'a> Feature<'a> {
+    /// The feature `text[start..end]`. A short one is loaded as one 8-byte word when the
+    /// text has eight bytes from its start, and masked to its length (the byte-by-byte
+    /// [`short_block`] otherwise, and its oracle in a test).
+    #[inline(always)]
+    fn read(text: &'a [u8], start: usize, end: usize) -> Feature<'a> {
+        let n = end - start;
+        if n > 6 {
+            return Feature::Long(&text[start..end]);
+        }
+        let block = match text.get(start..start + 8) {
+            Some(w) => {
+                let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                let v = w & ((1u64 << (8 * n)) - 1);
+                v | 0xff << (8 * n) | ((n + 1) as u64) << 56
+            }
+            None => short_block(&text[start..end]).expect("at most 6 bytes"),
+        };
+        Feature::Block(block)
+    }
 }
 
 /// The one SipHash block of a feature of at most 6 bytes (its bytes, `0xff`, the length
@@ -158,12 +186,18 @@ impl FeatureCache {
         }
     }
 
-    /// [`feature_hash`] of the string `s` (its bytes).
-    #[inline]
-    fn hash(&mut self, s: &[u8]) -> u64 {
-        let Some(block) = short_block(s) else {
-            return feature_hash_bytes(s);
-        };
+    /// [`feature_hash`] of a feature read as a [`Feature`].
+    #[inline(always)]
+    fn hash_feature(&mut self, f: Feature<'_>) -> u64 {
+        match f {
+            Feature::Block(block) => self.hash_block(block),
+            Feature::Long(s) => feature_hash_bytes(s),
+        }
+    }
+
+    /// [`feature_hash`] of the short feature whose block is `block`.
+    #[inline(always)]
+    fn hash_block(&mut self, block: u64) -> u64 {
         let i = (block.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 14)) as usize;
         let slot = &mut self.slots[i];
         if slot.0 != block {
@@ -314,18 +348,17 @@ impl Counts {
 /// signature is left empty: [`fingerprint`] fills it).
 pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) -> Fingerprint {
     let chars = norm.chars().count();
-    fingerprint_shingles(
-        norm,
-        shingles(norm, shingle_chars).map(str::as_bytes),
-        chars,
-        count,
-    )
+    let features = shingles(norm, shingle_chars).map(|s| match short_block(s.as_bytes()) {
+        Some(block) => Feature::Block(block),
+        None => Feature::Long(s.as_bytes()),
+    });
+    fingerprint_features(norm, features, chars, count)
 }
 
 /// [`fingerprint_normalized`] of a text of `chars` characters, given its shingles.
-fn fingerprint_shingles<'a>(
+fn fingerprint_features<'a>(
     norm: &str,
-    shingles: impl Iterator<Item = &'a [u8]>,
+    features: impl Iterator<Item = Feature<'a>>,
     chars: usize,
     count: usize,
 ) -> Fingerprint {
@@ -334,8 +367,8 @@ fn fingerprint_shingles<'a>(
     let mut n = 0u64;
     FEATURES.with(|cache| {
         let mut cache = cache.borrow_mut();
-        for s in shingles {
-            let h = cache.hash(s);
+        for f in features {
+            let h = cache.hash_feature(f);
             for (i, c) in counts.iter_mut().enumerate() {
                 c.add(remix(h, i));
             }
@@ -392,6 +425,25 @@ mod tests {
             "医保账户报",
         ] {
             assert_eq!(feature_hash(s), oracle(s), "{s:?}");
+        }
+    }
+
+    /// A feature read as one word from its text is the block written byte by byte, at
+    /// every start and length, near the text's end as well.
+    #[test]
+    fn features_read_as_words_are_the_blocks_written_byte_by_byte() {
+        let text = "医保a1账户bc😀é".repeat(3);
+        let b = text.as_bytes();
+        for start in 0..b.len() {
+            for end in start..=b.len().min(start + 9) {
+                match Feature::read(b, start, end) {
+                    Feature::Block(v) => assert_eq!(Some(v), short_block(&b[start..end])),
+                    Feature::Long(s) => {
+                        assert_eq!(s, &b[start..end]);
+                        assert!(s.len() > 6);
+                    }
+                }
+            }
         }
     }
 

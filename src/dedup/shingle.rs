@@ -203,13 +203,27 @@ pub struct CharStarts(Vec<usize>);
 impl CharStarts {
     /// The character boundaries of `norm`.
     pub fn of(norm: &str) -> CharStarts {
-        let mut v = Vec::with_capacity(norm.len() + 1);
-        for (i, &b) in norm.as_bytes().iter().enumerate() {
-            if b & 0xC0 != 0x80 {
-                v.push(i);
+        let b = norm.as_bytes();
+        let mut v = Vec::with_capacity(b.len() + 1);
+        // Eight bytes at a time: a byte starts a character unless it is 0b10xxxxxx, so the
+        // top bit of each byte of `!w | w << 1` says whether it does.
+        let mut words = b.chunks_exact(8);
+        let mut at = 0;
+        for w in &mut words {
+            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            let mut starts = (!w | w << 1) & 0x8080_8080_8080_8080;
+            while starts != 0 {
+                v.push(at + (starts.trailing_zeros() / 8) as usize);
+                starts &= starts - 1;
+            }
+            at += 8;
+        }
+        for (i, &x) in words.remainder().iter().enumerate() {
+            if x & 0xC0 != 0x80 {
+                v.push(at + i);
             }
         }
-        v.push(norm.len());
+        v.push(b.len());
         CharStarts(v)
     }
 
@@ -220,14 +234,20 @@ impl CharStarts {
 
     /// The bytes of [`shingles`]`(norm, n)`, for the text these boundaries were read from.
     pub fn shingles<'a>(&'a self, norm: &'a str, n: usize) -> impl Iterator<Item = &'a [u8]> {
+        let b = norm.as_bytes();
+        self.windows(n).map(move |(start, end)| &b[start..end])
+    }
+
+    /// Where each shingle of `n` characters starts and ends (byte offsets).
+    pub fn windows(&self, n: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
         let chars = self.chars();
         let width = n.max(1).min(chars);
         let count = match chars {
             0 => 0,
             c => c - width + 1,
         };
-        let (b, starts) = (norm.as_bytes(), &self.0);
-        (0..count).map(move |k| &b[starts[k]..starts[k + width]])
+        let starts = &self.0;
+        (0..count).map(move |k| (starts[k], starts[k + width]))
     }
 }
 
@@ -355,10 +375,12 @@ mod char_starts_tests {
     fn shingles_from_the_boundaries_are_the_windows_shingles() {
         let pool: Vec<char> = "医保账户ab1é\u{1F600}".chars().collect();
         let mut rng = crate::synth::Rng::new(8);
-        for len in 0..40 {
+        for len in 0..70 {
             for _ in 0..30 {
                 let t: String = (0..len).map(|_| *rng.pick(&pool)).collect();
                 let starts = CharStarts::of(&t);
+                let want: Vec<usize> = t.char_indices().map(|c| c.0).chain([t.len()]).collect();
+                assert_eq!(starts.0, want, "{t:?}");
                 assert_eq!(starts.chars(), t.chars().count());
                 for n in 0..7 {
                     let want: Vec<&[u8]> = shingles(&t, n).map(str::as_bytes).collect();
