@@ -355,7 +355,19 @@ pub fn related_list<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
 
 /// Formats a 64-bit fingerprint as 16 lowercase hex digits.
 pub fn hex64(v: u64) -> String {
-    format!("{v:016x}")
+    let mut s = String::with_capacity(16);
+    push_hex(&mut s, u128::from(v), 16);
+    s
+}
+
+/// Appends the low `digits` hex digits of `v`, lowercase and zero-padded: what `{:0Nx}`
+/// writes, without the formatting machinery (an id is written for every page a snippet
+/// was seen on, thousands per snippet; `format!` is the oracle in a test).
+fn push_hex(s: &mut String, v: u128, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        s.push(char::from(HEX[((v >> (4 * i)) & 0xF) as usize]));
+    }
 }
 
 /// The id of the related snippet whose title-and-text key is `key` (xxh3-128 of title,
@@ -384,7 +396,10 @@ pub fn page_key(source: &str, content: Option<&[u8]>) -> u128 {
 /// 128 bits: at a year of nightly millions of pages, 64 bits would give a shared id between
 /// two different pages odds of one in tens of thousands).
 pub fn page_id(key: u128) -> String {
-    format!("a-{key:032x}")
+    let mut s = String::with_capacity(34);
+    s.push_str("a-");
+    push_hex(&mut s, key, 32);
+    s
 }
 
 /// xxh3-64 of a title in dedup's normalized form: titles equal under it link a snippet to
@@ -408,6 +423,21 @@ mod tests {
         // The path and the content do not run into each other.
         assert_ne!(id("ab", Some(b"c")), id("a", Some(b"bc")));
         assert_eq!(id("x", None).len(), 34);
+    }
+
+    /// Ids and fingerprints are what the format strings write.
+    #[test]
+    fn hex_is_what_format_writes() {
+        let mut rng = crate::synth::Rng::new(6);
+        let mut keys: Vec<u128> = vec![0, 1, u128::MAX, 0xF << 124, 0xabc];
+        keys.extend(
+            (0..1000).map(|_| u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())),
+        );
+        for k in keys {
+            assert_eq!(page_id(k), format!("a-{k:032x}"));
+            let v = k as u64;
+            assert_eq!(hex64(v), format!("{v:016x}"));
+        }
     }
 
     #[test]

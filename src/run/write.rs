@@ -305,7 +305,10 @@ fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8
     let related: Vec<&str> = related.iter().map(String::as_str).collect();
     let (duplicates, aliases) = match d.articles.members.get(&pi) {
         Some(members) => (
-            members.iter().map(|&m| d.ids.page(m).to_string()).collect(),
+            members
+                .iter()
+                .map(|&m| d.ids.page(m).into_owned())
+                .collect(),
             aliases(
                 &sp.title,
                 members
@@ -348,7 +351,7 @@ fn page_ids(pages: &[u32], cx: Context<'_>) -> (Vec<String>, Vec<String>) {
     let (articles, rejected): (Vec<u32>, Vec<u32>) = pages
         .iter()
         .partition(|&&p| cx.scanned.pages[p as usize].article_fp().is_some());
-    let ids = |v: Vec<u32>| v.iter().map(|&p| cx.d.ids.page(p).to_string()).collect();
+    let ids = |v: Vec<u32>| v.iter().map(|&p| cx.d.ids.page(p).into_owned()).collect();
     (ids(articles), ids(rejected))
 }
 
@@ -396,7 +399,7 @@ fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
                     .map(|&m| all[m as usize].occ.block.title.as_str()),
                 cx.rules,
             ),
-            article: d.links[si as usize].map(|pi| d.ids.page(pi).to_string()),
+            article: d.links[si as usize].map(|pi| d.ids.page(pi).into_owned()),
             answer: sn.occ.answer.clone(),
             url: sn.occ.url.clone(),
             occurrences,
@@ -679,7 +682,7 @@ fn reject_records(scanned: &Scanned, d: &Decisions) -> Vec<RejectRecord> {
                 source: scanned.source(pi as u32).to_string(),
                 reason: reject.reason,
                 detail: reject.detail.clone(),
-                id: d.ids.page(pi as u32).to_string(),
+                id: d.ids.page(pi as u32).into_owned(),
                 title: title.clone(),
                 snippets: *snippets,
             }),
