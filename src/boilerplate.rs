@@ -152,8 +152,14 @@ pub fn learn(mut sampled: Samples, cfg: &BoilerplateConfig) -> (LearnedReport, H
         v.len()
     };
     let sampled = &sampled;
+    let threshold = ((cfg.min_share * n as f64).ceil() as usize).max(cfg.min_pages);
     let mut counts: Vec<(u64, LineCount<'_>)> = Vec::new();
-    for group in rows.chunk_by(|a, b| a.0 == b.0) {
+    // A line on fewer pages than the threshold cannot have as many distinct titles and
+    // bodies (most sampled lines are on one page): it is not counted.
+    for group in rows
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|g| g.len() >= threshold)
+    {
         let mut parts: Vec<(LineKind, usize)> = Vec::new();
         for &(_, _, kind) in group {
             match parts.iter_mut().find(|(k, _)| *k == kind) {
@@ -177,7 +183,6 @@ pub fn learn(mut sampled: Samples, cfg: &BoilerplateConfig) -> (LearnedReport, H
             },
         ));
     }
-    let threshold = ((cfg.min_share * n as f64).ceil() as usize).max(cfg.min_pages);
     let mut lines: Vec<(u64, Learned)> = counts
         .into_iter()
         .filter(|(_, c)| n > 0 && c.titles >= threshold && c.bodies >= threshold)
