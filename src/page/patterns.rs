@@ -165,6 +165,54 @@ pub fn compile_list(
         .collect()
 }
 
+/// The bytes a match of any of some patterns can begin with, when each of them is anchored
+/// at the start of the text (`^`) and every match begins with one of finitely many
+/// non-empty literals (regex-syntax's prefix extraction): a line that begins with another
+/// byte meets none of them, and the segmenter does not run them on it — most lines are
+/// prose that no marker pattern can match. Without such a bound (a pattern not anchored, or
+/// one that can begin with anything) every line is tried.
+#[derive(Debug, Clone)]
+pub struct FirstBytes(Option<Box<[bool; 256]>>);
+
+impl FirstBytes {
+    /// The first bytes of `patterns`' matches (as the regex crate parses them).
+    pub fn of<'a>(patterns: impl IntoIterator<Item = &'a str>) -> FirstBytes {
+        let mut set = Box::new([false; 256]);
+        for p in patterns {
+            match first_bytes(p) {
+                Some(bytes) => bytes.into_iter().for_each(|b| set[usize::from(b)] = true),
+                None => return FirstBytes(None),
+            }
+        }
+        FirstBytes(Some(set))
+    }
+
+    /// Whether some pattern may match `line` (false only when none can).
+    #[inline]
+    pub fn may_match(&self, line: &str) -> bool {
+        match (&self.0, line.as_bytes().first()) {
+            (Some(set), Some(&b)) => set[usize::from(b)],
+            _ => true,
+        }
+    }
+}
+
+/// The first bytes of the literals every match of `pattern` begins with, when it is anchored
+/// at the text's start and they are finitely many and none is empty.
+fn first_bytes(pattern: &str) -> Option<Vec<u8>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    use regex_syntax::hir::Look;
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    if !hir.properties().look_set_prefix().contains(Look::Start) {
+        return None;
+    }
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    seq.literals()?
+        .iter()
+        .map(|l| l.as_bytes().first().copied())
+        .collect()
+}
+
 /// Index of the first pattern of `pats` that matches `line`.
 pub fn first_match(pats: &[Regex], line: &str) -> Option<usize> {
     pats.iter().position(|r| r.is_match(line))
@@ -207,6 +255,101 @@ impl Sentences {
     /// Whether `c` is a sentence-ending character.
     pub fn is_end(&self, c: char) -> bool {
         self.end.contains(&c)
+    }
+}
+
+#[cfg(test)]
+mod first_bytes_tests {
+    use super::*;
+
+    /// What the prefix bound says of the profile's kind of patterns, and where it gives up.
+    #[test]
+    fn anchored_literal_patterns_give_their_first_bytes() {
+        let set = |p: &str| {
+            FirstBytes::of([p]).0.map(|s| {
+                (0..=255u8)
+                    .filter(|&b| s[usize::from(b)])
+                    .collect::<Vec<u8>>()
+            })
+        };
+        assert_eq!(set("^返回顶部$"), Some(vec!["返".as_bytes()[0]]));
+        assert_eq!(set("^(?:abc|xyz) ?$"), Some(vec![b'a', b'x']));
+        assert_eq!(set("(?i)^ab"), Some(vec![b'A', b'a']));
+        assert_eq!(set("^[0-9]{4}"), Some((b'0'..=b'9').collect()));
+        for unbounded in [
+            "返回顶部",
+            "^.*x",
+            "^$",
+            "^(?:a|)b?",
+            "(?m)^x",
+            "^a|b",
+            "^\\w+",
+        ] {
+            assert_eq!(set(unbounded), None, "{unbounded}");
+        }
+        assert!(FirstBytes::of(["^x", "y"]).0.is_none());
+        // An empty list matches nothing; an empty line is always tried.
+        assert!(!FirstBytes::of([]).may_match("x"));
+        assert!(FirstBytes::of(["^x"]).may_match(""));
+    }
+
+    /// A line the bound rules out is matched by no pattern of the list: the default
+    /// profile's lists and patterns a user might write, on lines beginning with every
+    /// kind of character.
+    #[test]
+    fn a_line_ruled_out_matches_no_pattern() {
+        let p = crate::config::ProfileConfig::default();
+        let mut lists: Vec<Vec<String>> = vec![
+            p.header_disclaimer.clone(),
+            p.footer_disclaimer.clone(),
+            p.trending.clone(),
+            p.related.clone(),
+            p.navigation.clone(),
+            vec![p.related_date.clone()],
+        ];
+        lists.extend(
+            [
+                vec!["(?i)^see also", "^(?:相关|推荐)阅读"],
+                vec!["^[一二三四五六七八九十]+、", "^\\d{1,2}[.、]"],
+                vec!["^声明", "免责"],
+                vec!["^.{0,3}提示"],
+            ]
+            .map(|v| v.into_iter().map(String::from).collect()),
+        );
+        let starts = [
+            "返回顶部",
+            "相关推荐",
+            "推荐阅读",
+            "See also",
+            "see ALSO x",
+            "一、医保",
+            "12. 报销",
+            "声明：",
+            "本信息",
+            "大家都在搜 医保",
+            "健康新闻 2025-04-18",
+            "免责声明",
+            "提示",
+            "温馨提示：",
+            "医保卡",
+            "abc",
+            "",
+            " ",
+            "\u{3000}",
+            "😀",
+        ];
+        for pats in &lists {
+            let compiled: Vec<Regex> = pats.iter().map(|x| Regex::new(x).unwrap()).collect();
+            let first = FirstBytes::of(pats.iter().map(String::as_str));
+            for a in starts {
+                for b in ["", "返回顶部", "相关推荐", "2025-04-18", " x"] {
+                    let line = format!("{a}{b}");
+                    if !first.may_match(&line) {
+                        assert_eq!(first_match(&compiled, &line), None, "{pats:?} {line:?}");
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use crate::config::{CleanConfig, ConfigError, ProfileConfig};
 use crate::page::cleanup::clean_line;
 pub use crate::page::facts::{LineClass, LineFacts};
 use crate::page::line_cache;
-use crate::page::patterns::{compile_list, first_match, PatternBudget, Sentences};
+use crate::page::patterns::{compile_list, first_match, FirstBytes, PatternBudget, Sentences};
 use crate::page::strip::{LineKind, StripKind, StripSet};
 use crate::text::{char_len, match_form};
 
@@ -52,6 +52,9 @@ pub struct SegmentRules {
     pub cache_bytes: usize,
     /// Identifies these rules in a worker's line cache.
     pub(crate) id: u64,
+    /// What each pattern list's matches can begin with, in [`SegmentRules::classify`]'s
+    /// order (navigation, related, header, footer, trending, the date line).
+    first: [FirstBytes; 6],
 }
 
 impl SegmentRules {
@@ -84,7 +87,17 @@ impl SegmentRules {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let of = |v: &[Regex]| FirstBytes::of(v.iter().map(Regex::as_str));
+        let first = [
+            of(&navigation),
+            of(&related),
+            of(&header),
+            of(&footer),
+            of(&trending),
+            FirstBytes::of(related_date.iter().map(Regex::as_str)),
+        ];
         Ok(SegmentRules {
+            first,
             header,
             footer,
             trending,
@@ -125,19 +138,24 @@ impl SegmentRules {
     }
 
     fn classify(&self, m: &str) -> LineClass {
-        if let Some(i) = first_match(&self.navigation, m) {
+        // A list is run only on a line that begins as one of its matches can.
+        let [nav, rel, head, foot, trend, dated] = &self.first;
+        let find = |first: &FirstBytes, pats: &[Regex]| {
+            first.may_match(m).then(|| first_match(pats, m)).flatten()
+        };
+        if let Some(i) = find(nav, &self.navigation) {
             return LineClass::Navigation(i);
         }
-        if let Some(i) = first_match(&self.related, m) {
+        if let Some(i) = find(rel, &self.related) {
             return LineClass::Related(i);
         }
-        if let Some(i) = first_match(&self.header, m) {
+        if let Some(i) = find(head, &self.header) {
             return LineClass::Header(i);
         }
-        if let Some(i) = first_match(&self.footer, m) {
+        if let Some(i) = find(foot, &self.footer) {
             return LineClass::Footer(i);
         }
-        if let Some(i) = first_match(&self.trending, m) {
+        if let Some(i) = find(trend, &self.trending) {
             let rest = self.trending[i].find(m).map_or("", |x| &m[x.end()..]);
             let terms = rest
                 .split([' ', ',', '、', '|'])
@@ -147,7 +165,10 @@ impl SegmentRules {
             return LineClass::Trending(i, terms);
         }
         // Most lines are not dates: a match test first, which needs no capture slots.
-        let date = self.related_date.as_ref().filter(|r| r.is_match(m));
+        let date = self
+            .related_date
+            .as_ref()
+            .filter(|r| dated.may_match(m) && r.is_match(m));
         if let Some(caps) = date.and_then(|r| r.captures(m)) {
             return LineClass::Date {
                 category: caps.name("category").map(|x| x.as_str().to_string()),
