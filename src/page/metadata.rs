@@ -280,7 +280,9 @@ pub fn links(text: &str) -> Vec<String> {
     });
     let mut out: Vec<String> = Vec::new();
     // The regex needs Unicode word boundaries, which are slow: skip texts with no link.
-    if !(text.contains("http") || text.contains("www.") || text.contains('@')) {
+    let b = text.as_bytes();
+    let has = |needle: &[u8]| memchr::memmem::find(b, needle).is_some();
+    if !(has(b"http") || has(b"www.") || memchr::memchr(b'@', b).is_some()) {
         return out;
     }
     for m in re.find_iter(text) {
