@@ -546,7 +546,7 @@ fn pick(raw: &[u8], legacy: &[&'static Encoding]) -> Picked {
     // The first of equals wins nothing, so the UTF-8 reading can only win by scoring above
     // every other: not when one of them reads the page wholly as plausible text.
     if scored.iter().all(|c| c.0 < 1.0) {
-        scored[0].0 = lossy_utf8(raw).1;
+        scored[0].0 = utf8_plausibility(raw);
     }
     let names = scored
         .iter()
@@ -734,27 +734,24 @@ impl Plausibility {
     }
 }
 
-/// What decoding `raw` as UTF-8 would give — its replacement characters and
-/// [`plausibility`] — without building the text: a valid run is read in place and each
-/// maximal invalid subsequence is one U+FFFD, as in the WHATWG decoder `encoding_rs`
-/// implements (which stays the oracle in a test). The U+FFFD characters already in the
-/// bytes are counted on the whole input: their first byte (0xEF) never continues a
-/// sequence, so an invalid subsequence never swallows one.
-fn lossy_utf8(raw: &[u8]) -> (usize, f64) {
-    let mut replacements = memchr::memmem::find_iter(raw, REPLACEMENT).count();
+/// The [`plausibility`] of `raw` decoded as UTF-8, without building the text: a valid run
+/// is read in place and each maximal invalid subsequence is one U+FFFD, as in the WHATWG
+/// decoder `encoding_rs` implements (which stays the oracle in a test).
+fn utf8_plausibility(raw: &[u8]) -> f64 {
     let mut score = Plausibility::default();
     for chunk in raw.utf8_chunks() {
         score.add(chunk.valid());
         if !chunk.invalid().is_empty() {
-            replacements += 1;
             score.add_bad();
         }
     }
-    (replacements, score.ratio())
+    score.ratio()
 }
 
-/// Replacement characters the UTF-8 reading of `raw` would have (as [`lossy_utf8`] counts
-/// them), counted only until `limit` is reached.
+/// Replacement characters the UTF-8 reading of `raw` would have, counted only until
+/// `limit` is reached: one per maximal invalid subsequence, and the U+FFFD characters
+/// already in the bytes, counted on the whole input (their first byte, 0xEF, never
+/// continues a sequence, so an invalid subsequence never swallows one).
 fn utf8_errors(raw: &[u8], limit: usize) -> usize {
     let mut n = 0;
     for chunk in raw.utf8_chunks() {
@@ -1077,11 +1074,10 @@ mod tests {
         }
         for b in cases {
             let page = decode_with(UTF_8, &b, false);
-            let (bad, score) = lossy_utf8(&b);
+            let bad = utf8_errors(&b, usize::MAX);
             assert_eq!(bad, page.replacements, "{b:x?}");
-            assert_eq!(utf8_errors(&b, usize::MAX), bad);
             assert_eq!(utf8_errors(&b, 2).min(2), bad.min(2));
-            assert_eq!(score, plausibility(&page), "{b:x?}");
+            assert_eq!(utf8_plausibility(&b), plausibility(&page), "{b:x?}");
         }
     }
 

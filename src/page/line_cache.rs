@@ -29,9 +29,6 @@ pub(crate) fn next_rules_id() -> u64 {
     NEXT_RULES_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-type Entries = HashedMap<u64, Vec<(Box<str>, Rc<LineFacts>)>>;
-type Blocks = HashedMap<u128, Vec<(Box<str>, Rc<BlockFacts>)>>;
-
 /// What a related block's title and text give, whatever page it is on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockFacts {
@@ -41,22 +38,57 @@ pub struct BlockFacts {
     pub ends_sentence: bool,
 }
 
+/// Values computed from a text under one set of rules, keyed by a hash of the text and
+/// holding the text itself, compared on a hit.
+struct Memo<K, V> {
+    rules: u64,
+    entries: HashedMap<K, Vec<Kept<V>>>,
+}
+
+/// A text and what was computed from it.
+type Kept<V> = (Box<str>, Rc<V>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo {
+            rules: 0,
+            entries: HashedMap::default(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Memo<K, V> {
+    /// The value kept for `text` under the rules `rules_id` (what other rules left goes).
+    fn get(&mut self, rules_id: u64, key: &K, text: &str) -> Option<Rc<V>> {
+        if self.rules != rules_id {
+            self.rules = rules_id;
+            self.entries.clear();
+        }
+        let v = self.entries.get(key)?;
+        v.iter().find(|(t, _)| &**t == text).map(|e| e.1.clone())
+    }
+
+    fn put(&mut self, key: K, text: &str, value: Rc<V>) {
+        self.entries
+            .entry(key)
+            .or_default()
+            .push((text.into(), value));
+    }
+}
+
 #[derive(Default)]
 struct Cache {
-    rules: u64,
-    /// The rules the blocks' facts were computed under.
-    block_rules: u64,
     bytes: usize,
-    entries: Entries,
-    blocks: Blocks,
+    lines: Memo<u64, LineFacts>,
+    blocks: Memo<u128, BlockFacts>,
 }
 
 impl Cache {
     /// Makes room for `size` more bytes: everything goes when the budget would be passed.
     fn room(&mut self, size: usize, budget: usize) {
         if self.bytes + size > budget {
-            self.entries.clear();
-            self.blocks.clear();
+            self.lines.entries.clear();
+            self.blocks.entries.clear();
             self.bytes = 0;
         }
         self.bytes += size;
@@ -83,25 +115,13 @@ pub fn facts(
     let h = xxh3_64(raw.as_bytes());
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.rules != rules_id {
-            c.rules = rules_id;
-            c.entries.clear();
-        }
-        if let Some(hit) = c
-            .entries
-            .get(&h)
-            .and_then(|v| v.iter().find(|(r, _)| &**r == raw))
-        {
-            return hit.1.clone();
+        if let Some(hit) = c.lines.get(rules_id, &h, raw) {
+            return hit;
         }
         let f = Rc::new(compute());
         if keep {
-            let size = raw.len() + f.m.len() + f.cleaned.len() + 96;
-            c.room(size, budget);
-            c.entries
-                .entry(h)
-                .or_default()
-                .push((raw.into(), f.clone()));
+            c.room(raw.len() + f.m.len() + f.cleaned.len() + 96, budget);
+            c.lines.put(h, raw, f.clone());
         }
         f
     })
@@ -122,24 +142,15 @@ pub fn block_facts(
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.block_rules != rules_id {
-            c.block_rules = rules_id;
-            c.blocks.clear();
-        }
-        if let Some(hit) = c
-            .blocks
-            .get(&key)
-            .and_then(|v| v.iter().find(|(b, _)| &**b == block))
-        {
-            return hit.1.clone();
+        if let Some(hit) = c.blocks.get(rules_id, &key, block) {
+            return hit;
         }
         let f = Rc::new(compute());
-        let size = block.len() + f.answer.as_ref().map_or(0, String::len) + 96;
-        c.room(size, budget);
-        c.blocks
-            .entry(key)
-            .or_default()
-            .push((block.into(), f.clone()));
+        c.room(
+            block.len() + f.answer.as_ref().map_or(0, String::len) + 96,
+            budget,
+        );
+        c.blocks.put(key, block, f.clone());
         f
     })
 }

@@ -816,6 +816,7 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Stats> {
             let start = text.find("相关推荐").unwrap_or(text.len());
             text = format!("{}\n\n{}", art.title, &text[start..]);
         }
+        // Drawn as for the mixed corpus either way, so that both give the same pages.
         let enc = match opts.encodings {
             Encodings::Mixed => enc,
             Encodings::Gb18030 => Encoding::Gb18030,
