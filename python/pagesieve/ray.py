@@ -25,10 +25,12 @@ How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
    partition's oversized groups, ``pagesieve.pairs[p]`` tasks its candidate pairs, and
    phase 2 goes on with their union (:mod:`pagesieve` ``search_keys``/``search_pairs``).
 
-The input and the work folder may be on object storage (``s3://…``; any URI
-``pyarrow.fs`` understands: :mod:`pagesieve.storage`); the output must be a folder on
-storage every node sees (NFS, a shared volume), since it is published by an atomic
-rename.
+The input, the work folder and the output may be on object storage (``s3://…``; any URI
+``pyarrow.fs`` understands: :mod:`pagesieve.storage`). An output there is written by
+phase 2 into a local folder, then published as a generation prefix and a pointer object
+(``OUT/.pagesieve/current``, replaced by one PUT: :func:`pagesieve.storage.publish`);
+readers resolve it with :func:`pagesieve.storage.published_uri`. ``--against`` and
+``--index`` need a filesystem output (the index is read in place).
 """
 
 from __future__ import annotations
@@ -148,21 +150,29 @@ def run(
     cfg = pagesieve.load_config(config)
     opts = pagesieve._run_options(None, force, against, index, max_drop_rate)
     input, output = os.fspath(input), os.fspath(output)
-    if storage.is_uri(output):
+    remote_output = storage.is_uri(output)
+    if remote_output and (against or index is not None):
         raise pagesieve.UsageError(
-            f"--output {output}: the output must be a folder on storage every node sees; it "
-            "is published by an atomic rename, which object stores do not have (object "
-            "storage is supported for --input and --work-dir)"
+            f"--output {storage.shown(output)} is on object storage: --against and --index need "
+            "the outputs and the index on a filesystem (an index points into its runs' record "
+            "files and is read there in place); keep them on storage every node sees"
         )
     # The CLI's checks, before the cluster is asked for anything.
     _native.check_settings(input, output, cfg, **opts)
+    # What the output on object storage holds now (also: the store answers, before phase 1).
+    expected = (storage.published(output) or {}).get("generation") if remote_output else None
     if storage.is_uri(input):
         files, excluded = storage.list_input(input, cfg)
         problems, skipped = [], []
     else:
         files, excluded, problems, skipped = _native.list_files(input, output, cfg)
         input = os.path.abspath(input)
-    work = work_dir or os.path.normpath(output) + ".shards"
+    if work_dir:
+        work = work_dir
+    elif remote_output:
+        work = storage.sibling(output, ".shards")
+    else:
+        work = os.path.normpath(output) + ".shards"
     work = work if storage.is_uri(work) else os.path.abspath(work)
     _clear(work)
     shards: List[List[Any]] = [
@@ -218,6 +228,7 @@ def run(
                 parquet=parquet,
                 partitions=partitions,
                 remote_work=work if storage.is_uri(work) else None,
+                published=expected,
                 **{k: v for k, v in opts.items() if k != "threads"},
             )
         )
@@ -271,6 +282,7 @@ def _finish(
     parquet: bool = True,
     partitions: Optional[int] = None,
     remote_work: Optional[str] = None,
+    published: Optional[str] = None,
     **kwargs: Any,
 ) -> dict:
     """Phase 2 (:func:`pagesieve.finish`) in a Ray task, with the Parquet copies written
@@ -281,6 +293,7 @@ def _finish(
     written: List[str] = []
     tasks: List[str] = []
     search = None
+    remote_output = output if storage.is_uri(output) else None
     if partitions:
         remote = storage.child(remote_work, "search") if remote_work else None
         search = _search_in_tasks(config, partitions, remote, tasks)
@@ -290,26 +303,79 @@ def _finish(
             written.extend(_write_parquet(staging))
 
     tmp = None
+    local_out = None
     try:
         if storage.is_uri(work):
             tmp = tempfile.mkdtemp(prefix="pagesieve-finish-")
             names = [f"shard-{i:06d}.{ext}" for i in range(shards) for ext in ("pages", "spill", "cpu")]
             storage.download(work, names, tmp)
             work = tmp
+        target = output
+        if remote_output is not None:
+            local_out = tempfile.mkdtemp(prefix="pagesieve-output-")
+            target = _local_output(local_out, published is not None)
         call = lambda search: pagesieve.finish(  # noqa: E731
-            input, output, config, work, shards, *args, extra=extra, search=search, **kwargs
+            input, target, config, work, shards, *args, extra=extra, search=search, **kwargs
         )
         summary = call(None) if search is None else _on_main_thread(call, search)
+        if remote_output is not None:
+            _send_output(summary, target, remote_output, published)
     except pagesieve.PagesieveError as e:
         return {"error": type(e).__name__, "message": str(e)}
     except OSError as e:
         return {"error": "PagesieveIOError", "message": f"reading the shard files from {work}: {e}"}
     finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        for folder in (tmp, local_out):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
     summary["parquet"] = [os.path.basename(p) for p in written] if summary.get("written") else []
     summary["tasks"] = [_task_name()] + tasks
     return {"ok": summary}
+
+
+def _local_output(folder: str, has_earlier: bool) -> str:
+    """The local output folder phase 2 writes when the output is on object storage. When
+    the store already holds an output, the folder gets a placeholder ``report.json`` so
+    that a run with no input pages leaves it as the CLI leaves an earlier output (not
+    written without ``--force``)."""
+    out = os.path.join(folder, "out")
+    if has_earlier:
+        os.makedirs(out)
+        with open(os.path.join(out, "report.json"), "w", encoding="utf-8") as f:
+            f.write("{}\n")
+    return out
+
+
+def _send_output(summary: dict, local: str, uri: str, expected: Optional[str]) -> None:
+    """Phase 2's output, written into the local folder ``local``, published on object
+    storage at ``uri`` (:func:`pagesieve.storage.publish`); a held run's output goes to
+    ``URI.held`` instead, as the CLI's goes beside its output folder. The local folder's
+    name in the summary and in ``report.json`` becomes the URI (without credentials)."""
+    shown = storage.shown(uri)
+    if summary.get("written"):
+        generation = os.path.realpath(os.path.join(local, ".pagesieve", "current"))
+        report = os.path.join(generation, "report.json")
+        with open(report, encoding="utf-8") as f:
+            text = f.read()
+        with open(report, "w", encoding="utf-8") as f:
+            f.write(_renamed(text, local, shown))
+        summary["generation"] = storage.publish(generation, uri, expected)
+        summary["output"] = shown
+    elif summary.get("held"):
+        storage.replace_tree(summary["held"], storage.sibling(uri, ".held"))
+        summary["held"] = storage.shown(storage.sibling(uri, ".held"))
+    summary["warnings"] = [_renamed(w, local, shown) for w in summary.get("warnings", [])]
+    summary["paragraph"] = _renamed(summary.get("paragraph", ""), local, shown)
+
+
+def _renamed(text: str, local: str, shown: str) -> str:
+    """``text`` with the local folder's path (as written plainly and inside JSON strings)
+    replaced by ``shown``."""
+    import json
+
+    for a, b in ((local, shown), (json.dumps(local)[1:-1], json.dumps(shown)[1:-1])):
+        text = text.replace(a, b)
+    return text
 
 
 def _on_main_thread(call: Any, search: Any) -> Any:
@@ -495,7 +561,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sec = s["seconds"]
         shards = f"{s['shards']} shard" + ("" if s["shards"] == 1 else "s")
         print(
-            f"Output written to {a.output} ({shards} on Ray; listing {sec['ray_list']:.1f} s, "
+            f"Output written to {storage.shown(a.output)} ({shards} on Ray; listing {sec['ray_list']:.1f} s, "
             f"Ray start {sec['ray_start']:.1f} s, scan {sec['ray_scan']:.1f} s, "
             f"finish {sec['finish']:.1f} s; {sec['total']:.1f} s in all)."
         )

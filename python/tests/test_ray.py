@@ -401,5 +401,147 @@ def test_pages_and_shard_files_on_object_storage_give_the_cli_output(ray_cluster
     assert rejects["nested/big.txt"]["reason"] == "too_large"
     left = s3.list_objects_v2(Bucket="scrapes", Prefix="work/").get("KeyCount", 0)
     assert left == 0, "the work folder on the store is removed at the end"
-    with pytest.raises(pagesieve.UsageError, match="object stores"):
-        pagesieve_ray.run(f"s3://test:test@scrapes/night1{query}", f"s3://test:test@scrapes/out{query}")
+
+
+def _download_generation(uri, into):
+    """The published generation of the output ``uri``, copied into the local folder ``into``."""
+    import pyarrow.fs as pfs
+
+    from pagesieve import storage
+
+    gen = storage.published_uri(uri)
+    assert gen is not None, "nothing published"
+    fs, root = storage.filesystem(gen)
+    pfs.copy_files(root, str(into), source_filesystem=fs, destination_filesystem=pfs.LocalFileSystem())
+    return into
+
+
+def _generations(s3, bucket, prefix):
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/.pagesieve/").get("Contents", [])]
+    return sorted({k.split("/")[2] for k in keys if k.split("/")[2].startswith("g-")})
+
+
+def test_an_output_on_object_storage_is_published_whole_and_equals_the_cli(
+    ray_cluster, pagesieve_cli, s3_endpoint, tmp_path
+):
+    """--output s3://…: every file of the run under a generation prefix, then the pointer
+    object names it; the files are the CLI's (Parquet beside them); a second night
+    keeps the first one's generation (a reader may be in it), a third removes it; a
+    night with no pages leaves the output as it was; no credentials or local staging
+    paths in what is written."""
+    import boto3
+
+    from pagesieve import storage
+
+    s3 = boto3.client("s3", endpoint_url=f"http://{s3_endpoint}")
+    s3.create_bucket(Bucket="outs")
+    query = f"?endpoint_override={s3_endpoint}&scheme=http&region=us-east-1"
+    out = f"s3://test:test@outs/nightly{query}"
+    assert storage.published(out) is None
+    cli_out = tmp_path / "cli"
+    assert run_cli(pagesieve_cli, REPO / "input", cli_out).returncode == 0
+    s = pagesieve_ray.run(str(REPO / "input"), out, files_per_shard=7, partitions=2)
+    assert s["written"] and s["generation"].startswith("g-000001-")
+    assert s["output"] == "s3://outs/nightly"
+    first = storage.published(out)
+    assert first["generation"] == s["generation"] and first["previous"] is None
+    got = _download_generation(out, tmp_path / "got1")
+    assert_same_output(cli_out, got)
+    assert {p.name for p in got.glob("*.parquet")} == {f.replace(".jsonl", ".parquet") for f in RECORDS}
+    assert (got / "index" / "manifest.json").is_file() and (got / "report.html").is_file()
+    report = (got / "report.json").read_text(encoding="utf-8")
+    assert "test:test" not in report and "pagesieve-output-" not in report
+    assert json.loads(report)["index"]["written"] == "s3://outs/nightly/index/manifest.json"
+    assert s3.list_objects_v2(Bucket="outs", Prefix="nightly.shards/").get("KeyCount", 0) == 0
+
+    second = pagesieve_ray.run(str(REPO / "input"), out)["generation"]
+    assert second.startswith("g-000002-")
+    assert storage.published(out)["previous"] == first["generation"]
+    assert _generations(s3, "outs", "nightly") == sorted([first["generation"], second])
+    third = pagesieve_ray.run(str(REPO / "input"), out)["generation"]
+    assert _generations(s3, "outs", "nightly") == sorted([second, third])
+    assert_same_output(cli_out, _download_generation(out, tmp_path / "got3"))
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    s = pagesieve_ray.run(str(empty), out)
+    assert not s["written"]
+    assert any("s3://outs/nightly was left as it was" in w for w in s["warnings"]), s["warnings"]
+    assert storage.published(out)["generation"] == third
+
+    # A night held by --max-drop-rate goes beside the output, as the CLI's does.
+    s = pagesieve_ray.run(str(REPO / "input"), out, max_drop_rate=0.0)
+    assert not s["written"] and s["held"] == "s3://outs/nightly.held"
+    held = [o["Key"] for o in s3.list_objects_v2(Bucket="outs", Prefix="nightly.held/")["Contents"]]
+    assert "nightly.held/articles.jsonl" in held and "nightly.held/report.json" in held
+    assert storage.published(out)["generation"] == third
+
+    with pytest.raises(pagesieve.UsageError, match="--against and --index"):
+        pagesieve_ray.run(str(REPO / "input"), out, against=[str(cli_out)])
+
+
+def test_publishing_to_object_storage_stopped_at_any_step_leaves_one_whole_output(s3_endpoint, tmp_path):
+    """A publish that dies before its pointer is written leaves the previous generation
+    published and whole; one that dies after it has published the new one; the next
+    publish removes what a dead one left. A pointer moved by another run meanwhile makes
+    the publish fail rather than replace that run's output."""
+    import boto3
+
+    from pagesieve import storage
+
+    s3 = boto3.client("s3", endpoint_url=f"http://{s3_endpoint}")
+    s3.create_bucket(Bucket="crash")
+    uri = f"s3://test:test@crash/out?endpoint_override={s3_endpoint}&scheme=http&region=us-east-1"
+
+    def staged(night):
+        d = tmp_path / f"night{night}"
+        (d / "index").mkdir(parents=True)
+        (d / "articles.jsonl").write_text(f'{{"night": {night}}}\n', encoding="utf-8")
+        (d / "index" / "manifest.json").write_text(f'{{"night": {night}}}\n', encoding="utf-8")
+        return str(d)
+
+    def night_of_published():
+        gen = storage.published_uri(uri)
+        fs, root = storage.filesystem(gen)
+        with fs.open_input_stream(f"{root}/articles.jsonl") as f:
+            a = json.loads(f.read())["night"]
+        with fs.open_input_stream(f"{root}/index/manifest.json") as f:
+            assert json.loads(f.read())["night"] == a, "records and index of different nights"
+        return a
+
+    current = storage.publish(staged(1), uri, None)
+    assert night_of_published() == 1
+    for night, stop_at in enumerate(storage.PUBLISH_STEPS, start=2):
+
+        class Killed(Exception):
+            pass
+
+        def fault(step, stop_at=stop_at):
+            if step == stop_at:
+                raise Killed(step)
+
+        with pytest.raises(Killed):
+            storage.publish(staged(night), uri, current, fault=fault)
+        pointer = storage.published(uri)
+        if storage.PUBLISH_STEPS.index(stop_at) <= storage.PUBLISH_STEPS.index("pointer"):
+            assert pointer["generation"] == current and night_of_published() == 1
+        else:
+            assert pointer["previous"] == current and night_of_published() == night
+            current = pointer["generation"]
+            break
+    # The next publish removes the unpublished generations the dead ones left.
+    latest = storage.publish(staged(9), uri, current)
+    assert night_of_published() == 9
+    assert _generations(s3, "crash", "out") == sorted([current, latest])
+    # A run that started over an older pointer does not replace a newer one.
+    with pytest.raises(pagesieve.PagesieveIOError, match="another run published"):
+        storage.publish(staged(10), uri, current)
+    assert night_of_published() == 9
+
+
+def test_a_uri_is_shown_without_its_credentials():
+    from pagesieve import storage
+
+    assert storage.shown("s3://KEY:SECRET@b/out/x?endpoint_override=h:1&scheme=http") == "s3://b/out/x"
+    assert storage.shown("gs://b/out") == "gs://b/out"
+    assert storage.sibling("s3://b/out/?scheme=http", ".held") == "s3://b/out.held?scheme=http"
