@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -161,6 +162,7 @@ def run(
     _native.check_settings(input, output, cfg, **opts)
     # What the output on object storage holds now (also: the store answers, before phase 1).
     expected = (storage.published(output) or {}).get("generation") if remote_output else None
+    job = secrets.token_hex(8)
     if storage.is_uri(input):
         files, excluded = storage.list_input(input, cfg)
         problems, skipped = [], []
@@ -229,6 +231,7 @@ def run(
                 partitions=partitions,
                 remote_work=work if storage.is_uri(work) else None,
                 published=expected,
+                job=job,
                 **{k: v for k, v in opts.items() if k != "threads"},
             )
         )
@@ -283,6 +286,7 @@ def _finish(
     partitions: Optional[int] = None,
     remote_work: Optional[str] = None,
     published: Optional[str] = None,
+    job: Optional[str] = None,
     **kwargs: Any,
 ) -> dict:
     """Phase 2 (:func:`pagesieve.finish`) in a Ray task, with the Parquet copies written
@@ -319,7 +323,7 @@ def _finish(
         )
         summary = call(None) if search is None else _on_main_thread(call, search)
         if remote_output is not None:
-            _send_output(summary, target, remote_output, published)
+            _send_output(summary, target, remote_output, published, job)
     except pagesieve.PagesieveError as e:
         return {"error": type(e).__name__, "message": str(e)}
     except OSError as e:
@@ -346,11 +350,13 @@ def _local_output(folder: str, has_earlier: bool) -> str:
     return out
 
 
-def _send_output(summary: dict, local: str, uri: str, expected: Optional[str]) -> None:
+def _send_output(summary: dict, local: str, uri: str, expected: Optional[str], job: Optional[str]) -> None:
     """Phase 2's output, written into the local folder ``local``, published on object
     storage at ``uri`` (:func:`pagesieve.storage.publish`); a held run's output goes to
     ``URI.held`` instead, as the CLI's goes beside its output folder. The local folder's
-    name in the summary and in ``report.json`` becomes the URI (without credentials)."""
+    name in the summary and in ``report.json`` becomes the URI (without credentials).
+    ``job`` (the driver's token for this job) lets a retried phase-2 task find that its
+    killed attempt had already published."""
     shown = storage.shown(uri)
     if summary.get("written"):
         generation = os.path.realpath(os.path.join(local, ".pagesieve", "current"))
@@ -359,7 +365,7 @@ def _send_output(summary: dict, local: str, uri: str, expected: Optional[str]) -
             text = f.read()
         with open(report, "w", encoding="utf-8") as f:
             f.write(_renamed(text, local, shown))
-        summary["generation"] = storage.publish(generation, uri, expected)
+        summary["generation"] = storage.publish(generation, uri, expected, job=job)
         summary["output"] = shown
     elif summary.get("held"):
         storage.replace_tree(summary["held"], storage.sibling(uri, ".held"))

@@ -199,7 +199,7 @@ def _pointer_path(uri: str) -> Tuple[Any, str]:
 
 def published(uri: str) -> Optional[dict]:
     """The pointer of the output ``uri`` on object storage — ``{"generation": name,
-    "previous": name or None, "published": UTC time, "tool": …}`` — or ``None`` when
+    "previous": name or None, "published": UTC time, "tool": …, "job": …}`` — or ``None`` when
     nothing was published there. Raises :class:`pagesieve.PagesieveIOError` when the
     store cannot be read (credentials, endpoint) or the pointer is not pagesieve's."""
     import json
@@ -247,7 +247,9 @@ def _generation_number(name: Optional[str]) -> int:
 PUBLISH_STEPS = ("upload", "check", "pointer", "clean")
 
 
-def publish(local_generation: str, uri: str, expected: Optional[str], fault: Any = None) -> str:
+def publish(
+    local_generation: str, uri: str, expected: Optional[str], fault: Any = None, job: Optional[str] = None
+) -> str:
     """Publishes the local folder ``local_generation`` (a run's staged files) as the next
     generation of the output ``uri`` and returns its name.
 
@@ -258,7 +260,10 @@ def publish(local_generation: str, uri: str, expected: Optional[str], fault: Any
     between the check and the PUT, and one writer per output is the rule). After the
     switch every generation but the new one and the one it replaced is removed (a reader
     that resolved the pointer just before the switch can finish reading the previous
-    one). ``fault(step)`` is called before each of :data:`PUBLISH_STEPS` (tests)."""
+    one). ``job`` names the job in the pointer: when the pointer already names this job,
+    an earlier attempt of it (a phase-2 task killed after its PUT and run again)
+    published, and that generation's name is returned without a second upload.
+    ``fault(step)`` is called before each of :data:`PUBLISH_STEPS` (tests)."""
     import json
     import secrets
     import time
@@ -270,6 +275,9 @@ def publish(local_generation: str, uri: str, expected: Optional[str], fault: Any
     name = f"g-{_generation_number(expected) + 1:06d}-{secrets.token_hex(8)}"
     fs, root = filesystem(uri)
     try:
+        now = published(uri)
+        if job is not None and (now or {}).get("job") == job:
+            return str(now["generation"])  # type: ignore[index]
         step("upload")
         upload_tree(local_generation, child(uri, f".pagesieve/{name}"))
         step("check")
@@ -286,6 +294,7 @@ def publish(local_generation: str, uri: str, expected: Optional[str], fault: Any
             "previous": expected,
             "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
             "tool": f"pagesieve {pagesieve.__version__}",
+            "job": job,
         }
         with fs.open_output_stream(f"{root}/{POINTER}") as f:
             f.write((json.dumps(body, indent=2) + "\n").encode("utf-8"))

@@ -495,7 +495,7 @@ def test_publishing_to_object_storage_stopped_at_any_step_leaves_one_whole_outpu
 
     def staged(night):
         d = tmp_path / f"night{night}"
-        (d / "index").mkdir(parents=True)
+        (d / "index").mkdir(parents=True, exist_ok=True)
         (d / "articles.jsonl").write_text(f'{{"night": {night}}}\n', encoding="utf-8")
         (d / "index" / "manifest.json").write_text(f'{{"night": {night}}}\n', encoding="utf-8")
         return str(d)
@@ -533,10 +533,17 @@ def test_publishing_to_object_storage_stopped_at_any_step_leaves_one_whole_outpu
     latest = storage.publish(staged(9), uri, current)
     assert night_of_published() == 9
     assert _generations(s3, "crash", "out") == sorted([current, latest])
+    # A phase-2 task killed after its PUT and run again finds its job's generation
+    # published and does not publish a second one (nor fail on the moved pointer).
+    again = storage.publish(staged(11), uri, latest, job="job-1")
+    assert storage.publish(staged(11), uri, latest, job="job-1") == again
+    assert _generations(s3, "crash", "out") == sorted([latest, again])
+    current = latest
+    latest = again
     # A run that started over an older pointer does not replace a newer one.
     with pytest.raises(pagesieve.PagesieveIOError, match="another run published"):
-        storage.publish(staged(10), uri, current)
-    assert night_of_published() == 9
+        storage.publish(staged(10), uri, current, job="job-2")
+    assert night_of_published() == 11
 
 
 def test_a_uri_is_shown_without_its_credentials():
