@@ -134,31 +134,31 @@ pub fn refused_before_reading(
 }
 
 /// Reads `size` bytes from `r`, decompressing by the name's extension, within the limit.
-fn read_from(source: &str, r: impl Read, size: u64, max_bytes: u64) -> Result<RawFile, Reject> {
+fn read_from(source: &str, mut r: impl Read, size: u64, max_bytes: u64) -> Result<RawFile, Reject> {
     let io = |e: std::io::Error| Reject::new(RejectReason::IoError, e.to_string());
-    let mut r = std::io::BufReader::with_capacity(64 * 1024, r);
-    let head = std::io::BufRead::fill_buf(&mut r).map_err(io)?;
+    let mut magic = [0u8; 4];
+    let n = read_head(&mut r, &mut magic).map_err(io)?;
+    let head = &magic[..n];
     let compression = compression_of(head, source);
     if compression.is_none() && size > max_bytes {
         return Err(too_large(size, max_bytes));
     }
     let limit = max_bytes.saturating_add(1);
-    let mut bytes = Vec::new();
     let read = match compression {
-        None => r.take(limit).read_to_end(&mut bytes).map_err(io),
-        Some("gzip") => flate2::read::MultiGzDecoder::new(r)
-            .take(limit)
-            .read_to_end(&mut bytes)
-            .map_err(|e| corrupt("gzip", e)),
-        Some(_) => match zstd::stream::read::Decoder::new(r) {
-            Ok(d) => d
-                .take(limit)
+        // A plain file is read straight into a buffer of its size: no copy through a
+        // reader's buffer, no growing (the size may be stale: the buffer then grows, up
+        // to the limit, as before).
+        None => {
+            let mut bytes = Vec::with_capacity(size.min(max_bytes) as usize);
+            bytes.extend_from_slice(head);
+            r.take(limit - n as u64)
                 .read_to_end(&mut bytes)
-                .map_err(|e| corrupt("zstd", e)),
-            Err(e) => Err(corrupt("zstd", e)),
-        },
+                .map(|_| bytes)
+                .map_err(io)
+        }
+        Some(kind) => decompress(kind, std::io::Cursor::new(head).chain(r), limit),
     };
-    read?;
+    let bytes = read?;
     if bytes.len() as u64 > max_bytes {
         return Err(Reject::new(
             RejectReason::TooLarge,
@@ -173,6 +173,40 @@ fn read_from(source: &str, r: impl Read, size: u64, max_bytes: u64) -> Result<Ra
         ));
     }
     Ok(RawFile { bytes, compression })
+}
+
+/// Reads up to `buf.len()` bytes, fewer only at the end of the stream; returns how many.
+fn read_head(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The decompressed bytes of a gzip or zstd stream, up to `limit` bytes.
+fn decompress(kind: &str, r: impl Read, limit: u64) -> Result<Vec<u8>, Reject> {
+    let r = std::io::BufReader::with_capacity(64 * 1024, r);
+    let mut bytes = Vec::new();
+    let read = match kind {
+        "gzip" => flate2::read::MultiGzDecoder::new(r)
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(|e| corrupt("gzip", e)),
+        _ => match zstd::stream::read::Decoder::new(r) {
+            Ok(d) => d
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .map_err(|e| corrupt("zstd", e)),
+            Err(e) => Err(corrupt("zstd", e)),
+        },
+    };
+    read.map(|_| bytes)
 }
 
 fn too_large(len: u64, max: u64) -> Reject {
