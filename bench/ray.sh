@@ -60,8 +60,10 @@ import json, os, sys, threading, time
 # running a task is titled "ray::<task name>" (pagesieve.scan[N], pagesieve.finish). Ray
 # reuses worker processes, so a task's worker may still hold what an earlier task left
 # (allocator arenas): "growth" is the most a task's worker grew above its size when it
-# took the task.
-peaks, growth, seen = {}, {}, {}
+# took the task. "anon" is the resident size without the pages of mapped files (a
+# partition task reads the columns file in place: those pages are the page cache, one
+# copy for every task of the node, and the kernel may drop them).
+peaks, growth, seen, anon = {}, {}, {}, {}
 def sample(stop):
     while not stop.is_set():
         for pid in os.listdir("/proc"):
@@ -72,12 +74,18 @@ def sample(stop):
                 if not title.startswith("ray::pagesieve."):
                     continue
                 kind = title[len("ray::"):].split("[")[0].split()[0]
-                rss = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+                status = {
+                    l.split(":")[0]: l.split()[1]
+                    for l in open(f"/proc/{pid}/status")
+                    if l.startswith(("VmRSS:", "RssAnon:"))
+                }
+                rss = int(status["VmRSS"])
+                anon[kind] = max(anon.get(kind, 0), int(status["RssAnon"]))
                 if seen.get(pid, (None,))[0] != title:
                     seen[pid] = (title, rss)
                 peaks[kind] = max(peaks.get(kind, 0), rss)
                 growth[kind] = max(growth.get(kind, 0), rss - seen[pid][1])
-            except (OSError, StopIteration, ValueError):
+            except (OSError, StopIteration, ValueError, KeyError, IndexError):
                 pass
         stop.wait(0.2)
 stop = threading.Event()
@@ -103,7 +111,7 @@ timings = json.load(open(os.path.join(sys.argv[2], "report.json")))["timings_ms"
 print(json.dumps({"partitions": parts or 0, "ray_init": round(t1 - t0, 2), "run": round(t2 - t1, 2),
                   "dedup_candidates_ms": timings.get("dedup_candidates"), "dedup_ms": timings.get("dedup"),
                   **{k: round(v, 2) for k, v in s["seconds"].items()}, "shards": s["shards"],
-                  "peak_rss_kib": peaks, "task_growth_kib": growth, **sizes}))
+                  "peak_rss_kib": peaks, "peak_anon_kib": anon, "task_growth_kib": growth, **sizes}))
 PY
   ray_wall=$(cat "$root/time.txt")
   same=true

@@ -79,19 +79,39 @@ impl ColumnFile {
 
     /// The bytes of `cols`: a header (texts, fingerprints), then each column whole.
     pub fn encode(cols: &Columns<'_>) -> Vec<u8> {
-        let n = cols.len();
+        let mut out = Vec::with_capacity(HEAD + cols.len() * row_bytes(cols.simhashes.len()));
+        ColumnFile::write(cols, &mut out).expect("writing to memory");
+        out
+    }
+
+    /// Writes [`ColumnFile::encode`]'s bytes to `w` as they are made (the columns of a
+    /// million texts are ~270 MB: the writer does not hold them a second time).
+    pub fn write(cols: &Columns<'_>, w: &mut impl std::io::Write) -> std::io::Result<()> {
         let mut e = Enc::default();
-        e.0.reserve(16 + n * (SIGNATURE_BINS + 5 + 8 * cols.simhashes.len()));
         e.0.extend_from_slice(MAGIC);
-        e.u64(n as u64);
+        e.u64(cols.len() as u64);
         e.u32(cols.simhashes.len() as u32);
-        cols.sigs.iter().for_each(|s| e.0.extend_from_slice(&s.0));
-        cols.chars.iter().for_each(|&c| e.u32(c));
-        cols.pinned.iter().for_each(|&p| e.bool(p));
-        for f in &cols.simhashes {
-            f.iter().for_each(|&h| e.u64(h));
+        w.write_all(&e.0)?;
+        for s in &cols.sigs {
+            w.write_all(&s.0)?;
         }
-        e.0
+        let mut column = |bytes: &mut dyn Iterator<Item = u8>| -> std::io::Result<()> {
+            let mut buf = Vec::with_capacity(1 << 16);
+            for b in bytes {
+                buf.push(b);
+                if buf.len() == buf.capacity() {
+                    w.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
+            w.write_all(&buf)
+        };
+        column(&mut cols.chars.iter().flat_map(|c| c.to_le_bytes()))?;
+        column(&mut cols.pinned.iter().map(|&p| u8::from(p)))?;
+        for f in &cols.simhashes {
+            column(&mut f.iter().flat_map(|h| h.to_le_bytes()))?;
+        }
+        Ok(())
     }
 
     /// Reads the file [`ColumnFile::encode`] wrote, column by column, without holding
@@ -109,21 +129,10 @@ impl ColumnFile {
 
     /// The columns from `size` bytes of `r`, checked against the header's counts.
     fn read_from(mut r: impl std::io::Read, size: u64) -> std::io::Result<ColumnFile> {
-        const HEAD: usize = 20;
         let mut head = [0u8; HEAD];
         r.read_exact(&mut head)
             .map_err(|_| corrupt("search columns"))?;
-        let mut d = Dec(&head);
-        if d.take(8)? != MAGIC.as_slice() {
-            return Err(corrupt("search columns"));
-        }
-        let (n, fps) = (d.u64()? as usize, d.u32()? as usize);
-        let want = (n as u64)
-            .checked_mul((SIGNATURE_BINS + 5 + 8 * fps) as u64)
-            .and_then(|b| b.checked_add(HEAD as u64));
-        if want != Some(size) {
-            return Err(corrupt("search column sizes"));
-        }
+        let (n, fps) = header(&head, size)?;
         let mut sigs = vec![Signature([0; SIGNATURE_BINS]); n];
         for s in &mut sigs {
             r.read_exact(&mut s.0)?;
@@ -137,14 +146,7 @@ impl ColumnFile {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
-        let pinned = column(1)?
-            .iter()
-            .map(|&b| match b {
-                0 => Ok(false),
-                1 => Ok(true),
-                _ => Err(corrupt("search column flag")),
-            })
-            .collect::<std::io::Result<_>>()?;
+        let pinned = flags(&column(1)?)?;
         let simhashes = (0..fps)
             .map(|_| {
                 Ok(column(8)?
@@ -154,6 +156,106 @@ impl ColumnFile {
             })
             .collect::<std::io::Result<_>>()?;
         Ok(ColumnFile {
+            sigs,
+            chars,
+            pinned,
+            simhashes,
+        })
+    }
+}
+
+/// Bytes of the header: magic, texts, fingerprints.
+const HEAD: usize = 20;
+
+/// Bytes a text takes in the file with `fps` simhashes.
+fn row_bytes(fps: usize) -> usize {
+    SIGNATURE_BINS + 5 + 8 * fps
+}
+
+/// `(texts, fingerprints)` from a header, checked against the file's `size`.
+fn header(head: &[u8], size: u64) -> std::io::Result<(usize, usize)> {
+    let mut d = Dec(head);
+    if d.take(8)? != MAGIC.as_slice() {
+        return Err(corrupt("search columns"));
+    }
+    let (n, fps) = (d.u64()?, d.u32()? as usize);
+    let want = n
+        .checked_mul(row_bytes(fps) as u64)
+        .and_then(|b| b.checked_add(HEAD as u64));
+    if want != Some(size) {
+        return Err(corrupt("search column sizes"));
+    }
+    Ok((n as usize, fps))
+}
+
+fn flags(bytes: &[u8]) -> std::io::Result<Vec<bool>> {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(corrupt("search column flag")),
+        })
+        .collect()
+}
+
+/// A columns file mapped into memory: the signatures (~94% of it) are read in place, as
+/// pages of the file, never copied into the process. The tasks of one node that search
+/// the same file then share one copy of it in the page cache (sixteen partition tasks
+/// held sixteen copies in their own memory), and the kernel can drop its pages under
+/// pressure and read them again. The small columns are copied out when asked for.
+#[derive(Debug)]
+pub struct MappedColumns {
+    map: memmap2::Mmap,
+    n: usize,
+    fps: usize,
+}
+
+impl MappedColumns {
+    /// Maps the file [`ColumnFile::encode`] wrote at `path`, checking its header against
+    /// its size.
+    pub fn open(path: &std::path::Path) -> std::io::Result<MappedColumns> {
+        let f = std::fs::File::open(path)?;
+        let size = f.metadata()?.len();
+        let mut head = [0u8; HEAD];
+        std::io::Read::read_exact(&mut &f, &mut head).map_err(|_| corrupt("search columns"))?;
+        let (n, fps) = header(&head, size)?;
+        // SAFETY: a columns file is written whole under a temporary name and renamed into
+        // place, and nothing writes it afterwards; the tasks only read it.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&f)? };
+        if map.len() as u64 != size {
+            return Err(corrupt("search column sizes"));
+        }
+        Ok(MappedColumns { map, n, fps })
+    }
+
+    /// The columns, the signatures borrowed from the mapping.
+    pub fn columns(&self) -> std::io::Result<Columns<'_>> {
+        let n = self.n;
+        let mut at = HEAD;
+        let mut take = |len: usize| {
+            let s = &self.map[at..at + len];
+            at += len;
+            s
+        };
+        let sigs = take(n * SIGNATURE_BINS)
+            .chunks_exact(SIGNATURE_BINS)
+            .map(|c| Signature::from_bytes(c.try_into().expect("a signature's bytes")))
+            .collect();
+        let chars = take(n * 4)
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        let pinned = flags(take(n))?;
+        let simhashes = (0..self.fps)
+            .map(|_| {
+                take(n * 8)
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect()
+            })
+            .collect();
+        Ok(Columns {
             sigs,
             chars,
             pinned,
@@ -191,8 +293,24 @@ mod tests {
         assert_eq!(read.pinned, [false, false, true]);
         assert_eq!(read.simhashes.len(), 2);
         assert_eq!(read.sigs[1], fps[2].signature);
+        // Mapped, the same columns; written as they are made, the same bytes.
+        let mapped = MappedColumns::open(&path).unwrap();
+        let from_map = mapped.columns().unwrap();
+        assert_eq!(from_map.sigs, read.columns().sigs);
+        assert_eq!(
+            (&from_map.chars, &from_map.pinned, &from_map.simhashes),
+            (&read.chars, &read.pinned, &read.simhashes)
+        );
+        let mut streamed = Vec::new();
+        ColumnFile::write(&cols, &mut streamed).unwrap();
+        assert_eq!(streamed, bytes);
         std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
         assert!(ColumnFile::read(&path).is_err());
+        assert!(MappedColumns::open(&path).is_err());
+        let mut flag = bytes.clone();
+        flag[HEAD + 3 * (SIGNATURE_BINS + 4)] = 7;
+        std::fs::write(&path, &flag).unwrap();
+        assert!(MappedColumns::open(&path).unwrap().columns().is_err());
         assert!(ColumnFile::decode(&bytes[..bytes.len() - 1]).is_err());
     }
 }

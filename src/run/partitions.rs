@@ -12,12 +12,14 @@
 //! Every file is written under a temporary name and renamed, so a task that is killed
 //! and run again rewrites the same bytes, and a file that exists is whole. The columns are
 //! written once per search; a task reads all of them (a partition owns key groups, not
-//! texts) and keeps only its own groups' tables.
+//! texts) and keeps only its own groups' tables. The signatures are read in place from a
+//! mapping of the file ([`MappedColumns`]): the partition tasks of one node share one copy
+//! of them in the page cache.
 
 use std::path::{Path, PathBuf};
 
 use crate::dedup::candidates::{merge_parts, pairs_in, Candidate};
-use crate::dedup::columns::{ColumnFile, Columns};
+use crate::dedup::columns::{ColumnFile, Columns, MappedColumns};
 use crate::dedup::pass::{Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats};
 use crate::error::Error;
@@ -58,24 +60,36 @@ fn damaged(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Writes the searched texts' columns into `dir` (created); returns the file.
+/// Writes the searched texts' columns into `dir` (created) as they are encoded, whole
+/// or not at all; returns the file.
 pub fn write_columns(dir: &Path, cols: &Columns<'_>) -> Result<PathBuf, Error> {
+    use std::io::Write;
     std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
     let path = columns_file(dir);
-    write_whole(&path, &ColumnFile::encode(cols))?;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        ColumnFile::write(cols, &mut w)?;
+        w.flush()
+    };
+    write().map_err(Error::output(&path))?;
+    std::fs::rename(&tmp, &path).map_err(Error::output(&path))?;
     Ok(path)
 }
 
-fn load_columns(path: &Path) -> Result<ColumnFile, Error> {
-    ColumnFile::read(path).map_err(damaged(path))
+/// The columns file, mapped (its signatures stay pages of the file).
+fn load_columns(path: &Path) -> Result<MappedColumns, Error> {
+    MappedColumns::open(path).map_err(damaged(path))
 }
 
 /// Round 1 for partition `part` of `parts`: its oversized groups, written beside the
 /// columns file; returns the file.
 pub fn round1(columns: &Path, rules: &DedupRules, part: u32, parts: u32) -> Result<PathBuf, Error> {
-    let cols = load_columns(columns)?;
-    let (_, big) = pairs_in(&cols.columns(), rules, Pass::Oversized { part, parts });
+    let mapped = load_columns(columns)?;
+    let cols = mapped.columns().map_err(damaged(columns))?;
+    let (_, big) = pairs_in(&cols, rules, Pass::Oversized { part, parts });
     drop(cols);
+    drop(mapped);
     let path = oversized_file(parent(columns), part);
     write_whole(&path, &big.encode())?;
     // A Ray worker runs task after task: what this one freed goes back to the system.
@@ -97,14 +111,16 @@ pub fn round2(
         .map(|p| Oversized::decode(&read(p)?).map_err(damaged(p)))
         .collect::<Result<Vec<_>, Error>>()?;
     let oversized = Oversized::merge(lists);
-    let cols = load_columns(columns)?;
+    let mapped = load_columns(columns)?;
+    let cols = mapped.columns().map_err(damaged(columns))?;
     let pass = Pass::Pairs {
         part,
         parts,
         oversized: &oversized,
     };
-    let (found, _) = pairs_in(&cols.columns(), rules, pass);
+    let (found, _) = pairs_in(&cols, rules, pass);
     drop(cols);
+    drop(mapped);
     let path = pairs_file(parent(columns), part);
     write_whole(&path, &found.encode())?;
     crate::trim::phase_end("search: round 2");
