@@ -34,6 +34,7 @@ __all__ = [
     "list_files",
     "scan_shard",
     "finish",
+    "search_split",
     "search_keys",
     "search_pairs",
     "synth",
@@ -44,7 +45,7 @@ __all__ = [
 __version__: str = _native.version()
 
 if _TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Optional, Sequence, Union
+    from typing import Any, Callable, Iterable, List, Optional, Sequence, Union
 
     PathLike = Union[str, _os.PathLike[str]]
 
@@ -202,6 +203,14 @@ def finish(
         )
     )
 
+
+
+def search_split(columns: PathLike, config: Union[Config, PathLike, None], parts: int) -> List[str]:
+    """Splits the LSH band tables of a partitioned candidate search by partition: one
+    file a partition beside ``columns`` (``tables-PPPP.keys``), which that partition's
+    rounds (:func:`search_keys`, :func:`search_pairs`) read instead of computing every
+    text's keys to find their own; returns the files (none without LSH candidates)."""
+    return [_os.fspath(p) for p in _native.search_split(_os.fspath(columns), _config(config), parts)]
 
 
 def search_keys(

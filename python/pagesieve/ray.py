@@ -21,9 +21,11 @@ How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
    of the record files (:mod:`pagesieve.parquet`) are written into the same staging
    folder, and the whole is committed as one generation of the output.
    With ``--partitions N`` the article search's candidate stage leaves this task: its
-   texts' columns go to ``WORK/search``, ``pagesieve.keys[p]`` tasks find each key
-   partition's oversized groups, ``pagesieve.pairs[p]`` tasks its candidate pairs, and
-   phase 2 goes on with their union (:mod:`pagesieve` ``search_keys``/``search_pairs``).
+   texts' columns go to ``WORK/search``, a ``pagesieve.split`` task deals the LSH band
+   tables' entries to the partitions (a file each), ``pagesieve.keys[p]`` tasks find
+   each key partition's oversized groups, ``pagesieve.pairs[p]`` tasks its candidate
+   pairs, and phase 2 goes on with their union (:mod:`pagesieve`
+   ``search_split``/``search_keys``/``search_pairs``).
 
 The input, the work folder and the output may be on object storage (``s3://…``; any URI
 ``pyarrow.fs`` understands: :mod:`pagesieve.storage`). An output there is written by
@@ -138,9 +140,10 @@ def run(
     written), ``"tasks"`` (the Ray tasks' names, as the dashboard shows them) and
     ``"seconds"`` (the job's wall time per phase and ``"total"``).
 
-    With ``partitions=N`` the article search's candidate stage runs in ``2 × N`` tasks
-    (``pagesieve.keys[p]``, then ``pagesieve.pairs[p]``), each over the key groups of
-    one partition; the output is the same for every ``N``."""
+    With ``partitions=N`` the article search's candidate stage runs in ``2 × N + 1``
+    tasks (``pagesieve.split``, then ``pagesieve.keys[p]``, then ``pagesieve.pairs[p]``),
+    each round over the key groups of one partition; the output is the same for every
+    ``N``."""
     import ray
 
     started = time.monotonic()
@@ -432,9 +435,10 @@ def _on_main_thread(call: Any, search: Any) -> Any:
 
 
 def _search_in_tasks(config: Any, parts: int, remote: Optional[str], names: List[str]) -> Any:
-    """The candidate stage as Ray tasks, for :func:`pagesieve.finish`'s ``search``: round 1
-    (``pagesieve.keys[p]``) for every partition, then round 2 (``pagesieve.pairs[p]``)
-    given every round-1 file; returns the round-2 files, on this node. With the work
+    """The candidate stage as Ray tasks, for :func:`pagesieve.finish`'s ``search``: the
+    split of the band tables (``pagesieve.split``), round 1 (``pagesieve.keys[p]``) for
+    every partition, then round 2 (``pagesieve.pairs[p]``) given every round-1 file;
+    returns the round-2 files, on this node. With the work
     folder on object storage (``remote``, its ``search`` prefix) the files travel
     through it. Called on the finish task's main thread (:func:`_on_main_thread`)."""
 
@@ -444,9 +448,13 @@ def _search_in_tasks(config: Any, parts: int, remote: Optional[str], names: List
         local = os.path.dirname(columns)
         if remote is not None:
             storage.upload([columns], remote)
-        task = ray.remote(_search_task)
         opts = dict(num_cpus=1, max_retries=MAX_RETRIES)
         where = remote if remote is not None else local
+        split = ray.get(
+            ray.remote(_split_task).options(name="pagesieve.split", **opts).remote(where, config, parts)
+        )
+        names.append(split["task"])
+        task = ray.remote(_search_task)
         r1 = ray.get(
             [
                 task.options(name=f"pagesieve.keys[{p}]", **opts).remote(1, where, config, p, parts, [])
@@ -470,6 +478,26 @@ def _search_in_tasks(config: Any, parts: int, remote: Optional[str], names: List
     return search
 
 
+def _split_task(where: str, config: Any, parts: int) -> Dict[str, Any]:
+    """Splits the search's LSH band tables by partition, in a Ray task (one CPU):
+    ``tables-PPPP.keys`` beside the columns file (:func:`pagesieve.search_split`), so each
+    partition's rounds read their own share instead of every text's keys."""
+    tmp = None
+    try:
+        folder = where
+        if storage.is_uri(where):
+            tmp = tempfile.mkdtemp(prefix="pagesieve-split-")
+            storage.download(where, ["search.cols"], tmp)
+            folder = tmp
+        files = pagesieve.search_split(os.path.join(folder, "search.cols"), config, parts)
+        if tmp is not None:
+            storage.upload(files, where)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {"files": len(files), "task": _task_name()}
+
+
 def _search_task(round: int, where: str, config: Any, part: int, parts: int, oversized: List[str]) -> Dict[str, Any]:
     """One partition's round of the candidate search, in a Ray task (one CPU). ``where``
     is the folder of the columns file (a path every node sees, or an object-store
@@ -479,7 +507,11 @@ def _search_task(round: int, where: str, config: Any, part: int, parts: int, ove
     try:
         if storage.is_uri(where):
             tmp = tempfile.mkdtemp(prefix=f"pagesieve-search-{part}-")
-            storage.download(where, ["search.cols"] + list(oversized), tmp)
+            # The partition's own band tables, when the search was split (no LSH: none).
+            fs, root = storage.filesystem(where)
+            tables = f"tables-{part:04d}.keys"
+            own = [tables] if fs.get_file_info(f"{root}/{tables}").is_file else []
+            storage.download(where, ["search.cols"] + own + list(oversized), tmp)
             folder, over = tmp, [os.path.join(tmp, o) for o in oversized]
         else:
             folder, over = where, oversized

@@ -529,6 +529,23 @@ fn synth(out: PathBuf, pages: usize, seed: u64, shape: &str, sample: bool) -> Py
     Ok(stats.files)
 }
 
+/// Splits a partitioned candidate search's LSH band tables by partition
+/// (`pagesieve.split`): one file a partition beside `columns`, which its rounds then read
+/// instead of computing every text's keys; returns the files (none without LSH).
+#[pyfunction]
+#[pyo3(signature = (columns, config, parts))]
+fn search_split(
+    py: Python<'_>,
+    columns: PathBuf,
+    config: &Config,
+    parts: u32,
+) -> PyResult<Vec<PathBuf>> {
+    check_part(0, parts)?;
+    let rules = config.rules.clone();
+    py.allow_threads(|| partitions::split(&columns, &rules.dedup, parts))
+        .map_err(py_err)
+}
+
 /// Round 1 of partition `part` of `parts` of a partitioned candidate search
 /// (`pagesieve.keys[p]`): its oversized key groups, written beside `columns`; returns
 /// the file.
@@ -601,6 +618,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_files, m)?)?;
     m.add_function(wrap_pyfunction!(scan_shard, m)?)?;
     m.add_function(wrap_pyfunction!(finish, m)?)?;
+    m.add_function(wrap_pyfunction!(search_split, m)?)?;
     m.add_function(wrap_pyfunction!(search_keys, m)?)?;
     m.add_function(wrap_pyfunction!(search_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(check_settings, m)?)?;

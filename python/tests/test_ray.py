@@ -106,7 +106,8 @@ def both_generators(tmp_path):
 @pytest.mark.parametrize("partitions", [1, 4, 16])
 def test_the_partitioned_search_on_ray_equals_the_cli(ray_cluster, pagesieve_cli, corpus_5k, tmp_path, partitions):
     """The article search's candidate stage in partition tasks: the CLI's output byte for
-    byte for 1, 4 and 16 partitions, every partition's two tasks named."""
+    byte for 1, 4 and 16 partitions, every partition's two tasks named, after the task
+    that split the band tables by partition."""
     profile = both_generators(tmp_path)
     cli_out, ray_out = tmp_path / "cli", tmp_path / "ray"
     assert run_cli(pagesieve_cli, corpus_5k, cli_out, "--config", str(profile)).returncode == 0
@@ -119,7 +120,7 @@ def test_the_partitioned_search_on_ray_equals_the_cli(ray_cluster, pagesieve_cli
     assert_same_output(cli_out, ray_out)
     keys = [f"pagesieve.keys[{p}]" for p in range(partitions)]
     pairs = [f"pagesieve.pairs[{p}]" for p in range(partitions)]
-    assert s["tasks"][s["tasks"].index("pagesieve.finish") + 1 :] == keys + pairs
+    assert s["tasks"][s["tasks"].index("pagesieve.finish") + 1 :] == ["pagesieve.split"] + keys + pairs
     assert not os.path.exists(str(ray_out) + ".shards"), "the search's files go with the shards"
 
 

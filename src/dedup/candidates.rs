@@ -13,7 +13,7 @@ use crate::codec::{Dec, Enc};
 use crate::dedup::buckets::TableStats;
 use crate::dedup::columns::Columns;
 use crate::dedup::index::pairs_within_in;
-use crate::dedup::lsh::band_pairs_in;
+use crate::dedup::lsh::{band_pairs_in, band_pairs_keyed, BandTables};
 use crate::dedup::minhash::{estimate, prefetch};
 use crate::dedup::pass::{Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats, Item, Proposers};
@@ -42,6 +42,17 @@ pub fn candidate_pairs(
 /// [`crate::dedup::partition`]). [`merge_parts`] over every partition's pairs gives
 /// [`candidate_pairs`].
 pub fn pairs_in(cols: &Columns<'_>, cfg: &DedupRules, pass: Pass<'_>) -> (PartPairs, Oversized) {
+    pairs_in_keyed(cols, cfg, pass, None).expect("band tables computed from the signatures")
+}
+
+/// [`pairs_in`] with the LSH band tables from `tables` when given
+/// ([`crate::dedup::lsh::band_pairs_keyed`]); its first error stops the search.
+pub fn pairs_in_keyed(
+    cols: &Columns<'_>,
+    cfg: &DedupRules,
+    pass: Pass<'_>,
+    tables: Option<&mut BandTables<'_>>,
+) -> std::io::Result<(PartPairs, Oversized)> {
     let sigs = &cols.sigs;
     // The floor falls with the shorter text's length: a pair's floor is its texts' lower.
     let floors: Vec<f64> = cols.chars.iter().map(|&c| cfg.screen_floor(c)).collect();
@@ -61,7 +72,10 @@ pub fn pairs_in(cols: &Columns<'_>, cfg: &DedupRules, pass: Pass<'_>) -> (PartPa
             prefetch(sigs[i as usize]);
             prefetch(&floors[i as usize]);
         };
-        let b = band_pairs_in(sigs, bands, cfg.limits, screen, ahead, pass);
+        let b = match tables {
+            Some(t) => band_pairs_keyed(sigs, bands, cfg.limits, screen, ahead, pass, t)?,
+            None => band_pairs_in(sigs, bands, cfg.limits, screen, ahead, pass),
+        };
         found.lsh = Some((b.pairs, b.stats));
         big.lsh = b.oversized;
     }
@@ -81,7 +95,7 @@ pub fn pairs_in(cols: &Columns<'_>, cfg: &DedupRules, pass: Pass<'_>) -> (PartPa
             big.simhash.push(t.oversized);
         }
     }
-    (found, big)
+    Ok((found, big))
 }
 
 /// The candidates and counts of the whole search from every partition's round-2 result:

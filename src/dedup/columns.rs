@@ -222,7 +222,7 @@ impl MappedColumns {
         let (n, fps) = header(&head, size)?;
         // SAFETY: a columns file is written whole under a temporary name and renamed into
         // place, and nothing writes it afterwards; the tasks only read it.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&f)? };
+        let map = unsafe { memmap2::Mmap::map(&f)? };
         if map.len() as u64 != size {
             return Err(corrupt("search column sizes"));
         }

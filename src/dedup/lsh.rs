@@ -87,6 +87,31 @@ pub fn band_pairs_in(
     prefetch: impl Fn(u32) + Sync,
     pass: Pass<'_>,
 ) -> BandsFound {
+    let mut tables = |band: usize, table: &mut Vec<u64>, scratch: &mut Vec<u64>| {
+        band_table_of(sigs, band, bands.rows, table, scratch, pass);
+        Ok(())
+    };
+    band_pairs_keyed(sigs, bands, limits, keep, prefetch, pass, &mut tables)
+        .expect("band tables computed from the signatures")
+}
+
+/// Fills `table` with a band's sorted table for a pass (`scratch`: the sort's buffer).
+pub type BandTables<'a> =
+    dyn FnMut(usize, &mut Vec<u64>, &mut Vec<u64>) -> std::io::Result<()> + 'a;
+
+/// [`band_pairs_in`] with each band's table from `tables(band, table, scratch)`, which
+/// must give what [`band_table_of`] gives for `pass` (a partition's tables read from the
+/// file the search split them into: [`crate::run::partitions`]); its first error stops
+/// the search.
+pub fn band_pairs_keyed(
+    sigs: &[&Signature],
+    bands: Bands,
+    limits: Limits,
+    keep: impl Fn(u32, u32) -> bool + Sync,
+    prefetch: impl Fn(u32) + Sync,
+    pass: Pass<'_>,
+    tables: &mut BandTables<'_>,
+) -> std::io::Result<BandsFound> {
     assert!(
         sigs.len() < u32::MAX as usize,
         "too many texts for one index"
@@ -110,7 +135,7 @@ pub fn band_pairs_in(
     let mut scratch: Vec<u64> = Vec::new();
     let tests = pass.tests_pairs();
     for band in 0..bands.bands {
-        band_table_of(sigs, band, rows, &mut table, &mut scratch, pass);
+        tables(band, &mut table, &mut scratch)?;
         let test = |a: u32, b: u32| {
             if !tests {
                 return None;
@@ -145,11 +170,11 @@ pub fn band_pairs_in(
     }
     out.par_sort_unstable();
     out.dedup();
-    BandsFound {
+    Ok(BandsFound {
         pairs: out,
         stats,
         oversized: owned,
-    }
+    })
 }
 
 /// The candidate keys of one band: `key << 32 | item` for every signature, sorted by key
@@ -176,7 +201,7 @@ fn band_table_of(
     pass: Pass<'_>,
 ) {
     table.clear();
-    let entry = |(i, s): (usize, &&Signature)| (u64::from(s.band_key(band, rows)) << 32) | i as u64;
+    let entry = |(i, s): (usize, &&Signature)| band_entry(s, i, band, rows);
     match pass {
         Pass::Whole => table.par_extend(sigs.par_iter().enumerate().map(entry)),
         _ => table.par_extend(
@@ -186,6 +211,18 @@ fn band_table_of(
                 .filter(|e| pass.owns(lsh_table(band), e >> 32)),
         ),
     }
+    sort_band_table(table, scratch, rows);
+}
+
+/// Text `i`'s entry in the table of band `band`: its band key above its index.
+#[inline]
+pub fn band_entry(s: &Signature, i: usize, band: usize, rows: usize) -> u64 {
+    (u64::from(s.band_key(band, rows)) << 32) | i as u64
+}
+
+/// Sorts a band table's entries made in text order by key (stable: within a key, by
+/// text), as [`band_table`] does.
+pub fn sort_band_table(table: &mut Vec<u64>, scratch: &mut Vec<u64>, rows: usize) {
     radix_sort_by_high(table, scratch, (8 * rows.min(4)) as u32);
 }
 

@@ -134,8 +134,56 @@ mod tests {
                     candidate_pairs_partitioned(&file.columns(), &cfg, parts, &mut stats).unwrap();
                 assert_eq!(got, whole, "simhash {simhash}, {parts} partitions");
                 assert_eq!(stats, whole_stats, "simhash {simhash}, {parts} partitions");
+                // And as the Ray tasks run it: the band tables split into a file a
+                // partition, each round reading its own.
+                let dir = tempfile::tempdir().unwrap();
+                let mut stats = DedupStats::default();
+                let got = crate::run::partitions::in_process(
+                    dir.path(),
+                    &cfg,
+                    parts,
+                    &file.columns(),
+                    &mut stats,
+                )
+                .unwrap();
+                assert_eq!(
+                    got, whole,
+                    "split tables, simhash {simhash}, {parts} partitions"
+                );
+                assert_eq!(stats, whole_stats, "split tables, {parts} partitions");
             }
         }
+    }
+
+    #[test]
+    fn split_band_tables_of_another_search_or_damaged_are_errors() {
+        use crate::run::partitions::{round1, split, tables_file, write_columns};
+        let mut rng = Rng::new(5);
+        let ts = texts(&mut rng, 200);
+        let cfg = rules(false, 16);
+        let fps: Vec<Fingerprint> = ts.iter().map(|t| fingerprint(t, &cfg)).collect();
+        let items: Vec<Item> = crate::dedup::types::items_of(&fps, |_| false);
+        let near: Vec<u32> = (0..items.len() as u32).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let columns = write_columns(dir.path(), &Columns::of(&items, &near, &cfg)).unwrap();
+        let files = split(&columns, &cfg, 3).unwrap();
+        assert_eq!(files.len(), 3);
+        assert!(round1(&columns, &cfg, 1, 3).is_ok());
+        // Split for 3 partitions, read as one of 4.
+        assert!(round1(&columns, &cfg, 1, 4).is_err());
+        let t = tables_file(dir.path(), 2);
+        let bytes = std::fs::read(&t).unwrap();
+        std::fs::write(&t, &bytes[..bytes.len() - 5]).unwrap();
+        assert!(round1(&columns, &cfg, 2, 3).is_err());
+        let mut long = bytes.clone();
+        long.push(0);
+        std::fs::write(&t, &long).unwrap();
+        assert!(round1(&columns, &cfg, 2, 3).is_err());
+        // An entry naming a text the search does not have.
+        let mut bad = bytes.clone();
+        bad[32 + 8..32 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&t, &bad).unwrap();
+        assert!(round1(&columns, &cfg, 2, 3).is_err());
     }
 
     #[test]

@@ -4,10 +4,21 @@
 //!
 //! ```text
 //! phase 2 (pagesieve.finish)   the searched texts' columns → search.cols
-//! pagesieve.keys[p], p < N     search.cols → keys-PPPP.over   (its oversized groups)
-//! pagesieve.pairs[p], p < N    search.cols + every .over → pairs-PPPP.pairs
+//! pagesieve.split              search.cols → tables-PPPP.keys (each partition's LSH
+//!                              band tables, band by band, in text order)
+//! pagesieve.keys[p], p < N     search.cols + tables-PPPP.keys → keys-PPPP.over
+//!                              (its oversized groups)
+//! pagesieve.pairs[p], p < N    search.cols + tables-PPPP.keys + every .over
+//!                              → pairs-PPPP.pairs
 //! phase 2                      every .pairs → the candidates, as one process finds them
 //! ```
+//!
+//! The split computes every text's 64 band keys once, and deals each entry to the
+//! partition that owns its group; a round then reads its own tables (its share: 8 bytes
+//! an entry, 1/N of them) instead of computing every text's keys again to find them,
+//! and touches a text's signature only when the text is in a group of two or more. A
+//! round without its tables file (none was split) computes them from the signatures, as
+//! the whole search does.
 //!
 //! Every file is written under a temporary name and renamed, so a task that is killed
 //! and run again rewrites the same bytes, and a file that exists is whole. The columns are
@@ -18,15 +29,21 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dedup::candidates::{merge_parts, pairs_in, Candidate};
+use crate::dedup::candidates::{merge_parts, pairs_in, pairs_in_keyed, Candidate};
 use crate::dedup::columns::{ColumnFile, Columns, MappedColumns};
-use crate::dedup::pass::{Oversized, PartPairs, Pass};
+use crate::dedup::lsh::{band_entry, sort_band_table, Bands};
+use crate::dedup::pass::{lsh_table, part_of, Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats};
 use crate::error::Error;
 
 /// The columns file of a search in `dir`.
 pub fn columns_file(dir: &Path) -> PathBuf {
     dir.join("search.cols")
+}
+
+/// Partition `part`'s LSH band tables in `dir` ([`split`]).
+pub fn tables_file(dir: &Path, part: u32) -> PathBuf {
+    dir.join(format!("tables-{part:04}.keys"))
 }
 
 /// Partition `part`'s round-1 file in `dir`.
@@ -82,12 +99,172 @@ fn load_columns(path: &Path) -> Result<MappedColumns, Error> {
     MappedColumns::open(path).map_err(damaged(path))
 }
 
+const TABLES_MAGIC: &[u8; 8] = b"PSKEYS01";
+
+/// Splits the LSH band tables of the search in `columns` by partition, one file a
+/// partition beside it ([`tables_file`]): a header (partition, partitions, bands, rows,
+/// texts), then band by band the count and the entries (`key << 32 | text`, 8 bytes
+/// little-endian) of the groups the partition owns, in text order — what
+/// [`crate::dedup::lsh`] builds for that partition before sorting. Returns the files
+/// (none when the rules have no LSH candidates).
+pub fn split(columns: &Path, rules: &DedupRules, parts: u32) -> Result<Vec<PathBuf>, Error> {
+    use std::io::Write;
+    let Some(bands) = rules.lsh else {
+        return Ok(Vec::new());
+    };
+    let mapped = load_columns(columns)?;
+    let cols = mapped.columns().map_err(damaged(columns))?;
+    let dir = parent(columns);
+    let paths: Vec<PathBuf> = (0..parts).map(|p| tables_file(dir, p)).collect();
+    let tmp = |p: &Path| p.with_extension(format!("tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut out = Vec::with_capacity(paths.len());
+        for (part, p) in paths.iter().enumerate() {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(tmp(p))?);
+            w.write_all(TABLES_MAGIC)?;
+            for x in [part as u32, parts, bands.bands as u32, bands.rows as u32] {
+                w.write_all(&x.to_le_bytes())?;
+            }
+            w.write_all(&(cols.len() as u64).to_le_bytes())?;
+            out.push(w);
+        }
+        let mut by_part: Vec<Vec<u64>> = vec![Vec::new(); parts as usize];
+        for band in 0..bands.bands {
+            by_part.iter_mut().for_each(Vec::clear);
+            for (i, s) in cols.sigs.iter().enumerate() {
+                let e = band_entry(s, i, band, bands.rows);
+                by_part[part_of(lsh_table(band), e >> 32, parts) as usize].push(e);
+            }
+            for (w, entries) in out.iter_mut().zip(&by_part) {
+                w.write_all(&(entries.len() as u64).to_le_bytes())?;
+                for e in entries {
+                    w.write_all(&e.to_le_bytes())?;
+                }
+            }
+        }
+        out.into_iter().try_for_each(|mut w| w.flush())
+    };
+    write().map_err(Error::output(dir))?;
+    for p in &paths {
+        std::fs::rename(tmp(p), p).map_err(Error::output(p))?;
+    }
+    Ok(paths)
+}
+
+/// A partition's band tables read band by band from its [`split`] file.
+struct TablesFile {
+    r: std::io::BufReader<std::fs::File>,
+    texts: u64,
+    rows: usize,
+}
+
+impl TablesFile {
+    /// Opens partition `part`'s file, checking that it was split for this search.
+    fn open(
+        path: &Path,
+        part: u32,
+        parts: u32,
+        bands: Bands,
+        texts: usize,
+    ) -> std::io::Result<Self> {
+        use std::io::Read;
+        let mut r = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+        let mut head = [0u8; 32];
+        r.read_exact(&mut head)?;
+        let word =
+            |i: usize| u32::from_le_bytes(head[8 + 4 * i..12 + 4 * i].try_into().expect("4 bytes"));
+        let n = u64::from_le_bytes(head[24..32].try_into().expect("8 bytes"));
+        let want = [part, parts, bands.bands as u32, bands.rows as u32];
+        if &head[..8] != TABLES_MAGIC || (0..4).any(|i| word(i) != want[i]) || n != texts as u64 {
+            return Err(crate::codec::corrupt(
+                "band tables (another search's, or damaged)",
+            ));
+        }
+        Ok(TablesFile {
+            r,
+            texts: n,
+            rows: bands.rows,
+        })
+    }
+
+    /// The next band's table, sorted.
+    fn band(&mut self, table: &mut Vec<u64>, scratch: &mut Vec<u64>) -> std::io::Result<()> {
+        use std::io::Read;
+        let mut word = [0u8; 8];
+        self.r.read_exact(&mut word)?;
+        let count = u64::from_le_bytes(word);
+        if count > self.texts {
+            return Err(crate::codec::corrupt("band table size"));
+        }
+        table.clear();
+        table.reserve(count as usize);
+        let mut buf = vec![0u8; 8 << 12];
+        let mut left = count as usize;
+        while left > 0 {
+            let take = left.min(1 << 12);
+            self.r.read_exact(&mut buf[..8 * take])?;
+            for c in buf[..8 * take].chunks_exact(8) {
+                let e = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+                if e & 0xFFFF_FFFF >= self.texts {
+                    return Err(crate::codec::corrupt("band table entry"));
+                }
+                table.push(e);
+            }
+            left -= take;
+        }
+        sort_band_table(table, scratch, self.rows);
+        Ok(())
+    }
+
+    /// Checks that nothing follows the last band.
+    fn end(mut self) -> std::io::Result<()> {
+        use std::io::Read;
+        match self.r.read(&mut [0u8; 1])? {
+            0 => Ok(()),
+            _ => Err(crate::codec::corrupt(
+                "band tables (bytes after the last band)",
+            )),
+        }
+    }
+}
+
+/// A round's candidate search over `cols`: with the partition's tables when the search
+/// was split ([`split`]), else computing them.
+fn search_part(
+    columns: &Path,
+    cols: &Columns<'_>,
+    rules: &DedupRules,
+    pass: Pass<'_>,
+    part: u32,
+    parts: u32,
+) -> Result<(PartPairs, Oversized), Error> {
+    let path = tables_file(parent(columns), part);
+    let Some(bands) = rules.lsh.filter(|_| path.exists()) else {
+        return Ok(pairs_in(cols, rules, pass));
+    };
+    let run = || -> std::io::Result<(PartPairs, Oversized)> {
+        let mut file = TablesFile::open(&path, part, parts, bands, cols.len())?;
+        let mut tables = |_band: usize, t: &mut Vec<u64>, s: &mut Vec<u64>| file.band(t, s);
+        let found = pairs_in_keyed(cols, rules, pass, Some(&mut tables))?;
+        file.end()?;
+        Ok(found)
+    };
+    run().map_err(damaged(&path))
+}
+
 /// Round 1 for partition `part` of `parts`: its oversized groups, written beside the
 /// columns file; returns the file.
 pub fn round1(columns: &Path, rules: &DedupRules, part: u32, parts: u32) -> Result<PathBuf, Error> {
     let mapped = load_columns(columns)?;
     let cols = mapped.columns().map_err(damaged(columns))?;
-    let (_, big) = pairs_in(&cols, rules, Pass::Oversized { part, parts });
+    let (_, big) = search_part(
+        columns,
+        &cols,
+        rules,
+        Pass::Oversized { part, parts },
+        part,
+        parts,
+    )?;
     drop(cols);
     drop(mapped);
     let path = oversized_file(parent(columns), part);
@@ -118,7 +295,7 @@ pub fn round2(
         parts,
         oversized: &oversized,
     };
-    let (found, _) = pairs_in(&cols, rules, pass);
+    let (found, _) = search_part(columns, &cols, rules, pass, part, parts)?;
     drop(cols);
     drop(mapped);
     let path = pairs_file(parent(columns), part);
@@ -146,6 +323,7 @@ pub fn in_process(
     stats: &mut DedupStats,
 ) -> Result<Vec<Candidate>, Error> {
     let columns = write_columns(dir, cols)?;
+    let tables = split(&columns, rules, parts)?;
     let over = (0..parts)
         .map(|p| round1(&columns, rules, p, parts))
         .collect::<Result<Vec<_>, Error>>()?;
@@ -153,7 +331,7 @@ pub fn in_process(
         .map(|p| round2(&columns, rules, p, parts, &over))
         .collect::<Result<Vec<_>, Error>>()?;
     let found = gather(&pairs, stats)?;
-    for f in over.iter().chain(&pairs).chain([&columns]) {
+    for f in over.iter().chain(&pairs).chain(&tables).chain([&columns]) {
         let _ = std::fs::remove_file(f);
     }
     Ok(found)
