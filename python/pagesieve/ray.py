@@ -179,7 +179,11 @@ def run(
     else:
         work = os.path.normpath(output) + ".shards"
     work = work if storage.is_uri(work) else os.path.abspath(work)
-    _clear(work)
+    try:
+        _clear(work)
+    except OSError as e:
+        shown = storage.shown(work) if storage.is_uri(work) else work
+        raise pagesieve.PagesieveIOError(f"work folder {shown} (--work-dir): {e}") from e
     shards: List[List[Any]] = [
         [list(f) for f in files[i : i + files_per_shard]]
         for i in range(0, len(files), files_per_shard)

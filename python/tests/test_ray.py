@@ -479,6 +479,9 @@ def test_an_output_on_object_storage_is_published_whole_and_equals_the_cli(
 
     with pytest.raises(pagesieve.UsageError, match="--against and --index"):
         pagesieve_ray.run(str(REPO / "input"), out, against=[str(cli_out)])
+    # A bucket that is not there: an error naming the place, before any task.
+    with pytest.raises(pagesieve.PagesieveIOError, match="s3://nobucket/out.shards"):
+        pagesieve_ray.run(str(REPO / "input"), f"s3://test:test@nobucket/out{query}")
 
 
 def test_publishing_to_object_storage_stopped_at_any_step_leaves_one_whole_output(s3_endpoint, tmp_path):
