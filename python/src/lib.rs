@@ -78,9 +78,10 @@ impl Config {
     #[staticmethod]
     #[pyo3(signature = (text, name = "profile"))]
     fn from_text(text: &str, name: &str) -> PyResult<Config> {
-        let rules = Rules::from_text(text, name).map_err(py_err)?;
+        // A task unpickling the job's profile reuses the one its worker compiled before.
+        let rules = Rules::shared_from_text(text, name).map_err(py_err)?;
         Ok(Config {
-            rules: Arc::new(rules),
+            rules,
             text: text.to_string(),
         })
     }
