@@ -553,8 +553,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         prog="python -m pagesieve.ray",
         description="Run pagesieve on a Ray cluster: the same output as `pagesieve run`.",
     )
-    p.add_argument("--input", default="input", help="folder read recursively (shared storage)")
-    p.add_argument("--output", default="output", help="output folder (shared storage)")
+    p.add_argument(
+        "--input", default="input", help="folder read recursively (shared storage, or a URI: s3://bucket/prefix)"
+    )
+    p.add_argument(
+        "--output",
+        default="output",
+        help="output folder (shared storage), or a URI: published as a generation and a "
+        "pointer object, OUTPUT/.pagesieve/current",
+    )
     p.add_argument("--config", help="profile [default: config/default.toml or the built-in one]")
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, or a local cluster)")
     p.add_argument("--files-per-shard", type=int, default=1000, help="files per phase-1 task")
@@ -563,7 +570,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         type=int,
         help="run the article search's candidate stage in N partition tasks (same output for every N)",
     )
-    p.add_argument("--work-dir", help="shard files [default: OUTPUT.shards] (shared storage)")
+    p.add_argument("--work-dir", help="shard files [default: OUTPUT.shards] (shared storage or a URI)")
     p.add_argument("--keep-work", action="store_true", help="keep the shard files")
     p.add_argument("--no-parquet", action="store_true", help="skip the Parquet record files")
     p.add_argument("--force", action="store_true", help="replace an output even with no input pages")
