@@ -38,6 +38,7 @@ readers resolve it with :func:`pagesieve.storage.published_uri`. ``--against`` a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import shutil
@@ -45,7 +46,7 @@ import signal
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import pagesieve
 from pagesieve import _native, storage
@@ -458,17 +459,18 @@ def _search_in_tasks(config: Any, parts: int, remote: Optional[str], names: List
             ray.remote(_split_task).options(name="pagesieve.split", **opts).remote(where, config, parts)
         )
         names.append(split["task"])
+        tables = split["files"] > 0
         task = ray.remote(_search_task)
         r1 = ray.get(
             [
-                task.options(name=f"pagesieve.keys[{p}]", **opts).remote(1, where, config, p, parts, [])
+                task.options(name=f"pagesieve.keys[{p}]", **opts).remote(1, where, config, p, parts, [], tables)
                 for p in range(parts)
             ]
         )
         over = [r["file"] for r in r1]
         r2 = ray.get(
             [
-                task.options(name=f"pagesieve.pairs[{p}]", **opts).remote(2, where, config, p, parts, over)
+                task.options(name=f"pagesieve.pairs[{p}]", **opts).remote(2, where, config, p, parts, over, tables)
                 for p in range(parts)
             ]
         )
@@ -482,54 +484,53 @@ def _search_in_tasks(config: Any, parts: int, remote: Optional[str], names: List
     return search
 
 
+@contextlib.contextmanager
+def _local_folder(where: str, names: List[str], prefix: str) -> Iterator[str]:
+    """A local folder holding the files ``names`` of the search folder ``where``: the
+    folder itself when it is a path every node sees; else a private folder they are
+    downloaded into, removed afterwards."""
+    if not storage.is_uri(where):
+        yield where
+        return
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        storage.download(where, names, tmp)
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _split_task(where: str, config: Any, parts: int) -> Dict[str, Any]:
     """Splits the search's LSH band tables by partition, in a Ray task (one CPU):
     ``tables-PPPP.keys`` beside the columns file (:func:`pagesieve.search_split`), so each
     partition's rounds read their own share instead of every text's keys."""
-    tmp = None
-    try:
-        folder = where
-        if storage.is_uri(where):
-            tmp = tempfile.mkdtemp(prefix="pagesieve-split-")
-            storage.download(where, ["search.cols"], tmp)
-            folder = tmp
+    with _local_folder(where, ["search.cols"], "pagesieve-split-") as folder:
         files = pagesieve.search_split(os.path.join(folder, "search.cols"), config, parts)
-        if tmp is not None:
+        if storage.is_uri(where):
             storage.upload(files, where)
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     return {"files": len(files), "task": _task_name()}
 
 
-def _search_task(round: int, where: str, config: Any, part: int, parts: int, oversized: List[str]) -> Dict[str, Any]:
+def _search_task(
+    round: int, where: str, config: Any, part: int, parts: int, oversized: List[str], tables: bool
+) -> Dict[str, Any]:
     """One partition's round of the candidate search, in a Ray task (one CPU). ``where``
     is the folder of the columns file (a path every node sees, or an object-store
     prefix: then the files are fetched into a private folder and the result uploaded,
-    and file names, not paths, go between the rounds)."""
-    tmp = None
-    try:
-        if storage.is_uri(where):
-            tmp = tempfile.mkdtemp(prefix=f"pagesieve-search-{part}-")
-            # The partition's own band tables, when the search was split (no LSH: none).
-            fs, root = storage.filesystem(where)
-            tables = f"tables-{part:04d}.keys"
-            own = [tables] if fs.get_file_info(f"{root}/{tables}").is_file else []
-            storage.download(where, ["search.cols"] + own + list(oversized), tmp)
-            folder, over = tmp, [os.path.join(tmp, o) for o in oversized]
-        else:
-            folder, over = where, oversized
+    and file names, not paths, go between the rounds); ``tables``: the search was split,
+    and the partition's band tables are read from its file."""
+    own = [f"tables-{part:04d}.keys"] if tables else []
+    names = ["search.cols"] + own + list(oversized)
+    with _local_folder(where, names, f"pagesieve-search-{part}-") as folder:
         columns = os.path.join(folder, "search.cols")
         if round == 1:
             path = pagesieve.search_keys(columns, config, part, parts, threads=1)
         else:
+            over = [os.path.join(folder, os.path.basename(o)) for o in oversized]
             path = pagesieve.search_pairs(columns, config, part, parts, over, threads=1)
-        if tmp is not None:
+        if storage.is_uri(where):
             storage.upload([path], where)
             path = os.path.basename(path)
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     return {"file": path, "task": _task_name()}
 
 

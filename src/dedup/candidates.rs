@@ -13,7 +13,7 @@ use crate::codec::{Dec, Enc};
 use crate::dedup::buckets::TableStats;
 use crate::dedup::columns::Columns;
 use crate::dedup::index::pairs_within_in;
-use crate::dedup::lsh::{band_pairs_in, band_pairs_keyed, BandTables};
+use crate::dedup::lsh::{band_pairs_in, BandTables};
 use crate::dedup::minhash::{estimate, prefetch};
 use crate::dedup::pass::{Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats, Item, Proposers};
@@ -46,7 +46,7 @@ pub fn pairs_in(cols: &Columns<'_>, cfg: &DedupRules, pass: Pass<'_>) -> (PartPa
 }
 
 /// [`pairs_in`] with the LSH band tables from `tables` when given
-/// ([`crate::dedup::lsh::band_pairs_keyed`]); its first error stops the search.
+/// ([`crate::dedup::lsh::band_pairs_in`]); its first error stops the search.
 pub fn pairs_in_keyed(
     cols: &Columns<'_>,
     cfg: &DedupRules,
@@ -72,10 +72,7 @@ pub fn pairs_in_keyed(
             prefetch(sigs[i as usize]);
             prefetch(&floors[i as usize]);
         };
-        let b = match tables {
-            Some(t) => band_pairs_keyed(sigs, bands, cfg.limits, screen, ahead, pass, t)?,
-            None => band_pairs_in(sigs, bands, cfg.limits, screen, ahead, pass),
-        };
+        let b = band_pairs_in(sigs, bands, cfg.limits, screen, ahead, pass, tables)?;
         found.lsh = Some((b.pairs, b.stats));
         big.lsh = b.oversized;
     }

@@ -85,7 +85,8 @@ impl ColumnFile {
     }
 
     /// Writes [`ColumnFile::encode`]'s bytes to `w` as they are made (the columns of a
-    /// million texts are ~270 MB: the writer does not hold them a second time).
+    /// million texts are ~270 MB: they are not held a second time); give it a buffered
+    /// writer.
     pub fn write(cols: &Columns<'_>, w: &mut impl std::io::Write) -> std::io::Result<()> {
         let mut e = Enc::default();
         e.0.extend_from_slice(MAGIC);
@@ -95,21 +96,15 @@ impl ColumnFile {
         for s in &cols.sigs {
             w.write_all(&s.0)?;
         }
-        let mut column = |bytes: &mut dyn Iterator<Item = u8>| -> std::io::Result<()> {
-            let mut buf = Vec::with_capacity(1 << 16);
-            for b in bytes {
-                buf.push(b);
-                if buf.len() == buf.capacity() {
-                    w.write_all(&buf)?;
-                    buf.clear();
-                }
-            }
-            w.write_all(&buf)
-        };
-        column(&mut cols.chars.iter().flat_map(|c| c.to_le_bytes()))?;
-        column(&mut cols.pinned.iter().map(|&p| u8::from(p)))?;
-        for f in &cols.simhashes {
-            column(&mut f.iter().flat_map(|h| h.to_le_bytes()))?;
+        // Value by value: the writer buffers (a file is written through a `BufWriter`).
+        for c in &cols.chars {
+            w.write_all(&c.to_le_bytes())?;
+        }
+        for &p in &cols.pinned {
+            w.write_all(&[u8::from(p)])?;
+        }
+        for h in cols.simhashes.iter().flatten() {
+            w.write_all(&h.to_le_bytes())?;
         }
         Ok(())
     }

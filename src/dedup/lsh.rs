@@ -59,7 +59,8 @@ pub fn band_pairs(
     keep: impl Fn(u32, u32) -> bool + Sync,
     prefetch: impl Fn(u32) + Sync,
 ) -> (Vec<(u32, u32)>, TableStats) {
-    let found = band_pairs_in(sigs, bands, limits, keep, prefetch, Pass::Whole);
+    let found = band_pairs_in(sigs, bands, limits, keep, prefetch, Pass::Whole, None)
+        .expect("band tables computed from the signatures");
     (found.pairs, found.stats)
 }
 
@@ -76,9 +77,18 @@ pub struct BandsFound {
     pub oversized: Vec<Vec<u64>>,
 }
 
+/// Fills `table` with a band's sorted table for a pass (`scratch`: the sort's buffer).
+pub type BandTables<'a> =
+    dyn FnMut(usize, &mut Vec<u64>, &mut Vec<u64>) -> std::io::Result<()> + 'a;
+
 /// [`band_pairs`] over the buckets `pass` owns: all of them, or one partition's
 /// ([`Pass`]). In [`Pass::Pairs`] the earlier bands' oversized buckets come from every
 /// partition, so a pair is tested in the same band as in the whole search.
+///
+/// Each band's table is computed from the signatures, or taken from
+/// `tables(band, table, scratch)` when given, which must give what the signatures give
+/// for `pass` (a partition's tables read from the file the search split them into:
+/// [`crate::run::partitions`]); its first error stops the search.
 pub fn band_pairs_in(
     sigs: &[&Signature],
     bands: Bands,
@@ -86,32 +96,16 @@ pub fn band_pairs_in(
     keep: impl Fn(u32, u32) -> bool + Sync,
     prefetch: impl Fn(u32) + Sync,
     pass: Pass<'_>,
-) -> BandsFound {
-    let mut tables = |band: usize, table: &mut Vec<u64>, scratch: &mut Vec<u64>| {
+    tables: Option<&mut BandTables<'_>>,
+) -> std::io::Result<BandsFound> {
+    let mut computed = |band: usize, table: &mut Vec<u64>, scratch: &mut Vec<u64>| {
         band_table_of(sigs, band, bands.rows, table, scratch, pass);
         Ok(())
     };
-    band_pairs_keyed(sigs, bands, limits, keep, prefetch, pass, &mut tables)
-        .expect("band tables computed from the signatures")
-}
-
-/// Fills `table` with a band's sorted table for a pass (`scratch`: the sort's buffer).
-pub type BandTables<'a> =
-    dyn FnMut(usize, &mut Vec<u64>, &mut Vec<u64>) -> std::io::Result<()> + 'a;
-
-/// [`band_pairs_in`] with each band's table from `tables(band, table, scratch)`, which
-/// must give what [`band_table_of`] gives for `pass` (a partition's tables read from the
-/// file the search split them into: [`crate::run::partitions`]); its first error stops
-/// the search.
-pub fn band_pairs_keyed(
-    sigs: &[&Signature],
-    bands: Bands,
-    limits: Limits,
-    keep: impl Fn(u32, u32) -> bool + Sync,
-    prefetch: impl Fn(u32) + Sync,
-    pass: Pass<'_>,
-    tables: &mut BandTables<'_>,
-) -> std::io::Result<BandsFound> {
+    let tables: &mut BandTables<'_> = match tables {
+        Some(t) => t,
+        None => &mut computed,
+    };
     assert!(
         sigs.len() < u32::MAX as usize,
         "too many texts for one index"

@@ -56,11 +56,15 @@ pub fn pairs_file(dir: &Path, part: u32) -> PathBuf {
     dir.join(format!("pairs-{part:04}.pairs"))
 }
 
+/// The temporary name `path` is written under before it is renamed into place.
+fn temp_of(path: &Path) -> PathBuf {
+    path.with_extension(format!("tmp-{}", std::process::id()))
+}
+
 /// Writes `bytes` to `path` whole or not at all (a temporary name, then a rename).
 fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(Error::output(path))?;
-    std::fs::rename(&tmp, path).map_err(Error::output(path))
+    std::fs::write(temp_of(path), bytes).map_err(Error::output(path))?;
+    std::fs::rename(temp_of(path), path).map_err(Error::output(path))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
@@ -83,14 +87,14 @@ pub fn write_columns(dir: &Path, cols: &Columns<'_>) -> Result<PathBuf, Error> {
     use std::io::Write;
     std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
     let path = columns_file(dir);
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let write = || -> std::io::Result<()> {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        let f = std::fs::File::create(temp_of(&path))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
         ColumnFile::write(cols, &mut w)?;
         w.flush()
     };
     write().map_err(Error::output(&path))?;
-    std::fs::rename(&tmp, &path).map_err(Error::output(&path))?;
+    std::fs::rename(temp_of(&path), &path).map_err(Error::output(&path))?;
     Ok(path)
 }
 
@@ -116,11 +120,11 @@ pub fn split(columns: &Path, rules: &DedupRules, parts: u32) -> Result<Vec<PathB
     let cols = mapped.columns().map_err(damaged(columns))?;
     let dir = parent(columns);
     let paths: Vec<PathBuf> = (0..parts).map(|p| tables_file(dir, p)).collect();
-    let tmp = |p: &Path| p.with_extension(format!("tmp-{}", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut out = Vec::with_capacity(paths.len());
         for (part, p) in paths.iter().enumerate() {
-            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(tmp(p))?);
+            let mut w =
+                std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(temp_of(p))?);
             w.write_all(TABLES_MAGIC)?;
             for x in [part as u32, parts, bands.bands as u32, bands.rows as u32] {
                 w.write_all(&x.to_le_bytes())?;
@@ -146,7 +150,7 @@ pub fn split(columns: &Path, rules: &DedupRules, parts: u32) -> Result<Vec<PathB
     };
     write().map_err(Error::output(dir))?;
     for p in &paths {
-        std::fs::rename(tmp(p), p).map_err(Error::output(p))?;
+        std::fs::rename(temp_of(p), p).map_err(Error::output(p))?;
     }
     Ok(paths)
 }
