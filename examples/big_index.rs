@@ -123,8 +123,8 @@ fn synthetic(count: usize, prefix: &str, seed: &mut u64) -> Entries {
             more: None,
             exact: [next(), next()],
             chars: 200 + (i % 1500) as u32,
-            signature: sig,
         });
+        e.sigs.push(sig);
         e.locs.push(Loc {
             run: 0,
             offset: i as u64,

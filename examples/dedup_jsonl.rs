@@ -21,7 +21,9 @@ use serde::Deserialize;
 
 use pagesieve::dedup::queue::WillNeed;
 use pagesieve::dedup::shingle::{normalize_with, shingle_set};
-use pagesieve::dedup::{deduplicate_with, fingerprint, DedupRules, Fingerprint, Item};
+use pagesieve::dedup::{
+    deduplicate_with, fingerprint, DedupRules, Fingerprint, Fingerprinted, Item,
+};
 use pagesieve::rules::Rules;
 
 #[derive(Deserialize)]
@@ -36,7 +38,7 @@ struct Text {
     offset: u64,
     len: usize,
     source: String,
-    fp: Fingerprint,
+    fp: Fingerprinted,
 }
 
 fn read_all(files: &[PathBuf], rules: &DedupRules) -> Vec<Text> {
@@ -84,10 +86,10 @@ fn save_cache(path: &Path, texts: &[Text]) {
         out.extend((t.len as u32).to_le_bytes());
         out.extend((t.source.len() as u32).to_le_bytes());
         out.extend(t.source.as_bytes());
-        out.extend(t.fp.primary.to_le_bytes());
-        out.extend(t.fp.exact[0].to_le_bytes());
-        out.extend(t.fp.exact[1].to_le_bytes());
-        out.extend(t.fp.chars.to_le_bytes());
+        out.extend(t.fp.fp.primary.to_le_bytes());
+        out.extend(t.fp.fp.exact[0].to_le_bytes());
+        out.extend(t.fp.fp.exact[1].to_le_bytes());
+        out.extend(t.fp.fp.chars.to_le_bytes());
         out.extend(t.fp.signature.0);
     }
     std::fs::write(path, out).expect("a writable cache");
@@ -109,11 +111,13 @@ fn load_cache(path: &Path) -> Vec<Text> {
         let len = u32_(take(4)) as usize;
         let n = u32_(take(4)) as usize;
         let source = String::from_utf8(take(n).to_vec()).unwrap();
-        let mut fp = Fingerprint {
-            primary: u64_(take(8)),
-            more: None,
-            exact: [u64_(take(8)), u64_(take(8))],
-            chars: u32_(take(4)),
+        let mut fp = Fingerprinted {
+            fp: Fingerprint {
+                primary: u64_(take(8)),
+                more: None,
+                exact: [u64_(take(8)), u64_(take(8))],
+                chars: u32_(take(4)),
+            },
             signature: Default::default(),
         };
         fp.signature.0.copy_from_slice(take(256));
@@ -187,7 +191,8 @@ fn main() {
         .iter()
         .enumerate()
         .map(|(i, t)| Item {
-            fp: &t.fp,
+            fp: &t.fp.fp,
+            sig: &t.fp.signature,
             replacements: 0,
             order: i as u32,
             pinned: false,

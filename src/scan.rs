@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::dedup::{fingerprint, Fingerprint};
+use crate::dedup::{fingerprint, Fingerprinted};
 use crate::ingest::{decode, read_file, DecodedPage, InputFile, RawFile};
 use crate::page::line_cache::{self, BlockFacts};
 use crate::page::metadata;
@@ -58,7 +58,7 @@ pub fn boilerplate_key(cleaned: &str) -> u64 {
 #[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// A page with a title and a body.
-    Article(Box<ArticleRecord>, Fingerprint),
+    Article(Box<ArticleRecord>, Fingerprinted),
     /// A file that did not yield an article.
     Reject(Reject),
 }
@@ -399,7 +399,7 @@ fn build_article(
         stripped: parts.stripped.kinds().names(),
         related: Vec::new(),
         trending: parts.trending.clone(),
-        simhash: hex64(fp.primary()),
+        simhash: hex64(fp.fp.primary()),
         duplicates: Vec::new(),
         aliases: Vec::new(),
         compression: compression.map(str::to_string),

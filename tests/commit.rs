@@ -393,6 +393,7 @@ fn an_index_of_pagesieve_0_2_is_read_once_converted() {
             e.ids.push(&x.id);
             e.sources.push(&x.source);
             e.fps.push(x.fp);
+            e.sigs.push(x.sig);
         }
         e
     };

@@ -439,13 +439,15 @@ pub fn decide_pair(p: &Pair, d: &DedupRules) -> Option<Proposers> {
     let fps = [fingerprint(&p.a, d), fingerprint(&p.b, d)];
     let items = [
         Item {
-            fp: &fps[0],
+            fp: &fps[0].fp,
+            sig: &fps[0].signature,
             replacements: 0,
             order: 0,
             pinned: false,
         },
         Item {
-            fp: &fps[1],
+            fp: &fps[1].fp,
+            sig: &fps[1].signature,
             replacements: 0,
             order: 1,
             pinned: false,

@@ -172,7 +172,8 @@ fn page_json(p: &pagesieve::scan::ScannedPage) -> Value {
         "stripped": p.stripped.names(), "snippets": snippets,
     });
     match &p.outcome {
-        Outcome::Article(record, fp) => {
+        Outcome::Article(record, f) => {
+            let (fp, sig) = (&f.fp, &f.signature);
             v["kind"] = json!("article");
             v["record"] = serde_json::to_value(record).expect("record serializes");
             v["fingerprint"] = json!({
@@ -181,7 +182,7 @@ fn page_json(p: &pagesieve::scan::ScannedPage) -> Value {
                     .map(|i| hex64(fp.simhash(i))).collect::<Vec<_>>(),
                 "exact": format!("{:016x}{:016x}", fp.exact[0], fp.exact[1]),
                 "chars": fp.chars,
-                "signature": fp.signature.0.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                "signature": sig.0.iter().map(|b| format!("{b:02x}")).collect::<String>(),
             });
         }
         Outcome::Reject(r) => {

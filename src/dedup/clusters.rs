@@ -141,7 +141,7 @@ pub fn star_clusters(
 mod tests {
     use super::*;
     use crate::dedup::shingle::shingle_set;
-    use crate::dedup::{fingerprint, Fingerprint};
+    use crate::dedup::{fingerprint, Fingerprinted};
 
     #[test]
     fn groups_follow_verified_pairs_only() {
@@ -164,7 +164,7 @@ mod tests {
             "甲乙丙丁戊己庚辛壬癸一二三四五六七八九十",
             "天地玄黄宇宙洪荒日月一二三四五六七八九十",
         ];
-        let fps: Vec<Fingerprint> = texts.iter().map(|t| fingerprint(t, &cfg)).collect();
+        let fps: Vec<Fingerprinted> = texts.iter().map(|t| fingerprint(t, &cfg)).collect();
         let items: Vec<Item> = crate::dedup::types::items_of(&fps, |_| false);
         let sets: Sets = (0..3u32)
             .map(|i| (i, shingle_set(texts[i as usize], 2)))

@@ -33,7 +33,7 @@ impl<'a> Columns<'a> {
             false => Vec::new(),
         };
         Columns {
-            sigs: near.iter().map(|&i| &fp(i).signature).collect(),
+            sigs: near.iter().map(|&i| items[i as usize].sig).collect(),
             chars: near.iter().map(|&i| fp(i).chars).collect(),
             pinned: near.iter().map(|&i| items[i as usize].pinned).collect(),
             simhashes,

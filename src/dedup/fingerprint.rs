@@ -24,8 +24,9 @@ use crate::dedup::minhash::{signature_of, Signature};
 use crate::dedup::shingle::{normalize_with, shingles, CharStarts};
 use crate::dedup::DedupRules;
 
-/// What duplicate detection keeps in memory for one text (a page summary holds one for
-/// every page: at a million pages each byte here is a megabyte).
+/// What duplicate detection keeps in memory for one text besides its MinHash signature (a
+/// page summary holds one for every page: at a million pages each byte here is a
+/// megabyte; the pages' signatures are a column of their own, [`crate::run::signatures`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     /// The primary simhash (`metadata.simhash`).
@@ -36,6 +37,13 @@ pub struct Fingerprint {
     pub exact: [u64; 2],
     /// Length of the normalized text in characters.
     pub chars: u32,
+}
+
+/// A text's [`Fingerprint`] with its MinHash signature, as [`fingerprint`] computes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprinted {
+    /// Hashes and length.
+    pub fp: Fingerprint,
     /// MinHash signature of the `shingle_chars` shingle set: LSH bands and the screen.
     pub signature: Signature,
 }
@@ -56,16 +64,17 @@ impl Fingerprint {
 }
 
 /// Fingerprints a text as the dedup rules say (normalization, shingle size, count).
-pub fn fingerprint(text: &str, cfg: &DedupRules) -> Fingerprint {
+pub fn fingerprint(text: &str, cfg: &DedupRules) -> Fingerprinted {
     let norm = normalize_with(text, &cfg.normalize);
     let starts = CharStarts::of(&norm);
     let b = norm.as_bytes();
     let features = starts
         .windows(cfg.fingerprint_chars)
         .map(|(start, end)| Feature::read(b, start, end));
-    let mut fp = fingerprint_features(&norm, features, starts.chars(), cfg.fingerprints);
-    fp.signature = signature_of(&norm, &starts, cfg.shingle_chars);
-    fp
+    Fingerprinted {
+        fp: fingerprint_features(&norm, features, starts.chars(), cfg.fingerprints),
+        signature: signature_of(&norm, &starts, cfg.shingle_chars),
+    }
 }
 
 /// The SipHash-2-4 (keys 0, 0) of a feature string, as the `simhash` crate computes it
@@ -344,8 +353,8 @@ impl Counts {
     }
 }
 
-/// Fingerprints an already normalized text (simhashes, exact hash and length; the
-/// signature is left empty: [`fingerprint`] fills it).
+/// Fingerprints an already normalized text (simhashes, exact hash and length; no
+/// signature: [`fingerprint`] computes both).
 pub fn fingerprint_normalized(norm: &str, shingle_chars: usize, count: usize) -> Fingerprint {
     let chars = norm.chars().count();
     let features = shingles(norm, shingle_chars).map(|s| match short_block(s.as_bytes()) {
@@ -385,7 +394,6 @@ fn fingerprint_features<'a>(
         more: (count > 1).then(|| Box::new([simhash[1], simhash[2], simhash[3]])),
         exact: [(exact >> 64) as u64, exact as u64],
         chars: chars.min(u32::MAX as usize) as u32,
-        signature: Signature::default(),
     }
 }
 
@@ -460,7 +468,10 @@ mod tests {
         let a = fingerprint("医保个人账户可以在门诊使用，也可以在药店购药。", &cfg(3));
         let b = fingerprint("医保个人账户 可以在门诊使用, 也可以在药店购药", &cfg(3));
         assert_eq!(a, b);
-        let c = fingerprint("医保个人账户可以在门诊使用，不可以在药店购药。", &cfg(3));
+        let (a, c) = (
+            a.fp,
+            fingerprint("医保个人账户可以在门诊使用，不可以在药店购药。", &cfg(3)).fp,
+        );
         assert_ne!(a.exact, c.exact);
         for i in 0..3 {
             assert!((a.simhash(i) ^ c.simhash(i)).count_ones() < 32);
@@ -494,7 +505,8 @@ mod tests {
         let a = fingerprint(
             "异地就医需要先在参保地办理备案手续，备案成功后可以直接结算。",
             &cfg(4),
-        );
+        )
+        .fp;
         assert_ne!(a.simhash(0), a.simhash(1));
         assert_ne!(a.simhash(1), a.simhash(2));
         assert_ne!(a.simhash(2), a.simhash(3));

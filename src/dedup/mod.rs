@@ -37,7 +37,7 @@ pub mod types;
 pub mod union_find;
 pub mod verify;
 
-pub use fingerprint::{fingerprint, Fingerprint};
+pub use fingerprint::{fingerprint, Fingerprint, Fingerprinted};
 pub use rules::DedupRules;
 pub use search::{deduplicate, deduplicate_using, deduplicate_with, CandidateHook};
 pub use types::{DedupStats, Duplicate, GeneratorCounts, Item, MatchKind, Proposers};
@@ -50,12 +50,13 @@ pub const MAX_FINGERPRINTS_EXTRA: usize = crate::config::MAX_FINGERPRINTS - 1;
 /// item `i` is text `i`, in input order. What the Python package's `dedup` calls.
 pub fn deduplicate_texts(texts: &[&str], rules: &DedupRules) -> (Vec<Duplicate>, DedupStats) {
     use rayon::prelude::*;
-    let fps: Vec<Fingerprint> = texts.par_iter().map(|t| fingerprint(t, rules)).collect();
+    let fps: Vec<Fingerprinted> = texts.par_iter().map(|t| fingerprint(t, rules)).collect();
     let items: Vec<Item> = fps
         .iter()
         .enumerate()
-        .map(|(i, fp)| Item {
-            fp,
+        .map(|(i, f)| Item {
+            fp: &f.fp,
+            sig: &f.signature,
             replacements: texts[i].matches('\u{FFFD}').count() as u32,
             order: i as u32,
             pinned: false,

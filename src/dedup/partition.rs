@@ -63,7 +63,7 @@ mod tests {
     use crate::dedup::columns::ColumnFile;
     use crate::dedup::pass::part_of;
     use crate::dedup::shingle::normalize;
-    use crate::dedup::{fingerprint, Fingerprint, Item};
+    use crate::dedup::{fingerprint, Fingerprinted, Item};
     use crate::synth::Rng;
 
     /// Texts in families: a template shared by many (crowded buckets), near copies with
@@ -118,7 +118,7 @@ mod tests {
         let ts = texts(&mut rng, 1500);
         for (simhash, max_bucket) in [(false, 16), (true, 4), (true, 3)] {
             let cfg = rules(simhash, max_bucket);
-            let fps: Vec<Fingerprint> = ts.iter().map(|t| fingerprint(t, &cfg)).collect();
+            let fps: Vec<Fingerprinted> = ts.iter().map(|t| fingerprint(t, &cfg)).collect();
             let items: Vec<Item> = crate::dedup::types::items_of(&fps, |i| i % 7 == 0);
             let near: Vec<u32> = (0..items.len() as u32).filter(|i| i % 5 != 1).collect();
             let mut whole_stats = DedupStats::default();
@@ -161,7 +161,7 @@ mod tests {
         let mut rng = Rng::new(5);
         let ts = texts(&mut rng, 200);
         let cfg = rules(false, 16);
-        let fps: Vec<Fingerprint> = ts.iter().map(|t| fingerprint(t, &cfg)).collect();
+        let fps: Vec<Fingerprinted> = ts.iter().map(|t| fingerprint(t, &cfg)).collect();
         let items: Vec<Item> = crate::dedup::types::items_of(&fps, |_| false);
         let near: Vec<u32> = (0..items.len() as u32).collect();
         let dir = tempfile::tempdir().unwrap();

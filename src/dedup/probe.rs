@@ -60,7 +60,7 @@ pub fn relevant(items: &[Item<'_>], cfg: &DedupRules) -> Vec<u32> {
         Some(b) => fresh
             .iter()
             .filter(|i| near(i))
-            .flat_map(|i| (0..b.bands).map(move |k| mix(k, i.fp.signature.band_key(k, b.rows))))
+            .flat_map(|i| (0..b.bands).map(move |k| mix(k, i.sig.band_key(k, b.rows))))
             .collect(),
         None => HashedSet::default(),
     });
@@ -70,7 +70,7 @@ pub fn relevant(items: &[Item<'_>], cfg: &DedupRules) -> Vec<u32> {
         }
         match cfg.lsh {
             Some(b) if near(i) => {
-                (0..b.bands).any(|k| bands.contains(mix(k, i.fp.signature.band_key(k, b.rows))))
+                (0..b.bands).any(|k| bands.contains(mix(k, i.sig.band_key(k, b.rows))))
             }
             _ => false,
         }

@@ -221,10 +221,10 @@ mod tests {
     use crate::dedup::keep::{KeepPolicy, KeptBy};
     use crate::dedup::shingle::jaccard;
     use crate::dedup::shingle::{normalize, shingle_set};
-    use crate::dedup::{Fingerprint, MatchKind, Proposers};
+    use crate::dedup::{Fingerprinted, MatchKind, Proposers};
 
     /// Items in input order over already computed fingerprints.
-    fn items_of(fps: &[Fingerprint]) -> Vec<Item<'_>> {
+    fn items_of(fps: &[Fingerprinted]) -> Vec<Item<'_>> {
         crate::dedup::types::items_of(fps, |_| false)
     }
 
@@ -235,7 +235,7 @@ mod tests {
 
     fn run(texts: &[&str], cfg: &DedupRules) -> Vec<Duplicate> {
         let norms: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
-        let fps: Vec<Fingerprint> = norms.iter().map(|n| fingerprint(n, cfg)).collect();
+        let fps: Vec<Fingerprinted> = norms.iter().map(|n| fingerprint(n, cfg)).collect();
         let items = items_of(&fps);
         deduplicate(&items, cfg, sets(&norms, cfg.shingle_chars))
             .unwrap()
@@ -320,7 +320,7 @@ mod tests {
             texts.push(b.replacen("药店", "医院", 1));
         }
         let norms: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
-        let fps: Vec<Fingerprint> = norms.iter().map(|n| fingerprint(n, &cfg)).collect();
+        let fps: Vec<Fingerprinted> = norms.iter().map(|n| fingerprint(n, &cfg)).collect();
         let items = items_of(&fps);
         let near: Vec<u32> = (0..items.len() as u32).collect();
         let mut pairs = Vec::new();

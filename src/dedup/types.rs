@@ -6,13 +6,16 @@ use serde::{Serialize, Serializer};
 use crate::dedup::buckets::TableStats;
 use crate::dedup::fingerprint::MAX_FINGERPRINTS;
 use crate::dedup::keep::KeptBy;
+use crate::dedup::minhash::Signature;
 use crate::dedup::Fingerprint;
 
 /// One text to deduplicate.
 #[derive(Debug, Clone, Copy)]
 pub struct Item<'a> {
-    /// Its fingerprint (borrowed: at a million texts a copy would cost ~200 MB).
+    /// Its fingerprint (borrowed: at a million texts a copy would cost ~100 MB).
     pub fp: &'a Fingerprint,
+    /// Its MinHash signature (borrowed too: a page's is in the run's signature column).
+    pub sig: &'a Signature,
     /// Replacement characters its decoding produced (the keep policy prefers fewer).
     pub replacements: u32,
     /// Its position in input order (ties in preference go to the smaller).
@@ -180,11 +183,15 @@ impl DedupStats {
 
 /// Items in input order over fingerprints, item `i` pinned when `pinned(i)` (tests).
 #[cfg(test)]
-pub(crate) fn items_of(fps: &[Fingerprint], pinned: impl Fn(usize) -> bool) -> Vec<Item<'_>> {
+pub(crate) fn items_of(
+    fps: &[crate::dedup::Fingerprinted],
+    pinned: impl Fn(usize) -> bool,
+) -> Vec<Item<'_>> {
     fps.iter()
         .enumerate()
-        .map(|(i, fp)| Item {
-            fp,
+        .map(|(i, f)| Item {
+            fp: &f.fp,
+            sig: &f.signature,
             replacements: 0,
             order: i as u32,
             pinned: pinned(i),

@@ -196,14 +196,15 @@ fn read_records(path: &Path) -> Result<Read, Error> {
 }
 
 fn entries_of(read: &Read, run: u32, rules: &Rules) -> Entries {
-    let fps: Vec<crate::dedup::Fingerprint> = read
+    let fps: Vec<crate::dedup::Fingerprinted> = read
         .rows
         .par_iter()
         .map(|(l, _, _)| fingerprint(&l.text, &rules.dedup))
         .collect();
     let mut e = Entries::with_capacity(fps.len());
     for ((l, offset, len), fp) in read.rows.iter().zip(fps) {
-        e.fps.push(fp);
+        e.fps.push(fp.fp);
+        e.sigs.push(fp.signature);
         e.locs.push(Loc {
             run,
             offset: *offset,
@@ -223,6 +224,7 @@ fn entries_of(read: &Read, run: u32, rules: &Rules) -> Entries {
 fn append(into: &mut Entries, from: Entries) {
     for i in 0..from.len() {
         into.fps.push(from.fps[i].clone());
+        into.sigs.push(from.sigs[i]);
         into.locs.push(from.locs[i]);
         into.title_keys.push(from.title_keys[i]);
         into.replacements.push(from.replacements[i]);

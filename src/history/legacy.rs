@@ -161,7 +161,7 @@ fn write_section(
     }
     for e in parts {
         for i in 0..e.len() {
-            w.write_all(&e.fps[i].signature.0)?;
+            w.write_all(&e.sigs[i].0)?;
         }
     }
     for e in parts {
@@ -296,8 +296,8 @@ fn read_section(
             more: None,
             exact: [u(0), u(1)],
             chars: w(1),
-            signature: Signature::default(),
         });
+        e.sigs.push(Signature::default());
         e.title_keys.push(u(3));
         e.locs.push(Loc {
             run,
@@ -318,8 +318,8 @@ fn read_section(
             fp.more = Some(Box::new(more));
         }
     }
-    for fp in &mut e.fps {
-        r.exact(&mut fp.signature.0, "the signatures")?;
+    for sig in &mut e.sigs {
+        r.exact(&mut sig.0, "the signatures")?;
     }
     let strings: u64 = lens.iter().map(|&(a, b)| u64::from(a) + u64::from(b)).sum();
     if r.read + strings > size {

@@ -89,8 +89,10 @@ impl Strings {
 /// index, tests).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entries {
-    /// Fingerprints (exact hash, simhashes, signature, length).
+    /// Fingerprints (exact hash, simhashes, length).
     pub fps: Vec<Fingerprint>,
+    /// MinHash signatures.
+    pub sigs: Vec<Signature>,
     /// Where each record is.
     pub locs: Vec<Loc>,
     /// xxh3-64 of the normalized title (snippet → article links).
@@ -108,6 +110,7 @@ impl Entries {
     pub fn with_capacity(n: usize) -> Entries {
         Entries {
             fps: Vec::with_capacity(n),
+            sigs: Vec::with_capacity(n),
             locs: Vec::with_capacity(n),
             title_keys: Vec::with_capacity(n),
             replacements: Vec::with_capacity(n),
@@ -139,7 +142,7 @@ impl IndexRows for Entries {
         )
     }
     fn signature(&self, i: usize) -> &Signature {
-        &self.fps[i].signature
+        &self.sigs[i]
     }
     fn id(&self, i: usize) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(self.ids.get(i))
@@ -271,6 +274,8 @@ impl HistoryPart {
 pub struct Earlier {
     /// Its fingerprint.
     pub fp: Fingerprint,
+    /// Its MinHash signature.
+    pub sig: Signature,
     /// Its row; `run` is an index into [`History::runs`].
     pub row: EntryRow,
     /// Its record id.
@@ -361,7 +366,7 @@ impl BandKeys {
             .iter()
             .enumerate()
             .filter(|(_, i)| i.fp.chars as usize >= min_chars)
-            .map(|(t, i)| (i.fp.signature.band_key(band, rows), t as u32))
+            .map(|(t, i)| (i.sig.band_key(band, rows), t as u32))
             .collect();
         pairs.sort_unstable();
         let mut b = BandKeys {
@@ -534,7 +539,7 @@ impl History {
             return Ok(None);
         };
         let v = part.segment.kind(kind);
-        let (mut row, fp, id, source) = v
+        let (mut row, sig, id, source) = v
             .read_entry(local)
             .map_err(|p| self.damaged(&part.segment, p))?;
         let Some(Some(run)) = part.runs.get(row.run as usize).copied() else {
@@ -542,7 +547,8 @@ impl History {
         };
         row.run = run;
         Ok(Some(Earlier {
-            fp,
+            fp: row.fingerprint(part.segment.header.fingerprints),
+            sig,
             row,
             id,
             source,
@@ -687,7 +693,7 @@ impl History {
         for &(_, b, q) in hits {
             for &t in bands[b as usize].items(q) {
                 let it = &fresh[t as usize];
-                let est = estimate(&sig, &it.fp.signature);
+                let est = estimate(&sig, it.sig);
                 if est >= cfg.screen_floor(it.fp.chars) {
                     return Ok(Some(e));
                 }

@@ -72,14 +72,13 @@ impl EntryRow {
         }
     }
 
-    /// The fingerprint this row and `signature` describe, with `fingerprints` simhashes.
-    pub fn fingerprint(&self, signature: &Signature, fingerprints: usize) -> Fingerprint {
+    /// The fingerprint this row describes, with `fingerprints` simhashes.
+    pub fn fingerprint(&self, fingerprints: usize) -> Fingerprint {
         Fingerprint {
             primary: self.primary,
             more: (fingerprints > 1).then(|| Box::new(self.more)),
             exact: self.exact,
             chars: self.chars,
-            signature: *signature,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::page::StripKind;
 use crate::prehashed::HashedSet;
 use crate::record::{hex64, Reject, RejectReason};
 use crate::rules::Rules;
+use crate::run::signatures::Signatures;
 use crate::run::spill::{Spill, Spilled};
 use crate::run::summarize::{PageSummary, Scanned, SummaryKind};
 use crate::scan::boilerplate_key;
@@ -25,29 +26,33 @@ pub fn learn_boilerplate(
     let cfg = &rules.config.boilerplate;
     let (mut learned, in_body) = boilerplate::learn(std::mem::take(&mut scanned.samples), cfg);
     if cfg.strip && !in_body.is_empty() {
-        learned.stripped_pages = strip_learned(&mut scanned.pages, &in_body, rules, spill)?;
+        let pages = (&mut scanned.pages[..], &mut scanned.signatures);
+        learned.stripped_pages = strip_learned(pages, &in_body, rules, spill)?;
         spill.flush()?;
     }
     Ok(learned)
 }
 
-/// Removes the `learned` lines from every article; returns how many articles changed.
+/// Removes the `learned` lines from every article (its signature replaced in `sigs`);
+/// returns how many articles changed.
 fn strip_learned(
-    pages: &mut [PageSummary],
+    (pages, sigs): (&mut [PageSummary], &mut Signatures),
     learned: &HashedSet<u64>,
     rules: &Rules,
     spill: &Spill,
 ) -> Result<usize, Error> {
+    debug_assert_eq!(pages.len(), sigs.len());
     let changed: Vec<bool> = pages
         .par_iter_mut()
-        .map(|p| strip_page(p, learned, rules, spill))
+        .zip(sigs.slots_mut())
+        .map(|(p, sig)| strip_page((p, sig), learned, rules, spill))
         .collect::<Result<_, Error>>()?;
     Ok(changed.into_iter().filter(|&c| c).count())
 }
 
-/// Strips one page; returns whether it changed.
+/// Strips one page (`sig`: its signature's bytes); returns whether it changed.
 fn strip_page(
-    p: &mut PageSummary,
+    (p, sig): (&mut PageSummary, &mut [u8]),
     learned: &HashedSet<u64>,
     rules: &Rules,
     spill: &Spill,
@@ -61,6 +66,7 @@ fn strip_page(
     };
     p.stripped.insert(StripKind::LearnedBoilerplate);
     if text.is_empty() {
+        sig.fill(0);
         p.kind = SummaryKind::Reject {
             reject: Reject::new(
                 RejectReason::NoAnswer,
@@ -71,7 +77,9 @@ fn strip_page(
         };
         return Ok(true);
     }
-    *fp = fingerprint(&text, &rules.dedup);
+    let f = fingerprint(&text, &rules.dedup);
+    *fp = f.fp;
+    sig.copy_from_slice(&f.signature.0);
     let mut record = sp.to_record();
     let m = &mut record.metadata;
     m.headings
@@ -83,4 +91,53 @@ fn strip_page(
     record.text = text;
     *r = spill.put_article(&Spilled::new(record, sp.related))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::minhash::Signature;
+    use crate::record::ArticleRecord;
+    use crate::run::decide::articles::tests::pages;
+
+    /// A stripped article's fingerprint and its signature in the column are those of its
+    /// new text (the search reads the column, not the summary); a page stripped empty
+    /// becomes a reject with a zeroed slot, and a page without the line is left alone.
+    #[test]
+    fn stripping_replaces_the_fingerprint_and_the_signature_slot() {
+        let line = "本页内容由小站编辑部整理发布";
+        let answer = "参保人可以在工作日到医保窗口办理异地就医备案，需要携带身份证和社保卡，备案后直接结算。";
+        let other = "生育津贴由单位代为申请，材料包括出生证明和结婚证，审核通过后发放到单位账户。";
+        let bodies = [
+            format!("{answer}\n{line}"),
+            line.to_string(),
+            other.to_string(),
+        ];
+        let (mut ps, _, mut sigs) =
+            pages(&bodies.iter().map(|b| Some(b.as_str())).collect::<Vec<_>>());
+        let d = tempfile::tempdir().unwrap();
+        let spill = Spill::create(&d.path().join("spill"), d.path()).unwrap();
+        for (p, body) in ps.iter_mut().zip(&bodies) {
+            let rec = ArticleRecord {
+                text: body.clone(),
+                ..ArticleRecord::default()
+            };
+            if let SummaryKind::Article { spill: r, .. } = &mut p.kind {
+                *r = spill.put_article(&Spilled::new(rec, Vec::new())).unwrap();
+            }
+        }
+        spill.flush().unwrap();
+        let learned: HashedSet<u64> = [boilerplate_key(line)].into_iter().collect();
+        let rules = Rules::builtin();
+        let changed = strip_learned((&mut ps, &mut sigs), &learned, &rules, &spill).unwrap();
+        assert_eq!(changed, 2);
+        let want = fingerprint(answer, &rules.dedup);
+        assert_eq!(ps[0].article_fp(), Some(&want.fp));
+        assert_eq!(*sigs.get(0), want.signature);
+        assert!(ps[1].article_fp().is_none());
+        assert_eq!(*sigs.get(1), Signature::default());
+        let kept = fingerprint(other, &rules.dedup);
+        assert_eq!(ps[2].article_fp(), Some(&kept.fp));
+        assert_eq!(*sigs.get(2), kept.signature);
+    }
 }

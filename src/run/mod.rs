@@ -11,6 +11,7 @@ pub mod partitions;
 pub mod report;
 pub mod seen_in;
 pub mod shard;
+pub mod signatures;
 pub mod spill;
 pub mod store;
 pub mod summarize;
@@ -28,6 +29,7 @@ use crate::output::Staging;
 use crate::progress;
 use crate::rules::Rules;
 use crate::timings::Timings;
+use signatures::SignatureWriter;
 use spill::{Packing, Spill};
 use summarize::Scanned;
 
@@ -580,7 +582,8 @@ fn phases<'a>(
 ) -> Result<Done, Error> {
     let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
-    let mut scanned = scan_phase(s, phase1, spill, &mut timings)?;
+    let sigs = SignatureWriter::create(&staging.scratch_path("signatures"), &s.output)?;
+    let mut scanned = scan_phase(s, phase1, (spill, sigs), &mut timings)?;
     crate::trim::phase_end("scan");
     let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
     crate::trim::phase_end("learn");
@@ -664,7 +667,7 @@ fn replay_warning(a: &crate::output::report::ArticleCounts) -> Option<String> {
 fn scan_phase(
     s: &Settings,
     phase1: Phase1,
-    spill: &Spill,
+    (spill, sigs): (&Spill, SignatureWriter),
     timings: &mut Timings,
 ) -> Result<Scanned, Error> {
     let scanned = timings.time("scan", || match phase1 {
@@ -676,9 +679,9 @@ fn scan_phase(
                 &s.input,
                 s.follow_symlinks,
             );
-            summarize::summarize_all(files, &rules, spill, s.progress)
+            summarize::summarize_all(files, &rules, (spill, sigs), s.progress)
         }
-        Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, spill),
+        Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, (spill, sigs)),
     })?;
     spill.flush()?;
     timings.record("read_cpu", scanned.cpu.read);

@@ -149,11 +149,7 @@ impl IndexRows for KeptArticles<'_> {
         }
     }
     fn signature(&self, i: usize) -> &Signature {
-        static NONE: Signature = Signature([0; crate::dedup::minhash::SIGNATURE_BINS]);
-        match &self.page(i).1.kind {
-            summarize::SummaryKind::Article { fp, .. } => &fp.signature,
-            summarize::SummaryKind::Reject { .. } => &NONE,
-        }
+        self.scanned.signatures.get(self.lines[i].0)
     }
     fn id(&self, i: usize) -> std::borrow::Cow<'_, str> {
         self.d.ids.page(self.page(i).0)
@@ -184,7 +180,7 @@ impl IndexRows for KeptSnippets<'_> {
             len,
         };
         EntryRow::of(
-            &self.d.snippets.fps[si as usize],
+            &self.d.snippets.fps[si as usize].fp,
             summarize::title_key(&sn.occ.block.title, self.rules),
             sn.occ.block.text.matches('\u{FFFD}').count() as u32,
             loc,

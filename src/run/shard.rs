@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use crate::boilerplate::{PageSample, Samples};
 use crate::codec::{corrupt, Dec, Enc};
-use crate::dedup::minhash::SIGNATURE_BINS;
+use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
 use crate::dedup::{Fingerprint, MAX_FINGERPRINTS_EXTRA};
 use crate::error::Error;
 use crate::ingest::names::NameCode;
@@ -30,6 +30,7 @@ use crate::page::{LineKind, SnippetBlock, StripKind, StripSet};
 use crate::record::{Reject, RejectReason};
 use crate::rules::Rules;
 use crate::run::seen_in::SeenInPool;
+use crate::run::signatures::SignatureWriter;
 use crate::run::spill::{Spill, SpillRef};
 use crate::run::summarize::{
     reading_rules, scan_in_chunks, MergedSnippet, PageSummary, Scanned, SnippetMerge, SpillOrder,
@@ -100,10 +101,16 @@ pub fn scan_shard(
         &rules,
         (&spill, SpillOrder::PageOrder),
         take,
-        |p, source, (sn, sample)| {
+        |p, sig, source, (sn, sample)| {
             stats.snippets += sn.len();
             stats.articles += usize::from(matches!(p.kind, SummaryKind::Article { .. }));
-            put_page(&mut e, (&p, source), &sn, &sample, &mut written);
+            put_page(
+                &mut e,
+                (&p, sig.as_ref(), source),
+                &sn,
+                &sample,
+                &mut written,
+            );
             Ok(())
         },
     )?;
@@ -121,9 +128,14 @@ pub fn scan_shard(
     Ok(stats)
 }
 
-/// Loads shards `0..count` from `dir`, in order, attaching their spill files to `spill`:
-/// the pages, merged snippets and samples phase 1 would have produced over all the files.
-pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Error> {
+/// Loads shards `0..count` from `dir`, in order, attaching their spill files to `spill`
+/// and appending the pages' signatures to `sigs`: the pages, merged snippets and samples
+/// phase 1 would have produced over all the files.
+pub fn load_shards(
+    dir: &Path,
+    count: u32,
+    (spill, mut sigs): (&Spill, SignatureWriter),
+) -> Result<Scanned, Error> {
     let merge = SnippetMerge::new();
     let mut pages: Vec<PageSummary> = Vec::new();
     let mut sources = StrColumn::default();
@@ -154,7 +166,7 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
         }
         for _ in 0..n {
             let pi = pages.len() as u32;
-            let (summary, source, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
+            let (summary, sig, source, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
             for (bi, (key, occ)) in snippets.iter().enumerate() {
                 let list = match occ {
                     Some(occ) => Some(merge.add(pi, bi as u32, occ)),
@@ -168,6 +180,7 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
                 seen_in.push(list, pi);
             }
             pages.push(summary);
+            sigs.push(sig.as_ref())?;
             sources.push(&source);
             samples.push(pi, sample);
         }
@@ -178,6 +191,7 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
     let snippets: Vec<MergedSnippet> = merge.finish(&seen_in);
     Ok(Scanned {
         pages,
+        signatures: sigs.finish()?,
         sources,
         snippets,
         samples,
@@ -189,7 +203,7 @@ pub fn load_shards(dir: &Path, count: u32, spill: &Spill) -> Result<Scanned, Err
 /// this shard has written in full, so that a repeated block is written as its key alone.
 fn put_page(
     e: &mut Enc,
-    (p, source): (&PageSummary, &str),
+    (p, sig, source): (&PageSummary, Option<&Signature>, &str),
     snippets: &[SnippetOccurrence],
     sample: &PageSample,
     written: &mut HashSet<u128>,
@@ -211,7 +225,7 @@ fn put_page(
             let (_, offset, len) = spill.parts();
             e.u64(offset);
             e.u32(len);
-            put_fingerprint(e, fp);
+            put_fingerprint(e, fp, sig.copied().unwrap_or_default());
             e.u64(*title_key);
             e.u32(*replacements);
         }
@@ -256,7 +270,7 @@ fn put_page(
     }
 }
 
-fn put_fingerprint(e: &mut Enc, fp: &Fingerprint) {
+fn put_fingerprint(e: &mut Enc, fp: &Fingerprint, sig: Signature) {
     e.u64(fp.primary);
     match &fp.more {
         Some(more) => {
@@ -270,13 +284,14 @@ fn put_fingerprint(e: &mut Enc, fp: &Fingerprint) {
     e.u64(fp.exact[0]);
     e.u64(fp.exact[1]);
     e.u32(fp.chars);
-    e.0.extend_from_slice(&fp.signature.0);
+    e.0.extend_from_slice(&sig.0);
 }
 
 /// A page as a shard file holds it: each related block is its key, with the block itself
 /// at the block's first occurrence in the shard.
 type Page = (
     PageSummary,
+    Option<Signature>,
     String,
     Vec<(u128, Option<SnippetOccurrence>)>,
     PageSample,
@@ -289,13 +304,16 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
     let encoding = NameCode::of_name(d.opt_string()?.as_deref());
     let compression = NameCode::of_name(d.opt_string()?.as_deref());
     let stripped = StripSet::from_bits(d.u8()?);
+    let mut sig = None;
     let kind = match d.u8()? {
         0 => {
             let offset = d.u64()?;
             let len = d.u32()?;
+            let (fp, signature) = get_fingerprint(d)?;
+            sig = Some(signature);
             SummaryKind::Article {
                 spill: SpillRef::new(file, offset, len),
-                fp: get_fingerprint(d)?,
+                fp,
                 title_key: d.u64()?,
                 replacements: d.u32()?,
             }
@@ -359,10 +377,10 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
         stripped,
         compression,
     };
-    Ok((summary, source, snippets, sample))
+    Ok((summary, sig, source, snippets, sample))
 }
 
-fn get_fingerprint(d: &mut Dec<'_>) -> std::io::Result<Fingerprint> {
+fn get_fingerprint(d: &mut Dec<'_>) -> std::io::Result<(Fingerprint, Signature)> {
     let primary = d.u64()?;
     let more = match d.u8()? {
         0 => None,
@@ -376,15 +394,15 @@ fn get_fingerprint(d: &mut Dec<'_>) -> std::io::Result<Fingerprint> {
     };
     let exact = [d.u64()?, d.u64()?];
     let chars = d.u32()?;
-    let mut signature = crate::dedup::minhash::Signature::default();
+    let mut signature = Signature::default();
     signature.0.copy_from_slice(d.take(SIGNATURE_BINS)?);
-    Ok(Fingerprint {
+    let fp = Fingerprint {
         primary,
         more,
         exact,
         chars,
-        signature,
-    })
+    };
+    Ok((fp, signature))
 }
 
 fn line_kind(name: &str) -> std::io::Result<LineKind> {

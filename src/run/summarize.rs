@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::boilerplate::{self, PageSample, Samples};
-use crate::dedup::Fingerprint;
+use crate::dedup::minhash::Signature;
+use crate::dedup::{Fingerprint, Fingerprinted};
 use crate::error::Error;
 use crate::ingest::names::NameCode;
 use crate::ingest::InputFile;
@@ -17,6 +18,7 @@ use crate::prehashed::HashedMap;
 use crate::record::Reject;
 use crate::rules::Rules;
 use crate::run::seen_in::{SeenIn, SeenInPool};
+use crate::run::signatures::{SignatureWriter, Signatures};
 use crate::run::spill::{Spill, SpillRef, Spilled};
 use crate::scan::{scan_file_sampled, Outcome, ScanCpu, ScannedPage, SnippetOccurrence};
 use crate::text::column::StrColumn;
@@ -49,7 +51,7 @@ pub enum SummaryKind {
     Article {
         /// Where.
         spill: SpillRef,
-        /// Its fingerprints and sketch.
+        /// Its fingerprints (its signature is in [`Scanned::signatures`]).
         fp: Fingerprint,
         /// xxh3 of the normalized title, for snippet → article links.
         title_key: u64,
@@ -70,17 +72,25 @@ pub enum SummaryKind {
 impl PageSummary {
     /// The article's fingerprint, or `None` for a reject.
     pub fn article_fp(&self) -> Option<&Fingerprint> {
-        self.dedup_item(0).map(|i| i.fp)
+        match &self.kind {
+            SummaryKind::Article { fp, .. } => Some(fp),
+            SummaryKind::Reject { .. } => None,
+        }
     }
 
     /// What the duplicate search takes of an article (`None` for a reject), with its
-    /// place in input order.
-    pub fn dedup_item(&self, order: u32) -> Option<crate::dedup::Item<'_>> {
+    /// place in input order and its signature.
+    pub fn dedup_item<'a>(
+        &'a self,
+        order: u32,
+        sig: &'a Signature,
+    ) -> Option<crate::dedup::Item<'a>> {
         match &self.kind {
             SummaryKind::Article {
                 fp, replacements, ..
             } => Some(crate::dedup::Item {
                 fp,
+                sig,
                 replacements: *replacements,
                 order,
                 pinned: false,
@@ -110,6 +120,8 @@ pub struct MergedSnippet {
 pub struct Scanned {
     /// One summary per input file, in input order.
     pub pages: Vec<PageSummary>,
+    /// Each page's MinHash signature, by page index (zeros for a reject).
+    pub signatures: Signatures,
     /// Each page's path relative to `--input`, in input order.
     pub sources: StrColumn,
     /// Distinct related blocks, in order of first occurrence.
@@ -136,7 +148,7 @@ const CHUNK: usize = 16_384;
 pub fn summarize_all(
     files: Vec<InputFile>,
     rules: &Rules,
-    spill: &Spill,
+    (spill, mut sigs): (&Spill, SignatureWriter),
     progress: bool,
 ) -> Result<Scanned, Error> {
     let bar = crate::progress::bar(files.len() as u64, "scan", progress);
@@ -164,10 +176,11 @@ pub fn summarize_all(
         lists
     };
     let spill = (spill, SpillOrder::AsScanned);
-    let cpu = scan_in_chunks(files, total, rules, spill, each, |p, source, lists| {
+    let cpu = scan_in_chunks(files, total, rules, spill, each, |p, sig, source, lists| {
         let pi = pages.len() as u32;
         lists.into_iter().for_each(|l| seen_in.push(l, pi));
         pages.push(p);
+        sigs.push(sig.as_ref())?;
         sources.push(source);
         Ok(())
     })?;
@@ -175,6 +188,7 @@ pub fn summarize_all(
     crate::trim::phase_end("scan: pages");
     Ok(Scanned {
         pages,
+        signatures: sigs.finish()?,
         sources,
         snippets: merge.finish(&seen_in),
         samples: samples.into_inner().unwrap_or_else(|e| e.into_inner()),
@@ -197,7 +211,7 @@ pub(crate) enum SpillOrder {
 /// one chunk only; boxing the summary would cost the CLI's scan an allocation a page.)
 #[allow(clippy::large_enum_variant)]
 enum Scanned1 {
-    Summarized(PageSummary, String),
+    Summarized(Summarized),
     Pending(Box<ScannedPage>, Vec<u128>),
 }
 
@@ -205,15 +219,15 @@ enum Scanned1 {
 /// shard): `files` of a run over `total_files` files, scanned in parallel a chunk at a
 /// time, each page's record spilled to `spill` in `order`. `each(page, scanned, sample)`
 /// runs on the worker (page: its index among `files`; sample: its learned-boilerplate
-/// sample) and may take what it needs of the page; `sink` gets the summaries and sources
-/// in page order with what `each` returned. Returns the scan's CPU times.
+/// sample) and may take what it needs of the page; `sink` gets the summaries, signatures
+/// and sources in page order with what `each` returned. Returns the scan's CPU times.
 pub(crate) fn scan_in_chunks<T: Send>(
     files: Vec<InputFile>,
     total_files: usize,
     rules: &Rules,
     (spill, order): (&Spill, SpillOrder),
     each: impl Fn(u32, &mut ScannedPage, PageSample) -> T + Sync,
-    mut sink: impl FnMut(PageSummary, &str, T) -> Result<(), Error>,
+    mut sink: impl FnMut(PageSummary, Option<Signature>, &str, T) -> Result<(), Error>,
 ) -> Result<ScanCpu, Error> {
     let rate = boilerplate::sample_rate(total_files, &rules.config.boilerplate);
     let mut cpu = ScanCpu::default();
@@ -234,8 +248,7 @@ pub(crate) fn scan_in_chunks<T: Send>(
                 let cpu = r.cpu;
                 let page = match order {
                     SpillOrder::AsScanned => {
-                        let (p, source) = summarize(r, &keys, rules, spill)?;
-                        Scanned1::Summarized(p, source)
+                        Scanned1::Summarized(summarize(r, &keys, rules, spill)?)
                     }
                     SpillOrder::PageOrder => Scanned1::Pending(Box::new(r), keys),
                 };
@@ -244,11 +257,11 @@ pub(crate) fn scan_in_chunks<T: Send>(
             .collect::<Result<_, Error>>()?;
         for (page, c, got) in done {
             cpu += c;
-            let (p, source) = match page {
-                Scanned1::Summarized(p, source) => (p, source),
+            let (p, sig, source) = match page {
+                Scanned1::Summarized(s) => s,
                 Scanned1::Pending(r, keys) => summarize(*r, &keys, rules, spill)?,
             };
-            sink(p, &source, got)?;
+            sink(p, sig, &source, got)?;
         }
         drop(chunk);
         // The chunk's page buffers are freed between the summaries that stay; handed back
@@ -304,23 +317,29 @@ pub(crate) fn page_sample(r: &mut ScannedPage, rules: &Rules) -> PageSample {
     PageSample {
         title: r.title.as_deref().map_or(0, |t| title_key(t, rules)),
         body: match &r.outcome {
-            Outcome::Article(_, fp) => fp.exact[1],
+            Outcome::Article(_, f) => f.fp.exact[1],
             Outcome::Reject(_) => 0,
         },
         lines,
     }
 }
 
+/// A page's summary, its signature (`None`: no article) and its source.
+pub(crate) type Summarized = (PageSummary, Option<Signature>, String);
+
 /// Keeps what phase 2 needs of a page and spills its record (`related`: the keys of its
-/// related blocks, in page order); returns the summary and the page's source.
+/// related blocks, in page order); returns the summary, the article's signature and the
+/// page's source.
 pub(crate) fn summarize(
     r: ScannedPage,
     related: &[u128],
     rules: &Rules,
     spill: &Spill,
-) -> Result<(PageSummary, String), Error> {
+) -> Result<Summarized, Error> {
+    let mut sig = None;
     let kind = match r.outcome {
-        Outcome::Article(record, fp) => {
+        Outcome::Article(record, Fingerprinted { fp, signature }) => {
+            sig = Some(signature);
             let title_key = title_key(&record.metadata.title, rules);
             let replacements = u32::try_from(record.metadata.replacements).unwrap_or(u32::MAX);
             let spilled = Spilled::new(*record, related.to_vec());
@@ -345,7 +364,7 @@ pub(crate) fn summarize(
         stripped: r.stripped,
         compression: NameCode::of(r.compression),
     };
-    Ok((summary, r.source))
+    Ok((summary, sig, r.source))
 }
 
 /// xxh3 of a title in dedup's normalized form: titles equal under it link a snippet to an
@@ -461,12 +480,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pagesieve-cache-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         let spill = Spill::create(&dir.join("spill"), &dir).expect("a spill");
+        let sigs = SignatureWriter::create(&dir.join("sigs"), &dir).expect("a column");
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .expect("a pool");
         let left = pool.install(|| {
-            let scanned = summarize_all(files, &rules, &spill, false).expect("the sample scans");
+            let scanned =
+                summarize_all(files, &rules, (&spill, sigs), false).expect("the sample scans");
             assert!(scanned.pages.len() > 40);
             rayon::broadcast(|_| crate::page::line_cache::cached_bytes())
         });

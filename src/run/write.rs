@@ -387,7 +387,7 @@ fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
             truncated: sn.occ.truncated,
             seen_in,
             seen_in_rejected,
-            simhash: hex64(d.snippets.fps[si as usize].primary()),
+            simhash: hex64(d.snippets.fps[si as usize].fp.primary()),
             duplicates: members
                 .iter()
                 .map(|&m| d.ids.snippet(m).to_string())

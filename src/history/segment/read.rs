@@ -448,7 +448,7 @@ impl<'a> KindView<'a> {
     /// Entry `i`'s fingerprint.
     pub fn fingerprint(&self, i: usize) -> Result<Fingerprint, Problem> {
         let (row, _) = self.row(i)?;
-        Ok(row.fingerprint(self.signature(i)?, self.seg.header.fingerprints))
+        Ok(row.fingerprint(self.seg.header.fingerprints))
     }
 
     /// Entry `i`'s row, read with `pread` (a random read: see the module's note).
@@ -471,11 +471,10 @@ impl<'a> KindView<'a> {
         Ok(*Signature::from_bytes(b.try_into().expect("256 bytes")))
     }
 
-    /// Entry `i`'s row, fingerprint, id and source, read with `pread`.
-    pub fn read_entry(&self, i: usize) -> Result<(EntryRow, Fingerprint, String, String), Problem> {
+    /// Entry `i`'s row, signature, id and source, read with `pread`.
+    pub fn read_entry(&self, i: usize) -> Result<(EntryRow, Signature, String, String), Problem> {
         let (row, s) = self.read_row(i)?;
         let sig = self.read_signature(i)?;
-        let fp = row.fingerprint(&sig, self.seg.header.fingerprints);
         let mut buf = Vec::new();
         let len = u64::from(s.id_len) + u64::from(s.source_len);
         if s.offset
@@ -488,7 +487,7 @@ impl<'a> KindView<'a> {
         let (id, source) = b.split_at(s.id_len as usize);
         let utf8 =
             |x: &[u8]| String::from_utf8(x.to_vec()).map_err(|_| format!("entry {i}: not UTF-8"));
-        Ok((row, fp, utf8(id)?, utf8(source)?))
+        Ok((row, sig, utf8(id)?, utf8(source)?))
     }
 
     /// Appends the entries (ascending, each once) whose key in table `t` is one of `keys`

@@ -49,8 +49,8 @@ fn entries(rng: &mut Rng, n: usize, runs: u32, fingerprints: usize) -> Entries {
             more: (fingerprints > 1).then(|| Box::new(more)),
             exact: [rng.next_u64() % 700, rng.next_u64()],
             chars: if i % 17 == 0 { 5 } else { 30 + i as u32 },
-            signature: sig,
         });
+        e.sigs.push(sig);
         e.locs.push(Loc {
             run: i as u32 % runs,
             offset: 100 * i as u64,
@@ -228,6 +228,7 @@ fn a_merge_equals_the_merged_entries_written_at_once() {
         for i in 0..e.len() {
             if e.locs[i].run == keep {
                 out.fps.push(e.fps[i].clone());
+                out.sigs.push(e.sigs[i]);
                 out.locs.push(Loc {
                     run: to,
                     ..e.locs[i]
@@ -244,6 +245,7 @@ fn a_merge_equals_the_merged_entries_written_at_once() {
         let mut out = x;
         for i in 0..y.len() {
             out.fps.push(y.fps[i].clone());
+            out.sigs.push(y.sigs[i]);
             out.locs.push(y.locs[i]);
             out.title_keys.push(y.title_keys[i]);
             out.replacements.push(y.replacements[i]);

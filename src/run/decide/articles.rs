@@ -8,15 +8,16 @@ use crate::error::Error;
 use crate::history::History;
 use crate::record::RecordKind;
 use crate::run::decide::Decided;
+use crate::run::signatures::Signatures;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::PageSummary;
 
-/// The duplicates among the articles of `pages`, and between them and the articles earlier
+/// The duplicates among the articles of `pages` (with their signatures), and between them and the articles earlier
 /// runs kept, by page index; earlier article `e` is record `pages.len() + e` (pinned: never
 /// dropped). The candidate stage runs in `candidates` when given (the Ray job's
 /// partitions), here otherwise.
 pub fn decide(
-    pages: &[PageSummary],
+    (pages, sigs): (&[PageSummary], &Signatures),
     rules: &DedupRules,
     store: &dyn ArticleStore,
     history: &History,
@@ -26,7 +27,10 @@ pub fn decide(
     // Tonight's articles (a million items are 24 MB: built once, not copied).
     let articles = pages.iter().enumerate();
     let (fresh, tonight): (Vec<u32>, Vec<Item>) = articles
-        .filter_map(|(pi, p)| p.dedup_item(pi as u32).map(|item| (pi as u32, item)))
+        .filter_map(|(pi, p)| {
+            let pi = pi as u32;
+            p.dedup_item(pi, sigs.get(pi)).map(|item| (pi, item))
+        })
         .unzip();
     // Only the earlier articles that can meet tonight's join the search, before them.
     let probed = history.probe(RecordKind::Article, &tonight, rules)?;
@@ -34,6 +38,7 @@ pub fn decide(
     let earlier = history.entries(RecordKind::Article, &es)?;
     let earlier_items = earlier.iter().zip(&es).map(|(x, &e)| Item {
         fp: &x.fp,
+        sig: &x.sig,
         replacements: x.row.replacements,
         order: e,
         pinned: true,
@@ -84,17 +89,23 @@ pub(crate) mod tests {
 
     const BASE: &str = "医保个人账户的钱可以用于门诊使用，包括挂号费、检查费和药品费等个人负担的医疗费用，也可以在定点零售药店购买药品和医疗器械。异地就医需要先在参保地办理备案手续。";
 
-    /// Summaries and in-memory records of pages with these bodies (`None`: a reject).
-    pub(crate) fn pages(bodies: &[Option<&str>]) -> (Vec<PageSummary>, Vec<Option<Spilled>>) {
+    /// Summaries, in-memory records and signatures of pages with these bodies (`None`: a
+    /// reject).
+    pub(crate) fn pages(
+        bodies: &[Option<&str>],
+    ) -> (Vec<PageSummary>, Vec<Option<Spilled>>, Signatures) {
         let rules = DedupRules::default();
-        bodies
+        let mut sigs = Vec::new();
+        let (pages, records) = bodies
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                let kind = match b {
-                    Some(t) => SummaryKind::Article {
+                let f = b.map(|t| fingerprint(t, &rules));
+                sigs.push(f.as_ref().map(|f| f.signature).unwrap_or_default());
+                let kind = match f {
+                    Some(f) => SummaryKind::Article {
                         spill: SpillRef::default(),
-                        fp: fingerprint(t, &rules),
+                        fp: f.fp,
                         title_key: 0,
                         replacements: 0,
                     },
@@ -122,13 +133,14 @@ pub(crate) mod tests {
                 });
                 (page, rec)
             })
-            .unzip()
+            .unzip();
+        (pages, records, Signatures::in_memory(sigs))
     }
 
     #[test]
     fn duplicates_are_found_among_articles_and_named_by_page() {
         let near = BASE.replace("门诊使用", "门诊和住院使用");
-        let (pages, store) = pages(&[
+        let (pages, store, sigs) = pages(&[
             Some(BASE),
             None,
             Some("完全不同的一段关于生育津贴申领流程的文字内容，需要单位代为申请，材料包括出生证明。"),
@@ -140,7 +152,7 @@ pub(crate) mod tests {
             max_hamming: 16,
             ..DedupRules::default()
         };
-        let d = decide(&pages, &rules, &store, &History::empty(), None).unwrap();
+        let d = decide((&pages, &sigs), &rules, &store, &History::empty(), None).unwrap();
         // Page 4 is an exact copy of page 0 and page 3 a near copy: page 0 is kept (the
         // pair ties on centrality and decoding; it comes first).
         assert_eq!(d.kept_of(3), 0);

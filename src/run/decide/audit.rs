@@ -114,7 +114,7 @@ mod tests {
     fn counts_split_kept_exact_and_near_for_each_kind() {
         use crate::run::decide::articles::tests::pages;
         use crate::run::decide::snippets::tests::merged;
-        let (pages, _) = pages(&[Some("甲"), None, Some("乙"), Some("丙")]);
+        let (pages, _, signatures) = pages(&[Some("甲"), None, Some("乙"), Some("丙")]);
         let mut snippets = vec![
             merged(0, "t0", "x"),
             merged(1, "t1", ""),
@@ -124,6 +124,7 @@ mod tests {
         let scanned = Scanned {
             sources: (0..pages.len()).map(|i| format!("p{i}.txt")).collect(),
             pages,
+            signatures,
             snippets,
             samples: Default::default(),
             cpu: Default::default(),

@@ -56,7 +56,7 @@ mod tests {
     #[test]
     fn snippets_link_to_the_kept_article_with_their_title() {
         let rules = Rules::builtin();
-        let (mut ps, _) = pages(&[Some("正文一"), Some("正文二"), None]);
+        let (mut ps, _, _) = pages(&[Some("正文一"), Some("正文二"), None]);
         let titles = ["医保卡能借给家人用吗", "医保卡能借给家人用吗？", "别的问题"];
         for (p, t) in ps.iter_mut().zip(titles) {
             if let SummaryKind::Article { title_key: k, .. } = &mut p.kind {

@@ -98,7 +98,8 @@ pub fn decide(
 ) -> Result<Decisions, Error> {
     let mut ids = Ids::assign(&scanned.pages, &scanned.snippets);
     crate::trim::phase_end("dedup: ids");
-    let articles = articles::decide(&scanned.pages, &rules.dedup, store, history, candidates)?;
+    let pages = (&scanned.pages[..], &scanned.signatures);
+    let articles = articles::decide(pages, &rules.dedup, store, history, candidates)?;
     crate::trim::phase_end("dedup: articles");
     let snippets = snippets::decide(&scanned.snippets, &rules.dedup, history)?;
     crate::trim::phase_end("dedup: snippets");

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::dedup::queue::WillNeed;
 use crate::dedup::shingle::{normalize_with, shingle_set};
-use crate::dedup::{deduplicate_with, fingerprint, DedupRules, Fingerprint, Item};
+use crate::dedup::{deduplicate_with, fingerprint, DedupRules, Fingerprinted, Item};
 use crate::error::Error;
 use crate::history::{Earlier, History};
 use crate::record::{snippet_id, RecordKind};
@@ -21,8 +21,8 @@ use crate::run::summarize::MergedSnippet;
 /// The snippets' fingerprints and duplicates.
 #[derive(Debug, Clone)]
 pub struct SnippetDecisions {
-    /// Fingerprint of each merged snippet's text.
-    pub fps: Vec<Fingerprint>,
+    /// Fingerprint and signature of each merged snippet's text.
+    pub fps: Vec<Fingerprinted>,
     /// Duplicates, by snippet index (earlier snippet `e` is `snippets.len() + e`).
     pub decided: Decided,
     /// Block key → index of the snippet record that stands for it.
@@ -55,7 +55,7 @@ pub fn decide(
     history: &History,
 ) -> Result<SnippetDecisions, Error> {
     let n = snippets.len() as u32;
-    let fps: Vec<Fingerprint> = snippets
+    let fps: Vec<Fingerprinted> = snippets
         .par_iter()
         .map(|s| fingerprint(&s.occ.block.text, rules))
         .collect();
@@ -66,7 +66,8 @@ pub fn decide(
     let tonight: Vec<Item> = fresh
         .iter()
         .map(|&r| Item {
-            fp: &fps[r as usize],
+            fp: &fps[r as usize].fp,
+            sig: &fps[r as usize].signature,
             replacements: replacement_chars(&snippets[r as usize].occ.block.text),
             order: r,
             pinned: false,
@@ -87,6 +88,7 @@ pub fn decide(
         .iter()
         .map(|(e, x)| Item {
             fp: &x.fp,
+            sig: &x.sig,
             replacements: x.row.replacements,
             order: *e,
             pinned: true,

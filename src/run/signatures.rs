@@ -1,0 +1,205 @@
+//! The pages' MinHash signatures, a column beside the page summaries: 256 bytes a page in
+//! page order (zeros for a reject), in a scratch file of the run that phase 2 maps.
+//!
+//! The signature is most of what phase 2 would otherwise hold for a page (256 of the
+//! summary's ~350 bytes at the candidate stage). In a file it is pages of the page cache,
+//! not of the heap: the kernel can write them out and read them again under pressure, the
+//! candidate search reads them where they are, and the heap no longer grows by a quarter
+//! of a kilobyte a page. Phase 1 appends each page's signature in page order as its
+//! summary is kept ([`SignatureWriter`]); [`SignatureWriter::finish`] maps the file
+//! writable, so that learned boilerplate can replace the signature of a page it changed
+//! ([`Signatures::slots_mut`]) before the duplicate search reads them
+//! ([`Signatures::get`]).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
+use crate::error::Error;
+
+/// Appends the pages' signatures to the column file, in page order.
+#[derive(Debug)]
+pub struct SignatureWriter {
+    out: BufWriter<File>,
+    output: PathBuf,
+    pages: usize,
+}
+
+impl SignatureWriter {
+    /// A new, empty column at `path` (a scratch file of the run's staging folder; `output`
+    /// names the run's output in errors).
+    pub fn create(path: &Path, output: &Path) -> Result<SignatureWriter, Error> {
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| write_error(output, e))?;
+        Ok(SignatureWriter {
+            out: BufWriter::with_capacity(1 << 16, file),
+            output: output.to_path_buf(),
+            pages: 0,
+        })
+    }
+
+    /// Appends the next page's signature (`None`: a page with no article, whose slot is
+    /// zeros).
+    pub fn push(&mut self, sig: Option<&Signature>) -> Result<(), Error> {
+        static NONE: [u8; SIGNATURE_BINS] = [0; SIGNATURE_BINS];
+        let bytes = sig.map_or(&NONE, |s| &s.0);
+        self.out.write_all(bytes).map_err(self.failed())?;
+        self.pages += 1;
+        Ok(())
+    }
+
+    /// Pages appended so far.
+    pub fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// The column, written and mapped.
+    pub fn finish(self) -> Result<Signatures, Error> {
+        let fail = self.failed();
+        let file = self.out.into_inner().map_err(|e| fail(e.into_error()))?;
+        if self.pages == 0 {
+            return Ok(Signatures::in_memory(Vec::new()));
+        }
+        // SAFETY: the file is this run's scratch file, created and truncated above; no
+        // other code opens it, and this process writes it only through the mapping.
+        let map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(&fail)?;
+        if map.len() != self.pages * SIGNATURE_BINS {
+            return Err(fail(std::io::Error::other(format!(
+                "{} bytes mapped for {} signatures",
+                map.len(),
+                self.pages
+            ))));
+        }
+        Ok(Signatures {
+            bytes: Backing::Mapped(map),
+        })
+    }
+
+    fn failed(&self) -> impl Fn(std::io::Error) -> Error {
+        let output = self.output.clone();
+        move |e| write_error(&output, e)
+    }
+}
+
+fn write_error(output: &Path, source: std::io::Error) -> Error {
+    Error::Output {
+        path: output.to_path_buf(),
+        what: Some("signature column between the phases"),
+        source,
+    }
+}
+
+/// Where the column's bytes are.
+#[derive(Debug)]
+enum Backing {
+    /// The run's scratch file, mapped.
+    Mapped(memmap2::MmapMut),
+    /// On the heap (tests, and runs with no page).
+    Heap(Vec<u8>),
+}
+
+/// Every page's signature, by page index.
+#[derive(Debug)]
+pub struct Signatures {
+    bytes: Backing,
+}
+
+impl Default for Signatures {
+    fn default() -> Self {
+        Signatures::in_memory(Vec::new())
+    }
+}
+
+impl Signatures {
+    /// A column held on the heap, page `i`'s signature `sigs[i]`.
+    pub fn in_memory(sigs: Vec<Signature>) -> Signatures {
+        Signatures {
+            bytes: Backing::Heap(sigs.iter().flat_map(|s| s.0).collect()),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.bytes {
+            Backing::Mapped(m) => m,
+            Backing::Heap(v) => v,
+        }
+    }
+
+    /// How many pages.
+    pub fn len(&self) -> usize {
+        self.bytes().len() / SIGNATURE_BINS
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Page `i`'s signature (zeros for a reject).
+    pub fn get(&self, i: u32) -> &Signature {
+        let at = i as usize * SIGNATURE_BINS;
+        let b = &self.bytes()[at..at + SIGNATURE_BINS];
+        Signature::from_bytes(b.try_into().expect("a signature's bytes"))
+    }
+
+    /// Each page's slot, writable, in page order (learned boilerplate re-fingerprints the
+    /// pages it changed in parallel).
+    pub fn slots_mut(&mut self) -> impl rayon::iter::IndexedParallelIterator<Item = &mut [u8]> {
+        use rayon::prelude::*;
+        let b: &mut [u8] = match &mut self.bytes {
+            Backing::Mapped(m) => m,
+            Backing::Heap(v) => v,
+        };
+        b.par_chunks_exact_mut(SIGNATURE_BINS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rayon::prelude::*;
+
+    fn sig(b: u8) -> Signature {
+        Signature(std::array::from_fn(|i| b.wrapping_add(i as u8)))
+    }
+
+    #[test]
+    fn the_file_column_reads_back_what_was_pushed_and_takes_rewrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sigs");
+        let mut w = SignatureWriter::create(&path, dir.path()).unwrap();
+        let pushed = [Some(sig(1)), None, Some(sig(9))];
+        for s in &pushed {
+            w.push(s.as_ref()).unwrap();
+        }
+        assert_eq!(w.pages(), 3);
+        let mut col = w.finish().unwrap();
+        assert_eq!(col.len(), 3);
+        assert_eq!(*col.get(0), sig(1));
+        assert_eq!(*col.get(1), Signature::default());
+        assert_eq!(*col.get(2), sig(9));
+        col.slots_mut()
+            .enumerate()
+            .filter(|(i, _)| *i == 1)
+            .for_each(|(_, s)| s.copy_from_slice(&sig(5).0));
+        assert_eq!(*col.get(1), sig(5));
+        assert_eq!(*col.get(2), sig(9));
+        let heap = Signatures::in_memory(vec![sig(1), sig(5), sig(9)]);
+        assert!((0..3).all(|i| heap.get(i) == col.get(i)));
+    }
+
+    #[test]
+    fn an_empty_column_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = SignatureWriter::create(&dir.path().join("sigs"), dir.path()).unwrap();
+        let col = w.finish().unwrap();
+        assert!(col.is_empty());
+        assert!(Signatures::default().is_empty());
+    }
+}
