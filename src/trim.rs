@@ -83,3 +83,51 @@ fn heap_use() -> String {
 fn heap_use() -> String {
     String::new()
 }
+
+/// Shared mappings of files whose pages may leave the process's resident set once read
+/// ([`release_read`]): (start address, length). Only such mappings are ever released —
+/// for a shared file mapping `MADV_DONTNEED` unmaps the pages and the next access maps
+/// them again from the page cache, the same bytes (written ones included); on any other
+/// memory it would discard data.
+static SHARED_FILE_MAPS: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers a shared mapping of a file at `start`, `len` bytes long, whose pages
+/// [`release_read`] may drop from the resident set.
+pub fn register_shared_file_map(start: *const u8, len: usize) {
+    let mut maps = SHARED_FILE_MAPS.lock().unwrap_or_else(|e| e.into_inner());
+    maps.push((start as usize, len));
+}
+
+/// Forgets the mapping at `start` (before it is unmapped).
+pub fn unregister_shared_file_map(start: *const u8) {
+    let mut maps = SHARED_FILE_MAPS.lock().unwrap_or_else(|e| e.into_inner());
+    maps.retain(|&(s, _)| s != start as usize);
+}
+
+/// Drops from the resident set the whole pages, between `lo` and `hi`, of the registered
+/// shared file mappings (nothing outside them, nothing where unsupported): what a
+/// sequential reader of a large mapped column calls behind itself, so that a pass over
+/// the column does not leave all of it counted in the process's memory. The pages stay
+/// in the page cache, and reading them again maps them again.
+pub fn release_read(lo: *const u8, hi: *const u8) {
+    #[cfg(target_os = "linux")]
+    {
+        let maps = SHARED_FILE_MAPS.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: a plain query of the page size.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as usize;
+        for &(start, len) in maps.iter() {
+            let from = (lo as usize).max(start).next_multiple_of(page);
+            let to = (hi as usize).min(start + len) / page * page;
+            if from < to {
+                // SAFETY: the range is inside a registered shared file mapping, still
+                // mapped (it is unregistered before it is unmapped, under this lock);
+                // on such a mapping MADV_DONTNEED keeps the contents (see above).
+                unsafe {
+                    libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_DONTNEED);
+                }
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (lo, hi);
+}

@@ -76,6 +76,7 @@ impl SignatureWriter {
                 self.pages
             ))));
         }
+        crate::trim::register_shared_file_map(map.as_ptr(), map.len());
         Ok(Signatures {
             bytes: Backing::Mapped(map),
         })
@@ -108,6 +109,14 @@ enum Backing {
 #[derive(Debug)]
 pub struct Signatures {
     bytes: Backing,
+}
+
+impl Drop for Signatures {
+    fn drop(&mut self) {
+        if let Backing::Mapped(m) = &self.bytes {
+            crate::trim::unregister_shared_file_map(m.as_ptr());
+        }
+    }
 }
 
 impl Default for Signatures {
@@ -146,6 +155,16 @@ impl Signatures {
         let at = i as usize * SIGNATURE_BINS;
         let b = &self.bytes()[at..at + SIGNATURE_BINS];
         Signature::from_bytes(b.try_into().expect("a signature's bytes"))
+    }
+
+    /// Drops the column's pages from the process's resident set (they stay in the page
+    /// cache, and a later [`Signatures::get`] maps them again): once the candidate search
+    /// has read every signature, they would otherwise count in the run's memory to its
+    /// end. (Sequential readers of the borrowed signatures release behind themselves with
+    /// [`crate::trim::release_read`].)
+    pub fn release(&self) {
+        let b = self.bytes();
+        crate::trim::release_read(b.as_ptr(), b.as_ptr().wrapping_add(b.len()));
     }
 
     /// Each page's slot, writable, in page order (learned boilerplate re-fingerprints the
@@ -192,6 +211,44 @@ mod tests {
         assert_eq!(*col.get(2), sig(9));
         let heap = Signatures::in_memory(vec![sig(1), sig(5), sig(9)]);
         assert!((0..3).all(|i| heap.get(i) == col.get(i)));
+    }
+
+    /// The mapping's resident kilobytes (`/proc/self/smaps`), found by its address.
+    #[cfg(target_os = "linux")]
+    fn resident_kib(col: &Signatures) -> u64 {
+        let start = format!("{:x}-", col.bytes().as_ptr() as usize);
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let entry = smaps.split_once(&start).expect("the mapping is listed").1;
+        let rss = entry.split_once("\nRss:").unwrap().1;
+        rss.split_whitespace().next().unwrap().parse().unwrap()
+    }
+
+    /// Released pages leave the resident set and read back the same bytes, rewritten
+    /// slots included; a release behind a reader leaves the pages before it resident.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn released_pages_leave_the_resident_set_and_read_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SignatureWriter::create(&dir.path().join("sigs"), dir.path()).unwrap();
+        for i in 0..4096u32 {
+            w.push(Some(&sig(i as u8))).unwrap();
+        }
+        let mut col = w.finish().unwrap();
+        col.slots_mut()
+            .enumerate()
+            .filter(|(i, _)| i % 7 == 0)
+            .for_each(|(_, s)| s.copy_from_slice(&sig(200).0));
+        let want = |i: u32| if i.is_multiple_of(7) { sig(200) } else { sig(i as u8) };
+        assert!((0..4096).all(|i| *col.get(i) == want(i)));
+        assert!(resident_kib(&col) >= 1000, "{}", resident_kib(&col));
+        col.release();
+        assert_eq!(resident_kib(&col), 0);
+        assert!((0..4096).all(|i| *col.get(i) == want(i)));
+        let refs: Vec<&Signature> = (0..2048).map(|i| col.get(i)).collect();
+        crate::trim::release_read(refs[0].0.as_ptr(), refs[2047].0.as_ptr().wrapping_add(256));
+        // Half the column: 512 KiB released, the other half still resident.
+        assert_eq!(resident_kib(&col), 512);
+        assert!((0..4096).all(|i| *col.get(i) == want(i)));
     }
 
     #[test]

@@ -12,10 +12,10 @@ use crate::run::signatures::Signatures;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::PageSummary;
 
-/// The duplicates among the articles of `pages` (with their signatures), and between them and the articles earlier
-/// runs kept, by page index; earlier article `e` is record `pages.len() + e` (pinned: never
-/// dropped). The candidate stage runs in `candidates` when given (the Ray job's
-/// partitions), here otherwise.
+/// The duplicates among the articles of `pages` (with their signatures), and between them
+/// and the articles earlier runs kept, by page index; earlier article `e` is record
+/// `pages.len() + e` (pinned: never dropped). The candidate stage runs in `candidates`
+/// when given (the Ray job's partitions), here otherwise.
 pub fn decide(
     (pages, sigs): (&[PageSummary], &Signatures),
     rules: &DedupRules,
@@ -74,6 +74,9 @@ pub fn decide(
     };
     let (dups, mut stats) =
         deduplicate_using(&items, rules, shingles, Some(&will_need), candidates)?;
+    // The search has read every signature it needs: their pages leave the run's resident
+    // memory for the writing (the index reads the kept ones again).
+    sigs.release();
     stats.earlier_found = probed.found;
     stats.earlier_screened = probed.screened;
     Ok(Decided::from_items(dups, &records, stats))
