@@ -5,7 +5,7 @@
 //! share ([`ColumnFile::encode`], [`ColumnFile::decode`]).
 
 use crate::codec::{corrupt, Dec, Enc};
-use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
+use crate::dedup::minhash::{release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS};
 use crate::dedup::{DedupRules, Item};
 
 /// The searched texts' columns, indexed by position in the search (`near`).
@@ -93,18 +93,14 @@ impl ColumnFile {
         e.u64(cols.len() as u64);
         e.u32(cols.simhashes.len() as u32);
         w.write_all(&e.0)?;
-        // Signatures read from a mapped column leave the resident set behind the writer
-        // (`trim::release_read`), a few MB at a time: a pass over a million of them
-        // would otherwise leave 256 MB of file pages counted in the writer's memory.
-        for chunk in cols.sigs.chunks(1 << 14) {
+        // Signatures read from a mapped column leave the resident set behind the writer,
+        // a few MB at a time: a pass over a million of them would otherwise leave 256 MB
+        // of file pages counted in the writer's memory.
+        for chunk in cols.sigs.chunks(RELEASE_EVERY) {
             for s in chunk {
                 w.write_all(&s.0)?;
             }
-            let lo = chunk.iter().map(|s| s.0.as_ptr()).min();
-            let hi = chunk.iter().map(|s| s.0.as_ptr_range().end).max();
-            if let (Some(lo), Some(hi)) = (lo, hi) {
-                crate::trim::release_read(lo, hi);
-            }
+            release_read(chunk);
         }
         // Value by value: the writer buffers (a file is written through a `BufWriter`).
         for c in &cols.chars {
@@ -216,6 +212,12 @@ pub struct MappedColumns {
     fps: usize,
 }
 
+impl Drop for MappedColumns {
+    fn drop(&mut self) {
+        crate::trim::unregister_shared_file_map(self.map.as_ptr());
+    }
+}
+
 impl MappedColumns {
     /// Maps the file [`ColumnFile::encode`] wrote at `path`, checking its header against
     /// its size.
@@ -231,6 +233,8 @@ impl MappedColumns {
         if map.len() as u64 != size {
             return Err(corrupt("search column sizes"));
         }
+        // A shared mapping of a file: readers may release its pages behind them.
+        crate::trim::register_shared_file_map(map.as_ptr(), map.len());
         Ok(MappedColumns { map, n, fps })
     }
 

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::dedup::buckets::{
     pairs_of, radix_sort_by_high, table_pairs_with, Found, Limits, Pairer, TableStats,
 };
-use crate::dedup::minhash::{prefetch, Signature, SIGNATURE_BINS};
+use crate::dedup::minhash::{prefetch, release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS};
 use crate::dedup::pass::{lsh_table, Pass};
 use crate::prehashed::HashedSet;
 
@@ -195,15 +195,20 @@ fn band_table_of(
     pass: Pass<'_>,
 ) {
     table.clear();
-    let entry = |(i, s): (usize, &&Signature)| band_entry(s, i, band, rows);
-    match pass {
-        Pass::Whole => table.par_extend(sigs.par_iter().enumerate().map(entry)),
-        _ => table.par_extend(
-            sigs.par_iter()
-                .enumerate()
-                .map(entry)
-                .filter(|e| pass.owns(lsh_table(band), e >> 32)),
-        ),
+    // A slice at a time, the slice's signatures released behind it when they are pages of
+    // a mapped column: every band reads four bytes of every signature, so every page of
+    // the column, and would otherwise leave all of them counted in the process's memory.
+    for (c, chunk) in sigs.chunks(RELEASE_EVERY).enumerate() {
+        let base = c * RELEASE_EVERY;
+        let entries = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, s)| band_entry(s, base + i, band, rows));
+        match pass {
+            Pass::Whole => table.par_extend(entries),
+            _ => table.par_extend(entries.filter(|e| pass.owns(lsh_table(band), e >> 32))),
+        }
+        release_read(chunk);
     }
     sort_band_table(table, scratch, rows);
 }

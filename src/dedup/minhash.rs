@@ -45,6 +45,22 @@ impl Default for Signature {
     }
 }
 
+/// Signatures a sequential reader passes over between two [`release_read`]s (4 MB).
+pub const RELEASE_EVERY: usize = 1 << 14;
+
+/// Drops from the resident set the pages of a mapped signature column that `read` point
+/// into (the range from the lowest to the highest; signatures anywhere else are left
+/// alone: [`crate::trim::release_read`] acts on registered shared file mappings only).
+/// What a reader passing over a column in order calls behind itself every
+/// [`RELEASE_EVERY`] signatures.
+pub fn release_read(read: &[&Signature]) {
+    let lo = read.iter().map(|s| s.0.as_ptr()).min();
+    let hi = read.iter().map(|s| s.0.as_ptr_range().end).max();
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        crate::trim::release_read(lo, hi);
+    }
+}
+
 impl Signature {
     /// The signature stored in these bytes (a segment's, read in place).
     pub fn from_bytes(b: &[u8; SIGNATURE_BINS]) -> &Signature {

@@ -238,7 +238,13 @@ mod tests {
             .enumerate()
             .filter(|(i, _)| i % 7 == 0)
             .for_each(|(_, s)| s.copy_from_slice(&sig(200).0));
-        let want = |i: u32| if i.is_multiple_of(7) { sig(200) } else { sig(i as u8) };
+        let want = |i: u32| {
+            if i.is_multiple_of(7) {
+                sig(200)
+            } else {
+                sig(i as u8)
+            }
+        };
         assert!((0..4096).all(|i| *col.get(i) == want(i)));
         assert!(resident_kib(&col) >= 1000, "{}", resident_kib(&col));
         col.release();

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::dedup::lsh::{band_table, Bands};
-use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
+use crate::dedup::minhash::{release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS};
 use crate::history::rows::{IndexRows, StrRef};
 use crate::history::segment::merge::{merge_bands, merge_wide, Part};
 use crate::history::segment::{
@@ -191,6 +191,12 @@ fn write_kind(
     for i in 0..rows.len() {
         w.write(&rows.signature(i).0)?;
         done_every(rows, i);
+        // Tonight's signatures are pages of the run's mapped column: released behind.
+        if (i + 1) % RELEASE_EVERY == 0 || i + 1 == rows.len() {
+            let from = (i / RELEASE_EVERY) * RELEASE_EVERY;
+            let read: Vec<&Signature> = (from..=i).map(|j| rows.signature(j)).collect();
+            release_read(&read);
+        }
     }
     for i in 0..rows.len() {
         w.write(rows.id(i).as_bytes())?;
