@@ -99,7 +99,9 @@ pub fn band_pairs_in(
     tables: Option<&mut BandTables<'_>>,
 ) -> std::io::Result<BandsFound> {
     let mut computed = |band: usize, table: &mut Vec<u64>, scratch: &mut Vec<u64>| {
-        band_table_of(sigs, band, bands.rows, table, scratch, pass);
+        // Not released behind: the band's pairs are screened with the signatures of every
+        // text in a group, and on a corpus with many near duplicates that is most pages.
+        band_table_of(sigs, band, bands.rows, table, scratch, pass, false);
         Ok(())
     };
     let tables: &mut BandTables<'_> = match tables {
@@ -173,7 +175,9 @@ pub fn band_pairs_in(
 
 /// The candidate keys of one band: `key << 32 | item` for every signature, sorted by key
 /// and, within a key, by item (a stable radix sort of entries made in item order), into
-/// `table` (`scratch` is the sort's buffer). Equal keys are the band's buckets.
+/// `table` (`scratch` is the sort's buffer). Equal keys are the band's buckets. Signatures
+/// that are pages of a mapped column are released behind the pass (an index segment's
+/// tables read every signature once a band and nothing else).
 pub fn band_table(
     sigs: &[&Signature],
     band: usize,
@@ -181,7 +185,7 @@ pub fn band_table(
     table: &mut Vec<u64>,
     scratch: &mut Vec<u64>,
 ) {
-    band_table_of(sigs, band, rows, table, scratch, Pass::Whole)
+    band_table_of(sigs, band, rows, table, scratch, Pass::Whole, true)
 }
 
 /// [`band_table`] with only the keys `pass` owns: a partition builds and sorts its
@@ -193,11 +197,13 @@ fn band_table_of(
     table: &mut Vec<u64>,
     scratch: &mut Vec<u64>,
     pass: Pass<'_>,
+    release: bool,
 ) {
     table.clear();
-    // A slice at a time, the slice's signatures released behind it when they are pages of
-    // a mapped column: every band reads four bytes of every signature, so every page of
-    // the column, and would otherwise leave all of them counted in the process's memory.
+    // A slice at a time, with `release` the slice's signatures released behind it when
+    // they are pages of a mapped column: every band reads four bytes of every signature,
+    // so every page of the column, which would otherwise stay counted in the process's
+    // memory.
     for (c, chunk) in sigs.chunks(RELEASE_EVERY).enumerate() {
         let base = c * RELEASE_EVERY;
         let entries = chunk
@@ -208,7 +214,9 @@ fn band_table_of(
             Pass::Whole => table.par_extend(entries),
             _ => table.par_extend(entries.filter(|e| pass.owns(lsh_table(band), e >> 32))),
         }
-        release_read(chunk);
+        if release {
+            release_read(chunk);
+        }
     }
     sort_band_table(table, scratch, rows);
 }

@@ -144,7 +144,8 @@ impl Scanned {
 /// chunk's, not the corpus's.
 const CHUNK: usize = 16_384;
 
-/// Scans every file in parallel, spilling records and merging snippets.
+/// Scans every file in parallel, spilling records, appending each page's signature to the
+/// column `sigs` in page order and merging snippets.
 pub fn summarize_all(
     files: Vec<InputFile>,
     rules: &Rules,
