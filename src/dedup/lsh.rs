@@ -15,9 +15,7 @@ use rayon::prelude::*;
 use crate::dedup::buckets::{
     pairs_of, radix_sort_by_high, table_pairs_with, Found, Limits, Pairer, TableStats,
 };
-use crate::dedup::minhash::{
-    prefetch, release_read, span, Signature, RELEASE_EVERY, SIGNATURE_BINS,
-};
+use crate::dedup::minhash::{prefetch, release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS};
 use crate::dedup::pass::{lsh_table, Pass};
 use crate::prehashed::HashedSet;
 
@@ -100,10 +98,6 @@ pub fn band_pairs_in(
     pass: Pass<'_>,
     tables: Option<&mut BandTables<'_>>,
 ) -> std::io::Result<BandsFound> {
-    // A partition round (its tables given) releases the mapped columns file's pages after
-    // each band: what a band's screen reads is the members of its share of the groups,
-    // a fraction of the file; over 64 bands, most of it.
-    let release = tables.is_some().then(|| span(sigs)).flatten();
     let mut computed = |band: usize, table: &mut Vec<u64>, scratch: &mut Vec<u64>| {
         // Not released behind: the band's pairs are screened with the signatures of every
         // text in a group, and on a corpus with many near duplicates that is most pages.
@@ -169,9 +163,6 @@ pub fn band_pairs_in(
             oversized[band] = big.iter().copied().collect();
         }
         owned.push(big);
-        if let Some((lo, hi)) = release {
-            crate::trim::release_read(lo, hi);
-        }
     }
     out.par_sort_unstable();
     out.dedup();

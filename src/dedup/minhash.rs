@@ -54,16 +54,11 @@ pub const RELEASE_EVERY: usize = 1 << 14;
 /// What a reader passing over a column in order calls behind itself every
 /// [`RELEASE_EVERY`] signatures.
 pub fn release_read(read: &[&Signature]) {
-    if let Some((lo, hi)) = span(read) {
+    let lo = read.iter().map(|s| s.0.as_ptr()).min();
+    let hi = read.iter().map(|s| s.0.as_ptr_range().end).max();
+    if let (Some(lo), Some(hi)) = (lo, hi) {
         crate::trim::release_read(lo, hi);
     }
-}
-
-/// The addresses from the lowest of `sigs` to the end of the highest (`None` for none).
-pub fn span(sigs: &[&Signature]) -> Option<(*const u8, *const u8)> {
-    let lo = sigs.iter().map(|s| s.0.as_ptr()).min()?;
-    let hi = sigs.iter().map(|s| s.0.as_ptr_range().end).max()?;
-    Some((lo, hi))
 }
 
 impl Signature {
