@@ -188,15 +188,16 @@ fn write_kind(
         offset += (id.len() + source.len()) as u64;
         done_every(rows, i);
     }
-    for i in 0..rows.len() {
-        w.write(&rows.signature(i).0)?;
-        done_every(rows, i);
-        // Tonight's signatures are pages of the run's mapped column: released behind.
-        if (i + 1) % RELEASE_EVERY == 0 || i + 1 == rows.len() {
-            let from = (i / RELEASE_EVERY) * RELEASE_EVERY;
-            let read: Vec<&Signature> = (from..=i).map(|j| rows.signature(j)).collect();
-            release_read(&read);
+    // A slice at a time: tonight's signatures are pages of the run's mapped column,
+    // released behind the writer.
+    for from in (0..rows.len()).step_by(RELEASE_EVERY) {
+        let to = (from + RELEASE_EVERY).min(rows.len());
+        let read: Vec<&Signature> = (from..to).map(|i| rows.signature(i)).collect();
+        for (i, s) in (from..).zip(&read) {
+            w.write(&s.0)?;
+            done_every(rows, i);
         }
+        release_read(&read);
     }
     for i in 0..rows.len() {
         w.write(rows.id(i).as_bytes())?;
