@@ -240,7 +240,7 @@ mod tests {
         let line = |text: String, kind| LineSample {
             hash: boilerplate_key(&text),
             kind,
-            text,
+            text: text.into(),
         };
         let footer = match p % 2 {
             0 => "提示：以上内容仅供参考".to_string(),

@@ -43,8 +43,8 @@ pub struct LineSample {
     pub hash: u64,
     /// Where the segmenter put it.
     pub kind: LineKind,
-    /// The line as cleaned.
-    pub text: String,
+    /// The line as cleaned (the segmenter's, shared).
+    pub text: std::sync::Arc<str>,
 }
 
 /// The form of a line that learned boilerplate counts: cleaned, then in match form, hashed.

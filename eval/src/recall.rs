@@ -117,8 +117,13 @@ impl RealText {
                 walk_error: None,
             };
             if let Ok((_, _, parts)) = read_parts(&file, rules) {
-                t.paragraphs
-                    .extend(parts.body.into_iter().filter(|l| l.chars().count() >= 20));
+                t.paragraphs.extend(
+                    parts
+                        .body
+                        .iter()
+                        .filter(|l| l.chars().count() >= 20)
+                        .map(|l| l.to_string()),
+                );
                 for b in parts.related {
                     if b.text.chars().count() >= 40 && !t.snippets.contains(&b.text) {
                         t.snippets.push(b.text);

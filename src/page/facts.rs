@@ -16,8 +16,10 @@ pub struct LineFacts {
     pub ends_sentence: bool,
     /// Which marker, if any, the line is.
     pub class: LineClass,
-    /// The line as kept ([`crate::page::cleanup::clean_line`]).
-    pub cleaned: String,
+    /// The line as kept ([`crate::page::cleanup::clean_line`]); shared, because the
+    /// segmenter holds a line and the boilerplate sample sends it on without copying it
+    /// (a clone here was a tenth of the scan's allocations).
+    pub cleaned: std::sync::Arc<str>,
     /// [`LineFacts::boilerplate_key`], once computed.
     pub(crate) bkey: std::cell::OnceCell<u64>,
     /// Whether `cleaned` is the raw line itself, so that its match form is `m`.

@@ -195,10 +195,11 @@ impl TagMatcher {
 
 /// Body lines that are section headings: they match a heading pattern, or they are short,
 /// do not end a sentence, are not list items, and more body follows.
-pub fn headings(body: &[String], rules: &MetadataRules) -> Vec<String> {
+pub fn headings(body: &[impl AsRef<str>], rules: &MetadataRules) -> Vec<String> {
     let max = rules.config.heading_max_chars;
     let mut out = Vec::new();
     for (i, line) in body.iter().enumerate() {
+        let line = line.as_ref();
         let pattern = rules.headings.iter().any(|r| r.is_match(line));
         let short = max > 0
             && i + 1 < body.len()
@@ -207,7 +208,7 @@ pub fn headings(body: &[String], rules: &MetadataRules) -> Vec<String> {
             && !line.ends_with([':', '：', ',', '，', ';', '；'])
             && !is_list_item(line);
         if pattern || short {
-            out.push(line.clone());
+            out.push(line.to_string());
         }
     }
     out

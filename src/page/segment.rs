@@ -12,6 +12,7 @@
 //! left after the last date line are a cut-off block without a date.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use regex::Regex;
 
@@ -125,7 +126,7 @@ impl SegmentRules {
             ends_sentence: self.sentences.ends(&m),
             class: self.classify(&m),
             cleaned_is_raw: cleaned == raw,
-            cleaned,
+            cleaned: cleaned.as_ref().into(),
             m,
             bkey: Default::default(),
         }
@@ -325,7 +326,7 @@ pub struct PageParts {
     /// The question, cleaned.
     pub title: Option<String>,
     /// Kept body lines, cleaned, non-empty.
-    pub body: Vec<String>,
+    pub body: Vec<Arc<str>>,
     /// Trending search terms.
     pub trending: Vec<String>,
     /// Related blocks in page order.
@@ -395,12 +396,12 @@ struct Segmenter<'c> {
     state: State,
     /// Lines after the footer disclaimer whose fate is not known yet: body, unless a date
     /// line shows they are related blocks whose marker is missing.
-    after_footer: Vec<(usize, String)>,
+    after_footer: Vec<(usize, Arc<str>)>,
     /// Related lines since the last date line.
-    pending: Vec<(usize, String)>,
+    pending: Vec<(usize, Arc<str>)>,
     /// Lines after the trending marker, held until the next marker says what they are:
     /// (line, cleaned, whether it looks like a term).
-    after_trending: Vec<(usize, String, bool)>,
+    after_trending: Vec<(usize, Arc<str>, bool)>,
 }
 
 impl<'c> Segmenter<'c> {
@@ -449,7 +450,7 @@ impl<'c> Segmenter<'c> {
         let c = self.c;
         if self.state == State::Start {
             if f.class == LineClass::Plain && f.chars <= c.title_max_chars {
-                self.parts.title = Some(f.cleaned.clone());
+                self.parts.title = Some(f.cleaned.to_string());
                 self.label(n, Part::Title, Rule::Layout("first non-empty line"));
                 self.state = State::Body;
                 return;
@@ -528,9 +529,9 @@ impl<'c> Segmenter<'c> {
         }
     }
 
-    fn body(&mut self, n: usize, cleaned: &str, rule: Rule) {
+    fn body(&mut self, n: usize, cleaned: &Arc<str>, rule: Rule) {
         if !cleaned.is_empty() {
-            self.parts.body.push(cleaned.to_string());
+            self.parts.body.push(cleaned.clone());
         }
         self.label(n, Part::Body, rule);
     }
@@ -566,9 +567,9 @@ impl<'c> Segmenter<'c> {
         self.state = State::Related;
     }
 
-    fn term(&mut self, n: usize, t: String, rule: &'static str) {
+    fn term(&mut self, n: usize, t: Arc<str>, rule: &'static str) {
         self.strip(StripKind::Trending);
-        self.parts.trending.push(t);
+        self.parts.trending.push(t.to_string());
         self.label(n, Part::Trending, Rule::Layout(rule));
     }
 
@@ -651,7 +652,7 @@ impl<'c> Segmenter<'c> {
 
     fn push_block(
         &mut self,
-        lines: Vec<(usize, String)>,
+        lines: Vec<(usize, Arc<str>)>,
         date_line: Option<usize>,
         category: Option<String>,
         date: Option<String>,
@@ -678,7 +679,7 @@ impl<'c> Segmenter<'c> {
         }
         let complete = !text.is_empty() && date_line.is_some();
         self.parts.related.push(SnippetBlock {
-            title,
+            title: title.to_string(),
             text: text.join("\n"),
             category,
             date,
@@ -715,6 +716,11 @@ pub fn iso_date(s: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::config::{Config, BUILTIN_PROFILE};
+
+    /// The body lines of `p` as strings.
+    fn body(p: &PageParts) -> Vec<&str> {
+        p.body.iter().map(|l| &**l).collect()
+    }
 
     fn compiled() -> SegmentRules {
         let c = Config::parse(BUILTIN_PROFILE).unwrap();
@@ -783,7 +789,10 @@ mod tests {
     fn splits_the_standard_layout() {
         let p = segment(PAGE, &compiled());
         assert_eq!(p.title.as_deref(), Some("医保卡可以给家人用吗"));
-        assert_eq!(p.body, ["一、可以共济", "职工医保个人账户可以 家庭共济。"]);
+        assert_eq!(
+            body(&p),
+            ["一、可以共济", "职工医保个人账户可以 家庭共济。"]
+        );
         assert_eq!(p.trending, ["医保共济", "异地备案"]);
         assert_eq!(p.related.len(), 2);
         assert_eq!(p.related[0].title, "临川医保缴费标准");
@@ -827,14 +836,14 @@ mod tests {
         let page =
             "标题问题是什么\n根据提示填写信息,相关推荐请看首页 顶部。\n提示:本内容不能代替面诊。";
         let p = segment(page, &compiled());
-        assert_eq!(p.body, ["根据提示填写信息,相关推荐请看首页 顶部。"]);
+        assert_eq!(body(&p), ["根据提示填写信息,相关推荐请看首页 顶部。"]);
     }
 
     #[test]
     fn missing_related_marker_after_footer() {
         let page = "标题问题是什么\n正文。\n提示：本内容不能代替面诊\n推荐标题一二\n推荐正文。\n健康新闻 2025-01-02";
         let p = segment(page, &compiled());
-        assert_eq!(p.body, ["正文。"]);
+        assert_eq!(body(&p), ["正文。"]);
         assert_eq!(p.related.len(), 1);
         assert_eq!(p.related[0].title, "推荐标题一二");
     }
@@ -843,7 +852,7 @@ mod tests {
     fn text_after_footer_without_blocks_stays_body() {
         let page = "标题问题是什么\n正文。\n提示：本内容不能代替面诊\n补充说明一段。";
         let p = segment(page, &compiled());
-        assert_eq!(p.body, ["正文。", "补充说明一段。"]);
+        assert_eq!(body(&p), ["正文。", "补充说明一段。"]);
     }
 
     #[test]
@@ -854,7 +863,7 @@ mod tests {
         let p = segment(page, &compiled());
         assert_eq!(p.trending, ["医保共济"]);
         assert_eq!(
-            p.body,
+            body(&p),
             [
                 "正文一句。",
                 "这是一句完整的正文，说明备案后可以直接结算。",

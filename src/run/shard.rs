@@ -366,7 +366,7 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
         sample.lines.push(LineSample {
             hash,
             kind,
-            text: d.string()?,
+            text: d.string()?.into(),
         });
     }
     let summary = PageSummary {
