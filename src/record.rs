@@ -402,6 +402,20 @@ pub fn page_id(key: u128) -> String {
     s
 }
 
+/// Appends the JSON string of [`page_id`]`(key)` to `out` (`"a-…"`: ASCII, nothing to
+/// escape), with no `String` made for it: a snippet's record lists the id of every page
+/// it was seen on, thousands of them for a snippet a site repeats.
+pub fn push_page_id_json(out: &mut Vec<u8>, key: u128) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\"a-");
+    out.extend(
+        (0..32)
+            .rev()
+            .map(|i| HEX[((key >> (4 * i)) & 0xF) as usize]),
+    );
+    out.push(b'"');
+}
+
 /// xxh3-64 of a title in dedup's normalized form: titles equal under it link a snippet to
 /// an article (and the index finds an article by it).
 pub fn title_key(title: &str, normalize: &crate::config::NormalizeConfig) -> u64 {
@@ -411,6 +425,20 @@ pub fn title_key(title: &str, normalize: &crate::config::NormalizeConfig) -> u64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_id_written_as_json_is_serde_jsons() {
+        for key in [
+            0u128,
+            1,
+            u128::MAX,
+            0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+        ] {
+            let mut out = Vec::new();
+            push_page_id_json(&mut out, key);
+            assert_eq!(out, serde_json::to_vec(&page_id(key)).unwrap());
+        }
+    }
 
     #[test]
     fn ids_are_stable_and_distinct() {

@@ -337,7 +337,8 @@ fn write_snippets(st: &mut Staging, cx: Context<'_>) -> Result<Lines, Error> {
             continue;
         }
         line.clear();
-        json_line(&mut line, &snippet_record(si, cx)).map_err(&io)?;
+        let (record, seen) = snippet_record(si, cx);
+        write_snippet_line(&mut line, &record, &seen, &cx.d.ids).map_err(&io)?;
         w.write_all(&line).map_err(&io)?;
         lines_at.push((si, offset, line.len() as u32));
         offset += line.len() as u64;
@@ -346,17 +347,65 @@ fn write_snippets(st: &mut Staging, cx: Context<'_>) -> Result<Lines, Error> {
     Ok((lines_at, offset))
 }
 
-/// Tonight's article and rejected page ids among `pages` (sorted, distinct).
-fn page_ids(pages: &[u32], cx: Context<'_>) -> (Vec<String>, Vec<String>) {
+/// The pages a snippet was seen on, as its record lists them: those that yielded an
+/// article (`seen_in`) and the rejected ones (`seen_in_rejected`), each in input order.
+struct SeenOn {
+    articles: Vec<u32>,
+    rejected: Vec<u32>,
+}
+
+/// Tonight's article and rejected pages among `pages` (sorted, distinct).
+fn seen_on(pages: &[u32], cx: Context<'_>) -> SeenOn {
     let (articles, rejected): (Vec<u32>, Vec<u32>) = pages
         .iter()
         .partition(|&&p| cx.scanned.pages[p as usize].article_fp().is_some());
-    let ids = |v: Vec<u32>| v.iter().map(|&p| cx.d.ids.page(p).into_owned()).collect();
-    (ids(articles), ids(rejected))
+    SeenOn { articles, rejected }
 }
 
-/// The record of kept snippet `si`: its own pages and occurrences plus its duplicates'.
-fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
+/// Where [`write_snippet_line`] puts the page lists: what serde writes for a record whose
+/// lists are empty. Inside a JSON string every `"` is escaped, so these bytes can only be
+/// the record's own fields.
+const EMPTY_SEEN: &[u8] = br#""seen_in":[],"seen_in_rejected":[]"#;
+
+/// The `snippets.jsonl` line of `record` (its `seen_in` lists empty) with the ids of the
+/// pages in `seen` written into its lists straight from their keys: what serde writes for
+/// the record with the lists filled (the oracle in a test), without a `String` for each
+/// of the thousands of ids a repeated snippet lists.
+fn write_snippet_line(
+    out: &mut Vec<u8>,
+    record: &SnippetRecord,
+    seen: &SeenOn,
+    ids: &crate::run::decide::ids::Ids,
+) -> std::io::Result<()> {
+    let start = out.len();
+    serde_json::to_writer(&mut *out, record)?;
+    let at = memchr::memmem::find(&out[start..], EMPTY_SEEN)
+        .map(|i| start + i)
+        .ok_or_else(|| std::io::Error::other("a snippet record without its seen_in lists"))?;
+    let tail = out.split_off(at + EMPTY_SEEN.len());
+    out.truncate(at);
+    let list = |out: &mut Vec<u8>, pages: &[u32]| {
+        out.push(b'[');
+        for (n, &p) in pages.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            ids.write_page_json(p, out);
+        }
+        out.push(b']');
+    };
+    out.extend_from_slice(br#""seen_in":"#);
+    list(out, &seen.articles);
+    out.extend_from_slice(br#","seen_in_rejected":"#);
+    list(out, &seen.rejected);
+    out.extend_from_slice(&tail);
+    out.push(b'\n');
+    Ok(())
+}
+
+/// The record of kept snippet `si`, its own pages and occurrences plus its duplicates',
+/// with its `seen_in` lists left empty, and the pages that go in them.
+fn snippet_record(si: u32, cx: Context<'_>) -> (SnippetRecord, SeenOn) {
     let (scanned, d) = (cx.scanned, cx.d);
     let all = &scanned.snippets;
     let sn = &all[si as usize];
@@ -374,9 +423,9 @@ fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
     }
     seen.sort_unstable();
     seen.dedup();
-    let (seen_in, seen_in_rejected) = page_ids(&seen, cx);
+    let seen = seen_on(&seen, cx);
     let b = &sn.occ.block;
-    SnippetRecord {
+    let record = SnippetRecord {
         id: d.ids.snippet(si).to_string(),
         text: b.text.clone(),
         source: scanned.source(sn.first.0).to_string(),
@@ -385,8 +434,8 @@ fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
             category: b.category.clone().unwrap_or_default(),
             date: b.date.clone(),
             truncated: sn.occ.truncated,
-            seen_in,
-            seen_in_rejected,
+            seen_in: Vec::new(),
+            seen_in_rejected: Vec::new(),
             simhash: hex64(d.snippets.fps[si as usize].fp.primary()),
             duplicates: members
                 .iter()
@@ -404,7 +453,8 @@ fn snippet_record(si: u32, cx: Context<'_>) -> SnippetRecord {
             url: sn.occ.url.clone(),
             occurrences,
         },
-    }
+    };
+    (record, seen)
 }
 
 /// `seen_again.jsonl`: each snippet an earlier run wrote that tonight's pages carried
@@ -422,7 +472,9 @@ fn seen_again_records(cx: Context<'_>) -> Vec<SeenAgainRecord> {
                 .collect();
             pages.sort_unstable();
             pages.dedup();
-            let (seen_in, seen_in_rejected) = page_ids(&pages, cx);
+            let seen = seen_on(&pages, cx);
+            let strings = |v: &[u32]| v.iter().map(|&p| cx.d.ids.page(p).into_owned()).collect();
+            let (seen_in, seen_in_rejected) = (strings(&seen.articles), strings(&seen.rejected));
             SeenAgainRecord {
                 id: cx.d.ids.snippet(ns + e).to_string(),
                 earlier: cx.earlier_ref(RecordKind::Snippet, e),
@@ -739,6 +791,87 @@ fn round4(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A snippet line with its page lists written from the keys is what serde writes for
+    /// the record with the lists filled: ids computed, repeated (`-2`) and of earlier
+    /// runs; empty lists; a text that holds the lists' own bytes, quotes and breaks; with
+    /// and without a link.
+    #[test]
+    fn snippet_lines_with_written_id_lists_are_serdes() {
+        use crate::run::decide::ids::{EarlierId, Ids};
+        let keys: Vec<u128> = (0..6u128)
+            .map(|k| k * 0x1234_5678_9abc_def0_1122_3344)
+            .collect();
+        let mut ids = Ids {
+            pages: keys,
+            ..Ids::default()
+        };
+        ids.repeated.insert(2, "a-repeated-2".into());
+        ids.earlier_articles.insert(
+            9,
+            EarlierId {
+                id: "a-earlier\"id".into(),
+                source: String::new(),
+                loc: crate::history::Loc {
+                    run: 0,
+                    offset: 0,
+                    len: 0,
+                },
+            },
+        );
+        let meta = |url: Option<&str>| SnippetMeta {
+            title: "异地就医\"备案\"".into(),
+            category: "健康新闻".into(),
+            date: Some("2025-04-08".into()),
+            truncated: true,
+            seen_in: Vec::new(),
+            seen_in_rejected: Vec::new(),
+            simhash: hex64(7),
+            duplicates: vec!["s-1".into()],
+            aliases: vec![],
+            article: None,
+            answer: Some("可以".into()),
+            occurrences: 3,
+            url: url.map(str::to_string),
+        };
+        let texts = [
+            "可以报销。",
+            r#"正文里写着 "seen_in":[],"seen_in_rejected":[] 和\n换行"#,
+        ];
+        let lists: [(Vec<u32>, Vec<u32>); 3] = [
+            (vec![0, 1, 2, 9], vec![3, 5]),
+            (vec![], vec![]),
+            (vec![4], vec![]),
+        ];
+        for text in texts {
+            for url in [None, Some("https://example.org/a?b=1")] {
+                for (articles, rejected) in &lists {
+                    let record = SnippetRecord {
+                        id: "s-1".into(),
+                        text: text.into(),
+                        source: "p/1.txt".into(),
+                        metadata: meta(url),
+                    };
+                    let seen = SeenOn {
+                        articles: articles.clone(),
+                        rejected: rejected.clone(),
+                    };
+                    let mut ours = b"earlier line\n".to_vec();
+                    write_snippet_line(&mut ours, &record, &seen, &ids).unwrap();
+                    let mut full = record.clone();
+                    let strings = |v: &[u32]| v.iter().map(|&p| ids.page(p).into_owned()).collect();
+                    full.metadata.seen_in = strings(articles);
+                    full.metadata.seen_in_rejected = strings(rejected);
+                    let mut want = b"earlier line\n".to_vec();
+                    json_line(&mut want, &full).unwrap();
+                    assert_eq!(
+                        String::from_utf8(ours).unwrap(),
+                        String::from_utf8(want).unwrap()
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn aliases_are_distinct_titles_other_than_the_kept_one() {

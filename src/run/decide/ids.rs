@@ -73,6 +73,15 @@ impl Ids {
         }
     }
 
+    /// Appends the JSON string of [`Ids::page`]`(i)` to `out`, without making the id a
+    /// `String` when it is computed from the page's key.
+    pub fn write_page_json(&self, i: u32, out: &mut Vec<u8>) {
+        match (self.repeated.contains_key(&i), self.pages.get(i as usize)) {
+            (false, Some(&key)) => crate::record::push_page_id_json(out, key),
+            _ => crate::output::json_str::write_json_str(out, &self.page(i)),
+        }
+    }
+
     /// Snippet record `i`'s id.
     pub fn snippet(&self, i: u32) -> &str {
         self.snippets
