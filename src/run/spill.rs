@@ -68,6 +68,15 @@ const RELATED: &str = "\0related";
 const DUPLICATES: &str = "\0duplicates";
 const ALIASES: &str = "\0aliases";
 
+/// The placeholders as serde writes them in a record (NUL as `\u0000`), and what around
+/// them [`Spilled::new`] cuts at: constants, where they were formatted for every article
+/// (a test checks them against serde).
+const JSON_HEAD: &str = r#"{"id":"\u0000id","text":"\u0000text""#;
+const JSON_TITLE: &str = r#""\u0000title""#;
+const JSON_RELATED: &str = r#"["\u0000related"]"#;
+const JSON_DUPLICATES: &str = r#"["\u0000duplicates"]"#;
+const JSON_ALIASES: &str = r#","aliases":["\u0000aliases"]"#;
+
 impl Spilled {
     /// The spilled form of `record` (its id, `related`, `duplicates` and `aliases` are
     /// ignored: they are filled in when written) with its related blocks' keys.
@@ -79,18 +88,12 @@ impl Spilled {
         record.metadata.duplicates = vec![DUPLICATES.into()];
         record.metadata.aliases = vec![ALIASES.into()];
         let json = serde_json::to_string(&record).expect("a record always serializes");
-        let q = |p: &str| serde_json::to_string(p).expect("a string always serializes");
-        let list = |p: &str| format!("[{}]", q(p));
         let order = "the record's fields in their serde order";
-        let rest = json
-            .strip_prefix(&format!("{{\"id\":{},\"text\":{}", q(ID), q(TEXT)))
-            .expect(order);
-        let (a, rest) = rest.split_once(&q(TITLE)).expect(order);
-        let (b, rest) = rest.split_once(&list(RELATED)).expect(order);
-        let (c, rest) = rest.split_once(&list(DUPLICATES)).expect(order);
-        let e = rest
-            .strip_prefix(&format!(",\"aliases\":{}", list(ALIASES)))
-            .expect(order);
+        let rest = json.strip_prefix(JSON_HEAD).expect(order);
+        let (a, rest) = rest.split_once(JSON_TITLE).expect(order);
+        let (b, rest) = rest.split_once(JSON_RELATED).expect(order);
+        let (c, rest) = rest.split_once(JSON_DUPLICATES).expect(order);
+        let e = rest.strip_prefix(JSON_ALIASES).expect(order);
         Spilled {
             text,
             title,
@@ -443,6 +446,21 @@ fn read_exact_at(f: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The placeholders' JSON constants are what serde writes for them.
+    #[test]
+    fn the_cut_points_are_serdes_placeholders() {
+        let q = |p: &str| serde_json::to_string(p).unwrap();
+        let list = |p: &str| format!("[{}]", q(p));
+        assert_eq!(
+            JSON_HEAD,
+            format!("{{\"id\":{},\"text\":{}", q(ID), q(TEXT))
+        );
+        assert_eq!(JSON_TITLE, q(TITLE));
+        assert_eq!(JSON_RELATED, list(RELATED));
+        assert_eq!(JSON_DUPLICATES, list(DUPLICATES));
+        assert_eq!(JSON_ALIASES, format!(",\"aliases\":{}", list(ALIASES)));
+    }
 
     #[test]
     fn records_come_back_by_offset_from_many_threads() {
