@@ -364,10 +364,15 @@ pub fn hex64(v: u64) -> String {
 /// writes, without the formatting machinery (an id is written for every page a snippet
 /// was seen on, thousands per snippet; `format!` is the oracle in a test).
 fn push_hex(s: &mut String, v: u128, digits: u32) {
+    s.extend(hex_digits(v, digits).map(char::from));
+}
+
+/// The low `digits` hex digits of `v`, lowercase, most significant first (ASCII bytes).
+fn hex_digits(v: u128, digits: u32) -> impl Iterator<Item = u8> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in (0..digits).rev() {
-        s.push(char::from(HEX[((v >> (4 * i)) & 0xF) as usize]));
-    }
+    (0..digits)
+        .rev()
+        .map(move |i| HEX[((v >> (4 * i)) & 0xF) as usize])
 }
 
 /// The id of the related snippet whose title-and-text key is `key` (xxh3-128 of title,
@@ -406,13 +411,8 @@ pub fn page_id(key: u128) -> String {
 /// escape), with no `String` made for it: a snippet's record lists the id of every page
 /// it was seen on, thousands of them for a snippet a site repeats.
 pub fn push_page_id_json(out: &mut Vec<u8>, key: u128) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.extend_from_slice(b"\"a-");
-    out.extend(
-        (0..32)
-            .rev()
-            .map(|i| HEX[((key >> (4 * i)) & 0xF) as usize]),
-    );
+    out.extend(hex_digits(key, 32));
     out.push(b'"');
 }
 
