@@ -587,8 +587,10 @@ fn phases<'a>(
     crate::trim::phase_end("scan");
     let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
     crate::trim::phase_end("learn");
+    // The ids take the keys over (Scanned::keys).
+    let keys = std::mem::take(&mut scanned.keys);
     let store = store::SpillStore::new(spill, &scanned.pages);
-    let decisions = dedup_phase(ctx, &scanned, &store, &mut timings)?;
+    let decisions = dedup_phase(ctx, (&scanned, keys), &store, &mut timings)?;
     crate::trim::phase_end("dedup");
     let guard = s.max_drop_rate.map(|max| guard(&decisions, max, &s.output));
     let held = guard.as_ref().is_some_and(|g| g.held);
@@ -701,7 +703,7 @@ fn article_count(scanned: &Scanned) -> usize {
 /// The duplicate decisions, under a spinner, with their timings.
 fn dedup_phase(
     ctx: &PhaseInput<'_>,
-    scanned: &Scanned,
+    (scanned, keys): (&Scanned, Vec<u128>),
     store: &store::SpillStore<'_>,
     timings: &mut Timings,
 ) -> Result<decide::Decisions, Error> {
@@ -718,7 +720,7 @@ fn dedup_phase(
         s.progress,
     );
     let decisions = timings.time("dedup", || {
-        decide::decide(scanned, &s.rules, store, history, ctx.candidates)
+        decide::decide(scanned, keys, &s.rules, store, history, ctx.candidates)
     })?;
     spin.finish_and_clear();
     let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);

@@ -34,7 +34,7 @@ use crate::run::signatures::SignatureWriter;
 use crate::run::spill::{Spill, SpillRef};
 use crate::run::summarize::{
     reading_rules, scan_in_chunks, MergedSnippet, PageSummary, Scanned, SnippetMerge, SpillOrder,
-    SummaryKind,
+    Summarized, SummaryKind,
 };
 use crate::scan::{LineSample, ScanCpu, ScannedPage, SnippetOccurrence};
 use crate::text::column::StrColumn;
@@ -101,16 +101,10 @@ pub fn scan_shard(
         &rules,
         (&spill, SpillOrder::PageOrder),
         take,
-        |p, sig, source, (sn, sample)| {
+        |page, (sn, sample)| {
             stats.snippets += sn.len();
-            stats.articles += usize::from(matches!(p.kind, SummaryKind::Article { .. }));
-            put_page(
-                &mut e,
-                (&p, sig.as_ref(), source),
-                &sn,
-                &sample,
-                &mut written,
-            );
+            stats.articles += usize::from(matches!(page.summary.kind, SummaryKind::Article { .. }));
+            put_page(&mut e, &page, &sn, &sample, &mut written);
             Ok(())
         },
     )?;
@@ -138,6 +132,7 @@ pub fn load_shards(
 ) -> Result<Scanned, Error> {
     let merge = SnippetMerge::new();
     let mut pages: Vec<PageSummary> = Vec::new();
+    let mut keys = Vec::new();
     let mut sources = StrColumn::default();
     let mut seen_in = SeenInPool::default();
     let mut samples = Samples::default();
@@ -166,7 +161,7 @@ pub fn load_shards(
         }
         for _ in 0..n {
             let pi = pages.len() as u32;
-            let (summary, sig, source, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
+            let (page, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
             for (bi, (key, occ)) in snippets.iter().enumerate() {
                 let list = match occ {
                     Some(occ) => Some(merge.add(pi, bi as u32, occ)),
@@ -179,9 +174,10 @@ pub fn load_shards(
                 };
                 seen_in.push(list, pi);
             }
-            pages.push(summary);
-            sigs.push(sig.as_ref())?;
-            sources.push(&source);
+            pages.push(page.summary);
+            keys.push(page.key);
+            sigs.push(page.sig.as_ref())?;
+            sources.push(&page.source);
             samples.push(pi, sample);
         }
         if !d.is_empty() {
@@ -191,6 +187,7 @@ pub fn load_shards(
     let snippets: Vec<MergedSnippet> = merge.finish(&seen_in);
     Ok(Scanned {
         pages,
+        keys,
         signatures: sigs.finish()?,
         sources,
         snippets,
@@ -203,13 +200,14 @@ pub fn load_shards(
 /// this shard has written in full, so that a repeated block is written as its key alone.
 fn put_page(
     e: &mut Enc,
-    (p, sig, source): (&PageSummary, Option<&Signature>, &str),
+    page: &Summarized,
     snippets: &[SnippetOccurrence],
     sample: &PageSample,
     written: &mut HashSet<u128>,
 ) {
-    e.str(source);
-    e.u128(p.key);
+    let (p, sig) = (&page.summary, page.sig.as_ref());
+    e.str(&page.source);
+    e.u128(page.key);
     e.bool(p.html);
     e.opt_str(p.encoding.name());
     e.opt_str(p.compression.name());
@@ -290,9 +288,7 @@ fn put_fingerprint(e: &mut Enc, fp: &Fingerprint, sig: Signature) {
 /// A page as a shard file holds it: each related block is its key, with the block itself
 /// at the block's first occurrence in the shard.
 type Page = (
-    PageSummary,
-    Option<Signature>,
-    String,
+    Summarized,
     Vec<(u128, Option<SnippetOccurrence>)>,
     PageSample,
 );
@@ -370,14 +366,19 @@ fn get_page(d: &mut Dec<'_>, file: u32) -> std::io::Result<Page> {
         });
     }
     let summary = PageSummary {
-        key,
         html,
         kind,
         encoding,
         stripped,
         compression,
     };
-    Ok((summary, sig, source, snippets, sample))
+    let page = Summarized {
+        key,
+        summary,
+        sig,
+        source,
+    };
+    Ok((page, snippets, sample))
 }
 
 fn get_fingerprint(d: &mut Dec<'_>) -> std::io::Result<(Fingerprint, Signature)> {

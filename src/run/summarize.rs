@@ -24,11 +24,9 @@ use crate::scan::{scan_file_sampled, Outcome, ScanCpu, ScannedPage, SnippetOccur
 use crate::text::column::StrColumn;
 
 /// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
-/// path is in [`Scanned::sources`].)
+/// path is in [`Scanned::sources`], its key in [`Scanned::keys`].)
 #[derive(Debug)]
 pub struct PageSummary {
-    /// What the page's id is made from ([`crate::record::page_key`]).
-    pub key: u128,
     /// Read as HTML.
     pub html: bool,
     /// Article (record in the spill file) or reject.
@@ -120,6 +118,10 @@ pub struct MergedSnippet {
 pub struct Scanned {
     /// One summary per input file, in input order.
     pub pages: Vec<PageSummary>,
+    /// Each page's key, what its id is made from ([`crate::record::page_key`]), in input
+    /// order. Phase 2 moves them into its [`crate::run::decide::Ids`] (this is then
+    /// empty), so that a million pages do not hold their 16 MB of keys twice.
+    pub keys: Vec<u128>,
     /// Each page's MinHash signature, by page index (zeros for a reject).
     pub signatures: Signatures,
     /// Each page's path relative to `--input`, in input order.
@@ -156,6 +158,7 @@ pub fn summarize_all(
     let merge = SnippetMerge::new();
     let mut seen_in = SeenInPool::default();
     let mut pages = Vec::with_capacity(files.len());
+    let mut keys = Vec::with_capacity(files.len());
     let mut sources = StrColumn::with_capacity(files.len());
     // Added by the workers as they finish: a chunk's samples are not all held at once.
     let samples = Mutex::new(Samples::default());
@@ -177,18 +180,20 @@ pub fn summarize_all(
         lists
     };
     let spill = (spill, SpillOrder::AsScanned);
-    let cpu = scan_in_chunks(files, total, rules, spill, each, |p, sig, source, lists| {
+    let cpu = scan_in_chunks(files, total, rules, spill, each, |page, lists| {
         let pi = pages.len() as u32;
         lists.into_iter().for_each(|l| seen_in.push(l, pi));
-        pages.push(p);
-        sigs.push(sig.as_ref())?;
-        sources.push(source);
+        pages.push(page.summary);
+        keys.push(page.key);
+        sigs.push(page.sig.as_ref())?;
+        sources.push(&page.source);
         Ok(())
     })?;
     bar.finish_and_clear();
     crate::trim::phase_end("scan: pages");
     Ok(Scanned {
         pages,
+        keys,
         signatures: sigs.finish()?,
         sources,
         snippets: merge.finish(&seen_in),
@@ -220,15 +225,15 @@ enum Scanned1 {
 /// shard): `files` of a run over `total_files` files, scanned in parallel a chunk at a
 /// time, each page's record spilled to `spill` in `order`. `each(page, scanned, sample)`
 /// runs on the worker (page: its index among `files`; sample: its learned-boilerplate
-/// sample) and may take what it needs of the page; `sink` gets the summaries, signatures
-/// and sources in page order with what `each` returned. Returns the scan's CPU times.
+/// sample) and may take what it needs of the page; `sink` gets each page [`Summarized`],
+/// in page order, with what `each` returned. Returns the scan's CPU times.
 pub(crate) fn scan_in_chunks<T: Send>(
     files: Vec<InputFile>,
     total_files: usize,
     rules: &Rules,
     (spill, order): (&Spill, SpillOrder),
     each: impl Fn(u32, &mut ScannedPage, PageSample) -> T + Sync,
-    mut sink: impl FnMut(PageSummary, Option<Signature>, &str, T) -> Result<(), Error>,
+    mut sink: impl FnMut(Summarized, T) -> Result<(), Error>,
 ) -> Result<ScanCpu, Error> {
     let rate = boilerplate::sample_rate(total_files, &rules.config.boilerplate);
     let mut cpu = ScanCpu::default();
@@ -258,11 +263,11 @@ pub(crate) fn scan_in_chunks<T: Send>(
             .collect::<Result<_, Error>>()?;
         for (page, c, got) in done {
             cpu += c;
-            let (p, sig, source) = match page {
+            let page = match page {
                 Scanned1::Summarized(s) => s,
                 Scanned1::Pending(r, keys) => summarize(*r, &keys, rules, spill)?,
             };
-            sink(p, sig, &source, got)?;
+            sink(page, got)?;
         }
         drop(chunk);
         // The chunk's page buffers are freed between the summaries that stay; handed back
@@ -325,8 +330,17 @@ pub(crate) fn page_sample(r: &mut ScannedPage, rules: &Rules) -> PageSample {
     }
 }
 
-/// A page's summary, its signature (`None`: no article) and its source.
-pub(crate) type Summarized = (PageSummary, Option<Signature>, String);
+/// What phase 1 keeps of a page.
+pub(crate) struct Summarized {
+    /// What its id is made from ([`crate::record::page_key`]).
+    pub key: u128,
+    /// Its summary.
+    pub summary: PageSummary,
+    /// Its article's signature (`None`: no article).
+    pub sig: Option<Signature>,
+    /// Its path relative to `--input`.
+    pub source: String,
+}
 
 /// Keeps what phase 2 needs of a page and spills its record (`related`: the keys of its
 /// related blocks, in page order); returns the summary, the article's signature and the
@@ -358,14 +372,18 @@ pub(crate) fn summarize(
         },
     };
     let summary = PageSummary {
-        key: r.key,
         html: r.html,
         kind,
         encoding: NameCode::of(r.encoding),
         stripped: r.stripped,
         compression: NameCode::of(r.compression),
     };
-    Ok((summary, sig, r.source))
+    Ok(Summarized {
+        key: r.key,
+        summary,
+        sig,
+        source: r.source,
+    })
 }
 
 /// xxh3 of a title in dedup's normalized form: titles equal under it link a snippet to an

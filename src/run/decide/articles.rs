@@ -101,8 +101,7 @@ pub(crate) mod tests {
         let mut sigs = Vec::new();
         let (pages, records) = bodies
             .iter()
-            .enumerate()
-            .map(|(i, b)| {
+            .map(|b| {
                 let f = b.map(|t| fingerprint(t, &rules));
                 sigs.push(f.as_ref().map(|f| f.signature).unwrap_or_default());
                 let kind = match f {
@@ -118,9 +117,7 @@ pub(crate) mod tests {
                         snippets: 0,
                     },
                 };
-                let source = format!("p{i}.txt");
                 let page = PageSummary {
-                    key: crate::record::page_key(&source, None),
                     html: false,
                     kind,
                     encoding: Default::default(),

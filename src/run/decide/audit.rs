@@ -121,8 +121,12 @@ mod tests {
             merged(2, "t2", "y"),
         ];
         snippets[2].occurrences = 4;
+        let source = |i| format!("p{i}.txt");
         let scanned = Scanned {
-            sources: (0..pages.len()).map(|i| format!("p{i}.txt")).collect(),
+            sources: (0..pages.len()).map(source).collect(),
+            keys: (0..pages.len())
+                .map(|i| crate::record::page_key(&source(i), None))
+                .collect(),
             pages,
             signatures,
             snippets,

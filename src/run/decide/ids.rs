@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use crate::error::Error;
 use crate::history::{History, Loc};
 use crate::record::{page_id, snippet_id, RecordKind};
-use crate::run::summarize::{MergedSnippet, PageSummary};
+use crate::run::summarize::MergedSnippet;
 
 /// Every page's and every merged snippet's id, by index; records of earlier runs that
 /// tonight's decisions refer to are numbered after them (earlier article `e` is
@@ -44,12 +44,12 @@ pub struct EarlierId {
 }
 
 impl Ids {
-    /// The ids of `pages` and `snippets`, from the pages and blocks alone: the earlier
+    /// The ids of the pages with these `keys` ([`crate::run::summarize::Scanned::keys`]) and
+    /// of `snippets`, from the pages and blocks alone: the earlier
     /// runs are not asked (a page's id is the same run alone or against them; an earlier
     /// run's page with the same id is the same path with the same bytes, so tonight's is
     /// its exact duplicate).
-    pub fn assign(pages: &[PageSummary], snippets: &[MergedSnippet]) -> Ids {
-        let keys: Vec<u128> = pages.iter().map(|p| p.key).collect();
+    pub fn assign(keys: Vec<u128>, snippets: &[MergedSnippet]) -> Ids {
         let repeated = repeated_keys(&keys);
         let fresh: Vec<String> = snippets.iter().map(|s| snippet_id(s.key)).collect();
         let snippets = unique_ids_after(&fresh, &[]);

@@ -89,14 +89,16 @@ pub struct Decisions {
 /// without `--against`); article texts are read from `store` (or, for earlier records,
 /// their run's files) only for the candidate pairs that need verifying. The article
 /// search's candidate stage runs in `candidates` when given ([`crate::run::Finish`]).
+/// `keys` are the pages' keys, taken from [`Scanned::keys`]: the ids keep them.
 pub fn decide(
     scanned: &Scanned,
+    keys: Vec<u128>,
     rules: &Rules,
     store: &dyn ArticleStore,
     history: &History,
     candidates: Option<CandidateHook<'_, Error>>,
 ) -> Result<Decisions, Error> {
-    let mut ids = Ids::assign(&scanned.pages, &scanned.snippets);
+    let mut ids = Ids::assign(keys, &scanned.snippets);
     crate::trim::phase_end("dedup: ids");
     let pages = (&scanned.pages[..], &scanned.signatures);
     let articles = articles::decide(pages, &rules.dedup, store, history, candidates)?;
