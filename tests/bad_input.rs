@@ -670,3 +670,46 @@ fn html_in_utf16_and_under_a_bogus_label_is_read() {
     assert_eq!(c.article("bogus.html")["text"], "住院费用按比例报销。");
     assert_eq!(c.article("wide.html")["metadata"]["encoding"], "UTF-16LE");
 }
+
+/// Pages in encodings a Chinese site does not use, or no longer does: Japanese and Korean
+/// legacy bytes decode as GB18030 without an error into plausible-looking ideographs, and
+/// HZ-GB-2312 is pure ASCII. Each is read in its own encoding, never kept as mojibake.
+#[test]
+fn japanese_korean_and_hz_pages_are_read_in_their_encodings() {
+    let ja = "医療保険の質問\n医療保険の個人口座のお金は家族のために使えますか。地域によって規則が違いますが、一般的には配偶者や両親の外来費用に使えます。\n";
+    let ja2 = "遠方の病院の質問\n住んでいる地域の外で治療を受けるときは、事前に届け出をしてください。届け出がないと払い戻しの割合が下がることがあります。\n";
+    let ko = "건강보험 질문\n건강보험 개인 계좌의 돈을 가족에게 쓸 수 있나요? 지역마다 규정이 다르지만 보통 배우자와 부모의 외래 진료비에 쓸 수 있습니다.\n";
+    // "医保问题" and a sentence of our own, as Python's `hz` codec encodes them.
+    let hz: &[u8] = b"~{R=1#NJLb~}\n~{R=1#8vHKUK;'@o5DG.D\\2;D\\8xGWJtSC#?8w5XU~2_2;M,!#~}\n";
+    let c = case(|d| {
+        for (name, text, enc) in [
+            ("sjis.txt", ja, encoding_rs::SHIFT_JIS),
+            ("eucjp.txt", ja2, encoding_rs::EUC_JP),
+            ("euckr.txt", ko, encoding_rs::EUC_KR),
+        ] {
+            std::fs::write(d.join(name), enc.encode(text).0).unwrap();
+        }
+        std::fs::write(d.join("hz.txt"), hz).unwrap();
+    });
+    c.run(&[]);
+    for (name, enc) in [
+        ("sjis.txt", "Shift_JIS"),
+        ("eucjp.txt", "EUC-JP"),
+        ("euckr.txt", "EUC-KR"),
+        ("hz.txt", "HZ-GB-2312"),
+    ] {
+        assert_eq!(c.article(name)["metadata"]["encoding"], enc, "{name}");
+    }
+    assert!(c.article("sjis.txt")["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("医療保険の個人口座"));
+    assert!(c.article("euckr.txt")["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("건강보험 개인 계좌"));
+    assert_eq!(
+        c.article("hz.txt")["text"],
+        "医保个人账户里的钱能不能给亲属用？各地政策不同。"
+    );
+}

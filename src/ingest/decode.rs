@@ -11,9 +11,11 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8};
+use encoding_rs::{
+    Encoding, EUC_JP, EUC_KR, GB18030, GBK, ISO_2022_JP, SHIFT_JIS, UTF_16BE, UTF_16LE, UTF_8,
+};
 
-use crate::ingest::{html, InputFile, InputRules};
+use crate::ingest::{html, hz, misread, InputFile, InputRules};
 use crate::record::{Reject, RejectReason};
 use crate::text::utf8;
 
@@ -547,6 +549,16 @@ fn pick(raw: &[u8], legacy: &[&'static Encoding]) -> Picked {
     if let Some((enc, bom_len)) = Encoding::for_bom(raw) {
         return Picked::unscored(decode_with(enc, &raw[bom_len..], true));
     }
+    // An HZ-GB-2312 page is pure ASCII: it would pass as UTF-8 below.
+    if let Some(text) = hz::decode(raw) {
+        return Picked::unscored(DecodedPage {
+            text,
+            encoding: "HZ-GB-2312",
+            bom: false,
+            replacements: 0,
+            html: None,
+        });
+    }
     let has_nul = memchr::memchr(0, raw).is_some();
     if let (Ok(s), false) = (utf8::as_str(raw).ok_or(()), has_nul) {
         return Picked::unscored(DecodedPage {
@@ -633,10 +645,33 @@ fn pick(raw: &[u8], legacy: &[&'static Encoding]) -> Picked {
         .into_iter()
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .expect("at least one candidate");
-    Picked {
+    let mut picked = Picked {
         page: best.unwrap_or_else(|| decode_with(UTF_8, raw, false)),
         tried: names,
         plausible: Some(score),
+    };
+    if picked.page.encoding == "GB18030" && misread::looks_misread(&picked.page.text) {
+        japanese_or_korean(raw, &mut picked);
+    }
+    picked
+}
+
+/// A GB18030 reading that shows a sign of Japanese or Korean bytes ([`misread`]) gives
+/// way to the detector's guess when that is a Japanese or Korean encoding reading the page
+/// at least as plausibly and with no more replacement characters.
+fn japanese_or_korean(raw: &[u8], picked: &mut Picked) {
+    let mut det = chardetng::EncodingDetector::new();
+    det.feed(&raw[..raw.len().min(CHARDET_PREFIX)], true);
+    let guess = det.guess(None, false);
+    if ![SHIFT_JIS, EUC_JP, EUC_KR, ISO_2022_JP].contains(&guess) {
+        return;
+    }
+    let page = decode_with(guess, raw, false);
+    let score = plausibility(&page);
+    if score >= picked.plausible.unwrap_or(0.0) && page.replacements <= picked.page.replacements {
+        picked.tried.push(page.encoding);
+        picked.page = page;
+        picked.plausible = Some(score);
     }
 }
 
@@ -1018,6 +1053,59 @@ mod tests {
         assert_eq!((p.encoding, p.bom, p.text.as_str()), ("UTF-8", true, PAGE));
     }
 
+    /// Japanese and Korean bytes read as GB18030 give ideographs and kana that all count as
+    /// plausible; the text's signs ([`misread`]) send them to the detector, which names
+    /// their encoding. Chinese pages in GBK, simplified or traditional, stay GB18030.
+    #[test]
+    fn japanese_and_korean_pages_are_not_read_as_gb18030() {
+        use encoding_rs::{BIG5, EUC_JP, EUC_KR, SHIFT_JIS};
+        let ja = "医療保険の質問\n医療保険の個人口座のお金は家族のために使えますか。地域によって規則が違いますが、一般的には配偶者や両親の外来費用に使えます。\n";
+        let ko = "건강보험 질문\n건강보험 개인 계좌의 돈을 가족에게 쓸 수 있나요? 지역마다 규정이 다르지만 보통 배우자와 부모의 외래 진료비에 쓸 수 있습니다.\n";
+        let zh = "醫保問題\n醫保個人賬戶裡的錢可以給家人用嗎？各地的規定不一樣，一般可以支付配偶、父母和子女在定點醫院的門診費用。\n";
+        for (text, enc, name) in [
+            (ja, SHIFT_JIS, "Shift_JIS"),
+            (ja, EUC_JP, "EUC-JP"),
+            (ko, EUC_KR, "EUC-KR"),
+            (zh, GB18030, "GB18030"),
+            (zh, BIG5, "Big5"),
+            (PAGE, GB18030, "GB18030"),
+        ] {
+            let page = text.repeat(3);
+            let (bytes, _, bad) = enc.encode(&page);
+            assert!(!bad);
+            let p = decode(&bytes, &rules()).unwrap();
+            assert_eq!(
+                (p.encoding, p.text.as_str()),
+                (name, page.as_str()),
+                "{}",
+                enc.name()
+            );
+        }
+    }
+
+    /// HZ-GB-2312 pages, plain and declared in HTML (a label browsers map to the
+    /// replacement encoding), are read as HZ; an ASCII page with a stray `~{` is ASCII.
+    #[test]
+    fn hz_pages_are_read_as_hz() {
+        let hz = b"~{R=1#NJLb~}\n~{R=1#8vHKUK;'@o5DG.D\\2;D\\8xGWJtSC#?~}\n";
+        let p = decode(hz, &rules()).unwrap();
+        assert_eq!(p.encoding, "HZ-GB-2312");
+        assert_eq!(p.text, "医保问题\n医保个人账户里的钱能不能给亲属用？\n");
+        let mut html =
+            b"<html><head><meta charset=hz-gb-2312><title>x</title></head><body><p>".to_vec();
+        html.extend_from_slice(hz);
+        html.extend_from_slice(b"</p></body></html>");
+        let p = decode(&html, &rules()).unwrap();
+        assert_eq!(p.encoding, "HZ-GB-2312");
+        assert!(p.text.contains("医保个人账户"), "{}", p.text);
+        let p = decode(
+            b"x ~{R=1#~} y, and a page of English around it.\n",
+            &rules(),
+        )
+        .unwrap();
+        assert_eq!(p.encoding, "UTF-8");
+    }
+
     #[test]
     fn gb18030_without_bom() {
         let (bytes, _, _) = GB18030.encode(PAGE);
@@ -1057,7 +1145,7 @@ mod tests {
 
     /// The choice as it was made before the shortcut, for a page that is not nearly UTF-8:
     /// chardetng's guess always decoded, then the legacy encodings, the most plausible
-    /// (the last of equals) taken.
+    /// (the last of equals) taken, and the check for Japanese or Korean bytes.
     fn pick_with_every_candidate(raw: &[u8], legacy: &[&'static Encoding]) -> DecodedPage {
         let mut det = chardetng::EncodingDetector::new();
         det.feed(&raw[..raw.len().min(CHARDET_PREFIX)], true);
@@ -1068,12 +1156,22 @@ mod tests {
                 encodings.push(e);
             }
         }
-        std::iter::once(decode_with(UTF_8, raw, false))
+        let (score, page) = std::iter::once(decode_with(UTF_8, raw, false))
             .chain(encodings.into_iter().map(|e| decode_with(e, raw, false)))
             .map(|c| (plausibility(&c), c))
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, c)| c)
-            .expect("a candidate")
+            .expect("a candidate");
+        // Then, as `pick`, a GB18030 reading with a sign of Japanese or Korean bytes is
+        // put to the detector.
+        let mut picked = Picked {
+            page,
+            tried: Vec::new(),
+            plausible: Some(score),
+        };
+        if picked.page.encoding == "GB18030" && misread::looks_misread(&picked.page.text) {
+            japanese_or_korean(raw, &mut picked);
+        }
+        picked.page
     }
 
     /// chardetng is skipped only where its guess could not win: the same decoding as with

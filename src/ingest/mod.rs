@@ -3,6 +3,8 @@
 pub mod cache;
 pub mod decode;
 pub mod html;
+pub mod hz;
+pub mod misread;
 pub mod names;
 pub mod rules;
 pub mod walk;
