@@ -713,3 +713,28 @@ fn japanese_korean_and_hz_pages_are_read_in_their_encodings() {
         "医保个人账户里的钱能不能给亲属用？各地政策不同。"
     );
 }
+
+/// A Big5 page that declares `gb2312` reads as GBK without one bad byte, but into text of
+/// which half is not what pages are made of: it was rejected as `undecodable`. The
+/// declaration now loses to the detector's choice; a GBK page declaring `big5` keeps
+/// being read as GBK.
+#[test]
+fn a_page_whose_declared_encoding_gives_mojibake_is_read_in_its_own() {
+    let tw = "醫保個人賬戶裡的錢可以給家人用嗎？各地的規定不一樣，一般可以支付配偶、父母和子女在定點醫院的門診費用。";
+    let big5 = html_page("醫保個人賬戶", &tw.repeat(3), "").replace("utf-8", "gb2312");
+    let gbk = html_page(
+        "医保异地备案",
+        "异地就医需要先在参保地办理备案手续，否则报销比例会降低。",
+        "",
+    )
+    .replace("utf-8", "big5");
+    let c = case(|d| {
+        std::fs::write(d.join("big5.html"), encoding_rs::BIG5.encode(&big5).0).unwrap();
+        std::fs::write(d.join("gbk.html"), encoding_rs::GB18030.encode(&gbk).0).unwrap();
+    });
+    c.run(&[]);
+    let a = c.article("big5.html");
+    assert_eq!(a["metadata"]["encoding"], "Big5");
+    assert_eq!(a["text"], tw.repeat(3));
+    assert_eq!(c.article("gbk.html")["metadata"]["encoding"], "GB18030");
+}
