@@ -220,6 +220,48 @@ fn gzip_expanding_past_the_size_limit() {
     assert_eq!(c.reject("bomb.gz").as_deref(), Some("too_large"));
 }
 
+/// bzip2 and xz bombs are cut off at the size limit, truncated streams are `undecodable`.
+#[test]
+fn bzip2_and_xz_bombs_and_truncated_streams() {
+    let spaces = vec![b' '; 3 << 20];
+    let mut bz2 = Vec::new();
+    std::io::Read::read_to_end(
+        &mut bzip2::read::BzEncoder::new(&spaces[..], bzip2::Compression::default()),
+        &mut bz2,
+    )
+    .unwrap();
+    let mut xz = Vec::new();
+    lzma_rs::xz_compress(&mut &spaces[..], &mut xz).unwrap();
+    // A page's streams cut halfway.
+    let text = "医保个人账户\n\n个人账户可以支付门诊费用和药店购药费用。\n".repeat(20);
+    let mut page_bz2 = Vec::new();
+    std::io::Read::read_to_end(
+        &mut bzip2::read::BzEncoder::new(text.as_bytes(), bzip2::Compression::default()),
+        &mut page_bz2,
+    )
+    .unwrap();
+    let mut page_xz = Vec::new();
+    lzma_rs::xz_compress(&mut text.as_bytes(), &mut page_xz).unwrap();
+    let c = case(|d| {
+        std::fs::write(d.join("bomb.bz2"), &bz2).unwrap();
+        std::fs::write(d.join("bomb.xz"), &xz).unwrap();
+        std::fs::write(d.join("cut.bz2"), &page_bz2[..page_bz2.len() / 2]).unwrap();
+        std::fs::write(d.join("cut.xz"), &page_xz[..page_xz.len() / 2]).unwrap();
+    });
+    let cfg = c.input.parent().unwrap().join("small.toml");
+    let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
+    std::fs::write(
+        &cfg,
+        profile.replace("# max_file_bytes = 67108864", "max_file_bytes = 1000000"),
+    )
+    .unwrap();
+    c.run(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(c.reject("bomb.bz2").as_deref(), Some("too_large"));
+    assert_eq!(c.reject("bomb.xz").as_deref(), Some("too_large"));
+    assert_eq!(c.reject("cut.bz2").as_deref(), Some("undecodable"));
+    assert_eq!(c.reject("cut.xz").as_deref(), Some("undecodable"));
+}
+
 #[test]
 fn corrupt_zstd() {
     let c = case(|d| std::fs::write(d.join("x.txt.zst"), b"\x28\xb5\x2f\xfd\x00garbage").unwrap());

@@ -1,7 +1,7 @@
 //! Encoding and compression names as one byte each, for page summaries (a summary is kept
 //! for every input file). The names are `&'static str`s from a small set (encoding_rs's
-//! encodings, a few mixed-encoding names, `gzip`, `zstd`); each gets a code the first
-//! time it is seen.
+//! encodings, a few mixed-encoding names, `gzip`, `zstd`, `bzip2`, `xz`); each gets a code
+//! the first time it is seen.
 
 use std::sync::RwLock;
 
