@@ -387,7 +387,8 @@ fn pick_html_decoding(raw: &[u8], legacy: &[&'static Encoding]) -> (Picked, Opti
     if !utf8 && labelled.page.replacements == 0 {
         // What nearly every page is: the declaration reads the bytes cleanly — into text,
         // not into mojibake: Big5 bytes declared `gb2312` read as GBK without a bad byte,
-        // but a third of what they give is not what pages are made of.
+        // but about half of the non-ASCII characters they give are not what pages are
+        // made of.
         if declared == UTF_8 {
             return (labelled, None);
         }
