@@ -514,3 +514,48 @@ fn bzip2_and_xz_pages_are_read() {
     );
     assert!(jsonl(&out.join("rejects.jsonl")).is_empty());
 }
+
+/// The 相关推荐 marker as sites decorate it starts the related list under the default
+/// profile; none of it is left in the answer.
+#[test]
+fn decorated_related_markers_start_the_related_list() {
+    let markers = [
+        "相关推荐",
+        "相关推荐：",
+        "相关推荐 >>",
+        "【相关推荐】",
+        "相关 推荐",
+        "相关推荐 更多»",
+        "相关阅读",
+    ];
+    let files: Vec<(String, Vec<u8>)> = markers
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let text = format!(
+                "第{i}个医保问题\n\n第{i}种情况：门诊费用按比例报销，住院另算。\n\n{m}\n\n\
+                 异地就医备案流程\n\n异地就医需要先在参保地办理备案，备案后直接结算。\n\n\
+                 健康新闻 2025-03-02\n"
+            );
+            (format!("p{i}.txt"), text.into_bytes())
+        })
+        .collect();
+    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let d = input_with(&named);
+    let (input, out) = (d.path().join("in"), d.path().join("out"));
+    run_ok(&input, &out, &[]);
+    let mut records = jsonl(&out.join("articles.jsonl"));
+    records.extend(jsonl(&out.join("dropped.jsonl")));
+    assert_eq!(records.len(), markers.len());
+    for r in &records {
+        let text = r["text"].as_str().unwrap();
+        assert!(!text.contains("推荐") && !text.contains("相关"), "{text}");
+        assert!(!text.contains("异地就医"), "{text}");
+    }
+    let snippets = jsonl(&out.join("snippets.jsonl"));
+    assert_eq!(snippets.len(), 1);
+    assert_eq!(
+        snippets[0]["metadata"]["seen_in"].as_array().unwrap().len(),
+        markers.len()
+    );
+}
