@@ -402,6 +402,9 @@ struct Segmenter<'c> {
     /// Lines after the trending marker, held until the next marker says what they are:
     /// (line, cleaned, whether it looks like a term).
     after_trending: Vec<(usize, Arc<str>, bool)>,
+    /// Bare links and dates before the title (a scraper's first line): body once the
+    /// title comes, or the first of them the title when none does.
+    before_title: Vec<(usize, Arc<str>)>,
 }
 
 impl<'c> Segmenter<'c> {
@@ -413,6 +416,7 @@ impl<'c> Segmenter<'c> {
             after_footer: Vec::new(),
             pending: Vec::new(),
             after_trending: Vec::new(),
+            before_title: Vec::new(),
         }
     }
 
@@ -449,14 +453,21 @@ impl<'c> Segmenter<'c> {
     fn line(&mut self, n: usize, f: &LineFacts) {
         let c = self.c;
         if self.state == State::Start {
-            if f.class == LineClass::Plain && f.chars <= c.title_max_chars {
-                self.parts.title = Some(f.cleaned.to_string());
-                self.label(n, Part::Title, Rule::Layout("first non-empty line"));
-                self.state = State::Body;
-                return;
+            match f.class {
+                LineClass::Plain if f.chars <= c.title_max_chars => {
+                    if bare_link_or_date(&f.cleaned) {
+                        self.before_title.push((n, f.cleaned.clone()));
+                        return;
+                    }
+                    self.title(n, &f.cleaned, "first non-empty line");
+                    return;
+                }
+                // Navigation (a breadcrumb) and a header disclaimer before the title are
+                // stripped; the title may still come.
+                LineClass::Navigation(_) | LineClass::Header(_) => {}
+                // No title: the page goes on as if the title were missing.
+                _ => self.no_title(),
             }
-            // No title: the page goes on as if the title were missing.
-            self.state = State::Body;
         }
         // Lines held after a trending marker are terms when the layout goes on (related
         // list, a date line, navigation, another trending marker, the page end); a
@@ -687,13 +698,51 @@ impl<'c> Segmenter<'c> {
         });
     }
 
+    /// The page's title is line `n`; the bare links and dates held before it are body.
+    fn title(&mut self, n: usize, cleaned: &Arc<str>, why: &'static str) {
+        self.parts.title = Some(cleaned.to_string());
+        self.label(n, Part::Title, Rule::Layout(why));
+        self.state = State::Body;
+        for (m, line) in std::mem::take(&mut self.before_title) {
+            self.body(m, &line, Rule::Layout("bare link or date before the title"));
+        }
+    }
+
+    /// The page has no title line of its own: the first bare link or date held before
+    /// the title is the title, as any first line would be (else there is none).
+    fn no_title(&mut self) {
+        if self.before_title.is_empty() {
+            self.state = State::Body;
+            return;
+        }
+        let (n, first) = self.before_title.remove(0);
+        self.title(n, &first, "first non-empty line");
+    }
+
     fn finish(&mut self) {
+        if self.state == State::Start {
+            self.no_title();
+        }
         self.resolve_trending(true);
         self.resolve_after_footer();
         if !self.pending.is_empty() {
             self.close_block(None, None, None);
         }
     }
+}
+
+/// A line that is only a link (`https://…`, `www.…`) or only a date and time (digits and
+/// `-/:.` or 年月日时分秒): what scrapers put before a page's title, never a title itself.
+fn bare_link_or_date(line: &str) -> bool {
+    let link =
+        (line.starts_with("http://") || line.starts_with("https://") || line.starts_with("www."))
+            && !line.contains(char::is_whitespace);
+    let digits = line.chars().filter(char::is_ascii_digit).count();
+    let date = digits >= 4
+        && line
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -/:.年月日号时分秒".contains(c));
+    link || date
 }
 
 /// A related block's date in any form the profile's `date` group matches — `2025/4/8`,
@@ -730,6 +779,45 @@ mod tests {
     fn cached_rules(cache_bytes: usize) -> SegmentRules {
         let c = Config::parse(BUILTIN_PROFILE).unwrap();
         SegmentRules::compile(&c.profile, &c.clean, cache_bytes).unwrap()
+    }
+
+    /// What scrapers put before a page's title — a breadcrumb, the header disclaimer, the
+    /// page's link, its date — is not the title: the title is the next line, the link and
+    /// date go to the body, the breadcrumb and disclaimer are stripped. A page with no
+    /// other title line keeps its first line as the title, as before.
+    #[test]
+    fn what_comes_before_the_title_is_not_the_title() {
+        let rest = "医保个人账户能给家人用吗\n\n可以用于配偶、父母和子女的门诊费用。\n";
+        let cases: [(&str, &[&str]); 5] = [
+            ("首页 > 医保问答 > 个人账户\n", &[]),
+            ("当前位置：首页 » 医保 » 问答\n", &[]),
+            ("本信息整理自互联网公开渠道,仅供参考\n", &[]),
+            (
+                "https://example.com/ask/123.html\n",
+                &["https://example.com/ask/123.html"],
+            ),
+            ("2025-03-02 10:22\n\n", &["2025-03-02 10:22"]),
+        ];
+        for (before, extra) in cases {
+            let p = segment(&format!("{before}{rest}"), &compiled());
+            assert_eq!(
+                p.title.as_deref(),
+                Some("医保个人账户能给家人用吗"),
+                "{before}"
+            );
+            let mut want = extra.to_vec();
+            want.push("可以用于配偶、父母和子女的门诊费用。");
+            assert_eq!(body(&p), want, "{before}");
+        }
+        // The answer's only line is too long to be a title: the link stays the title.
+        let page = format!(
+            "https://example.com/ask/123.html\n\n{}",
+            "很长的回答内容，".repeat(40)
+        );
+        let p = segment(&page, &compiled());
+        assert_eq!(p.title.as_deref(), Some("https://example.com/ask/123.html"));
+        assert!(!bare_link_or_date("2025年医保缴费标准"));
+        assert!(!bare_link_or_date("https://example.com 医保"));
     }
 
     #[test]
