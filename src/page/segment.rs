@@ -820,6 +820,27 @@ mod tests {
         assert!(!bare_link_or_date("https://example.com 医保"));
     }
 
+    /// A related block's date line may carry a time after the date: it still closes the
+    /// block, and the date is the day.
+    #[test]
+    fn a_date_line_with_a_time_closes_its_block() {
+        let page = "医保问题\n\n可以用于门诊费用。\n\n相关推荐\n\n异地备案\n\n先在参保地备案。\n\n\
+                    健康新闻 2025-03-02 10:22\n\n门诊统筹\n\n按次报销。\n\n健康新闻 2025/3/4 8:05:09\n";
+        let p = segment(page, &compiled());
+        let blocks: Vec<(&str, &str, Option<&str>)> = p
+            .related
+            .iter()
+            .map(|b| (b.title.as_str(), b.text.as_str(), b.date.as_deref()))
+            .collect();
+        assert_eq!(
+            blocks,
+            [
+                ("异地备案", "先在参保地备案。", Some("2025-03-02")),
+                ("门诊统筹", "按次报销。", Some("2025-03-04")),
+            ]
+        );
+    }
+
     #[test]
     fn cached_facts_are_the_same_facts_and_the_cache_stays_bounded() {
         let r = cached_rules(2_000);
