@@ -33,6 +33,18 @@ fn case(setup: impl FnOnce(&Path)) -> Case {
 }
 
 impl Case {
+    /// Runs under the shipped profile with `input.max_file_bytes` set to `limit`.
+    fn run_with_file_limit(&self, limit: u64) -> &Self {
+        let cfg = self.input.parent().unwrap().join("small.toml");
+        let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
+        let profile = profile.replace(
+            "# max_file_bytes = 67108864",
+            &format!("max_file_bytes = {limit}"),
+        );
+        std::fs::write(&cfg, profile).unwrap();
+        self.run(&["--config", cfg.to_str().unwrap()])
+    }
+
     fn run(&self, extra: &[&str]) -> &Self {
         run_ok(&self.input, &self.out, extra);
         assert_invariant(&self.out);
@@ -209,14 +221,7 @@ fn corrupt_gzip() {
 fn gzip_expanding_past_the_size_limit() {
     let c =
         case(|d| std::fs::write(d.join("bomb.gz"), common::gzip(&vec![b' '; 3 << 20])).unwrap());
-    let cfg = c.input.parent().unwrap().join("small.toml");
-    let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
-    std::fs::write(
-        &cfg,
-        profile.replace("# max_file_bytes = 67108864", "max_file_bytes = 1000000"),
-    )
-    .unwrap();
-    c.run(&["--config", cfg.to_str().unwrap()]);
+    c.run_with_file_limit(1_000_000);
     assert_eq!(c.reject("bomb.gz").as_deref(), Some("too_large"));
 }
 
@@ -224,38 +229,17 @@ fn gzip_expanding_past_the_size_limit() {
 #[test]
 fn bzip2_and_xz_bombs_and_truncated_streams() {
     let spaces = vec![b' '; 3 << 20];
-    let mut bz2 = Vec::new();
-    std::io::Read::read_to_end(
-        &mut bzip2::read::BzEncoder::new(&spaces[..], bzip2::Compression::default()),
-        &mut bz2,
-    )
-    .unwrap();
-    let mut xz = Vec::new();
-    lzma_rs::xz_compress(&mut &spaces[..], &mut xz).unwrap();
+    let (bz2, xz) = (common::bzip2(&spaces), common::xz(&spaces));
     // A page's streams cut halfway.
     let text = "医保个人账户\n\n个人账户可以支付门诊费用和药店购药费用。\n".repeat(20);
-    let mut page_bz2 = Vec::new();
-    std::io::Read::read_to_end(
-        &mut bzip2::read::BzEncoder::new(text.as_bytes(), bzip2::Compression::default()),
-        &mut page_bz2,
-    )
-    .unwrap();
-    let mut page_xz = Vec::new();
-    lzma_rs::xz_compress(&mut text.as_bytes(), &mut page_xz).unwrap();
+    let (page_bz2, page_xz) = (common::bzip2(text.as_bytes()), common::xz(text.as_bytes()));
     let c = case(|d| {
         std::fs::write(d.join("bomb.bz2"), &bz2).unwrap();
         std::fs::write(d.join("bomb.xz"), &xz).unwrap();
         std::fs::write(d.join("cut.bz2"), &page_bz2[..page_bz2.len() / 2]).unwrap();
         std::fs::write(d.join("cut.xz"), &page_xz[..page_xz.len() / 2]).unwrap();
     });
-    let cfg = c.input.parent().unwrap().join("small.toml");
-    let profile = std::fs::read_to_string(common::repo().join("config/default.toml")).unwrap();
-    std::fs::write(
-        &cfg,
-        profile.replace("# max_file_bytes = 67108864", "max_file_bytes = 1000000"),
-    )
-    .unwrap();
-    c.run(&["--config", cfg.to_str().unwrap()]);
+    c.run_with_file_limit(1_000_000);
     assert_eq!(c.reject("bomb.bz2").as_deref(), Some("too_large"));
     assert_eq!(c.reject("bomb.xz").as_deref(), Some("too_large"));
     assert_eq!(c.reject("cut.bz2").as_deref(), Some("undecodable"));

@@ -485,16 +485,11 @@ fn a_run_without_clusters_leaves_no_cluster_pages_behind() {
 #[test]
 fn bzip2_and_xz_pages_are_read() {
     let bz = page("兴宁医保慢病门诊", "慢病门诊需要先申请认定。");
-    let mut bz2 = Vec::new();
-    std::io::Read::read_to_end(
-        &mut bzip2::read::BzEncoder::new(bz.as_bytes(), bzip2::Compression::default()),
-        &mut bz2,
-    )
-    .unwrap();
     let xz = page("兴宁医保生育津贴", "生育津贴由单位代为申领。");
-    let mut xz_bytes = Vec::new();
-    lzma_rs::xz_compress(&mut xz.as_bytes(), &mut xz_bytes).unwrap();
-    let d = input_with(&[("a.txt.bz2", bz2), ("b-no-ext", xz_bytes)]);
+    let d = input_with(&[
+        ("a.txt.bz2", common::bzip2(bz.as_bytes())),
+        ("b-no-ext", common::xz(xz.as_bytes())),
+    ]);
     let (input, out) = (d.path().join("in"), d.path().join("out"));
     run_ok(&input, &out, &[]);
     let records = jsonl(&out.join("articles.jsonl"));

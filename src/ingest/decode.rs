@@ -719,16 +719,17 @@ fn pick(raw: &[u8], legacy: &[&'static Encoding]) -> Picked {
         tried: names,
         plausible: Some(score),
     };
-    if picked.page.encoding == "GB18030" && misread::looks_misread(&picked.page.text) {
-        japanese_or_korean(raw, &mut picked);
-    }
+    unless_japanese_or_korean(raw, &mut picked);
     picked
 }
 
 /// A GB18030 reading that shows a sign of Japanese or Korean bytes ([`misread`]) gives
 /// way to the detector's guess when that is a Japanese or Korean encoding reading the page
 /// at least as plausibly and with no more replacement characters.
-fn japanese_or_korean(raw: &[u8], picked: &mut Picked) {
+fn unless_japanese_or_korean(raw: &[u8], picked: &mut Picked) {
+    if picked.page.encoding != "GB18030" || !misread::looks_misread(&picked.page.text) {
+        return;
+    }
     let mut det = chardetng::EncodingDetector::new();
     det.feed(&raw[..raw.len().min(CHARDET_PREFIX)], true);
     let guess = det.guess(None, false);
@@ -1258,9 +1259,7 @@ mod tests {
             tried: Vec::new(),
             plausible: Some(score),
         };
-        if picked.page.encoding == "GB18030" && misread::looks_misread(&picked.page.text) {
-            japanese_or_korean(raw, &mut picked);
-        }
+        unless_japanese_or_korean(raw, &mut picked);
         picked.page
     }
 

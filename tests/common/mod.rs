@@ -193,6 +193,20 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+/// `bytes` as a bzip2 stream.
+pub fn bzip2(bytes: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// `bytes` as an xz stream.
+pub fn xz(mut bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    lzma_rs::xz_compress(&mut bytes, &mut out).unwrap();
+    out
+}
+
 /// A line diff good enough to read a golden mismatch.
 pub fn line_diff(want: &str, got: &str) -> String {
     let w: Vec<&str> = want.lines().collect();
