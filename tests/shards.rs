@@ -173,6 +173,7 @@ fn what_the_driver_adds_before_the_commit_is_published_with_the_run_or_not_at_al
         phases: vec![("ray_scan".into(), std::time::Duration::from_secs(4))],
         extra: Some(&write),
         candidates: None,
+        verify: None,
     };
     let walked = || list(&s).unwrap().split().1;
     run_shards(&s, phase1(), walked(), finish).unwrap();
@@ -329,4 +330,181 @@ fn partitioned_candidates_give_the_cli_output_byte_for_byte() {
         );
         assert_eq!(std::fs::read_dir(&search).unwrap().count(), 0, "files left");
     }
+}
+
+/// Phase 2 with the article search's verification in partition tasks (what the Ray job's
+/// `pagesieve.verify[p]` tasks run: each job file written, run and gathered) gives the
+/// CLI's output byte for byte: for 1, 4 and 16 partitions; with the texts read by the
+/// tasks from the shard spill files and with every text in the job files; with the
+/// candidate stage in partitions too; with learned boilerplate stripped (records phase 2
+/// spills again, which no task can read where they are); and on a second night against
+/// the first, where the earlier records' texts come from the index.
+#[test]
+fn verification_in_tasks_gives_the_cli_output_byte_for_byte() {
+    use pagesieve::run::verification::{in_process, VerifyTasks};
+    let d = tempfile::tempdir().unwrap();
+    let corpus = d.path().join("corpus");
+    for (shape, seed) in [
+        (pagesieve::synth::Shape::Site, 22),
+        (pagesieve::synth::Shape::Templated, 23),
+    ] {
+        let opts = pagesieve::synth::Options {
+            pages: 300,
+            seed,
+            sample: false,
+            shape,
+            encodings: Default::default(),
+        };
+        pagesieve::synth::generate(&opts, &corpus.join(format!("{seed}"))).unwrap();
+    }
+    for strip in [false, true] {
+        let profile = format!(
+            "{}\n[boilerplate]\nstrip = {strip}\n",
+            pagesieve::config::BUILTIN_PROFILE
+        );
+        let rules = Rules::from_text(&profile, "test profile").unwrap();
+        let one = d.path().join(format!("one-{strip}"));
+        let s = Settings::new(corpus.clone(), one.clone(), rules.clone());
+        run(&s).unwrap();
+        let report = common::report(&one);
+        let near = report["articles"]["dropped_near"].as_u64().unwrap();
+        assert!(near > 0, "{}", report["articles"]);
+        let listing = list(&s).unwrap();
+        let total = listing.files.len();
+        let work = d.path().join(format!("work-{strip}"));
+        scan_shard(
+            listing.files[..total / 2].to_vec(),
+            of(&corpus, total),
+            &rules,
+            &work,
+            0,
+        )
+        .unwrap();
+        let second: Vec<_> = listing.files[total / 2..].to_vec();
+        scan_shard(second, of(&corpus, total), &rules, &work, 1).unwrap();
+        for (parts, inline, candidates) in [(1, false, false), (4, true, false), (16, false, true)]
+        {
+            let out = d.path().join(format!("v-{strip}-{parts}"));
+            let s = Settings::new(corpus.clone(), out.clone(), rules.clone());
+            let dir = work.join("verify");
+            let calls = std::sync::atomic::AtomicUsize::new(0);
+            let run_jobs = |jobs: &[std::path::PathBuf]| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                assert!(jobs.len() <= parts as usize);
+                let (refs, texts) = text_places(jobs);
+                assert!(texts > 0 || !inline, "inline: every text in the job");
+                assert!(refs == 0 || !inline, "inline: no reference");
+                assert!(refs > 0 || inline, "by reference: the shard spill files");
+                in_process(jobs, &rules.dedup)
+            };
+            let search = work.join("search");
+            let stage = |cols: &pagesieve::dedup::columns::Columns<'_>,
+                         stats: &mut pagesieve::dedup::DedupStats| {
+                pagesieve::run::partitions::in_process(&search, &rules.dedup, parts, cols, stats)
+            };
+            let finish = Finish {
+                candidates: candidates.then_some(&stage as _),
+                verify: Some(VerifyTasks {
+                    dir: &dir,
+                    parts,
+                    inline,
+                    run: &run_jobs,
+                }),
+                ..Finish::default()
+            };
+            let phase1 = Phase1::Shards {
+                dir: work.clone(),
+                count: 2,
+                pages: total,
+            };
+            run_shards(&s, phase1, list(&s).unwrap().split().1, finish).unwrap();
+            let (a, b) = (snapshot(&one), snapshot(&out));
+            for (i, f) in FILES.iter().enumerate() {
+                assert!(
+                    a[i] == b[i],
+                    "strip {strip}, {parts} partitions: {f} differs"
+                );
+            }
+            assert_eq!(calls.into_inner(), 1, "the article verification, once");
+            assert!(!dir.exists(), "the verification files are removed");
+        }
+        if strip {
+            let learned = &common::report(&one)["learned_boilerplate"];
+            assert!(learned["stripped_pages"].as_u64().unwrap() > 0, "{learned}");
+            continue;
+        }
+        // A second night: edited copies of some of the first night's pages, against it.
+        let night2 = d.path().join("night2");
+        let utf8 = listing.files.iter().filter_map(|f| {
+            let text = std::fs::read_to_string(&f.path).ok()?;
+            text.contains("整理如下").then_some((f, text))
+        });
+        for (f, text) in utf8.take(80) {
+            let edited = text.replacen("整理如下", "最新整理如下", 1);
+            let to = night2.join(&f.source);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(to, edited).unwrap();
+        }
+        let against = |out: &Path| {
+            let mut s = Settings::new(night2.clone(), out.to_path_buf(), rules.clone());
+            s.against = vec![one.clone()];
+            s
+        };
+        let cli = d.path().join("night2-cli");
+        run(&against(&cli)).unwrap();
+        let a = &common::report(&cli)["articles"];
+        assert!(a["dropped_against_earlier"].as_u64().unwrap() > 0, "{a}");
+        let listing2 = list(&against(&cli)).unwrap();
+        let n2 = listing2.files.len();
+        let work2 = d.path().join("work-night2");
+        scan_shard(listing2.files, of(&night2, n2), &rules, &work2, 0).unwrap();
+        let out = d.path().join("night2-tasks");
+        let dir = work2.join("verify");
+        let texts_seen = std::sync::atomic::AtomicUsize::new(0);
+        let run_jobs = |jobs: &[std::path::PathBuf]| {
+            texts_seen.fetch_add(text_places(jobs).1, std::sync::atomic::Ordering::Relaxed);
+            in_process(jobs, &rules.dedup)
+        };
+        let finish = Finish {
+            verify: Some(VerifyTasks {
+                dir: &dir,
+                parts: 3,
+                inline: false,
+                run: &run_jobs,
+            }),
+            ..Finish::default()
+        };
+        let phase1 = Phase1::Shards {
+            dir: work2.clone(),
+            count: 1,
+            pages: n2,
+        };
+        let s2 = against(&out);
+        run_shards(&s2, phase1, list(&s2).unwrap().split().1, finish).unwrap();
+        assert!(
+            texts_seen.into_inner() > 0,
+            "the earlier records' texts, by value"
+        );
+        let (a, b) = (snapshot(&cli), snapshot(&out));
+        for (i, f) in FILES.iter().enumerate() {
+            assert!(a[i] == b[i], "night 2 against night 1: {f} differs");
+        }
+    }
+}
+
+/// How many members of these verification jobs have their text by reference and how
+/// many in the job itself.
+fn text_places(jobs: &[std::path::PathBuf]) -> (usize, usize) {
+    use pagesieve::dedup::verify_parts::{PartJob, TextAt};
+    let (mut refs, mut texts) = (0, 0);
+    for j in jobs {
+        let job = PartJob::decode(&std::fs::read(j).unwrap()).unwrap();
+        for m in &job.members {
+            match m.text {
+                TextAt::Record { .. } => refs += 1,
+                TextAt::Text(_) => texts += 1,
+            }
+        }
+    }
+    (refs, texts)
 }

@@ -17,6 +17,7 @@ use pagesieve::dedup::DedupStats;
 use pagesieve::ingest::walk::Skipped;
 use pagesieve::ingest::InputFile;
 use pagesieve::record::{hex64, Reject, RejectReason};
+use pagesieve::run::verification::{self, VerifyTasks};
 use pagesieve::run::{partitions, shard};
 use pagesieve::run::{Finish, Phase1, RunOptions, Settings, Summary};
 use pagesieve::scan::Outcome;
@@ -351,8 +352,12 @@ fn scan_shard(
 /// `search(columns)`, when given, runs the article search's candidate stage: it is
 /// called with the columns file written into `WORK/search` and returns the partitions'
 /// round-2 files (`search_keys`, `search_pairs`), which are read and removed.
+/// `verify(jobs)`, when given, runs the article search's verification in `verify_parts`
+/// partitions: it is called with the job files written into `WORK/verify` and returns
+/// their outcome files (`search_verify`), in order; `verify_inline` puts every text in
+/// the job files (for tasks that cannot read the shard files in `work_dir`).
 #[pyfunction]
-#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None, search=None))]
+#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None, search=None, verify=None, verify_parts=1, verify_inline=false))]
 #[allow(clippy::too_many_arguments)]
 fn finish(
     py: Python<'_>,
@@ -374,8 +379,15 @@ fn finish(
     phases: Vec<(String, f64)>,
     extra: Option<PyObject>,
     search: Option<PyObject>,
+    verify: Option<PyObject>,
+    verify_parts: u32,
+    verify_inline: bool,
 ) -> PyResult<String> {
+    if verify_parts == 0 {
+        return Err(UsageError::new_err("verify_parts must be at least 1"));
+    }
     let search_dir = work_dir.join("search");
+    let verify_dir = work_dir.join("verify");
     let opts = options(threads, force, against, index, max_drop_rate);
     let s = settings(input, output, config, opts)?;
     let phase1 = Phase1::Shards {
@@ -418,6 +430,18 @@ fn finish(
         let _ = std::fs::remove_dir_all(&search_dir);
         found
     };
+    let call_verify = |jobs: &[PathBuf]| -> Result<Vec<PathBuf>, Error> {
+        let f = verify.as_ref().expect("only set with a callback");
+        Python::with_gil(|py| {
+            f.call1(py, (jobs.to_vec(),))
+                .and_then(|r| r.extract::<Vec<PathBuf>>(py))
+        })
+        .map_err(|e| Error::Output {
+            path: verify_dir.clone(),
+            what: Some("the verification tasks"),
+            source: std::io::Error::other(e.to_string()),
+        })
+    };
     let finish = Finish {
         before: seconds(before),
         phases: phases.into_iter().map(|(n, x)| (n, seconds(x))).collect(),
@@ -426,6 +450,12 @@ fn finish(
             Some(_) => Some(&call_search),
             None => None,
         },
+        verify: verify.as_ref().map(|_| VerifyTasks {
+            dir: &verify_dir,
+            parts: verify_parts,
+            inline: verify_inline,
+            run: &call_verify,
+        }),
     };
     let summary = py
         .allow_threads(|| pagesieve::run::run_shards(&s, phase1, walked, finish))
@@ -596,6 +626,23 @@ fn search_pairs(
     .map_err(py_err)
 }
 
+/// One partition's verification (`pagesieve.verify[p]`): runs the job file `job`
+/// written by phase 2 (its components, members and where their texts are) and writes
+/// its outcomes beside it; returns that file.
+#[pyfunction]
+#[pyo3(signature = (job, config, threads=None))]
+fn search_verify(
+    py: Python<'_>,
+    job: PathBuf,
+    config: &Config,
+    threads: Option<usize>,
+) -> PyResult<PathBuf> {
+    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let rules = config.rules.clone();
+    py.allow_threads(|| pool.install(|| verification::run_job(&job, &rules.dedup)))
+        .map_err(py_err)
+}
+
 fn check_part(part: u32, parts: u32) -> PyResult<()> {
     match part < parts {
         true => Ok(()),
@@ -623,6 +670,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(search_split, m)?)?;
     m.add_function(wrap_pyfunction!(search_keys, m)?)?;
     m.add_function(wrap_pyfunction!(search_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(search_verify, m)?)?;
     m.add_function(wrap_pyfunction!(check_settings, m)?)?;
     m.add_function(wrap_pyfunction!(select_listing, m)?)?;
     m.add_function(wrap_pyfunction!(refused_before_reading, m)?)?;

@@ -36,10 +36,14 @@ pub mod shingle;
 pub mod types;
 pub mod union_find;
 pub mod verify;
+pub mod verify_parts;
 
 pub use fingerprint::{fingerprint, Fingerprint, Fingerprinted};
 pub use rules::DedupRules;
-pub use search::{deduplicate, deduplicate_using, deduplicate_with, CandidateHook};
+pub use search::{
+    deduplicate, deduplicate_using, deduplicate_with, CandidateHook, Outcome, Stages, VerifyHook,
+    VerifyJob,
+};
 pub use types::{DedupStats, Duplicate, GeneratorCounts, Item, MatchKind, Proposers};
 
 /// Simhashes a fingerprint holds besides the primary one (boxed, when configured).

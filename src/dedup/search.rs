@@ -54,7 +54,7 @@ where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
     E: Send,
 {
-    deduplicate_using(items, cfg, shingles, will_need, None)
+    deduplicate_using(items, cfg, shingles, will_need, Stages::default())
 }
 
 /// The candidate stage run elsewhere: given the searched texts' columns, the candidates
@@ -63,13 +63,71 @@ where
 pub type CandidateHook<'a, E> =
     &'a (dyn Fn(&Columns<'_>, &mut DedupStats) -> Result<Vec<Candidate>, E> + Sync);
 
-/// [`deduplicate_with`], with the candidate stage handed to `candidates` when given.
+/// The verification stage run elsewhere: given the components and the searched items,
+/// each component's [`Outcome`], in component order — what [`verify_component`] gives
+/// for each (the Ray job's verification tasks: [`crate::dedup::verify_parts`]).
+pub type VerifyHook<'a, E> = &'a (dyn Fn(&VerifyJob<'_, '_>) -> Result<Vec<Outcome>, E> + Sync);
+
+/// The stages of a search that may run elsewhere (none by default: all in this process).
+pub struct Stages<'a, E> {
+    /// The candidate stage ([`CandidateHook`]).
+    pub candidates: Option<CandidateHook<'a, E>>,
+    /// Verification and clusters ([`VerifyHook`]).
+    pub verify: Option<VerifyHook<'a, E>>,
+}
+
+impl<E> Default for Stages<'_, E> {
+    fn default() -> Self {
+        Stages {
+            candidates: None,
+            verify: None,
+        }
+    }
+}
+
+impl<E> Clone for Stages<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Stages<'_, E> {}
+
+/// What the verification stage is given: the components of the candidate graph over
+/// `near` (positions in `near` are the components' local indices; `near` holds indices
+/// into `items`), and `origin`, which turns an index into `items` into one into the
+/// caller's items (they differ when pinned items that cannot meet a new one were left
+/// out first: [`deduplicate_using`]).
+pub struct VerifyJob<'c, 'i> {
+    /// The components, in the order their outcomes are expected.
+    pub comps: &'c [Component],
+    /// Each local index's item.
+    pub near: &'c [u32],
+    /// The searched items.
+    pub items: &'c [Item<'i>],
+    /// An item's index among the caller's items.
+    pub origin: &'c (dyn Fn(u32) -> u32 + Sync),
+}
+
+/// One component's verification: its drops (item indices), its chain splits and its
+/// verified pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The items dropped, each for the item it was verified against.
+    pub drops: Vec<Duplicate>,
+    /// Members left out of the first star of their group ([`DedupStats::chain_splits`]).
+    pub splits: usize,
+    /// Candidate pairs that passed verification.
+    pub verified: usize,
+}
+
+/// [`deduplicate_with`], with the stages `stages` names run elsewhere.
 pub fn deduplicate_using<F, E>(
     items: &[Item<'_>],
     cfg: &DedupRules,
     shingles: F,
     will_need: Option<WillNeed<'_>>,
-    candidates: Option<CandidateHook<'_, E>>,
+    stages: Stages<'_, E>,
 ) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
@@ -83,7 +141,8 @@ where
             let hint = will_need.map(|h| move |i: u32| h(keep[i as usize]));
             let hint = hint.as_ref().map(|h| h as WillNeed<'_>);
             let sets = |i: u32| shingles(keep[i as usize]);
-            let (dups, stats) = search(&sub, cfg, sets, hint, candidates)?;
+            let origin = |i: u32| keep[i as usize];
+            let (dups, stats) = search(&sub, cfg, sets, hint, stages, &origin)?;
             let back = |d: Duplicate| Duplicate {
                 member: keep[d.member as usize],
                 kept: keep[d.kept as usize],
@@ -92,7 +151,7 @@ where
             return Ok((dups.into_iter().map(back).collect(), stats));
         }
     }
-    search(items, cfg, shingles, will_need, candidates)
+    search(items, cfg, shingles, will_need, stages, &|i| i)
 }
 
 /// [`deduplicate_with`] over every item given: the stages in order.
@@ -101,7 +160,8 @@ fn search<F, E>(
     cfg: &DedupRules,
     shingles: F,
     will_need: Option<WillNeed<'_>>,
-    candidates: Option<CandidateHook<'_, E>>,
+    stages: Stages<'_, E>,
+    origin: &(dyn Fn(u32) -> u32 + Sync),
 ) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
@@ -116,7 +176,7 @@ where
         .filter(|&r| items[r as usize].fp.chars as usize >= cfg.min_chars_near)
         .collect();
     let t = std::time::Instant::now();
-    let cands = match candidates {
+    let cands = match stages.candidates {
         Some(stage) if !near.is_empty() => stage(&Columns::of(items, &near, cfg), &mut stats)?,
         _ => candidate_pairs(items, &near, cfg, &mut stats),
     };
@@ -130,23 +190,38 @@ where
     }
     let comps = components(cands, near.len());
     crate::trim::phase_end("dedup: components");
-    let hint = will_need.map(|h| |local: u32| h(near[local as usize]));
-    let near_drops: Vec<(Vec<Duplicate>, usize, usize)> = queue::run(
-        &comps,
-        |c| &c.members,
-        hint.as_ref().map(|h| h as WillNeed<'_>),
-        |c| verify_component(c, &near, items, cfg, &shingles, MAX_SETS_HELD),
-    )?;
+    let near_drops: Vec<Outcome> = match stages.verify {
+        Some(stage) => stage(&VerifyJob {
+            comps: &comps,
+            near: &near,
+            items,
+            origin,
+        })?,
+        None => {
+            let hint = will_need.map(|h| |local: u32| h(near[local as usize]));
+            queue::run(
+                &comps,
+                |c| &c.members,
+                hint.as_ref().map(|h| h as WillNeed<'_>),
+                |c| verify_component(c, &near, items, cfg, &shingles, MAX_SETS_HELD),
+            )?
+        }
+    };
     stats.verify_time = t.elapsed();
     crate::trim::phase_end("dedup: verification");
     // Keyed by member, not a slot per item: with an earlier run's index, most items are
     // pinned and never dropped.
     let mut by_member: HashMap<u32, Duplicate> =
         exact.drops.into_iter().map(|d| (d.member, d)).collect();
-    for (ds, splits, verified) in near_drops {
+    for Outcome {
+        drops,
+        splits,
+        verified,
+    } in near_drops
+    {
         stats.chain_splits += splits;
         stats.verified += verified;
-        for d in ds {
+        for d in drops {
             // The dropped representative's exact copies follow it to the kept item.
             if let Some(members) = exact.group_of.get(&d.member) {
                 for &m in members {
@@ -163,21 +238,20 @@ where
 
 /// The most shingle sets one component's verification holds at a time (~16 KB each for a
 /// 4k-character text).
-const MAX_SETS_HELD: usize = 8192;
+pub(crate) const MAX_SETS_HELD: usize = 8192;
 
 /// Verifies the candidate pairs of one component (indices into `near`) exactly, then splits
 /// each connected group of verified pairs into stars. A small component keeps its sets for
 /// both; a large one is verified in slices of at most `max_sets` texts and each verified
-/// group gets its sets again for the stars. Returns the drops, the chain splits and the
-/// number of verified pairs.
-fn verify_component<F, E>(
+/// group gets its sets again for the stars.
+pub(crate) fn verify_component<F, E>(
     comp: &Component,
     near: &[u32],
     items: &[Item<'_>],
     cfg: &DedupRules,
     shingles: &F,
     max_sets: usize,
-) -> Result<(Vec<Duplicate>, usize, usize), E>
+) -> Result<Outcome, E>
 where
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
 {
@@ -211,7 +285,11 @@ where
         drops.extend(d);
         splits += s;
     }
-    Ok((drops, splits, verified.len()))
+    Ok(Outcome {
+        drops,
+        splits,
+        verified: verified.len(),
+    })
 }
 
 #[cfg(test)]
@@ -336,7 +414,7 @@ mod tests {
         };
         let comp = Component::new(pairs);
         let whole = verify_component(&comp, &near, &items, &at_08, &sh, 1000).unwrap();
-        assert!(whole.2 > 0 && !whole.0.is_empty());
+        assert!(whole.verified > 0 && !whole.drops.is_empty());
         for limit in [2, 3, 5] {
             assert_eq!(
                 verify_component(&comp, &near, &items, &at_08, &sh, limit).unwrap(),

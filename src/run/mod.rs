@@ -15,6 +15,7 @@ pub mod signatures;
 pub mod spill;
 pub mod store;
 pub mod summarize;
+pub mod verification;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -317,6 +318,9 @@ pub struct Finish<'a> {
     /// Runs the article search's candidate stage (the Ray job's partition tasks:
     /// [`crate::dedup::partition`]); in this process when `None`.
     pub candidates: Option<CandidateStage<'a>>,
+    /// Runs the article search's verification and clusters (the Ray job's verification
+    /// tasks: [`verification`]); in this process when `None`.
+    pub verify: Option<verification::VerifyTasks<'a>>,
 }
 
 /// The article search's candidate stage, run elsewhere.
@@ -326,7 +330,7 @@ pub type CandidateStage<'a> = crate::dedup::CandidateHook<'a, Error>;
 #[derive(Clone, Copy, Default)]
 struct Hooks<'a> {
     extra: Option<StageExtra<'a>>,
-    candidates: Option<CandidateStage<'a>>,
+    tasks: decide::Tasks<'a>,
 }
 
 /// Phase 2 of a distributed run, after its shards were scanned (see [`shard`]): the
@@ -350,7 +354,10 @@ pub fn run_shards(
     }
     let hooks = Hooks {
         extra: finish.extra,
-        candidates: finish.candidates,
+        tasks: decide::Tasks {
+            candidates: finish.candidates,
+            verify: finish.verify,
+        },
     };
     execute(s, phase1, walked, timings, hooks)
 }
@@ -486,7 +493,7 @@ fn prepare(
         walked: &walked,
         warnings,
         target,
-        candidates: hooks.candidates,
+        tasks: hooks.tasks,
     };
     let done = pool.install(|| phases(&ctx, phase1, staging, &spill, timings))?;
     drop(spill);
@@ -558,7 +565,7 @@ struct PhaseInput<'a> {
     walked: &'a WalkFacts,
     warnings: Vec<String>,
     target: Target<'a>,
-    candidates: Option<CandidateStage<'a>>,
+    tasks: decide::Tasks<'a>,
 }
 
 /// What the phases leave for the commit.
@@ -720,7 +727,7 @@ fn dedup_phase(
         s.progress,
     );
     let decisions = timings.time("dedup", || {
-        decide::decide(scanned, keys, &s.rules, store, history, ctx.candidates)
+        decide::decide(scanned, keys, &s.rules, store, history, ctx.tasks)
     })?;
     spin.finish_and_clear();
     let (a, sn) = (&decisions.articles.stats, &decisions.snippets.decided.stats);

@@ -217,8 +217,8 @@ mod erased {
 pub struct Spill {
     writer: Mutex<(BufWriter<File>, u64)>,
     reader: File,
-    /// Read-only record files attached after it (file 1, 2, …).
-    attached: std::sync::RwLock<Vec<File>>,
+    /// Read-only record files attached after it (file 1, 2, …), with their paths.
+    attached: std::sync::RwLock<Vec<(File, PathBuf)>>,
     /// The output folder the file belongs to (named in write errors).
     out: PathBuf,
     /// Whether article records are compressed ([`Packing`]).
@@ -291,8 +291,19 @@ impl Spill {
             source,
         })?;
         let mut files = self.attached.write().unwrap_or_else(|e| e.into_inner());
-        files.push(f);
+        // Absolute: another process, in another folder, reads it by this path.
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        files.push((f, path));
         Ok(files.len() as u32)
+    }
+
+    /// Where record `r` lies when it is in an attached file (a shard's spill, which
+    /// another process can read: [`text_of_record`]): the file's path, the offset and
+    /// the length. `None` for a record of this spill's own file.
+    pub fn locate(&self, r: SpillRef) -> Option<(PathBuf, u64, u32)> {
+        let n = r.file.checked_sub(1)? as usize;
+        let files = self.attached.read().unwrap_or_else(|e| e.into_inner());
+        files.get(n).map(|(_, p)| (p.clone(), r.offset, r.len))
     }
 
     /// Appends one article record, compressed or not as the spill was created (`pack`).
@@ -319,7 +330,7 @@ impl Spill {
             n => {
                 let files = self.attached.read().unwrap_or_else(|e| e.into_inner());
                 match files.get(n as usize - 1) {
-                    Some(f) => read_exact_at(f, &mut buf, r.offset),
+                    Some((f, _)) => read_exact_at(f, &mut buf, r.offset),
                     None => Err(std::io::Error::other(format!("no attached file {n}"))),
                 }
             }
@@ -335,7 +346,7 @@ impl Spill {
             0 => crate::fadvise::will_need(&self.reader, offset, len),
             n => {
                 let files = self.attached.read().unwrap_or_else(|e| e.into_inner());
-                if let Some(f) = files.get(n as usize - 1) {
+                if let Some((f, _)) = files.get(n as usize - 1) {
                     crate::fadvise::will_need(f, offset, len);
                 }
             }
@@ -344,8 +355,7 @@ impl Spill {
 
     /// Reads only the text of one article record back (what verification needs).
     pub fn text(&self, r: SpillRef) -> Result<String, Error> {
-        let bytes = unpack(self.get(r)?).map_err(Error::Spill)?;
-        Spilled::decode_text(bytes).map_err(Error::Spill)
+        text_of_record(self.get(r)?).map_err(Error::Spill)
     }
 
     /// Reads one article record back.
@@ -353,6 +363,12 @@ impl Spill {
         let bytes = unpack(self.get(r)?).map_err(Error::Spill)?;
         Spilled::decode(&bytes).map_err(Error::Spill)
     }
+}
+
+/// The text of an article record as a spill file holds it (the bytes [`Spill::locate`]
+/// names, read by another process).
+pub fn text_of_record(packed: Vec<u8>) -> std::io::Result<String> {
+    Spilled::decode_text(unpack(packed)?)
 }
 
 /// The zstd level article records are spilled at: one of the fast levels. At a million

@@ -18,6 +18,12 @@ pub trait ArticleStore: Sync {
     /// Asks for the record of page `page` ahead of its [`ArticleStore::load`] (a hint;
     /// by default nothing).
     fn will_need(&self, _page: u32) {}
+
+    /// Where page `page`'s record lies when another process can read it there
+    /// ([`Spill::locate`]); `None` by default.
+    fn locate(&self, _page: u32) -> Option<(std::path::PathBuf, u64, u32)> {
+        None
+    }
 }
 
 /// The spill file, addressed by page index through the page summaries.
@@ -58,6 +64,10 @@ impl ArticleStore for SpillStore<'_> {
         if let Ok(r) = self.spilled(page) {
             self.spill.will_need(r);
         }
+    }
+
+    fn locate(&self, page: u32) -> Option<(std::path::PathBuf, u64, u32)> {
+        self.spill.locate(self.spilled(page).ok()?)
     }
 }
 

@@ -3,7 +3,9 @@
 //! candidate pairs that must be verified.
 
 use crate::dedup::shingle::{normalize_with, shingle_set};
-use crate::dedup::{deduplicate_using, CandidateHook, DedupRules, Item};
+use crate::dedup::{
+    deduplicate_using, CandidateHook, DedupRules, Item, Outcome, Stages, VerifyJob,
+};
 use crate::error::Error;
 use crate::history::History;
 use crate::record::RecordKind;
@@ -11,17 +13,28 @@ use crate::run::decide::Decided;
 use crate::run::signatures::Signatures;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::PageSummary;
+use crate::run::verification::{through_tasks, Texts, VerifyTasks};
+
+/// The article search's stages that run in tasks (the Ray job's partitions); in this
+/// process when `None`.
+#[derive(Clone, Copy, Default)]
+pub struct Tasks<'a> {
+    /// The candidate stage.
+    pub candidates: Option<CandidateHook<'a, Error>>,
+    /// Verification and clusters.
+    pub verify: Option<VerifyTasks<'a>>,
+}
 
 /// The duplicates among the articles of `pages` (with their signatures), and between them
 /// and the articles earlier runs kept, by page index; earlier article `e` is record
-/// `pages.len() + e` (pinned: never dropped). The candidate stage runs in `candidates`
-/// when given (the Ray job's partitions), here otherwise.
+/// `pages.len() + e` (pinned: never dropped). The stages `tasks` names run there (the
+/// Ray job's partitions), the rest here.
 pub fn decide(
     (pages, sigs): (&[PageSummary], &Signatures),
     rules: &DedupRules,
     store: &dyn ArticleStore,
     history: &History,
-    candidates: Option<CandidateHook<'_, Error>>,
+    tasks: Tasks<'_>,
 ) -> Result<Decided, Error> {
     let n = pages.len() as u32;
     // Tonight's articles (a million items are 24 MB: built once, not copied).
@@ -51,19 +64,36 @@ pub fn decide(
         }
     };
     let m = earlier.len();
+    let text = |i: u32| -> Result<String, Error> {
+        match (i as usize).checked_sub(m) {
+            None => Ok(history
+                .record_of(RecordKind::Article, &earlier[i as usize])?
+                .text),
+            Some(_) => store.text(records[i as usize]),
+        }
+    };
     let shingles = |i: u32| -> Result<Vec<u64>, Error> {
-        let text = match (i as usize).checked_sub(m) {
-            None => {
-                history
-                    .record_of(RecordKind::Article, &earlier[i as usize])?
-                    .text
-            }
-            Some(_) => store.text(records[i as usize])?,
-        };
         Ok(shingle_set(
-            &normalize_with(&text, &rules.normalize),
+            &normalize_with(&text(i)?, &rules.normalize),
             rules.shingle_chars,
         ))
+    };
+    // An earlier record is read through the history (by value); tonight's where it lies.
+    let locate = |i: u32| match (i as usize).checked_sub(m) {
+        None => None,
+        Some(_) => store.locate(records[i as usize]),
+    };
+    let texts = Texts {
+        locate: &locate,
+        text: &text,
+    };
+    let verify = |job: &VerifyJob<'_, '_>| -> Result<Vec<Outcome>, Error> {
+        let t = tasks.verify.as_ref().expect("only set with tasks");
+        through_tasks(t, job, &texts)
+    };
+    let stages = Stages {
+        candidates: tasks.candidates,
+        verify: tasks.verify.is_some().then_some(&verify as _),
     };
     let will_need = |i: u32| {
         let r = records[i as usize];
@@ -72,8 +102,7 @@ pub fn decide(
             None => store.will_need(r),
         }
     };
-    let (dups, mut stats) =
-        deduplicate_using(&items, rules, shingles, Some(&will_need), candidates)?;
+    let (dups, mut stats) = deduplicate_using(&items, rules, shingles, Some(&will_need), stages)?;
     // The search has read every signature it needs: their pages leave the run's resident
     // memory for the writing (the index reads the kept ones again).
     sigs.release();
@@ -152,7 +181,14 @@ pub(crate) mod tests {
             max_hamming: 16,
             ..DedupRules::default()
         };
-        let d = decide((&pages, &sigs), &rules, &store, &History::empty(), None).unwrap();
+        let d = decide(
+            (&pages, &sigs),
+            &rules,
+            &store,
+            &History::empty(),
+            Tasks::default(),
+        )
+        .unwrap();
         // Page 4 is an exact copy of page 0 and page 3 a near copy: page 0 is kept (the
         // pair ties on centrality and decoding; it comes first).
         assert_eq!(d.kept_of(3), 0);

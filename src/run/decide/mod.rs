@@ -14,13 +14,14 @@ pub mod snippets;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::dedup::{CandidateHook, DedupStats, Duplicate};
+use crate::dedup::{DedupStats, Duplicate};
 use crate::error::Error;
 use crate::history::History;
 use crate::rules::Rules;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::Scanned;
 
+pub use articles::Tasks;
 pub use audit::{Cluster, Counts};
 pub use ids::Ids;
 pub use snippets::SnippetDecisions;
@@ -88,7 +89,7 @@ pub struct Decisions {
 /// Makes every decision of phase 2, against what earlier runs kept (`history`, empty
 /// without `--against`); article texts are read from `store` (or, for earlier records,
 /// their run's files) only for the candidate pairs that need verifying. The article
-/// search's candidate stage runs in `candidates` when given ([`crate::run::Finish`]).
+/// search's stages `tasks` names run there ([`crate::run::Finish`]).
 /// `keys` are the pages' keys, taken from [`Scanned::keys`]: the ids keep them.
 pub fn decide(
     scanned: &Scanned,
@@ -96,12 +97,12 @@ pub fn decide(
     rules: &Rules,
     store: &dyn ArticleStore,
     history: &History,
-    candidates: Option<CandidateHook<'_, Error>>,
+    tasks: Tasks<'_>,
 ) -> Result<Decisions, Error> {
     let mut ids = Ids::assign(keys, &scanned.snippets);
     crate::trim::phase_end("dedup: ids");
     let pages = (&scanned.pages[..], &scanned.signatures);
-    let articles = articles::decide(pages, &rules.dedup, store, history, candidates)?;
+    let articles = articles::decide(pages, &rules.dedup, store, history, tasks)?;
     crate::trim::phase_end("dedup: articles");
     let snippets = snippets::decide(&scanned.snippets, &rules.dedup, history)?;
     crate::trim::phase_end("dedup: snippets");

@@ -1,0 +1,253 @@
+//! The article search's verification over partition tasks, through files in a work
+//! folder every task sees (the Ray job's `pagesieve.verify[p]`;
+//! [`crate::dedup::verify_parts`] has the stage itself):
+//!
+//! ```text
+//! phase 2 (pagesieve.finish)   the candidate components, dealt into N contiguous runs
+//!                              → verify-PPPP.job (a run's components, its members'
+//!                              fingerprints, where each member's text is)
+//! pagesieve.verify[p]          verify-PPPP.job → verify-PPPP.done (each component's
+//!                              drops, chain splits, verified pairs)
+//! phase 2                      every .done, in partition order → the outcomes, as the
+//!                              search verifying in process gives them
+//! ```
+//!
+//! A member's text goes by reference — the shard spill file, offset and length of its
+//! record, which the task reads and unpacks itself — when its record is in a shard's
+//! spill; by value when it is not (an earlier run's record, one phase 2 spilled again
+//! after stripping learned boilerplate) or when the tasks cannot read the shard files
+//! where phase 2 reads them ([`VerifyTasks::inline`]: a work folder on object storage,
+//! downloaded to phase 2's node). So phase 2 reads no text for verification unless it
+//! has to, and holds a job's member list, not its texts, while it writes.
+//!
+//! Every file is written under a temporary name and renamed: a task killed and run again
+//! rewrites the same bytes, and a file that exists is whole.
+
+use std::collections::HashMap;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::dedup::verify_parts::{
+    deal, decode_outcomes, encode_outcomes, JobWriter, Member, PartJob, TextAt,
+};
+use crate::dedup::{DedupRules, Outcome, VerifyJob};
+use crate::error::Error;
+use crate::run::spill::text_of_record;
+
+/// Runs verification jobs: given the job files, returns their outcome files, in order.
+pub type RunJobs<'a> = &'a (dyn Fn(&[PathBuf]) -> Result<Vec<PathBuf>, Error> + Sync);
+
+/// Verification run by tasks (the Ray job's `pagesieve.verify[p]`), as phase 2 is given it.
+#[derive(Clone, Copy)]
+pub struct VerifyTasks<'a> {
+    /// Folder the job and outcome files go through (every task reads and writes it).
+    pub dir: &'a Path,
+    /// Partitions the components are dealt into.
+    pub parts: u32,
+    /// Every text in the job files themselves, none by reference: for tasks that cannot
+    /// read the shard files where phase 2 reads them.
+    pub inline: bool,
+    /// Runs the jobs.
+    pub run: RunJobs<'a>,
+}
+
+/// Partition `part`'s job file in `dir`.
+pub fn job_file(dir: &Path, part: u32) -> PathBuf {
+    dir.join(format!("verify-{part:04}.job"))
+}
+
+/// The outcome file of the job file `job`.
+pub fn outcome_file(job: &Path) -> PathBuf {
+    job.with_extension("done")
+}
+
+fn temp_of(path: &Path) -> PathBuf {
+    path.with_extension(format!("tmp-{}", std::process::id()))
+}
+
+/// What a job needs of the caller: where item `i`'s record lies when a task can read it
+/// there ([`crate::run::store::ArticleStore::locate`]), and its text otherwise; `i` is an
+/// index among the caller's items (the job's `origin` applied).
+pub struct Texts<'a> {
+    /// The record file, offset and length of item `i`'s text, if any.
+    pub locate: &'a (dyn Fn(u32) -> Option<(PathBuf, u64, u32)> + Sync),
+    /// Item `i`'s text.
+    pub text: &'a (dyn Fn(u32) -> Result<String, Error> + Sync),
+}
+
+/// Writes the job of every partition that has components into `dir`; returns the files,
+/// in partition order.
+pub fn write_jobs(
+    dir: &Path,
+    parts: u32,
+    job: &VerifyJob<'_, '_>,
+    texts: &Texts<'_>,
+    inline: bool,
+) -> Result<Vec<PathBuf>, Error> {
+    std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
+    let mut files = Vec::new();
+    for (p, range) in deal(job.comps, parts).into_iter().enumerate() {
+        if range.is_empty() {
+            continue;
+        }
+        let path = job_file(dir, p as u32);
+        write_job(&path, &job.comps[range], job, texts, inline)?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
+/// One partition's job file: its members in ascending item order, each text placed.
+fn write_job(
+    path: &Path,
+    comps: &[crate::dedup::components::Component],
+    job: &VerifyJob<'_, '_>,
+    texts: &Texts<'_>,
+    inline: bool,
+) -> Result<(), Error> {
+    let mut locals: Vec<u32> = comps
+        .iter()
+        .flat_map(|c| c.members.iter().copied())
+        .collect();
+    locals.sort_unstable_by_key(|&l| job.near[l as usize]);
+    // The record files first (the job names them before its members).
+    let mut files: Vec<String> = Vec::new();
+    let mut numbered: HashMap<PathBuf, u32> = HashMap::new();
+    let places: Vec<Option<(u32, u64, u32)>> = locals
+        .iter()
+        .map(|&l| {
+            let i = (job.origin)(job.near[l as usize]);
+            let (file, offset, len) = (texts.locate)(i).filter(|_| !inline)?;
+            let n = *numbered.entry(file.clone()).or_insert_with(|| {
+                files.push(file.to_string_lossy().into_owned());
+                files.len() as u32 - 1
+            });
+            Some((n, offset, len))
+        })
+        .collect();
+    let tmp = temp_of(path);
+    let out = std::fs::File::create(&tmp).map_err(Error::output(path))?;
+    let io = Error::output(path);
+    let mut w = JobWriter::start(
+        BufWriter::with_capacity(1 << 20, out),
+        &files,
+        comps,
+        locals.len() as u32,
+    )
+    .map_err(&io)?;
+    for (&l, place) in locals.iter().zip(places) {
+        let i = job.near[l as usize];
+        let it = &job.items[i as usize];
+        let text = match place {
+            Some((file, offset, len)) => TextAt::Record { file, offset, len },
+            None => TextAt::Text((texts.text)((job.origin)(i))?),
+        };
+        let m = Member {
+            item: i,
+            fp: it.fp.clone(),
+            replacements: it.replacements,
+            order: it.order,
+            pinned: it.pinned,
+            text,
+        };
+        w.member(l, &m).map_err(&io)?;
+    }
+    w.finish().map_err(&io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Runs the job in `job` (a task's work): verifies and clusters its components on the
+/// current thread pool, reading each text by reference or from the job, and writes the
+/// outcomes beside it ([`outcome_file`]); returns that file.
+pub fn run_job(job: &Path, rules: &DedupRules) -> Result<PathBuf, Error> {
+    let bytes = std::fs::read(job).map_err(|source| Error::Read {
+        path: job.to_path_buf(),
+        source,
+    })?;
+    let damaged = |source| Error::Read {
+        path: job.to_path_buf(),
+        source,
+    };
+    let part = PartJob::decode(&bytes).map_err(damaged)?;
+    drop(bytes);
+    let text = |m: &Member| -> Result<String, Error> {
+        match &m.text {
+            TextAt::Text(t) => Ok(t.clone()),
+            &TextAt::Record { file, offset, len } => {
+                let path = Path::new(&part.files[file as usize]);
+                read_record(path, offset, len).map_err(|source| Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        }
+    };
+    let outcomes = part.run(rules, text)?;
+    let path = outcome_file(job);
+    let tmp = temp_of(&path);
+    std::fs::write(&tmp, encode_outcomes(&outcomes)).map_err(Error::output(&path))?;
+    std::fs::rename(&tmp, &path).map_err(Error::output(&path))?;
+    Ok(path)
+}
+
+/// The text of the `len`-byte record at `offset` of the spill file `path`.
+fn read_record(path: &Path, offset: u64, len: u32) -> std::io::Result<String> {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; len as usize];
+    f.read_exact_at(&mut buf, offset)?;
+    text_of_record(buf)
+}
+
+/// Every outcome file's outcomes, in the order given (partition order: component order).
+pub fn gather(files: &[PathBuf]) -> Result<Vec<Outcome>, Error> {
+    let mut all = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|source| Error::Read {
+            path: f.clone(),
+            source,
+        })?;
+        all.extend(decode_outcomes(&bytes).map_err(|source| Error::Read {
+            path: f.clone(),
+            source,
+        })?);
+    }
+    Ok(all)
+}
+
+/// The verification stage through [`VerifyTasks`]: the jobs written, run, their outcomes
+/// gathered, and every file of it removed.
+pub fn through_tasks(
+    tasks: &VerifyTasks<'_>,
+    job: &VerifyJob<'_, '_>,
+    texts: &Texts<'_>,
+) -> Result<Vec<Outcome>, Error> {
+    let jobs = write_jobs(tasks.dir, tasks.parts, job, texts, tasks.inline)?;
+    let done = match jobs.is_empty() {
+        true => Vec::new(),
+        false => (tasks.run)(&jobs)?,
+    };
+    if done.len() != jobs.len() {
+        return Err(Error::Output {
+            path: tasks.dir.to_path_buf(),
+            what: Some("the verification tasks"),
+            source: std::io::Error::other(format!(
+                "{} outcome files for {} jobs",
+                done.len(),
+                jobs.len()
+            )),
+        });
+    }
+    let outcomes = gather(&done);
+    for f in jobs.iter().chain(&done) {
+        let _ = std::fs::remove_file(f);
+    }
+    let _ = std::fs::remove_dir(tasks.dir);
+    outcomes
+}
+
+/// Runs the jobs in this process, one after another (the tasks' work, for tests and for
+/// checking).
+pub fn in_process(jobs: &[PathBuf], rules: &DedupRules) -> Result<Vec<PathBuf>, Error> {
+    jobs.iter().map(|j| run_job(j, rules)).collect()
+}
