@@ -37,6 +37,7 @@ __all__ = [
     "search_split",
     "search_keys",
     "search_pairs",
+    "search_verify",
     "synth",
     "exit_code",
     "__version__",
@@ -172,6 +173,9 @@ def finish(
     phases: Sequence[Any] = (),
     extra: Optional[Callable[[str], None]] = None,
     search: Optional[Callable[[str], Sequence[str]]] = None,
+    verify: Optional[Callable[[List[str]], Sequence[str]]] = None,
+    verify_parts: int = 1,
+    verify_inline: bool = False,
 ) -> dict:
     """Phase 2 over shards ``0..shards``: the duplicate decisions, the record files, the
     reports and the dedup index, exactly as ``pagesieve run`` writes them.
@@ -183,7 +187,12 @@ def finish(
     ``search(columns_file)``, when given, runs the article search's candidate stage in
     partitions (:mod:`pagesieve.ray`: the ``pagesieve.keys[p]`` and ``pagesieve.pairs[p]``
     tasks, over :func:`search_keys` and :func:`search_pairs`) and returns every
-    partition's round-2 file."""
+    partition's round-2 file.
+    ``verify(job_files)``, when given, runs the article search's verification and
+    clusters in up to ``verify_parts`` partitions (the ``pagesieve.verify[p]`` tasks, over
+    :func:`search_verify`) and returns each job's outcome file, in order; with
+    ``verify_inline`` every text goes in the job files, for tasks that cannot read the
+    shard files in ``work_dir``."""
     return _json.loads(
         _native.finish(
             _os.fspath(input),
@@ -200,6 +209,9 @@ def finish(
             phases=[(str(n), float(x)) for n, x in phases],
             search=search,
             extra=extra,
+            verify=None if verify is None else (lambda jobs: [_os.fspath(p) for p in verify(list(map(str, jobs)))]),
+            verify_parts=verify_parts,
+            verify_inline=verify_inline,
         )
     )
 
@@ -250,6 +262,14 @@ def search_pairs(
             threads=threads,
         )
     )
+
+def search_verify(job: PathLike, config: Union[Config, PathLike, None], *, threads: Optional[int] = None) -> str:
+    """One partition of the article search's verification (``pagesieve.verify[p]``):
+    verifies and clusters the components of the job file ``job`` written by
+    :func:`finish`, reading each member's text from its shard's spill file or from the
+    job, and writes the outcomes beside it; returns that file."""
+    return _os.fspath(_native.search_verify(_os.fspath(job), _config(config), threads=threads))
+
 
 def synth(out: PathLike, pages: int, seed: int = 1, shape: str = "templated", sample: bool = False) -> int:
     """Writes a synthetic corpus as ``pagesieve synth`` does; returns the files written."""

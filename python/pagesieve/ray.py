@@ -25,7 +25,11 @@ How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
    tables' entries to the partitions (a file each), ``pagesieve.keys[p]`` tasks find
    each key partition's oversized groups, ``pagesieve.pairs[p]`` tasks its candidate
    pairs, and phase 2 goes on with their union (:mod:`pagesieve`
-   ``search_split``/``search_keys``/``search_pairs``).
+   ``search_split``/``search_keys``/``search_pairs``); then the verification and
+   clusters leave it too: the candidate components are dealt into ``N`` contiguous runs,
+   each a job file in ``WORK/verify`` (the members' fingerprints and where their texts
+   lie in the shard spill files), and ``pagesieve.verify[p]`` tasks verify and cluster
+   them (``search_verify``), phase 2 taking their outcomes in component order.
 
 The input, the work folder and the output may be on object storage (``s3://…``; any URI
 ``pyarrow.fs`` understands: :mod:`pagesieve.storage`). An output there is written by
@@ -143,8 +147,9 @@ def run(
 
     With ``partitions=N`` the article search's candidate stage runs in ``2 × N + 1``
     tasks (``pagesieve.split``, then ``pagesieve.keys[p]``, then ``pagesieve.pairs[p]``),
-    each round over the key groups of one partition; the output is the same for every
-    ``N``."""
+    each round over the key groups of one partition, and its verification in up to
+    ``N`` tasks (``pagesieve.verify[p]``), each over a run of the candidate components;
+    the output is the same for every ``N``."""
     import ray
 
     started = time.monotonic()
@@ -300,15 +305,18 @@ def _finish(
     """Phase 2 (:func:`pagesieve.finish`) in a Ray task, with the Parquet copies written
     into the staging folder before the commit; shard files on object storage are
     downloaded to this node first. With ``partitions``, the article search's candidate
-    stage goes to partition tasks (:func:`_search_in_tasks`). Exceptions cross the
+    stage goes to partition tasks (:func:`_search_in_tasks`), and its verification to
+    others (:func:`_verify_in_tasks`). Exceptions cross the
     cluster as (kind, message) and are raised again on the driver with their types."""
     written: List[str] = []
     tasks: List[str] = []
-    search = None
+    stages: Dict[str, Any] = {}
     remote_output = output if storage.is_uri(output) else None
     if partitions:
         remote = storage.child(remote_work, "search") if remote_work else None
-        search = _search_in_tasks(config, partitions, remote, tasks)
+        stages["search"] = _search_in_tasks(config, partitions, remote, tasks)
+        remote = storage.child(remote_work, "verify") if remote_work else None
+        stages["verify"] = _verify_in_tasks(config, remote, tasks)
 
     def extra(staging: str) -> None:
         if parquet:
@@ -326,10 +334,13 @@ def _finish(
         if remote_output is not None:
             local_out = tempfile.mkdtemp(prefix="pagesieve-output-")
             target = _local_output(local_out, published is not None)
-        call = lambda search: pagesieve.finish(  # noqa: E731
-            input, target, config, work, shards, *args, extra=extra, search=search, **kwargs
+        # The verification tasks read the texts from the shard files where this task
+        # reads them, unless those were downloaded here from object storage.
+        more = dict(verify_parts=partitions or 1, verify_inline=remote_work is not None)
+        call = lambda **hooks: pagesieve.finish(  # noqa: E731
+            input, target, config, work, shards, *args, extra=extra, **more, **hooks, **kwargs
         )
-        summary = call(None) if search is None else _on_main_thread(call, search)
+        summary = _on_main_thread(call, stages) if stages else call()
         if remote_output is not None:
             _send_output(summary, target, remote_output, published, job)
     except pagesieve.PagesieveError as e:
@@ -392,9 +403,10 @@ def _renamed(text: str, local: str, shown: str) -> str:
     return text
 
 
-def _on_main_thread(call: Any, search: Any) -> Any:
-    """``call(search)`` on a second thread while this (the task's main) thread runs each
-    ``search`` it asks for. The partition tasks are waited for here because Ray lends a
+def _on_main_thread(call: Any, stages: Dict[str, Any]) -> Any:
+    """``call(**hooks)`` on a second thread while this (the task's main) thread runs each
+    stage it asks for: ``hooks[name](arg)`` hands ``arg`` to ``stages[name]`` here and
+    waits for its answer. The partition tasks are waited for here because Ray lends a
     task's CPUs to other tasks only while its main thread waits in ``ray.get``; waiting
     on the thread phase 2 calls back from would hold them, and on a node whose CPUs the
     finish task took, the partition tasks would never start."""
@@ -404,19 +416,22 @@ def _on_main_thread(call: Any, search: Any) -> Any:
     asks: "queue.Queue[Any]" = queue.Queue()
     done = object()
 
-    def ask(columns: str) -> Any:
-        answer: "queue.Queue[Any]" = queue.Queue(maxsize=1)
-        asks.put((columns, answer))
-        ok, value = answer.get()
-        if not ok:
-            raise value
-        return value
+    def hook(name: str) -> Any:
+        def ask(arg: Any) -> Any:
+            answer: "queue.Queue[Any]" = queue.Queue(maxsize=1)
+            asks.put((name, arg, answer))
+            ok, value = answer.get()
+            if not ok:
+                raise value
+            return value
+
+        return ask
 
     out: Dict[str, Any] = {}
 
     def work() -> None:
         try:
-            out["value"] = call(ask)
+            out["value"] = call(**{name: hook(name) for name in stages})
         except BaseException as e:  # re-raised on the task's thread below
             out["error"] = e
         finally:
@@ -428,9 +443,9 @@ def _on_main_thread(call: Any, search: Any) -> Any:
         item = asks.get()
         if item is done:
             break
-        columns, answer = item
+        name, arg, answer = item
         try:
-            answer.put((True, search(columns)))
+            answer.put((True, stages[name](arg)))
         except BaseException as e:
             answer.put((False, e))
     t.join()
@@ -482,6 +497,53 @@ def _search_in_tasks(config: Any, parts: int, remote: Optional[str], names: List
         return files
 
     return search
+
+
+def _verify_in_tasks(config: Any, remote: Optional[str], names: List[str]) -> Any:
+    """The article search's verification as Ray tasks, for :func:`pagesieve.finish`'s
+    ``verify``: one ``pagesieve.verify[p]`` task per job file (:func:`pagesieve.search_verify`),
+    returning the outcome files, on this node, in job order. With the work folder on
+    object storage (``remote``, its ``verify`` prefix) the files travel through it (the
+    jobs then carry their texts). Called on the finish task's main thread."""
+
+    def verify(jobs: List[str]) -> List[str]:
+        import ray
+
+        local = os.path.dirname(jobs[0]) if jobs else ""
+        if remote is not None:
+            storage.upload(jobs, remote)
+        where = remote if remote is not None else local
+        task = ray.remote(_verify_task)
+        opts = dict(num_cpus=1, max_retries=MAX_RETRIES)
+        done = ray.get(
+            [
+                task.options(name=f"pagesieve.verify[{_part_of(j)}]", **opts).remote(where, os.path.basename(j), config)
+                for j in jobs
+            ]
+        )
+        names.extend(r["task"] for r in done)
+        files = [r["file"] for r in done]
+        if remote is not None:
+            storage.download(remote, files, local)
+        return [os.path.join(local, f) for f in files]
+
+    return verify
+
+
+def _part_of(job: str) -> int:
+    """The partition number in a job file's name (``verify-0007.job`` → 7)."""
+    return int(os.path.basename(job).split("-")[1].split(".")[0])
+
+
+def _verify_task(where: str, job: str, config: Any) -> Dict[str, Any]:
+    """One partition's verification, in a Ray task (one CPU): the job file ``job`` in the
+    folder ``where`` (a path every node sees, or an object-store prefix: then the job is
+    fetched into a private folder and its outcome file uploaded)."""
+    with _local_folder(where, [job], "pagesieve-verify-") as folder:
+        path = pagesieve.search_verify(os.path.join(folder, job), config, threads=1)
+        if storage.is_uri(where):
+            storage.upload([path], where)
+    return {"file": os.path.basename(path), "task": _task_name()}
 
 
 @contextlib.contextmanager
