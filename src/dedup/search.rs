@@ -208,6 +208,9 @@ where
         }
     };
     stats.verify_time = t.elapsed();
+    // What the merge below does not read goes first: at a million texts the components
+    // and the representatives' list are ~10 MB, held beside the merge's map otherwise.
+    drop((comps, near));
     crate::trim::phase_end("dedup: verification");
     // Keyed by member, not a slot per item: with an earlier run's index, most items are
     // pinned and never dropped.

@@ -103,6 +103,8 @@ pub fn decide(
         }
     };
     let (dups, mut stats) = deduplicate_using(&items, rules, shingles, Some(&will_need), stages)?;
+    // The items (32 bytes a text) are not needed for the decisions' maps built below.
+    drop(items);
     // The search has read every signature it needs: their pages leave the run's resident
     // memory for the writing (the index reads the kept ones again).
     sigs.release();
