@@ -174,6 +174,7 @@ fn what_the_driver_adds_before_the_commit_is_published_with_the_run_or_not_at_al
         extra: Some(&write),
         candidates: None,
         verify: None,
+        write: None,
     };
     let walked = || list(&s).unwrap().split().1;
     run_shards(&s, phase1(), walked(), finish).unwrap();
@@ -332,16 +333,17 @@ fn partitioned_candidates_give_the_cli_output_byte_for_byte() {
     }
 }
 
-/// Phase 2 with the article search's verification in partition tasks (what the Ray job's
-/// `pagesieve.verify[p]` tasks run: each job file written, run and gathered) gives the
-/// CLI's output byte for byte: for 1, 4 and 16 partitions; with the texts read by the
+/// Phase 2 with the article search's verification and the articles' lines in partition
+/// tasks (what the Ray job's `pagesieve.verify[p]` and `pagesieve.write[p]` tasks run:
+/// each job file written, run and gathered) gives the CLI's output byte for byte: for 1, 4 and 16 partitions; with the texts read by the
 /// tasks from the shard spill files and with every text in the job files; with the
 /// candidate stage in partitions too; with learned boilerplate stripped (records phase 2
 /// spills again, which no task can read where they are); and on a second night against
 /// the first, where the earlier records' texts come from the index.
 #[test]
 fn verification_in_tasks_gives_the_cli_output_byte_for_byte() {
-    use pagesieve::run::verification::{in_process, VerifyTasks};
+    use pagesieve::run::file_tasks::FileTasks;
+    use pagesieve::run::verification::in_process;
     let d = tempfile::tempdir().unwrap();
     let corpus = d.path().join("corpus");
     for (shape, seed) in [
@@ -402,13 +404,26 @@ fn verification_in_tasks_gives_the_cli_output_byte_for_byte() {
                          stats: &mut pagesieve::dedup::DedupStats| {
                 pagesieve::run::partitions::in_process(&search, &rules.dedup, parts, cols, stats)
             };
+            let write_dir = work.join("write");
+            let writes = std::sync::atomic::AtomicUsize::new(0);
+            let run_plans = |plans: &[std::path::PathBuf]| {
+                writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                assert!(!plans.is_empty() && plans.len() <= parts as usize);
+                pagesieve::run::write_parts::in_process(plans)
+            };
             let finish = Finish {
                 candidates: candidates.then_some(&stage as _),
-                verify: Some(VerifyTasks {
+                verify: Some(FileTasks {
                     dir: &dir,
                     parts,
                     inline,
                     run: &run_jobs,
+                }),
+                write: Some(FileTasks {
+                    dir: &write_dir,
+                    parts,
+                    inline,
+                    run: &run_plans,
                 }),
                 ..Finish::default()
             };
@@ -426,7 +441,9 @@ fn verification_in_tasks_gives_the_cli_output_byte_for_byte() {
                 );
             }
             assert_eq!(calls.into_inner(), 1, "the article verification, once");
+            assert_eq!(writes.into_inner(), 1, "the articles' lines, once");
             assert!(!dir.exists(), "the verification files are removed");
+            assert!(!write_dir.exists(), "the writers' files are removed");
         }
         if strip {
             let learned = &common::report(&one)["learned_boilerplate"];
@@ -465,12 +482,21 @@ fn verification_in_tasks_gives_the_cli_output_byte_for_byte() {
             texts_seen.fetch_add(text_places(jobs).1, std::sync::atomic::Ordering::Relaxed);
             in_process(jobs, &rules.dedup)
         };
+        let write_dir = work2.join("write");
+        let run_plans =
+            |plans: &[std::path::PathBuf]| pagesieve::run::write_parts::in_process(plans);
         let finish = Finish {
-            verify: Some(VerifyTasks {
+            verify: Some(FileTasks {
                 dir: &dir,
                 parts: 3,
                 inline: false,
                 run: &run_jobs,
+            }),
+            write: Some(FileTasks {
+                dir: &write_dir,
+                parts: 3,
+                inline: false,
+                run: &run_plans,
             }),
             ..Finish::default()
         };

@@ -38,6 +38,7 @@ __all__ = [
     "search_keys",
     "search_pairs",
     "search_verify",
+    "search_write",
     "synth",
     "exit_code",
     "__version__",
@@ -176,6 +177,7 @@ def finish(
     verify: Optional[Callable[[List[str]], Sequence[str]]] = None,
     verify_parts: int = 1,
     verify_inline: bool = False,
+    write: Optional[Callable[[List[str]], Sequence[str]]] = None,
 ) -> dict:
     """Phase 2 over shards ``0..shards``: the duplicate decisions, the record files, the
     reports and the dedup index, exactly as ``pagesieve run`` writes them.
@@ -192,7 +194,10 @@ def finish(
     clusters in up to ``verify_parts`` partitions (the ``pagesieve.verify[p]`` tasks, over
     :func:`search_verify`) and returns each job's outcome file, in order; with
     ``verify_inline`` every text goes in the job files, for tasks that cannot read the
-    shard files in ``work_dir``."""
+    shard files in ``work_dir``. ``write(plan_files)``, when given, writes the articles'
+    lines of ``articles.jsonl`` and ``dropped.jsonl`` in up to ``verify_parts`` runs (the
+    ``pagesieve.write[p]`` tasks, over :func:`search_write`) and returns each plan's
+    ``.lines`` file, in order."""
     return _json.loads(
         _native.finish(
             _os.fspath(input),
@@ -212,6 +217,7 @@ def finish(
             verify=None if verify is None else (lambda jobs: [_os.fspath(p) for p in verify(list(map(str, jobs)))]),
             verify_parts=verify_parts,
             verify_inline=verify_inline,
+            write=None if write is None else (lambda plans: [_os.fspath(p) for p in write(list(map(str, plans)))]),
         )
     )
 
@@ -269,6 +275,14 @@ def search_verify(job: PathLike, config: Union[Config, PathLike, None], *, threa
     :func:`finish`, reading each member's text from its shard's spill file or from the
     job, and writes the outcomes beside it; returns that file."""
     return _os.fspath(_native.search_verify(_os.fspath(job), _config(config), threads=threads))
+
+
+def search_write(plan: PathLike, *, threads: Optional[int] = None) -> str:
+    """One run of the articles' lines (``pagesieve.write[p]``): renders the plan file
+    ``plan`` written by :func:`finish` — each article's line plan and where its record is
+    — into its ``.kept`` and ``.dropped`` parts beside it, then its ``.lines`` list (each
+    kept line's page and length); returns the ``.lines`` file."""
+    return _os.fspath(_native.search_write(_os.fspath(plan), threads=threads))
 
 
 def synth(out: PathLike, pages: int, seed: int = 1, shape: str = "templated", sample: bool = False) -> int:

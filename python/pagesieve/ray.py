@@ -29,7 +29,10 @@ How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
    clusters leave it too: the candidate components are dealt into ``N`` contiguous runs,
    each a job file in ``WORK/verify`` (the members' fingerprints and where their texts
    lie in the shard spill files), and ``pagesieve.verify[p]`` tasks verify and cluster
-   them (``search_verify``), phase 2 taking their outcomes in component order.
+   them (``search_verify``), phase 2 taking their outcomes in component order; and the
+   articles' lines of ``articles.jsonl`` and ``dropped.jsonl`` are written by
+   ``pagesieve.write[p]`` tasks over ``N`` contiguous runs of the articles
+   (``search_write``), phase 2 joining their parts in input order.
 
 The input, the work folder and the output may be on object storage (``s3://…``; any URI
 ``pyarrow.fs`` understands: :mod:`pagesieve.storage`). An output there is written by
@@ -147,9 +150,10 @@ def run(
 
     With ``partitions=N`` the article search's candidate stage runs in ``2 × N + 1``
     tasks (``pagesieve.split``, then ``pagesieve.keys[p]``, then ``pagesieve.pairs[p]``),
-    each round over the key groups of one partition, and its verification in up to
-    ``N`` tasks (``pagesieve.verify[p]``), each over a run of the candidate components;
-    the output is the same for every ``N``."""
+    each round over the key groups of one partition, its verification in up to ``N``
+    tasks (``pagesieve.verify[p]``), each over a run of the candidate components, and
+    the articles' lines in up to ``N`` tasks (``pagesieve.write[p]``), each over a run of
+    the articles in input order; the output is the same for every ``N``."""
     import ray
 
     started = time.monotonic()
@@ -305,8 +309,8 @@ def _finish(
     """Phase 2 (:func:`pagesieve.finish`) in a Ray task, with the Parquet copies written
     into the staging folder before the commit; shard files on object storage are
     downloaded to this node first. With ``partitions``, the article search's candidate
-    stage goes to partition tasks (:func:`_search_in_tasks`), and its verification to
-    others (:func:`_verify_in_tasks`). Exceptions cross the
+    stage goes to partition tasks (:func:`_search_in_tasks`), its verification and the
+    articles' lines to others (:func:`_jobs_in_tasks`). Exceptions cross the
     cluster as (kind, message) and are raised again on the driver with their types."""
     written: List[str] = []
     tasks: List[str] = []
@@ -316,7 +320,9 @@ def _finish(
         remote = storage.child(remote_work, "search") if remote_work else None
         stages["search"] = _search_in_tasks(config, partitions, remote, tasks)
         remote = storage.child(remote_work, "verify") if remote_work else None
-        stages["verify"] = _verify_in_tasks(config, remote, tasks)
+        stages["verify"] = _jobs_in_tasks("verify", config, remote, tasks)
+        remote = storage.child(remote_work, "write") if remote_work else None
+        stages["write"] = _jobs_in_tasks("write", config, remote, tasks)
 
     def extra(staging: str) -> None:
         if parquet:
@@ -499,35 +505,41 @@ def _search_in_tasks(config: Any, parts: int, remote: Optional[str], names: List
     return search
 
 
-def _verify_in_tasks(config: Any, remote: Optional[str], names: List[str]) -> Any:
-    """The article search's verification as Ray tasks, for :func:`pagesieve.finish`'s
-    ``verify``: one ``pagesieve.verify[p]`` task per job file (:func:`pagesieve.search_verify`),
-    returning the outcome files, on this node, in job order. With the work folder on
-    object storage (``remote``, its ``verify`` prefix) the files travel through it (the
-    jobs then carry their texts). Called on the finish task's main thread."""
+def _jobs_in_tasks(stage: str, config: Any, remote: Optional[str], names: List[str]) -> Any:
+    """A stage of phase 2 as Ray tasks, one per job file phase 2 writes, each named
+    ``pagesieve.<stage>[p]``: ``verify`` (the article search's verification and clusters,
+    :func:`pagesieve.search_verify`) or ``write`` (a run of the articles' lines,
+    :func:`pagesieve.search_write`). Returns, for :func:`pagesieve.finish`, the function
+    that runs the jobs and gives their result files on this node, in job order. With the
+    work folder on object storage (``remote``, its ``verify`` or ``write`` prefix) the
+    files travel through it (the jobs then carry their records). Called on the finish
+    task's main thread (:func:`_on_main_thread`)."""
 
-    def verify(jobs: List[str]) -> List[str]:
+    def run_jobs(jobs: List[str]) -> List[str]:
         import ray
 
         local = os.path.dirname(jobs[0]) if jobs else ""
+        shared = [os.path.join(local, "related.ids")] if stage == "write" else []
         if remote is not None:
-            storage.upload(jobs, remote)
+            storage.upload(jobs + shared, remote)
         where = remote if remote is not None else local
-        task = ray.remote(_verify_task)
+        task = ray.remote(_job_task)
         opts = dict(num_cpus=1, max_retries=MAX_RETRIES)
         done = ray.get(
             [
-                task.options(name=f"pagesieve.verify[{_part_of(j)}]", **opts).remote(where, os.path.basename(j), config)
+                task.options(name=f"pagesieve.{stage}[{_part_of(j)}]", **opts).remote(
+                    stage, where, os.path.basename(j), [os.path.basename(f) for f in shared], config
+                )
                 for j in jobs
             ]
         )
         names.extend(r["task"] for r in done)
-        files = [r["file"] for r in done]
+        files = [f for r in done for f in r["files"]]
         if remote is not None:
             storage.download(remote, files, local)
-        return [os.path.join(local, f) for f in files]
+        return [os.path.join(local, r["file"]) for r in done]
 
-    return verify
+    return run_jobs
 
 
 def _part_of(job: str) -> int:
@@ -535,15 +547,24 @@ def _part_of(job: str) -> int:
     return int(os.path.basename(job).split("-")[1].split(".")[0])
 
 
-def _verify_task(where: str, job: str, config: Any) -> Dict[str, Any]:
-    """One partition's verification, in a Ray task (one CPU): the job file ``job`` in the
-    folder ``where`` (a path every node sees, or an object-store prefix: then the job is
-    fetched into a private folder and its outcome file uploaded)."""
-    with _local_folder(where, [job], "pagesieve-verify-") as folder:
-        path = pagesieve.search_verify(os.path.join(folder, job), config, threads=1)
+def _job_task(stage: str, where: str, job: str, shared: List[str], config: Any) -> Dict[str, Any]:
+    """One job of a phase-2 stage, in a Ray task (one CPU): the job file ``job`` (and the
+    ``shared`` files it reads beside it) in the folder ``where`` — a path every node sees,
+    or an object-store prefix: then they are fetched into a private folder and the
+    results uploaded. Returns the result file phase 2 reads first and every file it
+    reads."""
+    with _local_folder(where, [job] + shared, f"pagesieve-{stage}-") as folder:
+        path = os.path.join(folder, job)
+        if stage == "verify":
+            result = pagesieve.search_verify(path, config, threads=1)
+            files = [result]
+        else:
+            result = pagesieve.search_write(path, threads=1)
+            stem = os.path.splitext(result)[0]
+            files = [stem + ".kept", stem + ".dropped", result]
         if storage.is_uri(where):
-            storage.upload([path], where)
-    return {"file": os.path.basename(path), "task": _task_name()}
+            storage.upload(files, where)
+    return {"file": os.path.basename(result), "files": [os.path.basename(f) for f in files], "task": _task_name()}
 
 
 @contextlib.contextmanager

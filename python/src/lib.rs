@@ -17,7 +17,8 @@ use pagesieve::dedup::DedupStats;
 use pagesieve::ingest::walk::Skipped;
 use pagesieve::ingest::InputFile;
 use pagesieve::record::{hex64, Reject, RejectReason};
-use pagesieve::run::verification::{self, VerifyTasks};
+use pagesieve::run::file_tasks::FileTasks;
+use pagesieve::run::verification;
 use pagesieve::run::{partitions, shard};
 use pagesieve::run::{Finish, Phase1, RunOptions, Settings, Summary};
 use pagesieve::scan::Outcome;
@@ -356,8 +357,11 @@ fn scan_shard(
 /// partitions: it is called with the job files written into `WORK/verify` and returns
 /// their outcome files (`search_verify`), in order; `verify_inline` puts every text in
 /// the job files (for tasks that cannot read the shard files in `work_dir`).
+/// `write(plans)`, when given, writes the articles' lines of `articles.jsonl` and
+/// `dropped.jsonl` in `verify_parts` runs: it is called with the plan files written into
+/// `WORK/write` and returns their line lists (`search_write`), in order.
 #[pyfunction]
-#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None, search=None, verify=None, verify_parts=1, verify_inline=false))]
+#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None, search=None, verify=None, verify_parts=1, verify_inline=false, write=None))]
 #[allow(clippy::too_many_arguments)]
 fn finish(
     py: Python<'_>,
@@ -382,12 +386,14 @@ fn finish(
     verify: Option<PyObject>,
     verify_parts: u32,
     verify_inline: bool,
+    write: Option<PyObject>,
 ) -> PyResult<String> {
     if verify_parts == 0 {
         return Err(UsageError::new_err("verify_parts must be at least 1"));
     }
     let search_dir = work_dir.join("search");
     let verify_dir = work_dir.join("verify");
+    let write_dir = work_dir.join("write");
     let opts = options(threads, force, against, index, max_drop_rate);
     let s = settings(input, output, config, opts)?;
     let phase1 = Phase1::Shards {
@@ -430,18 +436,21 @@ fn finish(
         let _ = std::fs::remove_dir_all(&search_dir);
         found
     };
-    let call_verify = |jobs: &[PathBuf]| -> Result<Vec<PathBuf>, Error> {
-        let f = verify.as_ref().expect("only set with a callback");
+    let call_jobs = |hook: &Option<PyObject>, dir: &PathBuf, what, jobs: &[PathBuf]| {
+        let f = hook.as_ref().expect("only set with a callback");
         Python::with_gil(|py| {
             f.call1(py, (jobs.to_vec(),))
                 .and_then(|r| r.extract::<Vec<PathBuf>>(py))
         })
         .map_err(|e| Error::Output {
-            path: verify_dir.clone(),
-            what: Some("the verification tasks"),
+            path: dir.clone(),
+            what: Some(what),
             source: std::io::Error::other(e.to_string()),
         })
     };
+    let call_verify =
+        |jobs: &[PathBuf]| call_jobs(&verify, &verify_dir, "the verification tasks", jobs);
+    let call_write = |plans: &[PathBuf]| call_jobs(&write, &write_dir, "the writer tasks", plans);
     let finish = Finish {
         before: seconds(before),
         phases: phases.into_iter().map(|(n, x)| (n, seconds(x))).collect(),
@@ -450,11 +459,17 @@ fn finish(
             Some(_) => Some(&call_search),
             None => None,
         },
-        verify: verify.as_ref().map(|_| VerifyTasks {
+        verify: verify.as_ref().map(|_| FileTasks {
             dir: &verify_dir,
             parts: verify_parts,
             inline: verify_inline,
             run: &call_verify,
+        }),
+        write: write.as_ref().map(|_| FileTasks {
+            dir: &write_dir,
+            parts: verify_parts,
+            inline: verify_inline,
+            run: &call_write,
         }),
     };
     let summary = py
@@ -643,6 +658,17 @@ fn search_verify(
         .map_err(py_err)
 }
 
+/// One run of the articles' lines (`pagesieve.write[p]`): renders the plan file `plan`
+/// written by phase 2 into its `.kept` and `.dropped` parts and its `.lines` list, beside
+/// it; returns the `.lines` file.
+#[pyfunction]
+#[pyo3(signature = (plan, threads=None))]
+fn search_write(py: Python<'_>, plan: PathBuf, threads: Option<usize>) -> PyResult<PathBuf> {
+    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    py.allow_threads(|| pool.install(|| pagesieve::run::write_parts::run_plan(&plan)))
+        .map_err(py_err)
+}
+
 fn check_part(part: u32, parts: u32) -> PyResult<()> {
     match part < parts {
         true => Ok(()),
@@ -671,6 +697,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(search_keys, m)?)?;
     m.add_function(wrap_pyfunction!(search_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(search_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(search_write, m)?)?;
     m.add_function(wrap_pyfunction!(check_settings, m)?)?;
     m.add_function(wrap_pyfunction!(select_listing, m)?)?;
     m.add_function(wrap_pyfunction!(refused_before_reading, m)?)?;

@@ -105,10 +105,10 @@ def both_generators(tmp_path):
 
 @pytest.mark.parametrize("partitions", [1, 4, 16])
 def test_the_partitioned_search_on_ray_equals_the_cli(ray_cluster, pagesieve_cli, corpus_5k, tmp_path, partitions):
-    """The article search's candidate stage and its verification in partition tasks: the
-    CLI's output byte for byte for 1, 4 and 16 partitions, every partition's two
-    candidate tasks named, after the task that split the band tables by partition, then
-    every partition's verification task."""
+    """The article search's candidate stage, its verification and the articles' lines in
+    partition tasks: the CLI's output byte for byte for 1, 4 and 16 partitions, every
+    partition's two candidate tasks named, after the task that split the band tables by
+    partition, then every partition's verification task, then its writer task."""
     profile = both_generators(tmp_path)
     cli_out, ray_out = tmp_path / "cli", tmp_path / "ray"
     assert run_cli(pagesieve_cli, corpus_5k, cli_out, "--config", str(profile)).returncode == 0
@@ -122,7 +122,9 @@ def test_the_partitioned_search_on_ray_equals_the_cli(ray_cluster, pagesieve_cli
     keys = [f"pagesieve.keys[{p}]" for p in range(partitions)]
     pairs = [f"pagesieve.pairs[{p}]" for p in range(partitions)]
     verify = [f"pagesieve.verify[{p}]" for p in range(partitions)]
-    assert s["tasks"][s["tasks"].index("pagesieve.finish") + 1 :] == ["pagesieve.split"] + keys + pairs + verify
+    write = [f"pagesieve.write[{p}]" for p in range(partitions)]
+    after = ["pagesieve.split"] + keys + pairs + verify + write
+    assert s["tasks"][s["tasks"].index("pagesieve.finish") + 1 :] == after
     assert not os.path.exists(str(ray_out) + ".shards"), "the search's files go with the shards"
 
 
@@ -398,7 +400,7 @@ def test_pages_and_shard_files_on_object_storage_give_the_cli_output(ray_cluster
         f"s3://test:test@scrapes/night1{query}", str(tmp_path / "ray-parts"), str(profile),
         files_per_shard=7, work_dir=f"s3://test:test@scrapes/work{query}", partitions=3,
     )
-    assert "pagesieve.pairs[2]" in s["tasks"] and "pagesieve.verify[0]" in s["tasks"]
+    assert {"pagesieve.pairs[2]", "pagesieve.verify[0]", "pagesieve.write[2]"} <= set(s["tasks"])
     assert_same_output(cli_out, tmp_path / "ray-parts")
     rejects = {json.loads(l)["source"]: json.loads(l) for l in open(ray_out / "rejects.jsonl", encoding="utf-8")}
     assert rejects["nested/big.txt"]["reason"] == "too_large"

@@ -5,6 +5,7 @@
 
 pub mod commit;
 pub mod decide;
+pub mod file_tasks;
 pub mod learn;
 pub mod nightly;
 pub mod partitions;
@@ -17,6 +18,7 @@ pub mod store;
 pub mod summarize;
 pub mod verification;
 pub mod write;
+pub mod write_parts;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -320,7 +322,10 @@ pub struct Finish<'a> {
     pub candidates: Option<CandidateStage<'a>>,
     /// Runs the article search's verification and clusters (the Ray job's verification
     /// tasks: [`verification`]); in this process when `None`.
-    pub verify: Option<verification::VerifyTasks<'a>>,
+    pub verify: Option<file_tasks::FileTasks<'a>>,
+    /// Writes the articles' lines of `articles.jsonl` and `dropped.jsonl` (the Ray job's
+    /// writer tasks: [`write_parts`]); in this process when `None`.
+    pub write: Option<file_tasks::FileTasks<'a>>,
 }
 
 /// The article search's candidate stage, run elsewhere.
@@ -331,6 +336,7 @@ pub type CandidateStage<'a> = crate::dedup::CandidateHook<'a, Error>;
 struct Hooks<'a> {
     extra: Option<StageExtra<'a>>,
     tasks: decide::Tasks<'a>,
+    write: Option<file_tasks::FileTasks<'a>>,
 }
 
 /// Phase 2 of a distributed run, after its shards were scanned (see [`shard`]): the
@@ -358,6 +364,7 @@ pub fn run_shards(
             candidates: finish.candidates,
             verify: finish.verify,
         },
+        write: finish.write,
     };
     execute(s, phase1, walked, timings, hooks)
 }
@@ -494,6 +501,7 @@ fn prepare(
         warnings,
         target,
         tasks: hooks.tasks,
+        write: hooks.write,
     };
     let done = pool.install(|| phases(&ctx, phase1, staging, &spill, timings))?;
     drop(spill);
@@ -566,6 +574,7 @@ struct PhaseInput<'a> {
     warnings: Vec<String>,
     target: Target<'a>,
     tasks: decide::Tasks<'a>,
+    write: Option<file_tasks::FileTasks<'a>>,
 }
 
 /// What the phases leave for the commit.
@@ -608,6 +617,7 @@ fn phases<'a>(
         rules,
         store: &store,
         history,
+        tasks: ctx.write,
     };
     let written = timings.time("write", || write::write_records(staging, cx, &bar))?;
     bar.finish_and_clear();

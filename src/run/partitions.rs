@@ -36,6 +36,7 @@ use crate::dedup::minhash::{release_read, RELEASE_EVERY};
 use crate::dedup::pass::{lsh_table, part_of, Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats};
 use crate::error::Error;
+use crate::run::file_tasks::{damaged, read, temp_of};
 
 /// The columns file of a search in `dir`.
 pub fn columns_file(dir: &Path) -> PathBuf {
@@ -57,29 +58,10 @@ pub fn pairs_file(dir: &Path, part: u32) -> PathBuf {
     dir.join(format!("pairs-{part:04}.pairs"))
 }
 
-/// The temporary name `path` is written under before it is renamed into place.
-fn temp_of(path: &Path) -> PathBuf {
-    path.with_extension(format!("tmp-{}", std::process::id()))
-}
-
 /// Writes `bytes` to `path` whole or not at all (a temporary name, then a rename).
 fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     std::fs::write(temp_of(path), bytes).map_err(Error::output(path))?;
     std::fs::rename(temp_of(path), path).map_err(Error::output(path))
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-fn damaged(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// Writes the searched texts' columns into `dir` (created) as they are encoded, whole

@@ -371,6 +371,12 @@ pub fn text_of_record(packed: Vec<u8>) -> std::io::Result<String> {
     Spilled::decode_text(unpack(packed)?)
 }
 
+/// An article record as a spill file holds it, decoded (the bytes [`Spill::locate`]
+/// names, read by another process).
+pub fn record_of(packed: Vec<u8>) -> std::io::Result<Spilled> {
+    Spilled::decode(&unpack(packed)?)
+}
+
 /// The zstd level article records are spilled at: one of the fast levels. At a million
 /// pages the spill is larger than what the page cache keeps, and verification and the
 /// writer read it back from disk; on the 1M templated corpus this level makes the spill

@@ -16,7 +16,7 @@
 //! record, which the task reads and unpacks itself — when its record is in a shard's
 //! spill; by value when it is not (an earlier run's record, one phase 2 spilled again
 //! after stripping learned boilerplate) or when the tasks cannot read the shard files
-//! where phase 2 reads them ([`VerifyTasks::inline`]: a work folder on object storage,
+//! where phase 2 reads them ([`FileTasks::inline`]: a work folder on object storage,
 //! downloaded to phase 2's node). So phase 2 reads no text for verification unless it
 //! has to, and holds a job's member list, not its texts, while it writes.
 //!
@@ -32,24 +32,8 @@ use crate::dedup::verify_parts::{
 };
 use crate::dedup::{DedupRules, Outcome, VerifyJob};
 use crate::error::Error;
+use crate::run::file_tasks::{damaged, read, read_at, temp_of, FileTasks};
 use crate::run::spill::text_of_record;
-
-/// Runs verification jobs: given the job files, returns their outcome files, in order.
-pub type RunJobs<'a> = &'a (dyn Fn(&[PathBuf]) -> Result<Vec<PathBuf>, Error> + Sync);
-
-/// Verification run by tasks (the Ray job's `pagesieve.verify[p]`), as phase 2 is given it.
-#[derive(Clone, Copy)]
-pub struct VerifyTasks<'a> {
-    /// Folder the job and outcome files go through (every task reads and writes it).
-    pub dir: &'a Path,
-    /// Partitions the components are dealt into.
-    pub parts: u32,
-    /// Every text in the job files themselves, none by reference: for tasks that cannot
-    /// read the shard files where phase 2 reads them.
-    pub inline: bool,
-    /// Runs the jobs.
-    pub run: RunJobs<'a>,
-}
 
 /// Partition `part`'s job file in `dir`.
 pub fn job_file(dir: &Path, part: u32) -> PathBuf {
@@ -59,10 +43,6 @@ pub fn job_file(dir: &Path, part: u32) -> PathBuf {
 /// The outcome file of the job file `job`.
 pub fn outcome_file(job: &Path) -> PathBuf {
     job.with_extension("done")
-}
-
-fn temp_of(path: &Path) -> PathBuf {
-    path.with_extension(format!("tmp-{}", std::process::id()))
 }
 
 /// What a job needs of the caller: where item `i`'s record lies when a task can read it
@@ -160,25 +140,17 @@ fn write_job(
 /// current thread pool, reading each text by reference or from the job, and writes the
 /// outcomes beside it ([`outcome_file`]); returns that file.
 pub fn run_job(job: &Path, rules: &DedupRules) -> Result<PathBuf, Error> {
-    let bytes = std::fs::read(job).map_err(|source| Error::Read {
-        path: job.to_path_buf(),
-        source,
-    })?;
-    let damaged = |source| Error::Read {
-        path: job.to_path_buf(),
-        source,
-    };
-    let part = PartJob::decode(&bytes).map_err(damaged)?;
+    let bytes = read(job)?;
+    let part = PartJob::decode(&bytes).map_err(damaged(job))?;
     drop(bytes);
     let text = |m: &Member| -> Result<String, Error> {
         match &m.text {
             TextAt::Text(t) => Ok(t.clone()),
             &TextAt::Record { file, offset, len } => {
                 let path = Path::new(&part.files[file as usize]);
-                read_record(path, offset, len).map_err(|source| Error::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })
+                read_at(path, offset, len)
+                    .and_then(text_of_record)
+                    .map_err(damaged(path))
             }
         }
     };
@@ -190,54 +162,24 @@ pub fn run_job(job: &Path, rules: &DedupRules) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
-/// The text of the `len`-byte record at `offset` of the spill file `path`.
-fn read_record(path: &Path, offset: u64, len: u32) -> std::io::Result<String> {
-    use std::os::unix::fs::FileExt;
-    let f = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; len as usize];
-    f.read_exact_at(&mut buf, offset)?;
-    text_of_record(buf)
-}
-
 /// Every outcome file's outcomes, in the order given (partition order: component order).
 pub fn gather(files: &[PathBuf]) -> Result<Vec<Outcome>, Error> {
     let mut all = Vec::new();
     for f in files {
-        let bytes = std::fs::read(f).map_err(|source| Error::Read {
-            path: f.clone(),
-            source,
-        })?;
-        all.extend(decode_outcomes(&bytes).map_err(|source| Error::Read {
-            path: f.clone(),
-            source,
-        })?);
+        all.extend(decode_outcomes(&read(f)?).map_err(damaged(f))?);
     }
     Ok(all)
 }
 
-/// The verification stage through [`VerifyTasks`]: the jobs written, run, their outcomes
+/// The verification stage through `tasks`: the jobs written, run, their outcomes
 /// gathered, and every file of it removed.
 pub fn through_tasks(
-    tasks: &VerifyTasks<'_>,
+    tasks: &FileTasks<'_>,
     job: &VerifyJob<'_, '_>,
     texts: &Texts<'_>,
 ) -> Result<Vec<Outcome>, Error> {
     let jobs = write_jobs(tasks.dir, tasks.parts, job, texts, tasks.inline)?;
-    let done = match jobs.is_empty() {
-        true => Vec::new(),
-        false => (tasks.run)(&jobs)?,
-    };
-    if done.len() != jobs.len() {
-        return Err(Error::Output {
-            path: tasks.dir.to_path_buf(),
-            what: Some("the verification tasks"),
-            source: std::io::Error::other(format!(
-                "{} outcome files for {} jobs",
-                done.len(),
-                jobs.len()
-            )),
-        });
-    }
+    let done = tasks.run_jobs(&jobs, "the verification tasks")?;
     let outcomes = gather(&done);
     for f in jobs.iter().chain(&done) {
         let _ = std::fs::remove_file(f);

@@ -13,6 +13,7 @@ use crate::dedup::{Duplicate, MatchKind};
 use crate::error::Error;
 use crate::history::History;
 use crate::output::html;
+use crate::output::json_str::write_json_str;
 use crate::output::report::Report;
 use crate::output::Staging;
 use crate::record::{
@@ -21,8 +22,11 @@ use crate::record::{
 };
 use crate::rules::Rules;
 use crate::run::decide::{Cluster, Decisions};
+use crate::run::file_tasks::FileTasks;
+use crate::run::spill::Spilled;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::{Scanned, SummaryKind};
+use crate::run::write_parts::{self, Plans};
 
 /// Pages whose records are rendered in parallel before being written in order.
 const WRITE_CHUNK: usize = 2048;
@@ -55,7 +59,7 @@ pub struct Written {
 
 /// The title of a record, read back once for everything that names it (its source is
 /// at hand: the page summary's, or the earlier record's id entry).
-type Names = HashMap<(RecordKind, u32), String>;
+pub(crate) type Names = HashMap<(RecordKind, u32), String>;
 
 /// Clusters made into `duplicates.jsonl` lines between two writes: at a million pages the
 /// whole file's records would hold ~100 MB.
@@ -63,7 +67,7 @@ const CLUSTER_CHUNK: usize = 4096;
 
 /// Where each record's line is in a file — (record index, offset, length) — and the
 /// file's length.
-type Lines = (Vec<(u32, u64, u32)>, u64);
+pub type Lines = (Vec<(u32, u64, u32)>, u64);
 
 /// What the writer needs besides the decisions: the earlier runs they refer to.
 #[derive(Clone, Copy)]
@@ -78,6 +82,9 @@ pub struct Context<'a> {
     pub store: &'a dyn ArticleStore,
     /// What earlier runs kept.
     pub history: &'a History,
+    /// Writer tasks for the articles' lines (the Ray job's `pagesieve.write[p]`); this
+    /// process when `None`.
+    pub tasks: Option<FileTasks<'a>>,
 }
 
 impl Context<'_> {
@@ -233,24 +240,32 @@ fn write_articles(
     let articles: Vec<u32> = (0..scanned.pages.len() as u32)
         .filter(|&pi| scanned.pages[pi as usize].article_fp().is_some())
         .collect();
-    let mut lines_at = Vec::new();
-    let mut offset = 0u64;
-    for chunk in articles.chunks(WRITE_CHUNK) {
-        let lines: Vec<(bool, Vec<u8>)> = chunk
-            .par_iter()
-            .map(|&pi| article_line(pi, cx, names))
-            .collect::<Result<_, Error>>()?;
-        for (&pi, (dropped, line)) in chunk.iter().zip(lines) {
-            if dropped {
-                dropped_file.write_all(&line).map_err(&io)?;
-            } else {
-                kept_file.write_all(&line).map_err(&io)?;
-                lines_at.push((pi, offset, line.len() as u32));
-                offset += line.len() as u64;
-            }
+    let (lines_at, offset) = match &cx.tasks {
+        Some(tasks) => {
+            let plan = |pi: u32| line_plan(pi, cx, names);
+            let locate = |pi: u32| cx.store.locate(pi);
+            let load = |pi: u32| cx.store.load(pi);
+            let related: Vec<(u128, &str)> = d
+                .snippets
+                .resolved
+                .iter()
+                .map(|(&key, &si)| (key, d.ids.snippet(si)))
+                .collect();
+            let plans = Plans {
+                articles: &articles,
+                plan: &plan,
+                locate: &locate,
+                load: &load,
+                related: &related,
+            };
+            let files = (&mut kept_file as &mut dyn Write, &mut dropped_file as _);
+            write_parts::through_tasks(tasks, &plans, files, bar)?
         }
-        bar.inc(chunk.len() as u64);
-    }
+        None => {
+            let files = (&mut kept_file as &mut dyn Write, &mut dropped_file as _);
+            write_here(&articles, cx, names, files, (st.out(), bar))?
+        }
+    };
     let n_fp = cx.rules.dedup.fingerprints;
     for (si, sn) in scanned.snippets.iter().enumerate() {
         if let Some(dup) = d.snippets.decided.dropped.get(&(si as u32)) {
@@ -274,35 +289,94 @@ fn write_articles(
     Ok((lines_at, offset))
 }
 
+/// The articles' lines rendered here, a chunk at a time in parallel, and written in
+/// order; returns each kept line's (page, offset, length) and the bytes written to
+/// `kept`.
+fn write_here(
+    articles: &[u32],
+    cx: Context<'_>,
+    names: &Names,
+    (kept_file, dropped_file): (&mut dyn Write, &mut dyn Write),
+    (out, bar): (&Path, &indicatif::ProgressBar),
+) -> Result<Lines, Error> {
+    let io = Error::output(out);
+    let mut lines_at = Vec::new();
+    let mut offset = 0u64;
+    for chunk in articles.chunks(WRITE_CHUNK) {
+        let lines: Vec<(bool, Vec<u8>)> = chunk
+            .par_iter()
+            .map(|&pi| article_line(pi, cx, names))
+            .collect::<Result<_, Error>>()?;
+        for (&pi, (dropped, line)) in chunk.iter().zip(lines) {
+            if dropped {
+                dropped_file.write_all(&line).map_err(&io)?;
+            } else {
+                kept_file.write_all(&line).map_err(&io)?;
+                lines_at.push((pi, offset, line.len() as u32));
+                offset += line.len() as u64;
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    Ok((lines_at, offset))
+}
+
 /// One article's line: `(true, line)` for `dropped.jsonl`, `(false, line)` for
 /// `articles.jsonl`.
 fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8>), Error> {
+    let plan = line_plan(pi, cx, names)?;
+    let d = cx.d;
+    let related = |key: u128| d.snippets.resolved.get(&key).map(|&si| d.ids.snippet(si));
+    Ok(render_line(&plan, &cx.store.load(pi)?, &related))
+}
+
+/// What the decisions say of one article's line; the rest of it is its record's
+/// ([`render_line`]). The writer tasks of a distributed run get this and read the record
+/// themselves ([`crate::run::write_parts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinePlan {
+    /// A line of `articles.jsonl`: the article's id, its duplicates' ids, its aliases.
+    Kept {
+        /// Its id.
+        id: String,
+        /// The ids of the records dropped for it.
+        duplicates: Vec<String>,
+        /// Their titles that differ from its own.
+        aliases: Vec<String>,
+    },
+    /// A line of `dropped.jsonl`: the row's JSON up to its title's value (`head`) and
+    /// from after its text's (`tail`, with the line break).
+    Dropped {
+        /// `{"id":…,"title":`.
+        head: Vec<u8>,
+        /// `,"duplicate_of":…}` and the line break.
+        tail: Vec<u8>,
+    },
+}
+
+/// Where a dropped row's title and text go: serialized empty, they are cut out and the
+/// record's written in their place. Strings are escaped in JSON, so these quotes are the
+/// row's own fields, and the first match is the title's.
+const TITLE_AND_TEXT: &[u8] = br#","title":"","text":"""#;
+
+/// The plan of page `pi`'s line (an article).
+pub(crate) fn line_plan(pi: u32, cx: Context<'_>, names: &Names) -> Result<LinePlan, Error> {
     let (d, rules) = (cx.d, cx.rules);
-    let sp = cx.store.load(pi)?;
-    let id = d.ids.page(pi);
-    let mut line = Vec::with_capacity(sp.text.len() * 2 + 512);
+    let id = d.ids.page(pi).into_owned();
     if let Some(dup) = d.articles.dropped.get(&pi) {
         let mut row = dropped_record(
             RecordKind::Article,
             &id,
             cx.scanned.source(pi),
-            &sp.title,
-            &sp.text,
+            "",
+            "",
             &d.ids.page(dup.kept),
             dup,
             rules.dedup.fingerprints,
         );
         row.earlier = cx.earlier_of(RecordKind::Article, dup.kept);
-        json_line(&mut line, &row).map_err(Error::output(Path::new("dropped.jsonl")))?;
-        return Ok((true, line));
+        return dropped_plan(&row).map_err(Error::output(Path::new("dropped.jsonl")));
     }
-    let related = related_list(
-        sp.related
-            .iter()
-            .filter_map(|key| d.snippets.resolved.get(key))
-            .map(|&si| d.ids.snippet(si)),
-    );
-    let related: Vec<&str> = related.iter().map(String::as_str).collect();
     let (duplicates, aliases) = match d.articles.members.get(&pi) {
         Some(members) => (
             members
@@ -310,7 +384,7 @@ fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8
                 .map(|&m| d.ids.page(m).into_owned())
                 .collect(),
             aliases(
-                &sp.title,
+                &names[&(RecordKind::Article, pi)],
                 members
                     .iter()
                     .map(|m| names[&(RecordKind::Article, *m)].as_str()),
@@ -319,9 +393,57 @@ fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8
         ),
         None => (Vec::new(), Vec::new()),
     };
-    sp.write_article(&mut line, &id, &related, &duplicates, &aliases);
-    line.push(b'\n');
-    Ok((false, line))
+    Ok(LinePlan::Kept {
+        id,
+        duplicates,
+        aliases,
+    })
+}
+
+/// The plan of a dropped row whose title and text are empty: its JSON cut where they go.
+fn dropped_plan(row: &DroppedRecord) -> std::io::Result<LinePlan> {
+    let mut line = Vec::with_capacity(512);
+    json_line(&mut line, row)?;
+    let at = line
+        .windows(TITLE_AND_TEXT.len())
+        .position(|w| w == TITLE_AND_TEXT)
+        .ok_or_else(|| std::io::Error::other("a dropped row without its title and text"))?;
+    let tail = line.split_off(at + TITLE_AND_TEXT.len());
+    line.truncate(at);
+    line.extend_from_slice(br#","title":"#);
+    Ok(LinePlan::Dropped { head: line, tail })
+}
+
+/// An article's line from its plan and its record: `(true, line)` for `dropped.jsonl`,
+/// `(false, line)` for `articles.jsonl`. `related(key)` is the id of the snippet a
+/// related block's key resolved to.
+pub fn render_line<'a>(
+    plan: &LinePlan,
+    sp: &Spilled,
+    related: &dyn Fn(u128) -> Option<&'a str>,
+) -> (bool, Vec<u8>) {
+    let mut line = Vec::with_capacity(sp.text.len() * 2 + 512);
+    match plan {
+        LinePlan::Dropped { head, tail } => {
+            line.extend_from_slice(head);
+            write_json_str(&mut line, &sp.title);
+            line.extend_from_slice(br#","text":"#);
+            write_json_str(&mut line, &sp.text);
+            line.extend_from_slice(tail);
+            (true, line)
+        }
+        LinePlan::Kept {
+            id,
+            duplicates,
+            aliases,
+        } => {
+            let related = related_list(sp.related.iter().filter_map(|&key| related(key)));
+            let related: Vec<&str> = related.iter().map(String::as_str).collect();
+            sp.write_article(&mut line, id, &related, duplicates, aliases);
+            line.push(b'\n');
+            (false, line)
+        }
+    }
 }
 
 /// `snippets.jsonl`: every kept snippet (not those an earlier run wrote), with the pages
@@ -791,6 +913,63 @@ fn round4(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dropped row rendered from its plan (serialized without title and text, the
+    /// record's put where they go) is what serde writes for the whole row: titles and
+    /// texts with quotes, breaks and the cut's own bytes, a source that holds them too,
+    /// with and without an earlier run's reference.
+    #[test]
+    fn dropped_rows_from_plans_are_serdes() {
+        let dup = crate::run::decide::tests::dup(3, 1, MatchKind::Near);
+        let odd = r#","title":"","text":"""#;
+        for (source, title, text, earlier) in [
+            ("a/页.txt", "医保 \"问\"", "第一行\n第二行\t\u{1}", false),
+            (odd, odd, odd, true),
+            ("", "", "", false),
+        ] {
+            let mut row = dropped_record(
+                RecordKind::Article,
+                "a-2",
+                source,
+                title,
+                text,
+                "a-1",
+                &dup,
+                2,
+            );
+            let mut blank =
+                dropped_record(RecordKind::Article, "a-2", source, "", "", "a-1", &dup, 2);
+            if earlier {
+                let r = EarlierRef {
+                    output: "/out/一".into(),
+                    file: "articles.jsonl".into(),
+                    offset: 7,
+                    started: "2026-01-01T00:00:00Z".into(),
+                };
+                (row.earlier, blank.earlier) = (Some(r.clone()), Some(r));
+            }
+            let mut want = Vec::new();
+            json_line(&mut want, &row).unwrap();
+            let plan = dropped_plan(&blank).unwrap();
+            let sp = Spilled::new(
+                crate::record::ArticleRecord {
+                    text: text.into(),
+                    metadata: crate::record::ArticleMeta {
+                        title: title.into(),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                Vec::new(),
+            );
+            let (dropped, got) = render_line(&plan, &sp, &|_| None);
+            assert!(dropped);
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
+        }
+    }
 
     /// A snippet line with its page lists written from the keys is what serde writes for
     /// the record with the lists filled: ids computed, repeated (`-2`) and of earlier

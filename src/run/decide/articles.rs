@@ -10,10 +10,11 @@ use crate::error::Error;
 use crate::history::History;
 use crate::record::RecordKind;
 use crate::run::decide::Decided;
+use crate::run::file_tasks::FileTasks;
 use crate::run::signatures::Signatures;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::PageSummary;
-use crate::run::verification::{through_tasks, Texts, VerifyTasks};
+use crate::run::verification::{through_tasks, Texts};
 
 /// The article search's stages that run in tasks (the Ray job's partitions); in this
 /// process when `None`.
@@ -22,7 +23,7 @@ pub struct Tasks<'a> {
     /// The candidate stage.
     pub candidates: Option<CandidateHook<'a, Error>>,
     /// Verification and clusters.
-    pub verify: Option<VerifyTasks<'a>>,
+    pub verify: Option<FileTasks<'a>>,
 }
 
 /// The duplicates among the articles of `pages` (with their signatures), and between them
