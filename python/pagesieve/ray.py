@@ -59,7 +59,7 @@ import pagesieve
 from pagesieve import _native, storage
 from pagesieve.parquet import jsonl_to_parquet
 
-__all__ = ["run", "main", "PARQUET_FILES", "FAULT_ENV", "MAX_RETRIES", "MAX_PARTITIONS"]
+__all__ = ["run", "main", "PARQUET_FILES", "FAULT_ENV", "FAULT_TASK_ENV", "MAX_RETRIES", "MAX_PARTITIONS"]
 
 #: Record files converted to Parquet next to their JSONL.
 PARQUET_FILES = (
@@ -73,6 +73,11 @@ PARQUET_FILES = (
 #: Fault injection for the test suite: the first attempt of this shard's task kills its
 #: own worker process (SIGKILL), as a crashed node would; Ray retries the task.
 FAULT_ENV = "PAGESIEVE_FAULT_KILL_SHARD"
+
+#: Fault injection for the test suite: the first attempt of each phase-2 job task named
+#: here (comma-separated, e.g. ``pagesieve.write[1]``) kills its own worker once its
+#: result files are written, before it returns; Ray runs it again over those files.
+FAULT_TASK_ENV = "PAGESIEVE_FAULT_KILL_TASK"
 
 #: How many times Ray runs a phase-1 task again after its worker died.
 MAX_RETRIES = 5
@@ -564,7 +569,19 @@ def _job_task(stage: str, where: str, job: str, shared: List[str], config: Any) 
             files = [stem + ".kept", stem + ".dropped", result]
         if storage.is_uri(where):
             storage.upload(files, where)
+        _fault(f"pagesieve.{stage}[{_part_of(job)}]", os.path.dirname(folder))
     return {"file": os.path.basename(result), "files": [os.path.basename(f) for f in files], "task": _task_name()}
+
+
+def _fault(task: str, folder: str) -> None:
+    """Kills this worker on the first attempt of ``task`` when :data:`FAULT_TASK_ENV` names
+    it (tests only); a marker file in ``folder`` says it happened."""
+    if task not in os.environ.get(FAULT_TASK_ENV, "").split(","):
+        return
+    marker = os.path.join(folder if os.path.isdir(folder) else tempfile.gettempdir(), f".fault-{task}")
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @contextlib.contextmanager
@@ -652,7 +669,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument(
         "--partitions",
         type=int,
-        help="run the article search's candidate stage in N partition tasks (same output for every N)",
+        help="run the article search's candidate stage, its verification and the articles' lines in N partition tasks each (same output for every N)",
     )
     p.add_argument("--work-dir", help="shard files [default: OUTPUT.shards] (shared storage or a URI)")
     p.add_argument("--keep-work", action="store_true", help="keep the shard files")

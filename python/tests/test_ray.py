@@ -138,31 +138,39 @@ def test_partitions_are_checked_before_phase_1(ray_cluster, tmp_path):
 
 
 def test_a_killed_worker_is_retried_without_lost_or_doubled_records(pagesieve_cli, corpus_5k, tmp_path):
+    """A scan task killed as it starts, and a verification and a writer task killed after
+    their result files are written, each run again by Ray: the CLI's output, every page
+    counted once."""
     ray = pytest.importorskip("ray")
     if ray.is_initialized():
         ray.shutdown()
-    os.environ[pagesieve_ray.FAULT_ENV] = "3"
+    killed = "pagesieve.verify[1],pagesieve.write[1]"
+    env = {pagesieve_ray.FAULT_ENV: "3", pagesieve_ray.FAULT_TASK_ENV: killed}
+    os.environ.update(env)
     try:
         ray.init(
             num_cpus=2,
             _node_ip_address="127.0.0.1",
             include_dashboard=False,
             log_to_driver=False,
-            runtime_env={"env_vars": {pagesieve_ray.FAULT_ENV: "3"}},
+            runtime_env={"env_vars": env},
         )
         cli_out, ray_out = tmp_path / "cli", tmp_path / "ray"
         run_cli(pagesieve_cli, corpus_5k, cli_out)
         work = tmp_path / "work"
         s = pagesieve_ray.run(
-            str(corpus_5k), str(ray_out), files_per_shard=500, work_dir=str(work), keep_work=True
+            str(corpus_5k), str(ray_out), files_per_shard=500, work_dir=str(work), keep_work=True, partitions=2
         )
         assert (work / ".fault-3").exists(), "the worker of shard 3 was killed once"
+        for task in killed.split(","):
+            assert (work / f".fault-{task}").exists(), f"the worker of {task} was killed once"
         assert_same_output(cli_out, ray_out)
         r = json.loads((ray_out / "report.json").read_text(encoding="utf-8"))
         f = r["files"]
         assert f["seen"] == 5000 == r["articles"]["kept"] + r["articles"]["dropped_exact"] + r["articles"]["dropped_near"] + f["rejected"]
     finally:
-        os.environ.pop(pagesieve_ray.FAULT_ENV, None)
+        for k in env:
+            os.environ.pop(k, None)
         ray.shutdown()
 
 

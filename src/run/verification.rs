@@ -140,6 +140,8 @@ fn write_job(
 /// current thread pool, reading each text by reference or from the job, and writes the
 /// outcomes beside it ([`outcome_file`]); returns that file.
 pub fn run_job(job: &Path, rules: &DedupRules) -> Result<PathBuf, Error> {
+    // A Ray worker runs many tasks: what an earlier one freed goes back first.
+    crate::trim::trim();
     let bytes = read(job)?;
     let part = PartJob::decode(&bytes).map_err(damaged(job))?;
     drop(bytes);
@@ -159,6 +161,7 @@ pub fn run_job(job: &Path, rules: &DedupRules) -> Result<PathBuf, Error> {
     let tmp = temp_of(&path);
     std::fs::write(&tmp, encode_outcomes(&outcomes)).map_err(Error::output(&path))?;
     std::fs::rename(&tmp, &path).map_err(Error::output(&path))?;
+    crate::trim::trim();
     Ok(path)
 }
 

@@ -149,12 +149,8 @@ fn write_plan(path: &Path, run: &[u32], plans: &Plans<'_>, inline: bool) -> Resu
     let io = Error::output(path);
     let tmp = temp_of(path);
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).map_err(&io)?);
-    let mut e = Enc::default();
-    e.0.extend_from_slice(PLAN_MAGIC);
-    e.u32(files.len() as u32);
-    files.iter().for_each(|f| e.str(f));
-    e.u32(run.len() as u32);
-    w.write_all(&e.0).map_err(&io)?;
+    w.write_all(&plan_header(&files, run.len() as u32))
+        .map_err(&io)?;
     for (pages, places) in run.chunks(CHUNK).zip(places.chunks(CHUNK)) {
         let entries: Vec<Vec<u8>> = pages
             .par_iter()
@@ -176,8 +172,24 @@ fn write_plan(path: &Path, run: &[u32], plans: &Plans<'_>, inline: bool) -> Resu
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// A plan file's head: the magic, then one frame holding the record files and the count
+/// of entries (each entry a frame after it: its length, then its bytes, so a task reads
+/// one chunk of entries at a time).
+fn plan_header(files: &[String], entries: u32) -> Vec<u8> {
+    let mut e = Enc::default();
+    e.u32(files.len() as u32);
+    files.iter().for_each(|f| e.str(f));
+    e.u32(entries);
+    let mut out = PLAN_MAGIC.to_vec();
+    out.extend_from_slice(&(e.0.len() as u32).to_le_bytes());
+    out.extend(e.0);
+    out
+}
+
+/// One entry of a plan, framed.
 fn encode_entry(pi: u32, at: &RecordAt, plan: &LinePlan) -> Vec<u8> {
     let mut e = Enc::default();
+    e.u32(0); // the frame's length, set below
     e.u32(pi);
     match at {
         RecordAt::Record { file, offset, len } => {
@@ -210,64 +222,113 @@ fn encode_entry(pi: u32, at: &RecordAt, plan: &LinePlan) -> Vec<u8> {
             e.bytes(tail);
         }
     }
+    let len = (e.0.len() - 4) as u32;
+    e.0[..4].copy_from_slice(&len.to_le_bytes());
     e.0
 }
 
-/// A plan file as read back.
-struct Plan {
+/// A plan file read a chunk of entries at a time: what a writer task holds is one chunk,
+/// not its whole run.
+struct PlanReader<R> {
+    r: R,
+    /// The record files entries refer to.
     files: Vec<String>,
-    entries: Vec<(u32, RecordAt, LinePlan)>,
+    /// Entries not read yet.
+    left: u32,
 }
 
-fn decode_plan(bytes: &[u8]) -> std::io::Result<Plan> {
-    let mut d = match bytes.strip_prefix(PLAN_MAGIC.as_slice()) {
-        Some(rest) => Dec(rest),
-        None => return Err(corrupt("writer plan")),
-    };
-    let files = (0..d.u32()?)
-        .map(|_| d.string())
-        .collect::<std::io::Result<Vec<_>>>()?;
-    let n = d.u32()? as usize;
-    let mut entries = Vec::with_capacity(n.min(1 << 20));
-    for _ in 0..n {
-        let pi = d.u32()?;
-        let at = match d.u8()? {
-            0 => {
-                let (file, offset, len) = (d.u32()?, d.u64()?, d.u32()?);
-                if file as usize >= files.len() {
-                    return Err(corrupt("record file number"));
-                }
-                RecordAt::Record { file, offset, len }
-            }
-            1 => RecordAt::Encoded(d.bytes()?.to_vec()),
-            _ => return Err(corrupt("record place")),
-        };
-        let plan = match d.u8()? {
-            0 => {
-                let id = d.string()?;
-                let mut lists = [Vec::new(), Vec::new()];
-                for list in &mut lists {
-                    *list = (0..d.u32()?)
-                        .map(|_| d.string())
-                        .collect::<std::io::Result<_>>()?;
-                }
-                let [duplicates, aliases] = lists;
-                LinePlan::Kept {
-                    id,
-                    duplicates,
-                    aliases,
-                }
-            }
-            1 => LinePlan::Dropped {
-                head: d.bytes()?.to_vec(),
-                tail: d.bytes()?.to_vec(),
-            },
-            _ => return Err(corrupt("line plan")),
-        };
-        entries.push((pi, at, plan));
+/// An entry: its page, where its record is, its line plan.
+type Entry = (u32, RecordAt, LinePlan);
+
+impl<R: std::io::Read> PlanReader<R> {
+    fn open(mut r: R) -> std::io::Result<Self> {
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic)
+            .map_err(|_| corrupt("writer plan"))?;
+        if &magic != PLAN_MAGIC {
+            return Err(corrupt("writer plan"));
+        }
+        let head = read_frame(&mut r)?.ok_or_else(|| corrupt("writer plan"))?;
+        let mut d = Dec(&head);
+        let files = (0..d.u32()?)
+            .map(|_| d.string())
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let left = d.u32()?;
+        if !d.is_empty() {
+            return Err(corrupt("trailing bytes"));
+        }
+        Ok(PlanReader { r, files, left })
     }
+
+    /// The next `max` entries at most (none at the end, where the file must end too).
+    fn chunk(&mut self, max: usize) -> std::io::Result<Vec<Entry>> {
+        let n = (self.left as usize).min(max);
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let frame = read_frame(&mut self.r)?.ok_or_else(|| corrupt("writer plan cut short"))?;
+            out.push(decode_entry(&frame, self.files.len())?);
+        }
+        self.left -= n as u32;
+        if self.left == 0 && read_frame(&mut self.r)?.is_some() {
+            return Err(corrupt("trailing bytes"));
+        }
+        Ok(out)
+    }
+}
+
+/// The next frame (its length, then its bytes); `None` at the end of the input.
+fn read_frame(r: &mut impl std::io::Read) -> std::io::Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    match r.read(&mut len[..1])? {
+        0 => return Ok(None),
+        _ => r
+            .read_exact(&mut len[1..])
+            .map_err(|_| corrupt("frame length"))?,
+    }
+    let mut frame = vec![0u8; u32::from_le_bytes(len) as usize];
+    r.read_exact(&mut frame)
+        .map_err(|_| corrupt("frame cut short"))?;
+    Ok(Some(frame))
+}
+
+fn decode_entry(frame: &[u8], files: usize) -> std::io::Result<Entry> {
+    let mut d = Dec(frame);
+    let pi = d.u32()?;
+    let at = match d.u8()? {
+        0 => {
+            let (file, offset, len) = (d.u32()?, d.u64()?, d.u32()?);
+            if file as usize >= files {
+                return Err(corrupt("record file number"));
+            }
+            RecordAt::Record { file, offset, len }
+        }
+        1 => RecordAt::Encoded(d.bytes()?.to_vec()),
+        _ => return Err(corrupt("record place")),
+    };
+    let plan = match d.u8()? {
+        0 => {
+            let id = d.string()?;
+            let mut lists = [Vec::new(), Vec::new()];
+            for list in &mut lists {
+                *list = (0..d.u32()?)
+                    .map(|_| d.string())
+                    .collect::<std::io::Result<_>>()?;
+            }
+            let [duplicates, aliases] = lists;
+            LinePlan::Kept {
+                id,
+                duplicates,
+                aliases,
+            }
+        }
+        1 => LinePlan::Dropped {
+            head: d.bytes()?.to_vec(),
+            tail: d.bytes()?.to_vec(),
+        },
+        _ => return Err(corrupt("line plan")),
+    };
     match d.is_empty() {
-        true => Ok(Plan { files, entries }),
+        true => Ok((pi, at, plan)),
         false => Err(corrupt("trailing bytes")),
     }
 }
@@ -290,10 +351,18 @@ fn decode_related(bytes: &[u8]) -> std::io::Result<HashMap<u128, String>> {
 /// pool, reading each record by reference or from the plan, into the plan's `.kept` and
 /// `.dropped` files, then its `.lines`; returns the `.lines` file.
 pub fn run_plan(plan: &Path) -> Result<PathBuf, Error> {
+    // A Ray worker runs many tasks: what an earlier one freed goes back first.
+    crate::trim::trim();
     let dir = plan.parent().unwrap_or(Path::new("."));
     let related_path = related_file(dir);
     let related = decode_related(&read(&related_path)?).map_err(damaged(&related_path))?;
-    let Plan { files, entries } = decode_plan(&read(plan)?).map_err(damaged(plan))?;
+    let file = std::fs::File::open(plan).map_err(|source| Error::Read {
+        path: plan.to_path_buf(),
+        source,
+    })?;
+    let mut reader = PlanReader::open(std::io::BufReader::with_capacity(1 << 20, file))
+        .map_err(damaged(plan))?;
+    let files = reader.files.clone();
     let record = |at: &RecordAt| -> Result<Spilled, Error> {
         match at {
             RecordAt::Encoded(b) => Spilled::decode(b).map_err(damaged(plan)),
@@ -313,15 +382,12 @@ pub fn run_plan(plan: &Path) -> Result<PathBuf, Error> {
         create(&kept_path).map_err(&io)?,
         create(&dropped_path).map_err(&io)?,
     );
-    let mut lines = Enc::default();
-    lines.0.extend_from_slice(LINES_MAGIC);
-    lines.u32(
-        entries
-            .iter()
-            .filter(|e| matches!(e.2, LinePlan::Kept { .. }))
-            .count() as u32,
-    );
-    for chunk in entries.chunks(CHUNK) {
+    let mut lines: Vec<(u32, u32)> = Vec::new();
+    loop {
+        let chunk = reader.chunk(CHUNK).map_err(damaged(plan))?;
+        if chunk.is_empty() {
+            break;
+        }
         let rendered: Vec<(bool, Vec<u8>)> = chunk
             .par_iter()
             .map(|(_, at, plan)| Ok(render_line(plan, &record(at)?, &related_id)))
@@ -331,8 +397,7 @@ pub fn run_plan(plan: &Path) -> Result<PathBuf, Error> {
                 true => dropped.write_all(&line).map_err(&io)?,
                 false => {
                     kept.write_all(&line).map_err(&io)?;
-                    lines.u32(*pi);
-                    lines.u32(line.len() as u32);
+                    lines.push((*pi, line.len() as u32));
                 }
             }
         }
@@ -341,7 +406,15 @@ pub fn run_plan(plan: &Path) -> Result<PathBuf, Error> {
         crate::output::jsonl::finish(w).map_err(&io)?;
         std::fs::rename(temp_of(p), p).map_err(&io)?;
     }
-    write_whole(&lines_path, &lines.0)?;
+    let mut e = Enc::default();
+    e.0.extend_from_slice(LINES_MAGIC);
+    e.u32(lines.len() as u32);
+    for (pi, len) in lines {
+        e.u32(pi);
+        e.u32(len);
+    }
+    write_whole(&lines_path, &e.0)?;
+    crate::trim::trim();
     Ok(lines_path)
 }
 
@@ -425,25 +498,32 @@ mod tests {
             head: br#"{"id":"a-2","title":"#.to_vec(),
             tail: b",\"duplicate_of\":\"a-1\"}\n".to_vec(),
         };
-        let mut e = Enc::default();
-        e.0.extend_from_slice(PLAN_MAGIC);
-        e.u32(1);
-        e.str("/work/shard-000000.spill");
-        e.u32(2);
         let at = RecordAt::Record {
             file: 0,
             offset: 7,
             len: 9,
         };
-        e.0.extend(encode_entry(3, &at, &kept));
-        e.0.extend(encode_entry(4, &RecordAt::Encoded(vec![1, 2]), &dropped));
-        let plan = decode_plan(&e.0).unwrap();
-        assert_eq!(plan.files, ["/work/shard-000000.spill"]);
-        assert_eq!(plan.entries[0], (3, at, kept));
-        assert_eq!(plan.entries[1].2, dropped);
-        for cut in 0..e.0.len() {
-            assert!(decode_plan(&e.0[..cut]).is_err(), "cut at {cut}");
+        let mut bytes = plan_header(&["/work/shard-000000.spill".into()], 2);
+        bytes.extend(encode_entry(3, &at, &kept));
+        bytes.extend(encode_entry(4, &RecordAt::Encoded(vec![1, 2]), &dropped));
+        let mut r = PlanReader::open(&bytes[..]).unwrap();
+        assert_eq!(r.files, ["/work/shard-000000.spill"]);
+        let first = r.chunk(1).unwrap();
+        assert_eq!(first, [(3, at, kept)]);
+        let second = r.chunk(5).unwrap();
+        assert_eq!(second[0].2, dropped);
+        assert!(r.chunk(5).unwrap().is_empty());
+        let whole = |b: &[u8]| -> std::io::Result<usize> {
+            let mut r = PlanReader::open(b)?;
+            Ok(r.chunk(1)?.len() + r.chunk(9)?.len())
+        };
+        assert_eq!(whole(&bytes).unwrap(), 2);
+        for cut in 0..bytes.len() {
+            assert!(whole(&bytes[..cut]).is_err(), "cut at {cut}");
         }
+        let mut longer = bytes.clone();
+        longer.extend(encode_entry(5, &RecordAt::Encoded(vec![]), &dropped));
+        assert!(whole(&longer).is_err(), "an entry past the count");
         let mut l = Enc::default();
         l.0.extend_from_slice(LINES_MAGIC);
         l.u32(1);
