@@ -82,6 +82,10 @@ def finish(
     phases: Sequence[Tuple[str, float]] = ...,
     extra: Optional[Callable[[str], None]] = None,
     search: Optional[Callable[[str], Sequence[str]]] = None,
+    verify: Optional[Callable[[List[str]], Sequence[str]]] = None,
+    verify_parts: int = 1,
+    verify_inline: bool = False,
+    write: Optional[Callable[[List[str]], Sequence[str]]] = None,
 ) -> str: ...
 def search_split(columns: str, config: Config, parts: int) -> List[str]: ...
 def search_keys(
@@ -95,6 +99,8 @@ def search_pairs(
     oversized: Sequence[str],
     threads: Optional[int] = None,
 ) -> str: ...
+def search_verify(job: str, config: Config, threads: Optional[int] = None) -> str: ...
+def search_write(plan: str, threads: Optional[int] = None) -> str: ...
 def check_settings(
     input: str,
     output: str,

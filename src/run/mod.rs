@@ -7,6 +7,7 @@ pub mod commit;
 pub mod decide;
 pub mod file_tasks;
 pub mod learn;
+pub mod line;
 pub mod nightly;
 pub mod partitions;
 pub mod report;

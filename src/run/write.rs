@@ -13,17 +13,16 @@ use crate::dedup::{Duplicate, MatchKind};
 use crate::error::Error;
 use crate::history::History;
 use crate::output::html;
-use crate::output::json_str::write_json_str;
 use crate::output::report::Report;
 use crate::output::Staging;
 use crate::record::{
-    hex64, related_list, ClusterMember, ClusterRecord, DroppedRecord, EarlierRef, RecordKind,
-    RejectRecord, SeenAgainRecord, SnippetMeta, SnippetRecord,
+    hex64, ClusterMember, ClusterRecord, DroppedRecord, EarlierRef, RecordKind, RejectRecord,
+    SeenAgainRecord, SnippetMeta, SnippetRecord,
 };
 use crate::rules::Rules;
 use crate::run::decide::{Cluster, Decisions};
 use crate::run::file_tasks::FileTasks;
-use crate::run::spill::Spilled;
+use crate::run::line::{render_line, LinePlan, Lines};
 use crate::run::store::ArticleStore;
 use crate::run::summarize::{Scanned, SummaryKind};
 use crate::run::write_parts::{self, Plans};
@@ -64,10 +63,6 @@ pub(crate) type Names = HashMap<(RecordKind, u32), String>;
 /// Clusters made into `duplicates.jsonl` lines between two writes: at a million pages the
 /// whole file's records would hold ~100 MB.
 const CLUSTER_CHUNK: usize = 4096;
-
-/// Where each record's line is in a file — (record index, offset, length) — and the
-/// file's length.
-pub type Lines = (Vec<(u32, u64, u32)>, u64);
 
 /// What the writer needs besides the decisions: the earlier runs they refer to.
 #[derive(Clone, Copy)]
@@ -330,35 +325,6 @@ fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8
     Ok(render_line(&plan, &cx.store.load(pi)?, &related))
 }
 
-/// What the decisions say of one article's line; the rest of it is its record's
-/// ([`render_line`]). The writer tasks of a distributed run get this and read the record
-/// themselves ([`crate::run::write_parts`]).
-#[derive(Debug, Clone, PartialEq)]
-pub enum LinePlan {
-    /// A line of `articles.jsonl`: the article's id, its duplicates' ids, its aliases.
-    Kept {
-        /// Its id.
-        id: String,
-        /// The ids of the records dropped for it.
-        duplicates: Vec<String>,
-        /// Their titles that differ from its own.
-        aliases: Vec<String>,
-    },
-    /// A line of `dropped.jsonl`: the row's JSON up to its title's value (`head`) and
-    /// from after its text's (`tail`, with the line break).
-    Dropped {
-        /// `{"id":…,"title":`.
-        head: Vec<u8>,
-        /// `,"duplicate_of":…}` and the line break.
-        tail: Vec<u8>,
-    },
-}
-
-/// Where a dropped row's title and text go: serialized empty, they are cut out and the
-/// record's written in their place. Strings are escaped in JSON, so these quotes are the
-/// row's own fields, and the first match is the title's.
-const TITLE_AND_TEXT: &[u8] = br#","title":"","text":"""#;
-
 /// The plan of page `pi`'s line (an article).
 pub(crate) fn line_plan(pi: u32, cx: Context<'_>, names: &Names) -> Result<LinePlan, Error> {
     let (d, rules) = (cx.d, cx.rules);
@@ -375,7 +341,7 @@ pub(crate) fn line_plan(pi: u32, cx: Context<'_>, names: &Names) -> Result<LineP
             rules.dedup.fingerprints,
         );
         row.earlier = cx.earlier_of(RecordKind::Article, dup.kept);
-        return dropped_plan(&row).map_err(Error::output(Path::new("dropped.jsonl")));
+        return LinePlan::dropped(&row).map_err(Error::output(Path::new("dropped.jsonl")));
     }
     let (duplicates, aliases) = match d.articles.members.get(&pi) {
         Some(members) => (
@@ -398,52 +364,6 @@ pub(crate) fn line_plan(pi: u32, cx: Context<'_>, names: &Names) -> Result<LineP
         duplicates,
         aliases,
     })
-}
-
-/// The plan of a dropped row whose title and text are empty: its JSON cut where they go.
-fn dropped_plan(row: &DroppedRecord) -> std::io::Result<LinePlan> {
-    let mut line = Vec::with_capacity(512);
-    json_line(&mut line, row)?;
-    let at = line
-        .windows(TITLE_AND_TEXT.len())
-        .position(|w| w == TITLE_AND_TEXT)
-        .ok_or_else(|| std::io::Error::other("a dropped row without its title and text"))?;
-    let tail = line.split_off(at + TITLE_AND_TEXT.len());
-    line.truncate(at);
-    line.extend_from_slice(br#","title":"#);
-    Ok(LinePlan::Dropped { head: line, tail })
-}
-
-/// An article's line from its plan and its record: `(true, line)` for `dropped.jsonl`,
-/// `(false, line)` for `articles.jsonl`. `related(key)` is the id of the snippet a
-/// related block's key resolved to.
-pub fn render_line<'a>(
-    plan: &LinePlan,
-    sp: &Spilled,
-    related: &dyn Fn(u128) -> Option<&'a str>,
-) -> (bool, Vec<u8>) {
-    let mut line = Vec::with_capacity(sp.text.len() * 2 + 512);
-    match plan {
-        LinePlan::Dropped { head, tail } => {
-            line.extend_from_slice(head);
-            write_json_str(&mut line, &sp.title);
-            line.extend_from_slice(br#","text":"#);
-            write_json_str(&mut line, &sp.text);
-            line.extend_from_slice(tail);
-            (true, line)
-        }
-        LinePlan::Kept {
-            id,
-            duplicates,
-            aliases,
-        } => {
-            let related = related_list(sp.related.iter().filter_map(|&key| related(key)));
-            let related: Vec<&str> = related.iter().map(String::as_str).collect();
-            sp.write_article(&mut line, id, &related, duplicates, aliases);
-            line.push(b'\n');
-            (false, line)
-        }
-    }
 }
 
 /// `snippets.jsonl`: every kept snippet (not those an earlier run wrote), with the pages
@@ -913,6 +833,7 @@ fn round4(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::spill::Spilled;
 
     /// A dropped row rendered from its plan (serialized without title and text, the
     /// record's put where they go) is what serde writes for the whole row: titles and
@@ -950,7 +871,7 @@ mod tests {
             }
             let mut want = Vec::new();
             json_line(&mut want, &row).unwrap();
-            let plan = dropped_plan(&blank).unwrap();
+            let plan = LinePlan::dropped(&blank).unwrap();
             let sp = Spilled::new(
                 crate::record::ArticleRecord {
                     text: text.into(),

@@ -33,8 +33,8 @@ use rayon::prelude::*;
 use crate::codec::{corrupt, Dec, Enc};
 use crate::error::Error;
 use crate::run::file_tasks::{damaged, read, read_at, temp_of, FileTasks};
+use crate::run::line::{render_line, LinePlan, Lines};
 use crate::run::spill::{record_of, Spilled};
-use crate::run::write::{render_line, LinePlan, Lines};
 
 const PLAN_MAGIC: &[u8; 8] = b"PSWPLAN1";
 const RELATED_MAGIC: &[u8; 8] = b"PSWRELID";
