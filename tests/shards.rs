@@ -534,3 +534,70 @@ fn text_places(jobs: &[std::path::PathBuf]) -> (usize, usize) {
     }
     (refs, texts)
 }
+
+/// Phase 2 with verification and writer tasks over input with nothing for them: pages
+/// that are all rejects (no article, so no plan and no component), and one article
+/// alone (a plan, no component). The CLI's files, no task called for nothing, no folder
+/// left.
+#[test]
+fn tasks_with_nothing_to_do_give_the_cli_output() {
+    use pagesieve::run::file_tasks::FileTasks;
+    let d = tempfile::tempdir().unwrap();
+    for (name, files) in [
+        ("rejects", vec![("a.txt", &b""[..]), ("b.bin", &b"\x00\x01\x02\x03binary"[..])]),
+        (
+            "one",
+            vec![(
+                "page.txt",
+                "医保个人账户怎么用\n\n个人账户的钱可以在定点药店买药，也可以支付门诊自付部分，各地规定略有不同，请以当地医保局公布的为准。".as_bytes(),
+            )],
+        ),
+    ] {
+        let input = d.path().join(name);
+        std::fs::create_dir_all(&input).unwrap();
+        for (f, bytes) in files {
+            std::fs::write(input.join(f), bytes).unwrap();
+        }
+        let cli = d.path().join(format!("{name}-cli"));
+        run(&Settings::new(input.clone(), cli.clone(), Rules::builtin())).unwrap();
+        let s = Settings::new(input.clone(), d.path().join(format!("{name}-tasks")), Rules::builtin());
+        let listing = list(&s).unwrap();
+        let total = listing.files.len();
+        let work = d.path().join(format!("{name}-work"));
+        scan_shard(listing.files, of(&input, total), &s.rules, &work, 0).unwrap();
+        let (verify_dir, write_dir) = (work.join("verify"), work.join("write"));
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let verify = |jobs: &[std::path::PathBuf]| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            pagesieve::run::verification::in_process(jobs, &s.rules.dedup)
+        };
+        let write = |plans: &[std::path::PathBuf]| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            pagesieve::run::write_parts::in_process(plans)
+        };
+        let tasks = |dir, run| FileTasks {
+            dir,
+            parts: 4,
+            inline: false,
+            run,
+        };
+        let finish = Finish {
+            verify: Some(tasks(&verify_dir, &verify)),
+            write: Some(tasks(&write_dir, &write)),
+            ..Finish::default()
+        };
+        let phase1 = Phase1::Shards {
+            dir: work.clone(),
+            count: 1,
+            pages: total,
+        };
+        run_shards(&s, phase1, list(&s).unwrap().split().1, finish).unwrap();
+        let (a, b) = (snapshot(&cli), snapshot(&s.output));
+        for (i, f) in FILES.iter().enumerate() {
+            assert!(a[i] == b[i], "{name}: {f} differs");
+        }
+        let called = calls.into_inner();
+        assert_eq!(called, usize::from(name == "one"), "{name}: the writer only, for one article");
+        assert!(!verify_dir.exists() && !write_dir.exists(), "{name}: folders left");
+    }
+}
