@@ -175,8 +175,8 @@ def finish(
     extra: Optional[Callable[[str], None]] = None,
     search: Optional[Callable[[str], Sequence[str]]] = None,
     verify: Optional[Callable[[List[str]], Sequence[str]]] = None,
-    verify_parts: int = 1,
-    verify_inline: bool = False,
+    parts: int = 1,
+    inline: bool = False,
     write: Optional[Callable[[List[str]], Sequence[str]]] = None,
 ) -> dict:
     """Phase 2 over shards ``0..shards``: the duplicate decisions, the record files, the
@@ -191,11 +191,11 @@ def finish(
     tasks, over :func:`search_keys` and :func:`search_pairs`) and returns every
     partition's round-2 file.
     ``verify(job_files)``, when given, runs the article search's verification and
-    clusters in up to ``verify_parts`` partitions (the ``pagesieve.verify[p]`` tasks, over
+    clusters in up to ``parts`` partitions (the ``pagesieve.verify[p]`` tasks, over
     :func:`search_verify`) and returns each job's outcome file, in order; with
-    ``verify_inline`` every text goes in the job files, for tasks that cannot read the
+    ``inline`` every record goes in the job files, for tasks that cannot read the
     shard files in ``work_dir``. ``write(plan_files)``, when given, writes the articles'
-    lines of ``articles.jsonl`` and ``dropped.jsonl`` in up to ``verify_parts`` runs (the
+    lines of ``articles.jsonl`` and ``dropped.jsonl`` in up to ``parts`` runs (the
     ``pagesieve.write[p]`` tasks, over :func:`search_write`) and returns each plan's
     ``.lines`` file, in order."""
     return _json.loads(
@@ -215,8 +215,8 @@ def finish(
             search=search,
             extra=extra,
             verify=None if verify is None else (lambda jobs: [_os.fspath(p) for p in verify(list(map(str, jobs)))]),
-            verify_parts=verify_parts,
-            verify_inline=verify_inline,
+            parts=parts,
+            inline=inline,
             write=None if write is None else (lambda plans: [_os.fspath(p) for p in write(list(map(str, plans)))]),
         )
     )

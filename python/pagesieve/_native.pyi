@@ -83,8 +83,8 @@ def finish(
     extra: Optional[Callable[[str], None]] = None,
     search: Optional[Callable[[str], Sequence[str]]] = None,
     verify: Optional[Callable[[List[str]], Sequence[str]]] = None,
-    verify_parts: int = 1,
-    verify_inline: bool = False,
+    parts: int = 1,
+    inline: bool = False,
     write: Optional[Callable[[List[str]], Sequence[str]]] = None,
 ) -> str: ...
 def search_split(columns: str, config: Config, parts: int) -> List[str]: ...

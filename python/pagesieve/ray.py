@@ -347,7 +347,7 @@ def _finish(
             target = _local_output(local_out, published is not None)
         # The verification tasks read the texts from the shard files where this task
         # reads them, unless those were downloaded here from object storage.
-        more = dict(verify_parts=partitions or 1, verify_inline=remote_work is not None)
+        more = dict(parts=partitions or 1, inline=remote_work is not None)
         call = lambda **hooks: pagesieve.finish(  # noqa: E731
             input, target, config, work, shards, *args, extra=extra, **more, **hooks, **kwargs
         )

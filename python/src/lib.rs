@@ -353,15 +353,15 @@ fn scan_shard(
 /// `search(columns)`, when given, runs the article search's candidate stage: it is
 /// called with the columns file written into `WORK/search` and returns the partitions'
 /// round-2 files (`search_keys`, `search_pairs`), which are read and removed.
-/// `verify(jobs)`, when given, runs the article search's verification in `verify_parts`
+/// `verify(jobs)`, when given, runs the article search's verification in `parts`
 /// partitions: it is called with the job files written into `WORK/verify` and returns
-/// their outcome files (`search_verify`), in order; `verify_inline` puts every text in
+/// their outcome files (`search_verify`), in order; `inline` puts every record in
 /// the job files (for tasks that cannot read the shard files in `work_dir`).
 /// `write(plans)`, when given, writes the articles' lines of `articles.jsonl` and
-/// `dropped.jsonl` in `verify_parts` runs: it is called with the plan files written into
+/// `dropped.jsonl` in `parts` runs: it is called with the plan files written into
 /// `WORK/write` and returns their line lists (`search_write`), in order.
 #[pyfunction]
-#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None, search=None, verify=None, verify_parts=1, verify_inline=false, write=None))]
+#[pyo3(signature = (input, output, config, work_dir, shards, pages, excluded, problems, skipped=vec![], threads=None, force=false, against=vec![], index=None, max_drop_rate=None, before=0.0, phases=vec![], extra=None, search=None, verify=None, parts=1, inline=false, write=None))]
 #[allow(clippy::too_many_arguments)]
 fn finish(
     py: Python<'_>,
@@ -384,12 +384,12 @@ fn finish(
     extra: Option<PyObject>,
     search: Option<PyObject>,
     verify: Option<PyObject>,
-    verify_parts: u32,
-    verify_inline: bool,
+    parts: u32,
+    inline: bool,
     write: Option<PyObject>,
 ) -> PyResult<String> {
-    if verify_parts == 0 {
-        return Err(UsageError::new_err("verify_parts must be at least 1"));
+    if parts == 0 {
+        return Err(UsageError::new_err("parts must be at least 1"));
     }
     let search_dir = work_dir.join("search");
     let verify_dir = work_dir.join("verify");
@@ -461,14 +461,14 @@ fn finish(
         },
         verify: verify.as_ref().map(|_| FileTasks {
             dir: &verify_dir,
-            parts: verify_parts,
-            inline: verify_inline,
+            parts,
+            inline,
             run: &call_verify,
         }),
         write: write.as_ref().map(|_| FileTasks {
             dir: &write_dir,
-            parts: verify_parts,
-            inline: verify_inline,
+            parts,
+            inline,
             run: &call_write,
         }),
     };
