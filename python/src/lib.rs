@@ -436,8 +436,7 @@ fn finish(
         let _ = std::fs::remove_dir_all(&search_dir);
         found
     };
-    let call_jobs = |hook: &Option<PyObject>, dir: &PathBuf, what, jobs: &[PathBuf]| {
-        let f = hook.as_ref().expect("only set with a callback");
+    let call_jobs = |f: &PyObject, dir: &PathBuf, what, jobs: &[PathBuf]| {
         Python::with_gil(|py| {
             f.call1(py, (jobs.to_vec(),))
                 .and_then(|r| r.extract::<Vec<PathBuf>>(py))
@@ -448,9 +447,14 @@ fn finish(
             source: std::io::Error::other(e.to_string()),
         })
     };
-    let call_verify =
-        |jobs: &[PathBuf]| call_jobs(&verify, &verify_dir, "the verification tasks", jobs);
-    let call_write = |plans: &[PathBuf]| call_jobs(&write, &write_dir, "the writer tasks", plans);
+    let call_verify = verify.as_ref().map(|f| {
+        let dir = &verify_dir;
+        move |jobs: &[PathBuf]| call_jobs(f, dir, "the verification tasks", jobs)
+    });
+    let call_write = write.as_ref().map(|f| {
+        let dir = &write_dir;
+        move |plans: &[PathBuf]| call_jobs(f, dir, "the writer tasks", plans)
+    });
     let finish = Finish {
         before: seconds(before),
         phases: phases.into_iter().map(|(n, x)| (n, seconds(x))).collect(),
@@ -459,17 +463,17 @@ fn finish(
             Some(_) => Some(&call_search),
             None => None,
         },
-        verify: verify.as_ref().map(|_| FileTasks {
+        verify: call_verify.as_ref().map(|run| FileTasks {
             dir: &verify_dir,
             parts,
             inline,
-            run: &call_verify,
+            run,
         }),
-        write: write.as_ref().map(|_| FileTasks {
+        write: call_write.as_ref().map(|run| FileTasks {
             dir: &write_dir,
             parts,
             inline,
-            run: &call_write,
+            run,
         }),
     };
     let summary = py

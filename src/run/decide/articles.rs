@@ -88,13 +88,15 @@ pub fn decide(
         locate: &locate,
         text: &text,
     };
-    let verify = |job: &VerifyJob<'_, '_>| -> Result<Vec<Outcome>, Error> {
-        let t = tasks.verify.as_ref().expect("only set with tasks");
-        through_tasks(t, job, &texts)
-    };
+    let texts = &texts;
+    let verify = tasks.verify.map(|t| {
+        move |job: &VerifyJob<'_, '_>| -> Result<Vec<Outcome>, Error> {
+            through_tasks(&t, job, texts)
+        }
+    });
     let stages = Stages {
         candidates: tasks.candidates,
-        verify: tasks.verify.is_some().then_some(&verify as _),
+        verify: verify.as_ref().map(|f| f as _),
     };
     let will_need = |i: u32| {
         let r = records[i as usize];
