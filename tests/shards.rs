@@ -20,6 +20,24 @@ fn of(input: &Path, total: usize) -> ShardOf<'_> {
     }
 }
 
+/// A site-shaped and a templated corpus of `pages` pages each under `corpus`, from the
+/// seeds `seeds` (each in a folder named after its seed).
+fn site_and_templated(corpus: &Path, pages: usize, seeds: (u64, u64)) {
+    for (shape, seed) in [
+        (pagesieve::synth::Shape::Site, seeds.0),
+        (pagesieve::synth::Shape::Templated, seeds.1),
+    ] {
+        let opts = pagesieve::synth::Options {
+            pages,
+            seed,
+            sample: false,
+            shape,
+            encodings: Default::default(),
+        };
+        pagesieve::synth::generate(&opts, &corpus.join(format!("{seed}"))).unwrap();
+    }
+}
+
 fn sharded(input: &Path, out: &Path, work: &Path, per_shard: usize) {
     let s = Settings::new(input.into(), out.into(), Rules::builtin());
     let listing = list(&s).unwrap();
@@ -266,19 +284,7 @@ fn partitioned_candidates_give_the_cli_output_byte_for_byte() {
     use pagesieve::run::partitions::in_process;
     let d = tempfile::tempdir().unwrap();
     let corpus = d.path().join("corpus");
-    for (shape, seed) in [
-        (pagesieve::synth::Shape::Site, 12),
-        (pagesieve::synth::Shape::Templated, 13),
-    ] {
-        let opts = pagesieve::synth::Options {
-            pages: 400,
-            seed,
-            sample: false,
-            shape,
-            encodings: Default::default(),
-        };
-        pagesieve::synth::generate(&opts, &corpus.join(format!("{seed}"))).unwrap();
-    }
+    site_and_templated(&corpus, 400, (12, 13));
     let profile = format!(
         "{}\n[dedup]\ncandidates = [\"lsh\", \"simhash\"]\nmax_bucket = 6\n",
         pagesieve::config::BUILTIN_PROFILE
@@ -335,8 +341,9 @@ fn partitioned_candidates_give_the_cli_output_byte_for_byte() {
 
 /// Phase 2 with the article search's verification and the articles' lines in partition
 /// tasks (what the Ray job's `pagesieve.verify[p]` and `pagesieve.write[p]` tasks run:
-/// each job file written, run and gathered) gives the CLI's output byte for byte: for 1, 4 and 16 partitions; with the texts read by the
-/// tasks from the shard spill files and with every text in the job files; with the
+/// each job file written, run and gathered) gives the CLI's output byte for byte: for 1,
+/// 4 and 16 partitions; with the texts read by the tasks from the shard spill files and
+/// with every text in the job files; with the
 /// candidate stage in partitions too; with learned boilerplate stripped (records phase 2
 /// spills again, which no task can read where they are); and on a second night against
 /// the first, where the earlier records' texts come from the index.
@@ -346,19 +353,7 @@ fn verification_in_tasks_gives_the_cli_output_byte_for_byte() {
     use pagesieve::run::verification::in_process;
     let d = tempfile::tempdir().unwrap();
     let corpus = d.path().join("corpus");
-    for (shape, seed) in [
-        (pagesieve::synth::Shape::Site, 22),
-        (pagesieve::synth::Shape::Templated, 23),
-    ] {
-        let opts = pagesieve::synth::Options {
-            pages: 300,
-            seed,
-            sample: false,
-            shape,
-            encodings: Default::default(),
-        };
-        pagesieve::synth::generate(&opts, &corpus.join(format!("{seed}"))).unwrap();
-    }
+    site_and_templated(&corpus, 300, (22, 23));
     for strip in [false, true] {
         let profile = format!(
             "{}\n[boilerplate]\nstrip = {strip}\n",

@@ -95,6 +95,20 @@ pub struct Member {
     pub text: TextAt,
 }
 
+impl Member {
+    /// Member `item` of the search, whose item is `it`, with its text at `text`.
+    pub fn of(item: u32, it: &Item<'_>, text: TextAt) -> Member {
+        Member {
+            item,
+            fp: it.fp.clone(),
+            replacements: it.replacements,
+            order: it.order,
+            pinned: it.pinned,
+            text,
+        }
+    }
+}
+
 /// One partition's verification: its components (local indices as the search numbered
 /// them) and their members, ascending by item; as [`PartJob::decode`] reads it, every
 /// local index a component names is one member's.
@@ -491,15 +505,8 @@ mod tests {
                         JobWriter::start(Vec::new(), &[], comps, locals.len() as u32).unwrap();
                     for &l in &locals {
                         let i = job.near[l as usize];
-                        let it = &job.items[i as usize];
-                        let m = Member {
-                            item: i,
-                            fp: it.fp.clone(),
-                            replacements: it.replacements,
-                            order: it.order,
-                            pinned: it.pinned,
-                            text: TextAt::Text(texts[(job.origin)(i) as usize].clone()),
-                        };
+                        let text = TextAt::Text(texts[(job.origin)(i) as usize].clone());
+                        let m = Member::of(i, &job.items[i as usize], text);
                         w.member(l, &m).unwrap();
                     }
                     let job = PartJob::decode(&w.finish().unwrap()).unwrap();

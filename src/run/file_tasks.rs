@@ -57,6 +57,37 @@ pub fn temp_of(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Writes `bytes` to `path` whole or not at all (a temporary name, then a rename).
+pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    std::fs::write(temp_of(path), bytes).map_err(Error::output(path))?;
+    std::fs::rename(temp_of(path), path).map_err(Error::output(path))
+}
+
+/// A record in a job's file list: (file number, offset, length).
+pub type Place = (u32, u64, u32);
+
+/// Where each of a job's records lies, as the job file names it: the record files
+/// numbered in order of first use, and each record's (file number, offset, length), or
+/// `None` for a record the job carries itself (none found by `locate`, or `inline`).
+pub fn number_places(
+    locations: impl Iterator<Item = Option<(PathBuf, u64, u32)>>,
+    inline: bool,
+) -> (Vec<String>, Vec<Option<Place>>) {
+    let mut files: Vec<String> = Vec::new();
+    let mut numbered: std::collections::HashMap<PathBuf, u32> = Default::default();
+    let places = locations
+        .map(|at| {
+            let (file, offset, len) = at.filter(|_| !inline)?;
+            let n = *numbered.entry(file).or_insert_with_key(|file| {
+                files.push(file.to_string_lossy().into_owned());
+                files.len() as u32 - 1
+            });
+            Some((n, offset, len))
+        })
+        .collect();
+    (files, places)
+}
+
 /// `path`'s bytes, or an error naming it.
 pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|source| Error::Read {

@@ -36,7 +36,7 @@ use crate::dedup::minhash::{release_read, RELEASE_EVERY};
 use crate::dedup::pass::{lsh_table, part_of, Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats};
 use crate::error::Error;
-use crate::run::file_tasks::{damaged, read, temp_of};
+use crate::run::file_tasks::{damaged, read, temp_of, write_whole};
 
 /// The columns file of a search in `dir`.
 pub fn columns_file(dir: &Path) -> PathBuf {
@@ -56,12 +56,6 @@ pub fn oversized_file(dir: &Path, part: u32) -> PathBuf {
 /// Partition `part`'s round-2 file in `dir`.
 pub fn pairs_file(dir: &Path, part: u32) -> PathBuf {
     dir.join(format!("pairs-{part:04}.pairs"))
-}
-
-/// Writes `bytes` to `path` whole or not at all (a temporary name, then a rename).
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(temp_of(path), bytes).map_err(Error::output(path))?;
-    std::fs::rename(temp_of(path), path).map_err(Error::output(path))
 }
 
 /// Writes the searched texts' columns into `dir` (created) as they are encoded, whole

@@ -23,7 +23,6 @@
 //! Every file is written under a temporary name and renamed: a task killed and run again
 //! rewrites the same bytes, and a file that exists is whole.
 
-use std::collections::HashMap;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
@@ -32,7 +31,9 @@ use crate::dedup::verify_parts::{
 };
 use crate::dedup::{DedupRules, Outcome, VerifyJob};
 use crate::error::Error;
-use crate::run::file_tasks::{damaged, read, read_at, temp_of, FileTasks};
+use crate::run::file_tasks::{
+    damaged, number_places, read, read_at, temp_of, write_whole, FileTasks,
+};
 use crate::run::spill::text_of_record;
 
 /// Partition `part`'s job file in `dir`.
@@ -91,20 +92,10 @@ fn write_job(
         .collect();
     locals.sort_unstable_by_key(|&l| job.near[l as usize]);
     // The record files first (the job names them before its members).
-    let mut files: Vec<String> = Vec::new();
-    let mut numbered: HashMap<PathBuf, u32> = HashMap::new();
-    let places: Vec<Option<(u32, u64, u32)>> = locals
+    let locations = locals
         .iter()
-        .map(|&l| {
-            let i = (job.origin)(job.near[l as usize]);
-            let (file, offset, len) = (texts.locate)(i).filter(|_| !inline)?;
-            let n = *numbered.entry(file.clone()).or_insert_with(|| {
-                files.push(file.to_string_lossy().into_owned());
-                files.len() as u32 - 1
-            });
-            Some((n, offset, len))
-        })
-        .collect();
+        .map(|&l| (texts.locate)((job.origin)(job.near[l as usize])));
+    let (files, places) = number_places(locations, inline);
     let tmp = temp_of(path);
     let out = std::fs::File::create(&tmp).map_err(Error::output(path))?;
     let io = Error::output(path);
@@ -117,20 +108,12 @@ fn write_job(
     .map_err(&io)?;
     for (&l, place) in locals.iter().zip(places) {
         let i = job.near[l as usize];
-        let it = &job.items[i as usize];
         let text = match place {
             Some((file, offset, len)) => TextAt::Record { file, offset, len },
             None => TextAt::Text((texts.text)((job.origin)(i))?),
         };
-        let m = Member {
-            item: i,
-            fp: it.fp.clone(),
-            replacements: it.replacements,
-            order: it.order,
-            pinned: it.pinned,
-            text,
-        };
-        w.member(l, &m).map_err(&io)?;
+        w.member(l, &Member::of(i, &job.items[i as usize], text))
+            .map_err(&io)?;
     }
     w.finish().map_err(&io)?;
     std::fs::rename(&tmp, path).map_err(io)
@@ -158,9 +141,7 @@ pub fn run_job(job: &Path, rules: &DedupRules) -> Result<PathBuf, Error> {
     };
     let outcomes = part.run(rules, text)?;
     let path = outcome_file(job);
-    let tmp = temp_of(&path);
-    std::fs::write(&tmp, encode_outcomes(&outcomes)).map_err(Error::output(&path))?;
-    std::fs::rename(&tmp, &path).map_err(Error::output(&path))?;
+    write_whole(&path, &encode_outcomes(&outcomes))?;
     crate::trim::trim();
     Ok(path)
 }

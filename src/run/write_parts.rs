@@ -32,7 +32,9 @@ use rayon::prelude::*;
 
 use crate::codec::{corrupt, Dec, Enc};
 use crate::error::Error;
-use crate::run::file_tasks::{damaged, read, read_at, temp_of, FileTasks};
+use crate::run::file_tasks::{
+    damaged, number_places, read, read_at, temp_of, write_whole, FileTasks,
+};
 use crate::run::line::{render_line, LinePlan, Lines};
 use crate::run::spill::{record_of, Spilled};
 
@@ -133,19 +135,7 @@ pub fn write_plans(tasks: &FileTasks<'_>, plans: &Plans<'_>) -> Result<Vec<PathB
 
 /// One run's plan file: the record files, then each page's entry.
 fn write_plan(path: &Path, run: &[u32], plans: &Plans<'_>, inline: bool) -> Result<(), Error> {
-    let mut files: Vec<String> = Vec::new();
-    let mut numbered: HashMap<PathBuf, u32> = HashMap::new();
-    let places: Vec<Option<(u32, u64, u32)>> = run
-        .iter()
-        .map(|&pi| {
-            let (file, offset, len) = (plans.locate)(pi).filter(|_| !inline)?;
-            let n = *numbered.entry(file.clone()).or_insert_with(|| {
-                files.push(file.to_string_lossy().into_owned());
-                files.len() as u32 - 1
-            });
-            Some((n, offset, len))
-        })
-        .collect();
+    let (files, places) = number_places(run.iter().map(|&pi| (plans.locate)(pi)), inline);
     let io = Error::output(path);
     let tmp = temp_of(path);
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).map_err(&io)?);
@@ -356,10 +346,7 @@ pub fn run_plan(plan: &Path) -> Result<PathBuf, Error> {
     let dir = plan.parent().unwrap_or(Path::new("."));
     let related_path = related_file(dir);
     let related = decode_related(&read(&related_path)?).map_err(damaged(&related_path))?;
-    let file = std::fs::File::open(plan).map_err(|source| Error::Read {
-        path: plan.to_path_buf(),
-        source,
-    })?;
+    let file = std::fs::File::open(plan).map_err(damaged(plan))?;
     let mut reader = PlanReader::open(std::io::BufReader::with_capacity(1 << 20, file))
         .map_err(damaged(plan))?;
     let files = reader.files.clone();
@@ -462,19 +449,8 @@ fn decode_lines(bytes: &[u8]) -> std::io::Result<Vec<(u32, u32)>> {
 
 /// Appends the file `path` to `out`; returns its length.
 fn copy_file(path: &Path, out: &mut dyn Write) -> Result<u64, Error> {
-    let mut f = std::fs::File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    std::io::copy(&mut f, out).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(temp_of(path), bytes).map_err(Error::output(path))?;
-    std::fs::rename(temp_of(path), path).map_err(Error::output(path))
+    let mut f = std::fs::File::open(path).map_err(damaged(path))?;
+    std::io::copy(&mut f, out).map_err(damaged(path))
 }
 
 /// Runs the plans in this process, one after another (the tasks' work, for tests and for
