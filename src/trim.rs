@@ -32,19 +32,25 @@ pub fn trim() {
 
 /// Ends a phase: hands freed heap back ([`trim`]) and, when `PAGESIEVE_MEMORY_TRACE` is
 /// set, prints the resident and peak memory after `phase` to stderr (how BENCHMARKS.md
-/// splits a run's peak by phase).
+/// splits a run's peak by phase). With `PAGESIEVE_MEMORY_TRACE=phase` the peak is reset
+/// after each line, so that each phase's peak is its own, not the run's so far.
 pub fn phase_end(phase: &str) {
     trim();
-    if std::env::var_os("PAGESIEVE_MEMORY_TRACE").is_some() {
-        if let Some((rss, hwm, anon)) = resident_kib() {
-            eprintln!(
-                "memory after {phase}: resident {} MiB ({} MiB anonymous), peak {} MiB{}",
-                rss / 1024,
-                anon / 1024,
-                hwm / 1024,
-                heap_use()
-            );
-        }
+    let Some(trace) = std::env::var_os("PAGESIEVE_MEMORY_TRACE") else {
+        return;
+    };
+    if let Some((rss, hwm, anon)) = resident_kib() {
+        eprintln!(
+            "memory after {phase}: resident {} MiB ({} MiB anonymous), peak {} MiB{}",
+            rss / 1024,
+            anon / 1024,
+            hwm / 1024,
+            heap_use()
+        );
+    }
+    if trace == "phase" {
+        // "5" resets the process's peak resident size (proc(5), /proc/pid/clear_refs).
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
     }
 }
 

@@ -9,11 +9,14 @@ pub mod file_tasks;
 pub mod learn;
 pub mod line;
 pub mod nightly;
+pub mod page_keys;
 pub mod partitions;
 pub mod report;
+pub mod scratch_map;
 pub mod seen_in;
 pub mod shard;
 pub mod signatures;
+pub mod sources;
 pub mod spill;
 pub mod store;
 pub mod summarize;
@@ -34,6 +37,7 @@ use crate::progress;
 use crate::rules::Rules;
 use crate::timings::Timings;
 use signatures::SignatureWriter;
+use sources::SourceWriter;
 use spill::{Packing, Spill};
 use summarize::Scanned;
 
@@ -599,8 +603,12 @@ fn phases<'a>(
 ) -> Result<Done, Error> {
     let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
-    let sigs = SignatureWriter::create(&staging.scratch_path("signatures"), &s.output)?;
-    let mut scanned = scan_phase(s, phase1, (spill, sigs), &mut timings)?;
+    let columns = summarize::ColumnWriters {
+        signatures: SignatureWriter::create(&staging.scratch_path("signatures"), &s.output)?,
+        sources: SourceWriter::create(&staging.scratch_path("sources"), &s.output)?,
+        keys: page_keys::KeyWriter::create(&staging.scratch_path("keys"), &s.output)?,
+    };
+    let mut scanned = scan_phase(s, phase1, (spill, columns), &mut timings)?;
     crate::trim::phase_end("scan");
     let learned = learn::learn_boilerplate(&mut scanned, rules, spill)?;
     crate::trim::phase_end("learn");
@@ -687,7 +695,7 @@ fn replay_warning(a: &crate::output::report::ArticleCounts) -> Option<String> {
 fn scan_phase(
     s: &Settings,
     phase1: Phase1,
-    (spill, sigs): (&Spill, SignatureWriter),
+    (spill, columns): (&Spill, summarize::ColumnWriters),
     timings: &mut Timings,
 ) -> Result<Scanned, Error> {
     let scanned = timings.time("scan", || match phase1 {
@@ -699,9 +707,9 @@ fn scan_phase(
                 &s.input,
                 s.follow_symlinks,
             );
-            summarize::summarize_all(files, &rules, (spill, sigs), s.progress)
+            summarize::summarize_all(files, &rules, (spill, columns), s.progress)
         }
-        Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, (spill, sigs)),
+        Phase1::Shards { dir, count, .. } => shard::load_shards(&dir, count, (spill, columns)),
     })?;
     spill.flush()?;
     timings.record("read_cpu", scanned.cpu.read);
@@ -721,7 +729,7 @@ fn article_count(scanned: &Scanned) -> usize {
 /// The duplicate decisions, under a spinner, with their timings.
 fn dedup_phase(
     ctx: &PhaseInput<'_>,
-    (scanned, keys): (&Scanned, Vec<u128>),
+    (scanned, keys): (&Scanned, page_keys::PageKeys),
     store: &store::SpillStore<'_>,
     timings: &mut Timings,
 ) -> Result<decide::Decisions, Error> {

@@ -157,6 +157,10 @@ impl IndexRows for KeptArticles<'_> {
     fn source(&self, i: usize) -> &str {
         self.scanned.source(self.page(i).0)
     }
+    fn pages_done(&self) {
+        self.scanned.sources.release();
+        self.d.ids.pages.release();
+    }
 }
 
 /// Tonight's written snippets as index entries, read in place.
@@ -195,6 +199,10 @@ impl IndexRows for KeptSnippets<'_> {
     fn source(&self, i: usize) -> &str {
         let sn = &self.scanned.snippets[self.lines[i].0 as usize];
         self.scanned.source(sn.first.0)
+    }
+    fn pages_done(&self) {
+        self.scanned.sources.release();
+        self.d.ids.pages.release();
     }
 }
 

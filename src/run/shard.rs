@@ -30,14 +30,12 @@ use crate::page::{LineKind, SnippetBlock, StripKind, StripSet};
 use crate::record::{Reject, RejectReason};
 use crate::rules::Rules;
 use crate::run::seen_in::SeenInPool;
-use crate::run::signatures::SignatureWriter;
 use crate::run::spill::{Spill, SpillRef};
 use crate::run::summarize::{
-    reading_rules, scan_in_chunks, MergedSnippet, PageSummary, Scanned, SnippetMerge, SpillOrder,
-    Summarized, SummaryKind,
+    reading_rules, scan_in_chunks, ColumnWriters, MergedSnippet, PageSummary, Scanned,
+    SnippetMerge, SpillOrder, Summarized, SummaryKind,
 };
 use crate::scan::{LineSample, ScanCpu, ScannedPage, SnippetOccurrence};
-use crate::text::column::StrColumn;
 
 const MAGIC: &[u8; 8] = b"PSSHARD3";
 
@@ -128,12 +126,15 @@ pub fn scan_shard(
 pub fn load_shards(
     dir: &Path,
     count: u32,
-    (spill, mut sigs): (&Spill, SignatureWriter),
+    (spill, columns): (&Spill, ColumnWriters),
 ) -> Result<Scanned, Error> {
     let merge = SnippetMerge::new();
     let mut pages: Vec<PageSummary> = Vec::new();
-    let mut keys = Vec::new();
-    let mut sources = StrColumn::default();
+    let ColumnWriters {
+        signatures: mut sigs,
+        mut sources,
+        mut keys,
+    } = columns;
     let mut seen_in = SeenInPool::default();
     let mut samples = Samples::default();
     let mut cpu = ScanCpu::default();
@@ -175,9 +176,9 @@ pub fn load_shards(
                 seen_in.push(list, pi);
             }
             pages.push(page.summary);
-            keys.push(page.key);
+            keys.push(page.key)?;
             sigs.push(page.sig.as_ref())?;
-            sources.push(&page.source);
+            sources.push(&page.source)?;
             samples.push(pi, sample);
         }
         if !d.is_empty() {
@@ -187,9 +188,9 @@ pub fn load_shards(
     let snippets: Vec<MergedSnippet> = merge.finish(&seen_in);
     Ok(Scanned {
         pages,
-        keys,
+        keys: keys.finish()?,
         signatures: sigs.finish()?,
-        sources,
+        sources: sources.finish()?,
         snippets,
         samples,
         cpu,

@@ -17,11 +17,12 @@ use crate::page::StripSet;
 use crate::prehashed::HashedMap;
 use crate::record::Reject;
 use crate::rules::Rules;
+use crate::run::page_keys::{KeyWriter, PageKeys};
 use crate::run::seen_in::{SeenIn, SeenInPool};
 use crate::run::signatures::{SignatureWriter, Signatures};
+use crate::run::sources::{SourceWriter, Sources};
 use crate::run::spill::{Spill, SpillRef, Spilled};
 use crate::scan::{scan_file_sampled, Outcome, ScanCpu, ScannedPage, SnippetOccurrence};
-use crate::text::column::StrColumn;
 
 /// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
 /// path is in [`Scanned::sources`], its key in [`Scanned::keys`].)
@@ -113,6 +114,18 @@ pub struct MergedSnippet {
     pub occurrences: usize,
 }
 
+/// The column files phase 1 appends each page to, in page order: its signature and its
+/// source ([`crate::run::signatures`], [`crate::run::sources`]).
+#[derive(Debug)]
+pub struct ColumnWriters {
+    /// The pages' MinHash signatures.
+    pub signatures: SignatureWriter,
+    /// The pages' paths relative to `--input`.
+    pub sources: SourceWriter,
+    /// The pages' keys.
+    pub keys: KeyWriter,
+}
+
 /// What phase 1 hands to phase 2.
 #[derive(Debug)]
 pub struct Scanned {
@@ -121,11 +134,11 @@ pub struct Scanned {
     /// Each page's key, what its id is made from ([`crate::record::page_key`]), in input
     /// order. Phase 2 moves them into its [`crate::run::decide::Ids`] (this is then
     /// empty), so that a million pages do not hold their 16 MB of keys twice.
-    pub keys: Vec<u128>,
+    pub keys: PageKeys,
     /// Each page's MinHash signature, by page index (zeros for a reject).
     pub signatures: Signatures,
     /// Each page's path relative to `--input`, in input order.
-    pub sources: StrColumn,
+    pub sources: Sources,
     /// Distinct related blocks, in order of first occurrence.
     pub snippets: Vec<MergedSnippet>,
     /// The pages in the learned-boilerplate sample (emptied once learned).
@@ -151,15 +164,18 @@ const CHUNK: usize = 16_384;
 pub fn summarize_all(
     files: Vec<InputFile>,
     rules: &Rules,
-    (spill, mut sigs): (&Spill, SignatureWriter),
+    (spill, columns): (&Spill, ColumnWriters),
     progress: bool,
 ) -> Result<Scanned, Error> {
     let bar = crate::progress::bar(files.len() as u64, "scan", progress);
     let merge = SnippetMerge::new();
     let mut seen_in = SeenInPool::default();
     let mut pages = Vec::with_capacity(files.len());
-    let mut keys = Vec::with_capacity(files.len());
-    let mut sources = StrColumn::with_capacity(files.len());
+    let ColumnWriters {
+        signatures: mut sigs,
+        mut sources,
+        mut keys,
+    } = columns;
     // Added by the workers as they finish: a chunk's samples are not all held at once.
     let samples = Mutex::new(Samples::default());
     let total = files.len();
@@ -184,18 +200,17 @@ pub fn summarize_all(
         let pi = pages.len() as u32;
         lists.into_iter().for_each(|l| seen_in.push(l, pi));
         pages.push(page.summary);
-        keys.push(page.key);
+        keys.push(page.key)?;
         sigs.push(page.sig.as_ref())?;
-        sources.push(&page.source);
-        Ok(())
+        sources.push(&page.source)
     })?;
     bar.finish_and_clear();
     crate::trim::phase_end("scan: pages");
     Ok(Scanned {
         pages,
-        keys,
+        keys: keys.finish()?,
         signatures: sigs.finish()?,
-        sources,
+        sources: sources.finish()?,
         snippets: merge.finish(&seen_in),
         samples: samples.into_inner().unwrap_or_else(|e| e.into_inner()),
         cpu,
@@ -499,14 +514,18 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pagesieve-cache-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         let spill = Spill::create(&dir.join("spill"), &dir).expect("a spill");
-        let sigs = SignatureWriter::create(&dir.join("sigs"), &dir).expect("a column");
+        let columns = ColumnWriters {
+            signatures: SignatureWriter::create(&dir.join("sigs"), &dir).expect("a column"),
+            sources: SourceWriter::create(&dir.join("sources"), &dir).expect("a column"),
+            keys: KeyWriter::create(&dir.join("keys"), &dir).expect("a column"),
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .expect("a pool");
         let left = pool.install(|| {
             let scanned =
-                summarize_all(files, &rules, (&spill, sigs), false).expect("the sample scans");
+                summarize_all(files, &rules, (&spill, columns), false).expect("the sample scans");
             assert!(scanned.pages.len() > 40);
             rayon::broadcast(|_| crate::page::line_cache::cached_bytes())
         });

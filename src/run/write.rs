@@ -83,6 +83,13 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Hands back the pages of the mapped columns the writers read a page at a time (the
+    /// pages' sources and keys): called after each chunk of lines.
+    fn release_columns(&self) {
+        self.scanned.sources.release();
+        self.d.ids.pages.release();
+    }
+
     /// The earlier record behind record index `i` of `kind`, if it is one.
     fn earlier(&self, kind: RecordKind, i: u32) -> Option<u32> {
         let n = match kind {
@@ -144,6 +151,7 @@ pub fn write_records(
     let (clusters, look_first) = write_clusters(st, cx, &names, &plan)?;
     drop(names);
     let rejects = reject_records(cx.scanned, cx.d);
+    cx.release_columns();
     st.write_jsonl("rejects.jsonl", &rejects).map_err(&io)?;
     let texts = shown_texts(cx, &plan.shown)?;
     Ok(Written {
@@ -252,6 +260,7 @@ fn write_articles(
                 locate: &locate,
                 load: &load,
                 related: &related,
+                chunk_done: &|| cx.release_columns(),
             };
             let files = (&mut kept_file as &mut dyn Write, &mut dropped_file as _);
             write_parts::through_tasks(tasks, &plans, files, bar)?
@@ -279,6 +288,7 @@ fn write_articles(
             json_line(&mut dropped_file, &row).map_err(&io)?;
         }
     }
+    cx.release_columns();
     crate::output::jsonl::finish(kept_file).map_err(&io)?;
     crate::output::jsonl::finish(dropped_file).map_err(&io)?;
     Ok((lines_at, offset))
@@ -312,6 +322,7 @@ fn write_here(
             }
         }
         bar.inc(chunk.len() as u64);
+        cx.release_columns();
     }
     Ok((lines_at, offset))
 }
@@ -385,6 +396,7 @@ fn write_snippets(st: &mut Staging, cx: Context<'_>) -> Result<Lines, Error> {
         lines_at.push((si, offset, line.len() as u32));
         offset += line.len() as u64;
     }
+    cx.release_columns();
     crate::output::jsonl::finish(w).map_err(&io)?;
     Ok((lines_at, offset))
 }
@@ -676,6 +688,7 @@ fn write_clusters(
             }
             at += 1;
         }
+        cx.release_columns();
     }
     crate::output::jsonl::finish(w).map_err(&io)?;
     for (name, page) in pages.finish() {
@@ -903,7 +916,7 @@ mod tests {
             .map(|k| k * 0x1234_5678_9abc_def0_1122_3344)
             .collect();
         let mut ids = Ids {
-            pages: keys,
+            pages: keys.into_iter().collect(),
             ..Ids::default()
         };
         ids.repeated.insert(2, "a-repeated-2".into());

@@ -81,6 +81,9 @@ pub struct Plans<'a> {
     pub load: &'a (dyn Fn(u32) -> Result<Spilled, Error> + Sync),
     /// Every related block key the writer may meet with its snippet's id.
     pub related: &'a [(u128, &'a str)],
+    /// Called after each chunk of entries is written (what the plans read of the pages
+    /// can be handed back: [`crate::run::sources::Sources::release`]).
+    pub chunk_done: &'a (dyn Fn() + Sync),
 }
 
 /// Writes `articles.jsonl`'s lines into `kept` and the articles' `dropped.jsonl` lines
@@ -157,6 +160,7 @@ fn write_plan(path: &Path, run: &[u32], plans: &Plans<'_>, inline: bool) -> Resu
             .iter()
             .try_for_each(|b| w.write_all(b))
             .map_err(&io)?;
+        (plans.chunk_done)();
     }
     crate::output::jsonl::finish(w).map_err(&io)?;
     std::fs::rename(&tmp, path).map_err(io)

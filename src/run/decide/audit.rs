@@ -114,6 +114,7 @@ mod tests {
     fn counts_split_kept_exact_and_near_for_each_kind() {
         use crate::run::decide::articles::tests::pages;
         use crate::run::decide::snippets::tests::merged;
+        use crate::run::sources::Sources;
         let (pages, _, signatures) = pages(&[Some("甲"), None, Some("乙"), Some("丙")]);
         let mut snippets = vec![
             merged(0, "t0", "x"),
@@ -123,7 +124,7 @@ mod tests {
         snippets[2].occurrences = 4;
         let source = |i| format!("p{i}.txt");
         let scanned = Scanned {
-            sources: (0..pages.len()).map(source).collect(),
+            sources: Sources::in_memory((0..pages.len()).map(source).collect()),
             keys: (0..pages.len())
                 .map(|i| crate::record::page_key(&source(i), None))
                 .collect(),
@@ -170,7 +171,7 @@ mod tests {
     fn clusters_are_in_report_order() {
         let ids = Ids {
             // Keys whose ids sort as the keys do.
-            pages: vec![3, 1, 2, 0, 4],
+            pages: [3, 1, 2, 0, 4].into_iter().collect(),
             snippets: ["s-0", "s-1", "s-2"]
                 .map(String::from)
                 .into_iter()

@@ -10,17 +10,18 @@ use std::collections::{HashMap, HashSet};
 use crate::error::Error;
 use crate::history::{History, Loc};
 use crate::record::{page_id, snippet_id, RecordKind};
+use crate::run::page_keys::PageKeys;
 use crate::run::summarize::MergedSnippet;
 
 /// Every page's and every merged snippet's id, by index; records of earlier runs that
 /// tonight's decisions refer to are numbered after them (earlier article `e` is
 /// `pages.len() + e`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Ids {
     /// Page keys, in input order (rejects have one too: snippets list them in `seen_in`):
     /// the id is [`page_id`] of the key — made when it is written, so that a million ids
     /// are 16 MB of keys rather than 38 MB of strings.
-    pub pages: Vec<u128>,
+    pub pages: PageKeys,
     /// The pages whose id repeats an earlier page's of this run, with their `-n` suffix
     /// (only by a collision of 128-bit keys: never seen, but uniqueness is a contract).
     pub repeated: HashMap<u32, String>,
@@ -49,7 +50,7 @@ impl Ids {
     /// runs are not asked (a page's id is the same run alone or against them; an earlier
     /// run's page with the same id is the same path with the same bytes, so tonight's is
     /// its exact duplicate).
-    pub fn assign(keys: Vec<u128>, snippets: &[MergedSnippet]) -> Ids {
+    pub fn assign(keys: PageKeys, snippets: &[MergedSnippet]) -> Ids {
         let repeated = repeated_keys(&keys);
         let fresh: Vec<String> = snippets.iter().map(|s| snippet_id(s.key)).collect();
         let snippets = unique_ids_after(&fresh, &[]);
@@ -68,7 +69,7 @@ impl Ids {
             return Cow::Borrowed(id);
         }
         match self.pages.get(i as usize) {
-            Some(&key) => Cow::Owned(page_id(key)),
+            Some(key) => Cow::Owned(page_id(key)),
             None => Cow::Borrowed(self.earlier_articles.get(&i).map_or("", |x| x.id.as_str())),
         }
     }
@@ -77,7 +78,7 @@ impl Ids {
     /// `String` when it is computed from the page's key.
     pub fn write_page_json(&self, i: u32, out: &mut Vec<u8>) {
         match (self.repeated.contains_key(&i), self.pages.get(i as usize)) {
-            (false, Some(&key)) => crate::record::push_page_id_json(out, key),
+            (false, Some(key)) => crate::record::push_page_id_json(out, key),
             _ => crate::output::json_str::write_json_str(out, &self.page(i)),
         }
     }
@@ -189,8 +190,8 @@ impl FromIterator<String> for IdList {
 
 /// The pages whose key repeats an earlier page's, with the id [`unique_ids`] gives them
 /// (the first free `-n` suffix); found by sorting the keys, so nothing is held per page.
-fn repeated_keys(keys: &[u128]) -> HashMap<u32, String> {
-    let mut sorted: Vec<u128> = keys.to_vec();
+fn repeated_keys(keys: &PageKeys) -> HashMap<u32, String> {
+    let mut sorted: Vec<u128> = keys.iter().collect();
     sorted.sort_unstable();
     let twice: HashSet<u128> = sorted
         .windows(2)
@@ -203,14 +204,15 @@ fn repeated_keys(keys: &[u128]) -> HashMap<u32, String> {
     }
     // Every page of a repeated key, in input order, named as `unique_ids` names them.
     let at: Vec<u32> = (0..keys.len() as u32)
-        .filter(|&i| twice.contains(&keys[i as usize]))
+        .filter(|&i| keys.get(i as usize).is_some_and(|k| twice.contains(&k)))
         .collect();
-    let named = unique_ids(at.iter().map(|&i| page_id(keys[i as usize])));
+    let id_of = |i: u32| page_id(keys.get(i as usize).unwrap_or_default());
+    let named = unique_ids(at.iter().map(|&i| id_of(i)));
     at.iter()
         .enumerate()
         .filter_map(|(n, &i)| {
             let id = named.get(n)?;
-            (id != page_id(keys[i as usize])).then(|| (i, id.to_string()))
+            (*id != id_of(i)).then(|| (i, id.to_string()))
         })
         .collect()
 }
@@ -290,11 +292,11 @@ mod tests {
     #[test]
     fn a_repeated_page_key_gets_a_suffix_and_the_others_keep_theirs() {
         let keys = [7u128, 9, 7, 7];
-        let r = repeated_keys(&keys);
+        let r = repeated_keys(&keys.into_iter().collect());
         assert_eq!(r.len(), 2);
         assert_eq!(r[&2], format!("{}-2", page_id(7)));
         assert_eq!(r[&3], format!("{}-3", page_id(7)));
-        assert!(repeated_keys(&[1, 2, 3]).is_empty());
+        assert!(repeated_keys(&[1, 2, 3].into_iter().collect()).is_empty());
     }
 
     #[test]

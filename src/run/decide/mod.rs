@@ -18,6 +18,7 @@ use crate::dedup::{DedupStats, Duplicate};
 use crate::error::Error;
 use crate::history::History;
 use crate::rules::Rules;
+use crate::run::page_keys::PageKeys;
 use crate::run::store::ArticleStore;
 use crate::run::summarize::Scanned;
 
@@ -93,7 +94,7 @@ pub struct Decisions {
 /// `keys` are the pages' keys, taken from [`Scanned::keys`]: the ids keep them.
 pub fn decide(
     scanned: &Scanned,
-    keys: Vec<u128>,
+    keys: PageKeys,
     rules: &Rules,
     store: &dyn ArticleStore,
     history: &History,
