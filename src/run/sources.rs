@@ -82,6 +82,8 @@ impl SourceWriter {
         };
         let mapped = Mapped { text, ends };
         mapped.check(self.count, self.len).map_err(fail)?;
+        // The check read every page of both files: none is needed until the writers.
+        mapped.maps().for_each(ScratchMap::release);
         Ok(Sources {
             backing: Backing::Mapped(mapped),
         })

@@ -52,6 +52,8 @@ impl Ids {
     /// its exact duplicate).
     pub fn assign(keys: PageKeys, snippets: &[MergedSnippet]) -> Ids {
         let repeated = repeated_keys(&keys);
+        // That read every key: none is needed again until the writers.
+        keys.release();
         let fresh: Vec<String> = snippets.iter().map(|s| snippet_id(s.key)).collect();
         let snippets = unique_ids_after(&fresh, &[]);
         Ids {
