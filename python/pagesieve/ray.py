@@ -19,7 +19,9 @@ How it runs (docs/DISTRIBUTED.md has the reasoning and the sizes):
    with them), decides the duplicates over the fingerprint table, and stages the record
    files, the reports and the dedup index exactly as the CLI does; the Parquet copies
    of the record files (:mod:`pagesieve.parquet`) are written into the same staging
-   folder, and the whole is committed as one generation of the output.
+   folder by ``pagesieve.parquet[<file>]`` tasks on the same node (one per record file,
+   so that Arrow's working memory is theirs, not phase 2's), and the whole is committed
+   as one generation of the output.
    With ``--partitions N`` the article search's candidate stage leaves this task: its
    texts' columns go to ``WORK/search``, a ``pagesieve.split`` task deals the LSH band
    tables' entries to the partitions (a file each), ``pagesieve.keys[p]`` tasks find
@@ -321,6 +323,8 @@ def _finish(
     tasks: List[str] = []
     stages: Dict[str, Any] = {}
     remote_output = output if storage.is_uri(output) else None
+    if parquet:
+        stages["parquet"] = _parquet_in_tasks(tasks)
     if partitions:
         remote = storage.child(remote_work, "search") if remote_work else None
         stages["search"] = _search_in_tasks(config, partitions, remote, tasks)
@@ -329,9 +333,12 @@ def _finish(
         remote = storage.child(remote_work, "write") if remote_work else None
         stages["write"] = _jobs_in_tasks("write", config, remote, tasks)
 
-    def extra(staging: str) -> None:
-        if parquet:
-            written.extend(_write_parquet(staging))
+    def extra(convert: Any) -> Any:
+        def staged(staging: str) -> None:
+            if convert is not None:
+                written.extend(convert(staging))
+
+        return staged
 
     tmp = None
     local_out = None
@@ -348,9 +355,10 @@ def _finish(
         # The verification tasks read the texts from the shard files where this task
         # reads them, unless those were downloaded here from object storage.
         more = dict(parts=partitions or 1, inline=remote_work is not None)
-        call = lambda **hooks: pagesieve.finish(  # noqa: E731
-            input, target, config, work, shards, *args, extra=extra, **more, **hooks, **kwargs
-        )
+        def call(**hooks: Any) -> dict:
+            staged = extra(hooks.pop("parquet", None))
+            return pagesieve.finish(input, target, config, work, shards, *args, extra=staged, **more, **hooks, **kwargs)
+
         summary = _on_main_thread(call, stages) if stages else call()
         if remote_output is not None:
             _send_output(summary, target, remote_output, published, job)
@@ -634,12 +642,47 @@ def _search_task(
     return {"file": path, "task": _task_name()}
 
 
-def _write_parquet(folder: str) -> List[str]:
-    """The Parquet copies of the record files in ``folder``, one file at a time (Arrow's
-    reader and writer use the node's cores inside each; converting the files at once
-    would hold all their tables together)."""
-    paths = [os.path.join(folder, f) for f in PARQUET_FILES if os.path.exists(os.path.join(folder, f))]
-    return [jsonl_to_parquet(p) for p in paths]
+def _parquet_in_tasks(names: List[str]) -> Any:
+    """The Parquet copies of the staged record files as Ray tasks, for phase 2's last
+    step before the commit: one ``pagesieve.parquet[<file>]`` task per record file in
+    the staging folder, on this node (the folder is this node's), each writing its
+    ``.parquet`` beside the JSONL under a temporary name and renaming it, so a task run
+    again writes the same file. Returns the function that converts a staging folder's
+    files and gives the Parquet paths, in :data:`PARQUET_FILES` order. Called on the
+    finish task's main thread (:func:`_on_main_thread`). Converting in phase 2's own
+    worker added Arrow's working memory (~125 MiB at a million pages) to that worker's
+    peak and kept it to the task's end."""
+
+    def convert(folder: str) -> List[str]:
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+        task = ray.remote(_parquet_task)
+        paths = [os.path.join(folder, f) for f in PARQUET_FILES if os.path.exists(os.path.join(folder, f))]
+        done = ray.get(
+            [
+                task.options(
+                    name=f"pagesieve.parquet[{os.path.basename(p)[: -len('.jsonl')]}]",
+                    num_cpus=1,
+                    max_retries=MAX_RETRIES,
+                    scheduling_strategy=here,
+                ).remote(p)
+                for p in paths
+            ]
+        )
+        names.extend(r["task"] for r in done)
+        return [r["file"] for r in done]
+
+    return convert
+
+
+def _parquet_task(path: str) -> Dict[str, Any]:
+    """The Parquet copy of one record file (:func:`pagesieve.parquet.jsonl_to_parquet`),
+    in a Ray task (one CPU) on the node whose staging folder holds it. A record the
+    schema does not name fails the task with ``ValueError``, which Ray raises in phase 2
+    and so stops the commit."""
+    return {"file": jsonl_to_parquet(path), "task": _task_name()}
 
 
 def _raise_or_return(outcome: dict) -> dict:

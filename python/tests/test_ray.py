@@ -314,7 +314,11 @@ def test_tasks_are_named_and_the_times_are_the_jobs(ray_cluster, tmp_path):
     out = tmp_path / "out"
     s = pagesieve_ray.run(str(REPO / "input"), str(out), files_per_shard=10)
     shards = s["shards"]
-    assert s["tasks"] == [f"pagesieve.scan[{i}]" for i in range(shards)] + ["pagesieve.finish"]
+    # The Parquet copies are written by a task per record file, after phase 2's own work.
+    parquet = [f"pagesieve.parquet[{f[: -len('.jsonl')]}]" for f in pagesieve_ray.PARQUET_FILES]
+    assert s["tasks"][:shards] == [f"pagesieve.scan[{i}]" for i in range(shards)]
+    assert s["tasks"][shards] == "pagesieve.finish"
+    assert s["tasks"][shards + 1 :] == parquet
     sec = s["seconds"]
     assert set(sec) == {"ray_list", "ray_start", "ray_scan", "finish", "total"}
     assert sec["total"] >= sec["ray_scan"] + sec["finish"] - 0.01

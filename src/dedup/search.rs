@@ -64,9 +64,12 @@ pub type CandidateHook<'a, E> =
     &'a (dyn Fn(&Columns<'_>, &mut DedupStats) -> Result<Vec<Candidate>, E> + Sync);
 
 /// The verification stage run elsewhere: given the components and the searched items,
-/// each component's [`Outcome`], in component order — what [`verify_component`] gives
-/// for each (the Ray job's verification tasks: [`crate::dedup::verify_parts`]).
-pub type VerifyHook<'a, E> = &'a (dyn Fn(&VerifyJob<'_, '_>) -> Result<Vec<Outcome>, E> + Sync);
+/// it hands each component's [`Outcome`] to the sink, in component order — what
+/// [`verify_component`] gives for each (the Ray job's verification tasks:
+/// [`crate::dedup::verify_parts`]). The search merges each as it comes, so that a
+/// million texts' outcomes are never held at once.
+pub type VerifyHook<'a, E> =
+    &'a (dyn Fn(&VerifyJob<'_, '_>, &mut dyn FnMut(Outcome)) -> Result<(), E> + Sync);
 
 /// The stages of a search that may run elsewhere (none by default: all in this process).
 pub struct Stages<'a, E> {
@@ -190,41 +193,15 @@ where
     }
     let comps = components(cands, near.len());
     crate::trim::phase_end("dedup: components");
-    let near_drops: Vec<Outcome> = match stages.verify {
-        Some(stage) => stage(&VerifyJob {
-            comps: &comps,
-            near: &near,
-            items,
-            origin,
-        })?,
-        None => {
-            let hint = will_need.map(|h| |local: u32| h(near[local as usize]));
-            queue::run(
-                &comps,
-                |c| &c.members,
-                hint.as_ref().map(|h| h as WillNeed<'_>),
-                |c| verify_component(c, &near, items, cfg, &shingles, MAX_SETS_HELD),
-            )?
-        }
-    };
-    stats.verify_time = t.elapsed();
-    // What the merge below does not read goes first: at a million texts the components
-    // and the representatives' list are ~10 MB, held beside the merge's map otherwise.
-    drop((comps, near));
-    crate::trim::phase_end("dedup: verification");
     // Keyed by member, not a slot per item: with an earlier run's index, most items are
     // pinned and never dropped.
     let mut by_member: HashMap<u32, Duplicate> =
         exact.drops.into_iter().map(|d| (d.member, d)).collect();
-    for Outcome {
-        drops,
-        splits,
-        verified,
-    } in near_drops
-    {
-        stats.chain_splits += splits;
-        stats.verified += verified;
-        for d in drops {
+    let (mut splits, mut verified) = (0, 0);
+    let mut merge = |o: Outcome| {
+        splits += o.splits;
+        verified += o.verified;
+        for d in o.drops {
             // The dropped representative's exact copies follow it to the kept item.
             if let Some(members) = exact.group_of.get(&d.member) {
                 for &m in members {
@@ -233,7 +210,34 @@ where
             }
             by_member.insert(d.member, d);
         }
+    };
+    match stages.verify {
+        Some(stage) => {
+            let job = VerifyJob {
+                comps: &comps,
+                near: &near,
+                items,
+                origin,
+            };
+            stage(&job, &mut merge)?;
+        }
+        None => {
+            let hint = will_need.map(|h| |local: u32| h(near[local as usize]));
+            queue::run(
+                &comps,
+                |c| &c.members,
+                hint.as_ref().map(|h| h as WillNeed<'_>),
+                |c| verify_component(c, &near, items, cfg, &shingles, MAX_SETS_HELD),
+            )?
+            .into_iter()
+            .for_each(merge);
+        }
     }
+    stats.chain_splits += splits;
+    stats.verified += verified;
+    stats.verify_time = t.elapsed();
+    drop((comps, near));
+    crate::trim::phase_end("dedup: verification");
     let mut drops: Vec<Duplicate> = by_member.into_values().collect();
     drops.sort_by_key(|d| d.member);
     Ok((drops, stats))

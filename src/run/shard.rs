@@ -138,12 +138,18 @@ pub fn load_shards(
     let mut seen_in = SeenInPool::default();
     let mut samples = Samples::default();
     let mut cpu = ScanCpu::default();
+    // One buffer for every shard file: a file of ~1 MB each, read anew into the heap,
+    // left holes among the run's small allocations that only the phase's end handed back.
+    let mut bytes = Vec::new();
     for shard in 0..count {
         let path = shard_file(dir, shard, "pages");
-        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
+        bytes.clear();
+        std::fs::File::open(&path)
+            .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut bytes))
+            .map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
         let file = spill.attach(&shard_file(dir, shard, "spill"))?;
         let bad = |source| Error::Read {
             path: path.clone(),

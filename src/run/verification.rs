@@ -146,25 +146,29 @@ pub fn run_job(job: &Path, rules: &DedupRules) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
-/// Every outcome file's outcomes, in the order given (partition order: component order).
-pub fn gather(files: &[PathBuf]) -> Result<Vec<Outcome>, Error> {
-    let mut all = Vec::new();
+/// Hands every outcome file's outcomes to `sink`, in the order given (partition order:
+/// component order), one file read at a time.
+pub fn gather(files: &[PathBuf], sink: &mut dyn FnMut(Outcome)) -> Result<(), Error> {
     for f in files {
-        all.extend(decode_outcomes(&read(f)?).map_err(damaged(f))?);
+        decode_outcomes(&read(f)?)
+            .map_err(damaged(f))?
+            .into_iter()
+            .for_each(&mut *sink);
     }
-    Ok(all)
+    Ok(())
 }
 
-/// The verification stage through `tasks`: the jobs written, run, their outcomes
-/// gathered, and every file of it removed.
+/// The verification stage through `tasks`: the jobs written, run, their outcomes handed
+/// to `sink` in order, and every file of it removed.
 pub fn through_tasks(
     tasks: &FileTasks<'_>,
     job: &VerifyJob<'_, '_>,
     texts: &Texts<'_>,
-) -> Result<Vec<Outcome>, Error> {
+    sink: &mut dyn FnMut(Outcome),
+) -> Result<(), Error> {
     let jobs = write_jobs(tasks.dir, tasks.parts, job, texts, tasks.inline)?;
     let done = tasks.run_jobs(&jobs, "the verification tasks")?;
-    let outcomes = gather(&done);
+    let outcomes = gather(&done, sink);
     for f in jobs.iter().chain(&done) {
         let _ = std::fs::remove_file(f);
     }

@@ -90,8 +90,8 @@ pub fn decide(
     };
     let texts = &texts;
     let verify = tasks.verify.map(|t| {
-        move |job: &VerifyJob<'_, '_>| -> Result<Vec<Outcome>, Error> {
-            through_tasks(&t, job, texts)
+        move |job: &VerifyJob<'_, '_>, sink: &mut dyn FnMut(Outcome)| -> Result<(), Error> {
+            through_tasks(&t, job, texts, sink)
         }
     });
     let stages = Stages {
