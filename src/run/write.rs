@@ -77,8 +77,11 @@ impl Names {
 }
 
 /// Clusters made into `duplicates.jsonl` lines between two writes: at a million pages the
-/// whole file's records would hold ~100 MB.
-const CLUSTER_CHUNK: usize = 4096;
+/// whole file's records would hold ~100 MB. Small, because the clusters come in id order
+/// and their members lie anywhere in the mapped source and key columns: 4,096 clusters
+/// read nearly every page of both before the chunk's end handed them back (+38 MiB at
+/// 1M site pages); 256 read a few MiB.
+const CLUSTER_CHUNK: usize = 256;
 
 /// What the writer needs besides the decisions: the earlier runs they refer to.
 #[derive(Clone, Copy)]
@@ -415,10 +418,6 @@ fn write_snippets(st: &mut Staging, cx: Context<'_>) -> Result<Lines, Error> {
         w.write_all(&line).map_err(&io)?;
         lines_at.push((si, offset, line.len() as u32));
         offset += line.len() as u64;
-        // A common snippet's line names thousands of pages: their keys are read.
-        if lines_at.len() % 64 == 0 {
-            cx.release_columns();
-        }
     }
     cx.release_columns();
     crate::output::jsonl::finish(w).map_err(&io)?;
@@ -439,6 +438,10 @@ fn seen_on(pages: &[u32], cx: Context<'_>) -> SeenOn {
         .partition(|&&p| cx.scanned.pages[p as usize].article_fp().is_some());
     SeenOn { articles, rejected }
 }
+
+/// Ids written into a snippet's page lists between two hand-backs of the key column's
+/// pages (a page of the column holds 256 keys).
+const KEYS_BETWEEN_RELEASES: usize = 16_384;
 
 /// Where [`write_snippet_line`] puts the page lists: what serde writes for a record whose
 /// lists are empty. Inside a JSON string every `"` is escaped, so these bytes can only be
@@ -469,6 +472,10 @@ fn write_snippet_line(
                 out.push(b',');
             }
             ids.write_page_json(p, out);
+            // A common snippet lists most pages: their keys are handed back as it goes.
+            if n % KEYS_BETWEEN_RELEASES == KEYS_BETWEEN_RELEASES - 1 {
+                ids.pages.release();
+            }
         }
         out.push(b']');
     };

@@ -123,6 +123,8 @@ pub fn decide(
             .chain(snippets.resolved.values().copied()),
     )?;
     let clusters = audit::clusters(&articles, &snippets.decided, &ids);
+    // The clusters are ordered by their kept records' ids, read from every page's key.
+    ids.pages.release();
     let counts = audit::counts(scanned, &articles, &snippets, &links);
     Ok(Decisions {
         ids,
