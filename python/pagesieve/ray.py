@@ -324,7 +324,7 @@ def _finish(
     stages: Dict[str, Any] = {}
     remote_output = output if storage.is_uri(output) else None
     if parquet:
-        stages["parquet"] = _parquet_in_tasks(tasks)
+        stages["parquet"] = _parquet_in_tasks(tasks, work)
     if partitions:
         remote = storage.child(remote_work, "search") if remote_work else None
         stages["search"] = _search_in_tasks(config, partitions, remote, tasks)
@@ -642,7 +642,7 @@ def _search_task(
     return {"file": path, "task": _task_name()}
 
 
-def _parquet_in_tasks(names: List[str]) -> Any:
+def _parquet_in_tasks(names: List[str], work: str) -> Any:
     """The Parquet copies of the staged record files as Ray tasks, for phase 2's last
     step before the commit: one ``pagesieve.parquet[<file>]`` task per record file in
     the staging folder, on this node (the folder is this node's), each writing its
@@ -651,7 +651,8 @@ def _parquet_in_tasks(names: List[str]) -> Any:
     files and gives the Parquet paths, in :data:`PARQUET_FILES` order. Called on the
     finish task's main thread (:func:`_on_main_thread`). Converting in phase 2's own
     worker added Arrow's working memory (~125 MiB at a million pages) to that worker's
-    peak and kept it to the task's end."""
+    peak and kept it to the task's end. (``work``, the work folder, is where the test
+    suite's fault hook leaves its marker.)"""
 
     def convert(folder: str) -> List[str]:
         import ray
@@ -667,7 +668,7 @@ def _parquet_in_tasks(names: List[str]) -> Any:
                     num_cpus=1,
                     max_retries=MAX_RETRIES,
                     scheduling_strategy=here,
-                ).remote(p)
+                ).remote(p, work)
                 for p in paths
             ]
         )
@@ -677,12 +678,14 @@ def _parquet_in_tasks(names: List[str]) -> Any:
     return convert
 
 
-def _parquet_task(path: str) -> Dict[str, Any]:
+def _parquet_task(path: str, work: str) -> Dict[str, Any]:
     """The Parquet copy of one record file (:func:`pagesieve.parquet.jsonl_to_parquet`),
     in a Ray task (one CPU) on the node whose staging folder holds it. A record the
     schema does not name fails the task with ``ValueError``, which Ray raises in phase 2
     and so stops the commit."""
-    return {"file": jsonl_to_parquet(path), "task": _task_name()}
+    written = jsonl_to_parquet(path)
+    _fault(f"pagesieve.parquet[{os.path.basename(path)[: -len('.jsonl')]}]", work)
+    return {"file": written, "task": _task_name()}
 
 
 def _raise_or_return(outcome: dict) -> dict:

@@ -138,13 +138,13 @@ def test_partitions_are_checked_before_phase_1(ray_cluster, tmp_path):
 
 
 def test_a_killed_worker_is_retried_without_lost_or_doubled_records(pagesieve_cli, corpus_5k, tmp_path):
-    """A scan task killed as it starts, and a verification and a writer task killed after
-    their result files are written, each run again by Ray: the CLI's output, every page
-    counted once."""
+    """A scan task killed as it starts, and a verification, a writer and a Parquet task
+    killed after their result files are written, each run again by Ray: the CLI's
+    output, every page counted once, the Parquet copy whole."""
     ray = pytest.importorskip("ray")
     if ray.is_initialized():
         ray.shutdown()
-    killed = "pagesieve.verify[1],pagesieve.write[1]"
+    killed = "pagesieve.verify[1],pagesieve.write[1],pagesieve.parquet[articles]"
     env = {pagesieve_ray.FAULT_ENV: "3", pagesieve_ray.FAULT_TASK_ENV: killed}
     os.environ.update(env)
     try:
@@ -165,6 +165,10 @@ def test_a_killed_worker_is_retried_without_lost_or_doubled_records(pagesieve_cl
         for task in killed.split(","):
             assert (work / f".fault-{task}").exists(), f"the worker of {task} was killed once"
         assert_same_output(cli_out, ray_out)
+        pq = pytest.importorskip("pyarrow.parquet")
+        lines = (ray_out / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+        assert pq.read_table(ray_out / "articles.parquet").num_rows == len(lines)
+        assert not [n for n in os.listdir(ray_out / ".pagesieve" / "current") if n.endswith(".tmp")]
         r = json.loads((ray_out / "report.json").read_text(encoding="utf-8"))
         f = r["files"]
         assert f["seen"] == 5000 == r["articles"]["kept"] + r["articles"]["dropped_exact"] + r["articles"]["dropped_near"] + f["rejected"]
