@@ -150,21 +150,35 @@ CHUNK_BYTES = 8 << 20
 BLOCK_BYTES = 1 << 20
 
 
-def _chunks(path: str, size: int) -> Iterator[Tuple[bytes, int]]:
+def _chunks(path: str, size: int) -> Iterator[Tuple[memoryview, int]]:
     """The lines of ``path`` in chunks of about ``size`` bytes (whole lines; a longer
-    line is a chunk of its own), each with its longest line's length."""
+    line is a chunk of its own), each with its longest line's length. Each chunk is one
+    buffer the file is read into (the partial line at its end starts the next one), not
+    a list of its lines joined, which held the chunk twice."""
     with open(path, "rb") as f:
-        lines: List[bytes] = []
-        total = longest = 0
-        for line in f:
-            lines.append(line)
-            total += len(line)
-            longest = max(longest, len(line))
-            if total >= size:
-                yield b"".join(lines), longest
-                lines, total, longest = [], 0, 0
-        if lines:
-            yield b"".join(lines), longest
+        tail = b""
+        while True:
+            buf = bytearray(max(size, len(tail) + 1))
+            buf[: len(tail)] = tail
+            n = len(tail) + f.readinto(memoryview(buf)[len(tail) :])
+            end = buf.rfind(b"\n", 0, n) + 1
+            while end == 0 and n == len(buf):
+                # No line ends in the buffer: a line longer than a chunk.
+                buf.extend(bytes(len(buf)))
+                n += f.readinto(memoryview(buf)[n:])
+                end = buf.rfind(b"\n", 0, n) + 1
+            if end == 0:
+                end = n  # the file's last line, without its newline
+            if end == 0:
+                return
+            tail = bytes(buf[end:n])
+            longest = start = 0
+            while start < end:
+                stop = buf.find(b"\n", start, end)
+                stop = end if stop < 0 else stop + 1
+                longest = max(longest, stop - start)
+                start = stop
+            yield memoryview(buf)[:end], longest
 
 
 def _unknown_fields(row: dict, sch, where: str) -> List[str]:
@@ -204,9 +218,11 @@ def jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
             with pq.ParquetWriter(tmp, sch) as w:
                 for chunk, longest in _chunks(path, CHUNK_BYTES):
                     block = max(BLOCK_BYTES, longest + 1)
+                    # One thread: a task converts on one CPU, and parsing the blocks
+                    # of a chunk side by side held ~40 MiB more (BENCHMARKS.md).
                     table = pj.read_json(
                         pa.BufferReader(chunk),
-                        read_options=pj.ReadOptions(block_size=block),
+                        read_options=pj.ReadOptions(block_size=block, use_threads=False),
                         parse_options=opts,
                     )
                     w.write_table(table.select(sch.names).cast(sch))

@@ -607,6 +607,7 @@ fn phases<'a>(
         signatures: SignatureWriter::create(&staging.scratch_path("signatures"), &s.output)?,
         sources: SourceWriter::create(&staging.scratch_path("sources"), &s.output)?,
         keys: page_keys::KeyWriter::create(&staging.scratch_path("keys"), &s.output)?,
+        seen_in: seen_in::ListWriter::create(&staging.scratch_path("seen-in"), &s.output)?,
     };
     let mut scanned = scan_phase(s, phase1, (spill, columns), &mut timings)?;
     crate::trim::phase_end("scan");

@@ -3,8 +3,10 @@
 //! lists as `Vec<u32>` held ~80 MB (12.5M entries, each vector grown by doubling in the
 //! scan's workers between their per-page buffers). Here a list is its ascending pages as
 //! delta varints — one or two bytes a page where a snippet is common — built during the
-//! scan in fixed blocks of one pool ([`SeenInPool`]), then copied out once per snippet
-//! ([`SeenIn`]) when the scan has ended.
+//! scan in fixed blocks of one pool ([`SeenInPool`]), then written out once, every list
+//! one after another, to a scratch file of the run that phase 2 maps ([`ListWriter`]):
+//! only the writers read the lists (a snippet's record names its pages), so on the heap
+//! they sat beside every phase (~16 MB at a million site pages).
 
 /// Data bytes in a pool block (with its link, a block is 64 bytes).
 const DATA: usize = 60;
@@ -21,14 +23,50 @@ fn put_varint(mut v: u32, out: &mut impl FnMut(u8)) {
     out(v as u8);
 }
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::run::scratch_map::ScratchMap;
+
+/// Where a list's bytes are.
+#[derive(Debug, Clone)]
+enum ListBytes {
+    /// On the heap.
+    Held(Box<[u8]>),
+    /// Bytes `start..end` of the run's mapped list file.
+    Mapped {
+        map: Arc<ScratchMap>,
+        start: usize,
+        end: usize,
+    },
+}
+
+impl Default for ListBytes {
+    fn default() -> Self {
+        ListBytes::Held(Box::default())
+    }
+}
+
 /// One snippet's pages, ascending and distinct.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct SeenIn {
     /// How many pages.
     count: u32,
     /// The first page, then each page's distance from the one before, as LEB128 varints.
-    bytes: Box<[u8]>,
+    bytes: ListBytes,
 }
+
+/// Equal when they list the same pages, wherever each holds them.
+impl PartialEq for SeenIn {
+    fn eq(&self, other: &SeenIn) -> bool {
+        self.count == other.count && self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for SeenIn {}
 
 impl SeenIn {
     /// The list of `pages`, which must be ascending and distinct.
@@ -43,7 +81,22 @@ impl SeenIn {
         }
         SeenIn {
             count: pages.len() as u32,
-            bytes: bytes.into_boxed_slice(),
+            bytes: ListBytes::Held(bytes.into_boxed_slice()),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.bytes {
+            ListBytes::Held(b) => b,
+            ListBytes::Mapped { map, start, end } => map.get(*start..*end).unwrap_or_default(),
+        }
+    }
+
+    /// Drops the pages of the mapped file the list is in from the process's resident set
+    /// (every list's: they share the file); they stay in the page cache.
+    pub fn release(&self) {
+        if let ListBytes::Mapped { map, .. } = &self.bytes {
+            map.release();
         }
     }
 
@@ -59,13 +112,15 @@ impl SeenIn {
 
     /// The pages, ascending.
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let bytes = self.bytes();
         let mut at = 0;
         let mut page = 0u32;
         (0..self.count).map(move |i| {
             let mut delta = 0u32;
             let mut shift = 0;
             loop {
-                let b = self.bytes[at];
+                // The bytes are the run's own; a list cut short reads as zeros.
+                let b = bytes.get(at).copied().unwrap_or_default();
                 at += 1;
                 delta |= u32::from(b & 0x7f) << shift;
                 if b < 0x80 {
@@ -153,12 +208,66 @@ impl SeenInPool {
         self.heads[l] = head;
     }
 
-    /// List `list` as a [`SeenIn`] (empty when it was never named).
+    /// List `list` as a [`SeenIn`] on the heap (empty when it was never named).
     pub fn get(&self, list: u32) -> SeenIn {
-        let Some(h) = self.heads.get(list as usize) else {
-            return SeenIn::default();
-        };
         let mut bytes = Vec::new();
+        self.for_each_part(list, |b| bytes.extend_from_slice(b));
+        SeenIn {
+            count: self.count(list),
+            bytes: ListBytes::Held(bytes.into_boxed_slice()),
+        }
+    }
+
+    /// Lists `lists` written one after another to `out`'s file, which is then mapped:
+    /// each list as a [`SeenIn`] reading its bytes there, in the order given.
+    pub fn write_out(&self, lists: &[u32], out: ListWriter) -> Result<Vec<SeenIn>, Error> {
+        let ListWriter { file, output } = out;
+        let fail = |e: std::io::Error| write_error(&output, e);
+        let mut w = BufWriter::with_capacity(1 << 16, file);
+        let mut ranges = Vec::with_capacity(lists.len());
+        let mut at = 0usize;
+        for &l in lists {
+            let start = at;
+            let mut failed = None;
+            self.for_each_part(l, |b| {
+                if failed.is_none() {
+                    failed = w.write_all(b).err();
+                    at += b.len();
+                }
+            });
+            if let Some(e) = failed {
+                return Err(fail(e));
+            }
+            ranges.push((self.count(l), start, at));
+        }
+        let file = w.into_inner().map_err(|e| fail(e.into_error()))?;
+        if at == 0 {
+            // Nothing to map (no snippet, or none seen): every list is empty.
+            return Ok(ranges.iter().map(|_| SeenIn::default()).collect());
+        }
+        let map = Arc::new(ScratchMap::of(&file).map_err(fail)?);
+        Ok(ranges
+            .into_iter()
+            .map(|(count, start, end)| SeenIn {
+                count,
+                bytes: ListBytes::Mapped {
+                    map: Arc::clone(&map),
+                    start,
+                    end,
+                },
+            })
+            .collect())
+    }
+
+    fn count(&self, list: u32) -> u32 {
+        self.heads.get(list as usize).map_or(0, |h| h.count)
+    }
+
+    /// Hands `part` each run of list `list`'s bytes, in order.
+    fn for_each_part(&self, list: u32, mut part: impl FnMut(&[u8])) {
+        let Some(h) = self.heads.get(list as usize) else {
+            return;
+        };
         let mut b = h.first;
         while b != NONE {
             let block = &self.blocks[b as usize];
@@ -167,13 +276,43 @@ impl SeenInPool {
             } else {
                 DATA
             };
-            bytes.extend_from_slice(&block.data[..used]);
+            part(&block.data[..used]);
             b = block.next;
         }
-        SeenIn {
-            count: h.count,
-            bytes: bytes.into_boxed_slice(),
-        }
+    }
+}
+
+/// The scratch file the page lists are written to when the scan ends
+/// ([`SeenInPool::write_out`]).
+#[derive(Debug)]
+pub struct ListWriter {
+    file: File,
+    output: PathBuf,
+}
+
+impl ListWriter {
+    /// A new, empty file at `path` (a scratch file of the run's staging folder; `output`
+    /// names the run's output in errors).
+    pub fn create(path: &Path, output: &Path) -> Result<ListWriter, Error> {
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| write_error(output, e))?;
+        Ok(ListWriter {
+            file,
+            output: output.to_path_buf(),
+        })
+    }
+}
+
+fn write_error(output: &Path, source: std::io::Error) -> Error {
+    Error::Output {
+        path: output.to_path_buf(),
+        what: Some("snippet page lists between the phases"),
+        source,
     }
 }
 
@@ -215,6 +354,17 @@ mod tests {
             assert_eq!(got.len(), w.len());
             assert_eq!(got.iter().collect::<Vec<_>>(), *w, "list {l}");
             assert_eq!(got, SeenIn::from_sorted(w));
+        }
+        // Written out and mapped, in another order, the same lists.
+        let dir = tempfile::tempdir().unwrap();
+        let order: Vec<u32> = (0..lists as u32).rev().chain([lists as u32 + 9]).collect();
+        let out = ListWriter::create(&dir.path().join("lists"), dir.path()).unwrap();
+        let mapped = pool.write_out(&order, out).unwrap();
+        for (&l, m) in order.iter().zip(&mapped) {
+            assert!(l as usize >= lists || matches!(m.bytes, ListBytes::Mapped { .. }));
+            assert_eq!(*m, pool.get(l), "list {l}");
+            m.release();
+            assert_eq!(m.iter().count(), m.len());
         }
         assert!(pool.get(lists as u32 + 5).is_empty());
         assert_eq!(

@@ -134,6 +134,7 @@ pub fn load_shards(
         signatures: mut sigs,
         mut sources,
         mut keys,
+        seen_in: lists,
     } = columns;
     let mut seen_in = SeenInPool::default();
     let mut samples = Samples::default();
@@ -191,7 +192,7 @@ pub fn load_shards(
             return Err(bad(corrupt("shard file (bytes after the last page)")));
         }
     }
-    let snippets: Vec<MergedSnippet> = merge.finish(&seen_in);
+    let snippets: Vec<MergedSnippet> = merge.finish(&seen_in, lists)?;
     Ok(Scanned {
         pages,
         keys: keys.finish()?,

@@ -4,7 +4,7 @@
 //!
 //! A source is read when a page's line, cluster member, reject, snippet or index row is
 //! written, and never by the duplicate search: on the heap, a million pages' paths (~25
-//! MB for paths of ~16 bytes, three times that for a crawl's URL-shaped paths) sat
+//! MB for paths of ~16 bytes; more for a crawl's URL-shaped paths) sat
 //! beside every phase of phase 2, the search's included. Mapped, they are pages of the
 //! page cache that the writers read where they lie and hand back behind themselves
 //! ([`Sources::release`]), as the signature column is ([`crate::run::signatures`]).

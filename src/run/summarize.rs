@@ -18,7 +18,7 @@ use crate::prehashed::HashedMap;
 use crate::record::Reject;
 use crate::rules::Rules;
 use crate::run::page_keys::{KeyWriter, PageKeys};
-use crate::run::seen_in::{SeenIn, SeenInPool};
+use crate::run::seen_in::{ListWriter, SeenIn, SeenInPool};
 use crate::run::signatures::{SignatureWriter, Signatures};
 use crate::run::sources::{SourceWriter, Sources};
 use crate::run::spill::{Spill, SpillRef, Spilled};
@@ -124,6 +124,8 @@ pub struct ColumnWriters {
     pub sources: SourceWriter,
     /// The pages' keys.
     pub keys: KeyWriter,
+    /// The pages each snippet was seen on.
+    pub seen_in: ListWriter,
 }
 
 /// What phase 1 hands to phase 2.
@@ -175,6 +177,7 @@ pub fn summarize_all(
         signatures: mut sigs,
         mut sources,
         mut keys,
+        seen_in: lists,
     } = columns;
     // Added by the workers as they finish: a chunk's samples are not all held at once.
     let samples = Mutex::new(Samples::default());
@@ -211,7 +214,7 @@ pub fn summarize_all(
         keys: keys.finish()?,
         signatures: sigs.finish()?,
         sources: sources.finish()?,
-        snippets: merge.finish(&seen_in),
+        snippets: merge.finish(&seen_in, lists)?,
         samples: samples.into_inner().unwrap_or_else(|e| e.into_inner()),
         cpu,
     })
@@ -460,21 +463,32 @@ impl SnippetMerge {
         })
     }
 
-    /// The merged snippets in order of first occurrence, each with its pages from `seen`.
-    pub(crate) fn finish(self, seen: &SeenInPool) -> Vec<MergedSnippet> {
-        let mut v: Vec<MergedSnippet> = self
+    /// The merged snippets in order of first occurrence, each with its pages from `seen`,
+    /// written out in that order to `lists`' file and read from it mapped.
+    pub(crate) fn finish(
+        self,
+        seen: &SeenInPool,
+        lists: ListWriter,
+    ) -> Result<Vec<MergedSnippet>, Error> {
+        let mut v: Vec<(u32, MergedSnippet)> = self
             .shards
             .into_iter()
             .flat_map(|m| {
-                let map = m.into_inner().unwrap_or_else(|e| e.into_inner());
-                map.into_values().map(|(list, mut s)| {
-                    s.seen_in = seen.get(list);
-                    s
-                })
+                m.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .into_values()
             })
             .collect();
-        v.par_sort_unstable_by_key(|s| s.first);
-        v
+        v.par_sort_unstable_by_key(|(_, s)| s.first);
+        let order: Vec<u32> = v.iter().map(|&(list, _)| list).collect();
+        let pages = seen.write_out(&order, lists)?;
+        Ok(v.into_iter()
+            .zip(pages)
+            .map(|((_, mut s), seen_in)| {
+                s.seen_in = seen_in;
+                s
+            })
+            .collect())
     }
 }
 
@@ -518,6 +532,7 @@ mod tests {
             signatures: SignatureWriter::create(&dir.join("sigs"), &dir).expect("a column"),
             sources: SourceWriter::create(&dir.join("sources"), &dir).expect("a column"),
             keys: KeyWriter::create(&dir.join("keys"), &dir).expect("a column"),
+            seen_in: ListWriter::create(&dir.join("lists"), &dir).expect("a column"),
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
@@ -557,7 +572,9 @@ mod tests {
         // The caller adds pages in page order.
         added.sort_by_key(|&(_, page)| page);
         added.into_iter().for_each(|(l, p)| seen.push(l, p));
-        let v = m.finish(&seen);
+        let dir = tempfile::tempdir().unwrap();
+        let lists = ListWriter::create(&dir.path().join("lists"), dir.path()).unwrap();
+        let v = m.finish(&seen, lists).unwrap();
         assert_eq!(v.len(), 2);
         assert_eq!((v[0].key, v[0].first), (7, (2, 1)));
         assert_eq!(v[1].occ.block.title, "early");

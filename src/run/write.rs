@@ -59,8 +59,9 @@ pub struct Written {
 
 /// The title of each record a line or a cluster names, read back once for everything
 /// that names it (its source is at hand: the page summary's, or the earlier record's id
-/// entry): the records sorted, their titles in one column — at a million site pages a
-/// map of strings held ~30 MB through the writing, this ~18.
+/// entry): the records sorted, their titles in one column, where a map of a `String`
+/// per record held a key, a string header and an allocation for each through the
+/// writing.
 pub(crate) struct Names {
     /// The records, ascending.
     records: Vec<(RecordKind, u32)>,
@@ -103,10 +104,15 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// Hands back the pages of the mapped columns the writers read a page at a time (the
-    /// pages' sources and keys): called after each chunk of lines.
+    /// pages' sources and keys, the snippets' page lists): called after each chunk of
+    /// lines.
     fn release_columns(&self) {
         self.scanned.sources.release();
         self.d.ids.pages.release();
+        // The lists share one file: any list hands back its pages.
+        if let Some(s) = self.scanned.snippets.first() {
+            s.seen_in.release();
+        }
     }
 
     /// The earlier record behind record index `i` of `kind`, if it is one.
@@ -418,6 +424,9 @@ fn write_snippets(st: &mut Staging, cx: Context<'_>) -> Result<Lines, Error> {
         w.write_all(&line).map_err(&io)?;
         lines_at.push((si, offset, line.len() as u32));
         offset += line.len() as u64;
+        if lines_at.len() % SNIPPETS_BETWEEN_RELEASES == 0 {
+            cx.release_columns();
+        }
     }
     cx.release_columns();
     crate::output::jsonl::finish(w).map_err(&io)?;
@@ -438,6 +447,10 @@ fn seen_on(pages: &[u32], cx: Context<'_>) -> SeenOn {
         .partition(|&&p| cx.scanned.pages[p as usize].article_fp().is_some());
     SeenOn { articles, rejected }
 }
+
+/// Snippet lines written between two hand-backs of the mapped columns (their page lists
+/// are read in order, their pages' keys anywhere).
+const SNIPPETS_BETWEEN_RELEASES: usize = 256;
 
 /// Ids written into a snippet's page lists between two hand-backs of the key column's
 /// pages (a page of the column holds 256 keys).
