@@ -333,13 +333,6 @@ def _finish(
         remote = storage.child(remote_work, "write") if remote_work else None
         stages["write"] = _jobs_in_tasks("write", config, remote, tasks)
 
-    def extra(convert: Any) -> Any:
-        def staged(staging: str) -> None:
-            if convert is not None:
-                written.extend(convert(staging))
-
-        return staged
-
     tmp = None
     local_out = None
     try:
@@ -355,9 +348,12 @@ def _finish(
         # The verification tasks read the texts from the shard files where this task
         # reads them, unless those were downloaded here from object storage.
         more = dict(parts=partitions or 1, inline=remote_work is not None)
+
         def call(**hooks: Any) -> dict:
-            staged = extra(hooks.pop("parquet", None))
-            return pagesieve.finish(input, target, config, work, shards, *args, extra=staged, **more, **hooks, **kwargs)
+            # The Parquet copies, converted by their tasks once every file is staged.
+            convert = hooks.pop("parquet", None)
+            extra = None if convert is None else lambda staging: written.extend(convert(staging))
+            return pagesieve.finish(input, target, config, work, shards, *args, extra=extra, **more, **hooks, **kwargs)
 
         summary = _on_main_thread(call, stages) if stages else call()
         if remote_output is not None:

@@ -197,10 +197,9 @@ where
     // pinned and never dropped.
     let mut by_member: HashMap<u32, Duplicate> =
         exact.drops.into_iter().map(|d| (d.member, d)).collect();
-    let (mut splits, mut verified) = (0, 0);
     let mut merge = |o: Outcome| {
-        splits += o.splits;
-        verified += o.verified;
+        stats.chain_splits += o.splits;
+        stats.verified += o.verified;
         for d in o.drops {
             // The dropped representative's exact copies follow it to the kept item.
             if let Some(members) = exact.group_of.get(&d.member) {
@@ -233,8 +232,6 @@ where
             .for_each(merge);
         }
     }
-    stats.chain_splits += splits;
-    stats.verified += verified;
     stats.verify_time = t.elapsed();
     drop((comps, near));
     crate::trim::phase_end("dedup: verification");

@@ -12,7 +12,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::run::scratch_map::ScratchMap;
+use crate::run::scratch_map::{self, ScratchMap};
 
 /// Bytes a key takes in the file.
 const KEY_BYTES: usize = 16;
@@ -29,13 +29,8 @@ impl KeyWriter {
     /// A new, empty column at `path` (a scratch file of the run's staging folder; `output`
     /// names the run's output in errors).
     pub fn create(path: &Path, output: &Path) -> Result<KeyWriter, Error> {
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(|e| write_error(output, e))?;
+        let file =
+            scratch_map::create(path).map_err(|e| scratch_map::write_error(output, WHAT, e))?;
         Ok(KeyWriter {
             out: BufWriter::with_capacity(1 << 16, file),
             count: 0,
@@ -47,7 +42,7 @@ impl KeyWriter {
     pub fn push(&mut self, key: u128) -> Result<(), Error> {
         self.out
             .write_all(&key.to_le_bytes())
-            .map_err(|e| write_error(&self.output, e))?;
+            .map_err(|e| scratch_map::write_error(&self.output, WHAT, e))?;
         self.count += 1;
         Ok(())
     }
@@ -55,7 +50,7 @@ impl KeyWriter {
     /// The column, written and mapped.
     pub fn finish(self) -> Result<PageKeys, Error> {
         let output = self.output;
-        let fail = |e: std::io::Error| write_error(&output, e);
+        let fail = |e: std::io::Error| scratch_map::write_error(&output, WHAT, e);
         let file = self.out.into_inner().map_err(|e| fail(e.into_error()))?;
         if self.count == 0 {
             return Ok(PageKeys::in_memory(Vec::new()));
@@ -74,13 +69,8 @@ impl KeyWriter {
     }
 }
 
-fn write_error(output: &Path, source: std::io::Error) -> Error {
-    Error::Output {
-        path: output.to_path_buf(),
-        what: Some("key column between the phases"),
-        source,
-    }
-}
+/// What a write error of this column names.
+const WHAT: &str = "key column between the phases";
 
 /// Where the keys are.
 #[derive(Debug)]
@@ -106,7 +96,7 @@ impl FromIterator<u128> for PageKeys {
 /// Equal when they hold the same keys, wherever each holds them.
 impl PartialEq for PageKeys {
     fn eq(&self, other: &PageKeys) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        self.iter().eq(other.iter())
     }
 }
 

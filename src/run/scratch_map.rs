@@ -4,6 +4,9 @@
 //! of the page cache, not of the heap.
 
 use std::fs::File;
+use std::path::Path;
+
+use crate::error::Error;
 
 /// A finished scratch file, mapped; registered for [`crate::trim::release_read`] while
 /// it lives.
@@ -39,5 +42,25 @@ impl std::ops::Deref for ScratchMap {
 impl Drop for ScratchMap {
     fn drop(&mut self) {
         crate::trim::unregister_shared_file_map(self.0.as_ptr());
+    }
+}
+
+/// Creates (truncating) the scratch file at `path`, open for reading and writing: how
+/// each column's writer starts its file.
+pub fn create(path: &Path) -> std::io::Result<File> {
+    File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+}
+
+/// A failure to write the run's scratch file `what` (the run whose output is `output`).
+pub fn write_error(output: &Path, what: &'static str, source: std::io::Error) -> Error {
+    Error::Output {
+        path: output.to_path_buf(),
+        what: Some(what),
+        source,
     }
 }

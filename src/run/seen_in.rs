@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::Error;
-use crate::run::scratch_map::ScratchMap;
+use crate::run::scratch_map::{self, ScratchMap};
 
 /// Where a list's bytes are.
 #[derive(Debug, Clone)]
@@ -222,7 +222,7 @@ impl SeenInPool {
     /// each list as a [`SeenIn`] reading its bytes there, in the order given.
     pub fn write_out(&self, lists: &[u32], out: ListWriter) -> Result<Vec<SeenIn>, Error> {
         let ListWriter { file, output } = out;
-        let fail = |e: std::io::Error| write_error(&output, e);
+        let fail = |e: std::io::Error| scratch_map::write_error(&output, WHAT, e);
         let mut w = BufWriter::with_capacity(1 << 16, file);
         let mut ranges = Vec::with_capacity(lists.len());
         let mut at = 0usize;
@@ -294,13 +294,8 @@ impl ListWriter {
     /// A new, empty file at `path` (a scratch file of the run's staging folder; `output`
     /// names the run's output in errors).
     pub fn create(path: &Path, output: &Path) -> Result<ListWriter, Error> {
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(|e| write_error(output, e))?;
+        let file =
+            scratch_map::create(path).map_err(|e| scratch_map::write_error(output, WHAT, e))?;
         Ok(ListWriter {
             file,
             output: output.to_path_buf(),
@@ -308,13 +303,8 @@ impl ListWriter {
     }
 }
 
-fn write_error(output: &Path, source: std::io::Error) -> Error {
-    Error::Output {
-        path: output.to_path_buf(),
-        what: Some("snippet page lists between the phases"),
-        source,
-    }
-}
+/// What a write error of this column names.
+const WHAT: &str = "snippet page lists between the phases";
 
 #[cfg(test)]
 mod tests {

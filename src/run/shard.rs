@@ -32,8 +32,8 @@ use crate::rules::Rules;
 use crate::run::seen_in::SeenInPool;
 use crate::run::spill::{Spill, SpillRef};
 use crate::run::summarize::{
-    reading_rules, scan_in_chunks, ColumnWriters, MergedSnippet, PageSummary, Scanned,
-    SnippetMerge, SpillOrder, Summarized, SummaryKind,
+    reading_rules, scan_in_chunks, ColumnWriters, PageSummary, Scanned, SnippetMerge, SpillOrder,
+    Summarized, SummaryKind,
 };
 use crate::scan::{LineSample, ScanCpu, ScannedPage, SnippetOccurrence};
 
@@ -126,16 +126,10 @@ pub fn scan_shard(
 pub fn load_shards(
     dir: &Path,
     count: u32,
-    (spill, columns): (&Spill, ColumnWriters),
+    (spill, mut columns): (&Spill, ColumnWriters),
 ) -> Result<Scanned, Error> {
     let merge = SnippetMerge::new();
     let mut pages: Vec<PageSummary> = Vec::new();
-    let ColumnWriters {
-        signatures: mut sigs,
-        mut sources,
-        mut keys,
-        seen_in: lists,
-    } = columns;
     let mut seen_in = SeenInPool::default();
     let mut samples = Samples::default();
     let mut cpu = ScanCpu::default();
@@ -182,26 +176,15 @@ pub fn load_shards(
                 };
                 seen_in.push(list, pi);
             }
+            columns.push(&page)?;
             pages.push(page.summary);
-            keys.push(page.key)?;
-            sigs.push(page.sig.as_ref())?;
-            sources.push(&page.source)?;
             samples.push(pi, sample);
         }
         if !d.is_empty() {
             return Err(bad(corrupt("shard file (bytes after the last page)")));
         }
     }
-    let snippets: Vec<MergedSnippet> = merge.finish(&seen_in, lists)?;
-    Ok(Scanned {
-        pages,
-        keys: keys.finish()?,
-        signatures: sigs.finish()?,
-        sources: sources.finish()?,
-        snippets,
-        samples,
-        cpu,
-    })
+    columns.finish(pages, (merge, &seen_in), samples, cpu)
 }
 
 /// One page's summary, related blocks and sample; `written` holds the keys of the blocks

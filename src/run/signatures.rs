@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
 use crate::error::Error;
+use crate::run::scratch_map;
 
 /// Appends the pages' signatures to the column file, in page order.
 #[derive(Debug)]
@@ -30,13 +31,8 @@ impl SignatureWriter {
     /// A new, empty column at `path` (a scratch file of the run's staging folder; `output`
     /// names the run's output in errors).
     pub fn create(path: &Path, output: &Path) -> Result<SignatureWriter, Error> {
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(|e| write_error(output, e))?;
+        let file =
+            scratch_map::create(path).map_err(|e| scratch_map::write_error(output, WHAT, e))?;
         Ok(SignatureWriter {
             out: BufWriter::with_capacity(1 << 16, file),
             output: output.to_path_buf(),
@@ -84,17 +80,12 @@ impl SignatureWriter {
 
     fn failed(&self) -> impl Fn(std::io::Error) -> Error {
         let output = self.output.clone();
-        move |e| write_error(&output, e)
+        move |e| scratch_map::write_error(&output, WHAT, e)
     }
 }
 
-fn write_error(output: &Path, source: std::io::Error) -> Error {
-    Error::Output {
-        path: output.to_path_buf(),
-        what: Some("signature column between the phases"),
-        source,
-    }
-}
+/// What a write error of this column names.
+const WHAT: &str = "signature column between the phases";
 
 /// Where the column's bytes are.
 #[derive(Debug)]

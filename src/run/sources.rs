@@ -14,7 +14,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::run::scratch_map::ScratchMap;
+use crate::run::scratch_map::{self, ScratchMap};
 use crate::text::column::StrColumn;
 
 /// Appends the pages' sources to the column's files, in page order.
@@ -34,14 +34,9 @@ impl SourceWriter {
     /// staging folder; `output` names the run's output in errors).
     pub fn create(path: &Path, output: &Path) -> Result<SourceWriter, Error> {
         let open = |ext: &str| {
-            File::options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(path.with_extension(ext))
+            scratch_map::create(&path.with_extension(ext))
                 .map(|f| BufWriter::with_capacity(1 << 16, f))
-                .map_err(|e| write_error(output, e))
+                .map_err(|e| scratch_map::write_error(output, WHAT, e))
         };
         Ok(SourceWriter {
             text: open("text")?,
@@ -56,11 +51,11 @@ impl SourceWriter {
     pub fn push(&mut self, source: &str) -> Result<(), Error> {
         self.text
             .write_all(source.as_bytes())
-            .map_err(|e| write_error(&self.output, e))?;
+            .map_err(|e| scratch_map::write_error(&self.output, WHAT, e))?;
         self.len += source.len() as u64;
         self.ends
             .write_all(&self.len.to_le_bytes())
-            .map_err(|e| write_error(&self.output, e))?;
+            .map_err(|e| scratch_map::write_error(&self.output, WHAT, e))?;
         self.count += 1;
         Ok(())
     }
@@ -68,7 +63,7 @@ impl SourceWriter {
     /// The column, written and mapped.
     pub fn finish(self) -> Result<Sources, Error> {
         let output = self.output;
-        let fail = |e: std::io::Error| write_error(&output, e);
+        let fail = |e: std::io::Error| scratch_map::write_error(&output, WHAT, e);
         let text = self.text.into_inner().map_err(|e| fail(e.into_error()))?;
         let ends = self.ends.into_inner().map_err(|e| fail(e.into_error()))?;
         if self.count == 0 {
@@ -90,13 +85,8 @@ impl SourceWriter {
     }
 }
 
-fn write_error(output: &Path, source: std::io::Error) -> Error {
-    Error::Output {
-        path: output.to_path_buf(),
-        what: Some("source column between the phases"),
-        source,
-    }
-}
+/// What a write error of this column names.
+const WHAT: &str = "source column between the phases";
 
 /// The column's two mapped files.
 #[derive(Debug)]

@@ -128,6 +128,35 @@ pub struct ColumnWriters {
     pub seen_in: ListWriter,
 }
 
+impl ColumnWriters {
+    /// Appends `page`'s signature, source and key (pages come in page order).
+    pub(crate) fn push(&mut self, page: &Summarized) -> Result<(), Error> {
+        self.keys.push(page.key)?;
+        self.signatures.push(page.sig.as_ref())?;
+        self.sources.push(&page.source)
+    }
+
+    /// What phase 1 hands to phase 2: `pages` with the columns written and mapped, and
+    /// the snippets `merge` made, their page lists (`seen`) written out.
+    pub(crate) fn finish(
+        self,
+        pages: Vec<PageSummary>,
+        (merge, seen): (SnippetMerge, &SeenInPool),
+        samples: Samples,
+        cpu: ScanCpu,
+    ) -> Result<Scanned, Error> {
+        Ok(Scanned {
+            pages,
+            keys: self.keys.finish()?,
+            signatures: self.signatures.finish()?,
+            sources: self.sources.finish()?,
+            snippets: merge.finish(seen, self.seen_in)?,
+            samples,
+            cpu,
+        })
+    }
+}
+
 /// What phase 1 hands to phase 2.
 #[derive(Debug)]
 pub struct Scanned {
@@ -166,19 +195,13 @@ const CHUNK: usize = 16_384;
 pub fn summarize_all(
     files: Vec<InputFile>,
     rules: &Rules,
-    (spill, columns): (&Spill, ColumnWriters),
+    (spill, mut columns): (&Spill, ColumnWriters),
     progress: bool,
 ) -> Result<Scanned, Error> {
     let bar = crate::progress::bar(files.len() as u64, "scan", progress);
     let merge = SnippetMerge::new();
     let mut seen_in = SeenInPool::default();
     let mut pages = Vec::with_capacity(files.len());
-    let ColumnWriters {
-        signatures: mut sigs,
-        mut sources,
-        mut keys,
-        seen_in: lists,
-    } = columns;
     // Added by the workers as they finish: a chunk's samples are not all held at once.
     let samples = Mutex::new(Samples::default());
     let total = files.len();
@@ -202,22 +225,14 @@ pub fn summarize_all(
     let cpu = scan_in_chunks(files, total, rules, spill, each, |page, lists| {
         let pi = pages.len() as u32;
         lists.into_iter().for_each(|l| seen_in.push(l, pi));
+        columns.push(&page)?;
         pages.push(page.summary);
-        keys.push(page.key)?;
-        sigs.push(page.sig.as_ref())?;
-        sources.push(&page.source)
+        Ok(())
     })?;
     bar.finish_and_clear();
     crate::trim::phase_end("scan: pages");
-    Ok(Scanned {
-        pages,
-        keys: keys.finish()?,
-        signatures: sigs.finish()?,
-        sources: sources.finish()?,
-        snippets: merge.finish(&seen_in, lists)?,
-        samples: samples.into_inner().unwrap_or_else(|e| e.into_inner()),
-        cpu,
-    })
+    let samples = samples.into_inner().unwrap_or_else(|e| e.into_inner());
+    columns.finish(pages, (merge, &seen_in), samples, cpu)
 }
 
 /// Where a page's record goes to the spill during [`scan_in_chunks`].
