@@ -30,12 +30,14 @@ pub fn trim() {
     }
 }
 
-/// Ends a phase: hands freed heap back ([`trim`]) and, when `PAGESIEVE_MEMORY_TRACE` is
-/// set, prints the resident and peak memory after `phase` to stderr (how BENCHMARKS.md
+/// Ends a phase: hands freed heap back ([`trim`]) and the pages of the mapped columns
+/// back to the page cache ([`release_all`]: whatever the next phase reads of them it maps
+/// again), and, when `PAGESIEVE_MEMORY_TRACE` is set, prints the resident and peak memory after `phase` to stderr (how BENCHMARKS.md
 /// splits a run's peak by phase). With `PAGESIEVE_MEMORY_TRACE=phase` the peak is reset
 /// after each line, so that each phase's peak is its own, not the run's so far.
 pub fn phase_end(phase: &str) {
     trim();
+    release_all();
     let Some(trace) = std::env::var_os("PAGESIEVE_MEMORY_TRACE") else {
         return;
     };
@@ -108,6 +110,14 @@ pub fn register_shared_file_map(start: *const u8, len: usize) {
 pub fn unregister_shared_file_map(start: *const u8) {
     let mut maps = SHARED_FILE_MAPS.lock().unwrap_or_else(|e| e.into_inner());
     maps.retain(|&(s, _)| s != start as usize);
+}
+
+/// Drops every page of the registered shared file mappings from the resident set (they
+/// stay in the page cache): what a phase's end does, so that the columns one phase read
+/// (the signatures in the candidate stage, the summaries' rows verification located its
+/// texts by) do not stay counted in the next.
+pub fn release_all() {
+    release_read(std::ptr::null(), usize::MAX as *const u8);
 }
 
 /// Drops from the resident set the whole pages, between `lo` and `hi`, of the registered

@@ -51,6 +51,17 @@ impl NameCode {
         ))
     }
 
+    /// The code as a byte (meaningful in this process only: the table is built as names
+    /// are met).
+    pub fn code(self) -> u8 {
+        self.0
+    }
+
+    /// The code a [`NameCode::code`] of this process returned.
+    pub fn from_code(code: u8) -> NameCode {
+        NameCode(code)
+    }
+
     /// The name back.
     pub fn name(self) -> Option<&'static str> {
         let i = (self.0 as usize).checked_sub(1)?;

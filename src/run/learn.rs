@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::boilerplate::{self, LearnedReport};
 use crate::dedup::fingerprint;
+use crate::dedup::minhash::Signature;
 use crate::error::Error;
 use crate::page::StripKind;
 use crate::prehashed::HashedSet;
@@ -14,6 +15,7 @@ use crate::record::{hex64, Reject, RejectReason};
 use crate::rules::Rules;
 use crate::run::signatures::Signatures;
 use crate::run::spill::{Spill, Spilled};
+use crate::run::summaries::Summaries;
 use crate::run::summarize::{PageSummary, Scanned, SummaryKind};
 use crate::scan::boilerplate_key;
 
@@ -26,47 +28,63 @@ pub fn learn_boilerplate(
     let cfg = &rules.config.boilerplate;
     let (mut learned, in_body) = boilerplate::learn(std::mem::take(&mut scanned.samples), cfg);
     if cfg.strip && !in_body.is_empty() {
-        let pages = (&mut scanned.pages[..], &mut scanned.signatures);
+        let pages = (&mut scanned.pages, &mut scanned.signatures);
         learned.stripped_pages = strip_learned(pages, &in_body, rules, spill)?;
         spill.flush()?;
     }
     Ok(learned)
 }
 
-/// Removes the `learned` lines from every article (its signature replaced in `sigs`);
-/// returns how many articles changed.
+/// Pages stripped in parallel between two writes of their new summaries and signatures.
+const CHUNK: usize = 16_384;
+
+/// Removes the `learned` lines from every article (its summary and its signature
+/// replaced in `pages` and `sigs`); returns how many articles changed.
 fn strip_learned(
-    (pages, sigs): (&mut [PageSummary], &mut Signatures),
+    (pages, sigs): (&mut Summaries, &mut Signatures),
     learned: &HashedSet<u64>,
     rules: &Rules,
     spill: &Spill,
 ) -> Result<usize, Error> {
     debug_assert_eq!(pages.len(), sigs.len());
-    let changed: Vec<bool> = pages
-        .par_iter_mut()
-        .zip(sigs.slots_mut())
-        .map(|(p, sig)| strip_page((p, sig), learned, rules, spill))
-        .collect::<Result<_, Error>>()?;
-    Ok(changed.into_iter().filter(|&c| c).count())
+    let mut changed = 0;
+    for start in (0..pages.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(pages.len());
+        let read: &Summaries = pages;
+        let new: Vec<Option<(PageSummary, Signature)>> = (start..end)
+            .into_par_iter()
+            .map(|i| strip_page(read.get(i), learned, rules, spill))
+            .collect::<Result<_, Error>>()?;
+        for (i, new) in (start..).zip(new) {
+            if let Some((p, sig)) = new {
+                pages.set(i, p);
+                sigs.set(i as u32, &sig);
+                changed += 1;
+            }
+        }
+        // The chunk's rows and signatures were read and written: hand them back.
+        pages.release();
+        sigs.release();
+    }
+    Ok(changed)
 }
 
-/// Strips one page (`sig`: its signature's bytes); returns whether it changed.
+/// Strips one page; returns its new summary and signature when it changed.
 fn strip_page(
-    (p, sig): (&mut PageSummary, &mut [u8]),
+    mut p: PageSummary,
     learned: &HashedSet<u64>,
     rules: &Rules,
     spill: &Spill,
-) -> Result<bool, Error> {
+) -> Result<Option<(PageSummary, Signature)>, Error> {
     let SummaryKind::Article { spill: r, fp, .. } = &mut p.kind else {
-        return Ok(false);
+        return Ok(None);
     };
     let sp = spill.article(*r)?;
     let Some(text) = boilerplate::strip_lines(&sp.text, learned) else {
-        return Ok(false);
+        return Ok(None);
     };
     p.stripped.insert(StripKind::LearnedBoilerplate);
     if text.is_empty() {
-        sig.fill(0);
         p.kind = SummaryKind::Reject {
             reject: Reject::new(
                 RejectReason::NoAnswer,
@@ -75,11 +93,10 @@ fn strip_page(
             title: Some(sp.title),
             snippets: sp.related.len(),
         };
-        return Ok(true);
+        return Ok(Some((p, Signature::default())));
     }
     let f = fingerprint(&text, &rules.dedup);
     *fp = f.fp;
-    sig.copy_from_slice(&f.signature.0);
     let mut record = sp.to_record();
     let m = &mut record.metadata;
     m.headings
@@ -90,13 +107,12 @@ fn strip_page(
         .push(StripKind::LearnedBoilerplate.as_str().to_string());
     record.text = text;
     *r = spill.put_article(&Spilled::new(record, sp.related))?;
-    Ok(true)
+    Ok(Some((p, f.signature)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::minhash::Signature;
     use crate::record::ArticleRecord;
     use crate::run::decide::articles::tests::pages;
 
@@ -129,15 +145,16 @@ mod tests {
         spill.flush().unwrap();
         let learned: HashedSet<u64> = [boilerplate_key(line)].into_iter().collect();
         let rules = Rules::builtin();
+        let mut ps = Summaries::in_memory(ps);
         let changed = strip_learned((&mut ps, &mut sigs), &learned, &rules, &spill).unwrap();
         assert_eq!(changed, 2);
         let want = fingerprint(answer, &rules.dedup);
-        assert_eq!(ps[0].article_fp(), Some(&want.fp));
+        assert_eq!(ps.get(0).article_fp(), Some(&want.fp));
         assert_eq!(*sigs.get(0), want.signature);
-        assert!(ps[1].article_fp().is_none());
+        assert!(ps.get(1).article_fp().is_none());
         assert_eq!(*sigs.get(1), Signature::default());
         let kept = fingerprint(other, &rules.dedup);
-        assert_eq!(ps[2].article_fp(), Some(&kept.fp));
+        assert_eq!(ps.get(2).article_fp(), Some(&kept.fp));
         assert_eq!(*sigs.get(2), kept.signature);
     }
 }

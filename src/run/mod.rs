@@ -19,6 +19,7 @@ pub mod signatures;
 pub mod sources;
 pub mod spill;
 pub mod store;
+pub mod summaries;
 pub mod summarize;
 pub mod verification;
 pub mod write;
@@ -604,6 +605,11 @@ fn phases<'a>(
     let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
     let columns = summarize::ColumnWriters {
+        summaries: summaries::SummaryWriter::create(
+            &staging.scratch_path("summaries"),
+            &s.output,
+            rules.dedup.fingerprints > 1,
+        )?,
         signatures: SignatureWriter::create(&staging.scratch_path("signatures"), &s.output)?,
         sources: SourceWriter::create(&staging.scratch_path("sources"), &s.output)?,
         keys: page_keys::KeyWriter::create(&staging.scratch_path("keys"), &s.output)?,
@@ -720,11 +726,7 @@ fn scan_phase(
 }
 
 fn article_count(scanned: &Scanned) -> usize {
-    scanned
-        .pages
-        .iter()
-        .filter(|p| p.article_fp().is_some())
-        .count()
+    scanned.pages.articles()
 }
 
 /// The duplicate decisions, under a spinner, with their timings.

@@ -120,9 +120,8 @@ pub struct KeptArticles<'a> {
 }
 
 impl KeptArticles<'_> {
-    fn page(&self, i: usize) -> (u32, &summarize::PageSummary) {
-        let pi = self.lines[i].0;
-        (pi, &self.scanned.pages[pi as usize])
+    fn page(&self, i: usize) -> u32 {
+        self.lines[i].0
     }
 }
 
@@ -137,13 +136,13 @@ impl IndexRows for KeptArticles<'_> {
             offset,
             len,
         };
-        match &self.page(i).1.kind {
+        match self.scanned.pages.get(self.page(i) as usize).kind {
             summarize::SummaryKind::Article {
                 fp,
                 title_key,
                 replacements,
                 ..
-            } => EntryRow::of(fp, *title_key, *replacements, loc),
+            } => EntryRow::of(&fp, title_key, replacements, loc),
             // Only articles are written to articles.jsonl.
             summarize::SummaryKind::Reject { .. } => EntryRow::default(),
         }
@@ -152,13 +151,14 @@ impl IndexRows for KeptArticles<'_> {
         self.scanned.signatures.get(self.lines[i].0)
     }
     fn id(&self, i: usize) -> std::borrow::Cow<'_, str> {
-        self.d.ids.page(self.page(i).0)
+        self.d.ids.page(self.page(i))
     }
     fn source(&self, i: usize) -> &str {
-        self.scanned.source(self.page(i).0)
+        self.scanned.source(self.page(i))
     }
     fn pages_done(&self) {
         self.scanned.sources.release();
+        self.scanned.pages.release();
         self.d.ids.pages.release();
     }
 }

@@ -90,7 +90,7 @@ fn page_counts(scanned: &Scanned) -> PageCounts {
         compression: BTreeMap::new(),
         html: 0,
     };
-    for p in &scanned.pages {
+    for p in scanned.pages.iter() {
         c.html += usize::from(p.html);
         for k in p.stripped.iter() {
             *c.stripped.entry(k.as_str().to_string()).or_default() += 1;

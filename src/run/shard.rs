@@ -129,7 +129,6 @@ pub fn load_shards(
     (spill, mut columns): (&Spill, ColumnWriters),
 ) -> Result<Scanned, Error> {
     let merge = SnippetMerge::new();
-    let mut pages: Vec<PageSummary> = Vec::new();
     let mut seen_in = SeenInPool::default();
     let mut samples = Samples::default();
     let mut cpu = ScanCpu::default();
@@ -162,7 +161,7 @@ pub fn load_shards(
             *field += std::time::Duration::from_nanos(t.u64().unwrap_or(0));
         }
         for _ in 0..n {
-            let pi = pages.len() as u32;
+            let pi = columns.pages() as u32;
             let (page, snippets, sample) = get_page(&mut d, file).map_err(bad)?;
             for (bi, (key, occ)) in snippets.iter().enumerate() {
                 let list = match occ {
@@ -176,15 +175,14 @@ pub fn load_shards(
                 };
                 seen_in.push(list, pi);
             }
-            columns.push(&page)?;
-            pages.push(page.summary);
+            columns.push(page)?;
             samples.push(pi, sample);
         }
         if !d.is_empty() {
             return Err(bad(corrupt("shard file (bytes after the last page)")));
         }
     }
-    columns.finish(pages, (merge, &seen_in), samples, cpu)
+    columns.finish((merge, &seen_in), samples, cpu)
 }
 
 /// One page's summary, related blocks and sample; `written` holds the keys of the blocks

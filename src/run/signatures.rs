@@ -8,7 +8,7 @@
 //! of a kilobyte a page. Phase 1 appends each page's signature in page order as its
 //! summary is kept ([`SignatureWriter`]); [`SignatureWriter::finish`] maps the file
 //! writable, so that learned boilerplate can replace the signature of a page it changed
-//! ([`Signatures::slots_mut`]) before the duplicate search reads them
+//! ([`Signatures::set`]) before the duplicate search reads them
 //! ([`Signatures::get`]).
 
 use std::fs::File;
@@ -158,22 +158,20 @@ impl Signatures {
         crate::trim::release_read(b.as_ptr(), b.as_ptr().wrapping_add(b.len()));
     }
 
-    /// Each page's slot, writable, in page order (learned boilerplate re-fingerprints the
-    /// pages it changed in parallel).
-    pub fn slots_mut(&mut self) -> impl rayon::iter::IndexedParallelIterator<Item = &mut [u8]> {
-        use rayon::prelude::*;
+    /// Replaces page `i`'s signature.
+    pub fn set(&mut self, i: u32, sig: &Signature) {
+        let at = i as usize * SIGNATURE_BINS;
         let b: &mut [u8] = match &mut self.bytes {
             Backing::Mapped(m) => m,
             Backing::Heap(v) => v,
         };
-        b.par_chunks_exact_mut(SIGNATURE_BINS)
+        b[at..at + SIGNATURE_BINS].copy_from_slice(&sig.0);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rayon::prelude::*;
 
     fn sig(b: u8) -> Signature {
         Signature(std::array::from_fn(|i| b.wrapping_add(i as u8)))
@@ -194,10 +192,7 @@ mod tests {
         assert_eq!(*col.get(0), sig(1));
         assert_eq!(*col.get(1), Signature::default());
         assert_eq!(*col.get(2), sig(9));
-        col.slots_mut()
-            .enumerate()
-            .filter(|(i, _)| *i == 1)
-            .for_each(|(_, s)| s.copy_from_slice(&sig(5).0));
+        col.set(1, &sig(5));
         assert_eq!(*col.get(1), sig(5));
         assert_eq!(*col.get(2), sig(9));
         let heap = Signatures::in_memory(vec![sig(1), sig(5), sig(9)]);
@@ -225,10 +220,7 @@ mod tests {
             w.push(Some(&sig(i as u8))).unwrap();
         }
         let mut col = w.finish().unwrap();
-        col.slots_mut()
-            .enumerate()
-            .filter(|(i, _)| i % 7 == 0)
-            .for_each(|(_, s)| s.copy_from_slice(&sig(200).0));
+        (0..4096).step_by(7).for_each(|i| col.set(i, &sig(200)));
         let want = |i: u32| {
             if i.is_multiple_of(7) {
                 sig(200)

@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::run::spill::{Spill, SpillRef, Spilled};
-use crate::run::summarize::{PageSummary, SummaryKind};
+use crate::run::summaries::Summaries;
 
 /// Where article records are read back from.
 pub trait ArticleStore: Sync {
@@ -29,12 +29,12 @@ pub trait ArticleStore: Sync {
 /// The spill file, addressed by page index through the page summaries.
 pub struct SpillStore<'a> {
     spill: &'a Spill,
-    pages: &'a [PageSummary],
+    pages: &'a Summaries,
 }
 
 impl<'a> SpillStore<'a> {
     /// Records of `pages`, read from `spill`.
-    pub fn new(spill: &'a Spill, pages: &'a [PageSummary]) -> Self {
+    pub fn new(spill: &'a Spill, pages: &'a Summaries) -> Self {
         SpillStore { spill, pages }
     }
 }
@@ -42,9 +42,9 @@ impl<'a> SpillStore<'a> {
 impl SpillStore<'_> {
     /// Where page `page`'s record is.
     fn spilled(&self, page: u32) -> Result<SpillRef, Error> {
-        match self.pages.get(page as usize).map(|p| &p.kind) {
-            Some(SummaryKind::Article { spill, .. }) => Ok(*spill),
-            _ => Err(Error::Spill(std::io::Error::other(format!(
+        match self.pages.spill(page as usize) {
+            Some(spill) => Ok(spill),
+            None => Err(Error::Spill(std::io::Error::other(format!(
                 "page {page} has no article record"
             )))),
         }

@@ -22,11 +22,12 @@ use crate::run::seen_in::{ListWriter, SeenIn, SeenInPool};
 use crate::run::signatures::{SignatureWriter, Signatures};
 use crate::run::sources::{SourceWriter, Sources};
 use crate::run::spill::{Spill, SpillRef, Spilled};
+use crate::run::summaries::{Summaries, SummaryWriter};
 use crate::scan::{scan_file_sampled, Outcome, ScanCpu, ScannedPage, SnippetOccurrence};
 
 /// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
 /// path is in [`Scanned::sources`], its key in [`Scanned::keys`].)
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PageSummary {
     /// Read as HTML.
     pub html: bool,
@@ -43,7 +44,7 @@ pub struct PageSummary {
 
 /// An article or a reject. (Nearly every page is an article: boxing its fingerprint would
 /// add an allocation and a pointer per page to save bytes on the few rejects.)
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum SummaryKind {
     /// The record is in the spill file.
@@ -76,27 +77,6 @@ impl PageSummary {
             SummaryKind::Reject { .. } => None,
         }
     }
-
-    /// What the duplicate search takes of an article (`None` for a reject), with its
-    /// place in input order and its signature.
-    pub fn dedup_item<'a>(
-        &'a self,
-        order: u32,
-        sig: &'a Signature,
-    ) -> Option<crate::dedup::Item<'a>> {
-        match &self.kind {
-            SummaryKind::Article {
-                fp, replacements, ..
-            } => Some(crate::dedup::Item {
-                fp,
-                sig,
-                replacements: *replacements,
-                order,
-                pinned: false,
-            }),
-            SummaryKind::Reject { .. } => None,
-        }
-    }
 }
 
 /// One distinct (title, text) related block, merged over all pages.
@@ -114,10 +94,13 @@ pub struct MergedSnippet {
     pub occurrences: usize,
 }
 
-/// The column files phase 1 appends each page to, in page order: its signature and its
-/// source ([`crate::run::signatures`], [`crate::run::sources`]).
+/// The column files phase 1 appends each page to, in page order: its summary, signature,
+/// source and key ([`crate::run::summaries`], [`crate::run::signatures`],
+/// [`crate::run::sources`], [`crate::run::page_keys`]), and the snippets' page lists.
 #[derive(Debug)]
 pub struct ColumnWriters {
+    /// The pages' summaries.
+    pub summaries: SummaryWriter,
     /// The pages' MinHash signatures.
     pub signatures: SignatureWriter,
     /// The pages' paths relative to `--input`.
@@ -129,24 +112,29 @@ pub struct ColumnWriters {
 }
 
 impl ColumnWriters {
-    /// Appends `page`'s signature, source and key (pages come in page order).
-    pub(crate) fn push(&mut self, page: &Summarized) -> Result<(), Error> {
+    /// Appends `page`'s summary, signature, source and key (pages come in page order).
+    pub(crate) fn push(&mut self, page: Summarized) -> Result<(), Error> {
         self.keys.push(page.key)?;
         self.signatures.push(page.sig.as_ref())?;
-        self.sources.push(&page.source)
+        self.sources.push(&page.source)?;
+        self.summaries.push(page.summary)
     }
 
-    /// What phase 1 hands to phase 2: `pages` with the columns written and mapped, and
-    /// the snippets `merge` made, their page lists (`seen`) written out.
+    /// Pages appended so far.
+    pub(crate) fn pages(&self) -> usize {
+        self.signatures.pages()
+    }
+
+    /// What phase 1 hands to phase 2: the columns written and mapped, and the snippets
+    /// `merge` made, their page lists (`seen`) written out.
     pub(crate) fn finish(
         self,
-        pages: Vec<PageSummary>,
         (merge, seen): (SnippetMerge, &SeenInPool),
         samples: Samples,
         cpu: ScanCpu,
     ) -> Result<Scanned, Error> {
         Ok(Scanned {
-            pages,
+            pages: self.summaries.finish()?,
             keys: self.keys.finish()?,
             signatures: self.signatures.finish()?,
             sources: self.sources.finish()?,
@@ -160,8 +148,8 @@ impl ColumnWriters {
 /// What phase 1 hands to phase 2.
 #[derive(Debug)]
 pub struct Scanned {
-    /// One summary per input file, in input order.
-    pub pages: Vec<PageSummary>,
+    /// One summary per input file, in input order (a mapped column).
+    pub pages: Summaries,
     /// Each page's key, what its id is made from ([`crate::record::page_key`]), in input
     /// order. Phase 2 moves them into its [`crate::run::decide::Ids`] (this is then
     /// empty), so that a million pages do not hold their 16 MB of keys twice.
@@ -201,7 +189,6 @@ pub fn summarize_all(
     let bar = crate::progress::bar(files.len() as u64, "scan", progress);
     let merge = SnippetMerge::new();
     let mut seen_in = SeenInPool::default();
-    let mut pages = Vec::with_capacity(files.len());
     // Added by the workers as they finish: a chunk's samples are not all held at once.
     let samples = Mutex::new(Samples::default());
     let total = files.len();
@@ -223,16 +210,14 @@ pub fn summarize_all(
     };
     let spill = (spill, SpillOrder::AsScanned);
     let cpu = scan_in_chunks(files, total, rules, spill, each, |page, lists| {
-        let pi = pages.len() as u32;
+        let pi = columns.pages() as u32;
         lists.into_iter().for_each(|l| seen_in.push(l, pi));
-        columns.push(&page)?;
-        pages.push(page.summary);
-        Ok(())
+        columns.push(page)
     })?;
     bar.finish_and_clear();
     crate::trim::phase_end("scan: pages");
     let samples = samples.into_inner().unwrap_or_else(|e| e.into_inner());
-    columns.finish(pages, (merge, &seen_in), samples, cpu)
+    columns.finish((merge, &seen_in), samples, cpu)
 }
 
 /// Where a page's record goes to the spill during [`scan_in_chunks`].
@@ -544,6 +529,8 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         let spill = Spill::create(&dir.join("spill"), &dir).expect("a spill");
         let columns = ColumnWriters {
+            summaries: SummaryWriter::create(&dir.join("summaries"), &dir, false)
+                .expect("a column"),
             signatures: SignatureWriter::create(&dir.join("sigs"), &dir).expect("a column"),
             sources: SourceWriter::create(&dir.join("sources"), &dir).expect("a column"),
             keys: KeyWriter::create(&dir.join("keys"), &dir).expect("a column"),

@@ -108,6 +108,7 @@ impl Context<'_> {
     /// lines.
     fn release_columns(&self) {
         self.scanned.sources.release();
+        self.scanned.pages.release();
         self.d.ids.pages.release();
         // The lists share one file: any list hands back its pages.
         if let Some(s) = self.scanned.snippets.first() {
@@ -269,8 +270,9 @@ fn write_articles(
     let mut kept_file = st.create("articles.jsonl").map_err(&io)?;
     let mut dropped_file = st.create("dropped.jsonl").map_err(&io)?;
     let articles: Vec<u32> = (0..scanned.pages.len() as u32)
-        .filter(|&pi| scanned.pages[pi as usize].article_fp().is_some())
+        .filter(|&pi| scanned.pages.is_article(pi as usize))
         .collect();
+    scanned.pages.release();
     let (lines_at, offset) = match &cx.tasks {
         Some(tasks) => {
             let plan = |pi: u32| line_plan(pi, cx, names);
@@ -443,7 +445,7 @@ struct SeenOn {
 fn seen_on(pages: &[u32], cx: Context<'_>) -> SeenOn {
     let (articles, rejected): (Vec<u32>, Vec<u32>) = pages
         .iter()
-        .partition(|&&p| cx.scanned.pages[p as usize].article_fp().is_some());
+        .partition(|&&p| cx.scanned.pages.is_article(p as usize));
     SeenOn { articles, rejected }
 }
 
@@ -828,8 +830,8 @@ fn cluster_record(c: &Cluster, cx: Context<'_>, names: &Names) -> ClusterRecord 
 fn reject_records(scanned: &Scanned, d: &Decisions) -> Vec<RejectRecord> {
     scanned
         .pages
-        .iter()
-        .enumerate()
+        .rejects()
+        .map(|pi| (pi, scanned.pages.get(pi)))
         .filter_map(|(pi, p)| match &p.kind {
             SummaryKind::Reject {
                 reject,

@@ -5,7 +5,7 @@ use crate::dedup::MatchKind;
 use crate::output::report::{ArticleCounts, SnippetCounts};
 use crate::record::RecordKind;
 use crate::run::decide::{Decided, Ids, SnippetDecisions};
-use crate::run::summarize::{PageSummary, Scanned};
+use crate::run::summarize::Scanned;
 
 /// One duplicate cluster, as indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +63,8 @@ pub fn counts(
 ) -> Counts {
     let mut a = ArticleCounts::default();
     let np = scanned.pages.len() as u32;
-    for (pi, p) in scanned.pages.iter().enumerate() {
-        if is_article(p) {
+    for pi in 0..scanned.pages.len() {
+        if scanned.pages.is_article(pi) {
             let dup = articles.dropped.get(&(pi as u32));
             match dup.map(|d| d.kind) {
                 Some(MatchKind::Exact) => a.dropped_exact += 1,
@@ -95,14 +95,11 @@ pub fn counts(
             }
         }
     }
+    scanned.pages.release();
     Counts {
         articles: a,
         snippets: s,
     }
-}
-
-fn is_article(p: &PageSummary) -> bool {
-    p.article_fp().is_some()
 }
 
 #[cfg(test)]
@@ -128,7 +125,7 @@ mod tests {
             keys: (0..pages.len())
                 .map(|i| crate::record::page_key(&source(i), None))
                 .collect(),
-            pages,
+            pages: crate::run::summaries::Summaries::in_memory(pages),
             signatures,
             snippets,
             samples: Default::default(),

@@ -8,12 +8,13 @@ use crate::error::Error;
 use crate::history::History;
 use crate::rules::Rules;
 use crate::run::decide::Decided;
-use crate::run::summarize::{title_key, MergedSnippet, PageSummary, SummaryKind};
+use crate::run::summaries::Summaries;
+use crate::run::summarize::{title_key, MergedSnippet, SummaryKind};
 
 /// For each merged snippet, the page of the kept article with its title, if any (earlier
 /// article `e` is `pages.len() + e`).
 pub fn link(
-    pages: &[PageSummary],
+    pages: &Summaries,
     articles: &Decided,
     snippets: &[MergedSnippet],
     rules: &Rules,
@@ -75,7 +76,14 @@ mod tests {
             merged(2, "", "z"),
         ];
         assert_eq!(
-            link(&ps, &articles, &s, &rules, &History::empty()).unwrap(),
+            link(
+                &Summaries::in_memory(ps),
+                &articles,
+                &s,
+                &rules,
+                &History::empty()
+            )
+            .unwrap(),
             [Some(1), None, None]
         );
     }

@@ -102,7 +102,7 @@ pub fn decide(
 ) -> Result<Decisions, Error> {
     let mut ids = Ids::assign(keys, &scanned.snippets);
     crate::trim::phase_end("dedup: ids");
-    let pages = (&scanned.pages[..], &scanned.signatures);
+    let pages = (&scanned.pages, &scanned.signatures);
     let articles = articles::decide(pages, &rules.dedup, store, history, tasks)?;
     crate::trim::phase_end("dedup: articles");
     let snippets = snippets::decide(&scanned.snippets, &rules.dedup, history)?;
