@@ -78,6 +78,9 @@ pub fn write_jobs(
     Ok(files)
 }
 
+/// Members located between two hand-backs of the mapped columns' pages.
+const LOCATED_BETWEEN_RELEASES: usize = 4096;
+
 /// One partition's job file: its members in ascending item order, each text placed.
 fn write_job(
     path: &Path,
@@ -91,10 +94,17 @@ fn write_job(
         .flat_map(|c| c.members.iter().copied())
         .collect();
     locals.sort_unstable_by_key(|&l| job.near[l as usize]);
-    // The record files first (the job names them before its members).
-    let locations = locals
-        .iter()
-        .map(|&l| (texts.locate)((job.origin)(job.near[l as usize])));
+    // The record files first (the job names them before its members). Each member is
+    // located through its page's summary row, and a job's members lie all over the
+    // column (a partition is a run of components, not of pages): the rows read are
+    // handed back every few thousand members (16 MB of rows at most, one a 4 KB page),
+    // or a job would leave the whole summary column counted in this process.
+    let locations = locals.iter().enumerate().map(|(n, &l)| {
+        if n % LOCATED_BETWEEN_RELEASES == LOCATED_BETWEEN_RELEASES - 1 {
+            crate::trim::release_all();
+        }
+        (texts.locate)((job.origin)(job.near[l as usize]))
+    });
     let (files, places) = number_places(locations, inline);
     let tmp = temp_of(path);
     let out = std::fs::File::create(&tmp).map_err(Error::output(path))?;
