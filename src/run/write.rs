@@ -253,6 +253,9 @@ fn names(cx: Context<'_>) -> Result<Names, Error> {
             })
             .collect::<Result<_, Error>>()?;
         read.iter().for_each(|t| titles.push(t));
+        // The records lie all over the summary column (each read located through its
+        // page's row): handed back a chunk at a time.
+        cx.release_columns();
     }
     Ok(Names { records, titles })
 }

@@ -112,7 +112,10 @@ pub fn write_segment(
 fn near_entries(k: KindInput<'_>, p: &SegmentParams) -> Vec<u32> {
     match k.tables {
         TableSource::Sort => (0..k.rows.len() as u32)
-            .filter(|&i| k.rows.row(i as usize).chars as usize >= p.min_chars_near)
+            .filter(|&i| {
+                done_every(k.rows, i as usize);
+                k.rows.row(i as usize).chars as usize >= p.min_chars_near
+            })
             .collect(),
         // Only the count matters for a merge.
         TableSource::Merge(parts) => vec![0; parts.iter().map(|x| x.near()).sum()],
@@ -254,7 +257,9 @@ fn write_kind(
     Ok(())
 }
 
-/// Tells a mapped source, every 64Ki entries, that the writer is done with them.
+/// Tells a mapped source, every 64Ki entries, that the writer is done with them (the
+/// pages' summary rows, sources and keys of tonight's kept records: each pass over the
+/// entries would otherwise leave all of them counted in the run's memory).
 fn done_every(rows: &dyn IndexRows, i: usize) {
     if i % 65_536 == 65_535 {
         rows.pages_done();
@@ -283,9 +288,14 @@ fn wide_rows<'a>(
                 WideTable::Titles => rows.row(i).title_key,
                 WideTable::Ids => id_key(&rows.id(i)),
             };
+            // (In parallel, each worker over a range of the entries: a mapped source is
+            // told every 64Ki of them that they are read.)
             let mut v: Vec<(u64, u32)> = (0..rows.len())
                 .into_par_iter()
-                .map(|i| (key(i), i as u32))
+                .map(|i| {
+                    done_every(rows, i);
+                    (key(i), i as u32)
+                })
                 .collect();
             v.par_sort_unstable();
             Box::new(v.into_iter().map(Ok))
