@@ -30,7 +30,60 @@ use crate::page::StripSet;
 use crate::record::Reject;
 use crate::run::scratch_map;
 use crate::run::spill::SpillRef;
-use crate::run::summarize::{PageSummary, SummaryKind};
+
+/// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
+/// path is in [`crate::run::summarize::Scanned::sources`], its key in [`crate::run::summarize::Scanned::keys`].)
+#[derive(Debug, Clone)]
+pub struct PageSummary {
+    /// Read as HTML.
+    pub html: bool,
+    /// Article (record in the spill file) or reject.
+    pub kind: SummaryKind,
+    /// Encoding, when decoding got that far.
+    pub encoding: NameCode,
+    /// Boilerplate kinds stripped (one byte: at a million files every byte here is a
+    /// megabyte).
+    pub stripped: StripSet,
+    /// `gzip` or `zstd`, when the file was compressed.
+    pub compression: NameCode,
+}
+
+/// An article or a reject. (Nearly every page is an article: boxing its fingerprint would
+/// add an allocation and a pointer per page to save bytes on the few rejects.)
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum SummaryKind {
+    /// The record is in the spill file.
+    Article {
+        /// Where.
+        spill: SpillRef,
+        /// Its fingerprints (its signature is in [`crate::run::summarize::Scanned::signatures`]).
+        fp: Fingerprint,
+        /// xxh3 of the normalized title, for snippet → article links.
+        title_key: u64,
+        /// Replacement characters decoding produced (the keep policy prefers fewer).
+        replacements: u32,
+    },
+    /// No article.
+    Reject {
+        /// Why.
+        reject: Reject,
+        /// The title, when one was found.
+        title: Option<String>,
+        /// Related blocks the page carried (they still count as snippets).
+        snippets: usize,
+    },
+}
+
+impl PageSummary {
+    /// The article's fingerprint, or `None` for a reject.
+    pub fn article_fp(&self) -> Option<&Fingerprint> {
+        match &self.kind {
+            SummaryKind::Article { fp, .. } => Some(fp),
+            SummaryKind::Reject { .. } => None,
+        }
+    }
+}
 
 /// Bytes of a row without extra simhashes.
 const BASE: usize = 64;

@@ -9,75 +9,20 @@ use rayon::prelude::*;
 
 use crate::boilerplate::{self, PageSample, Samples};
 use crate::dedup::minhash::Signature;
-use crate::dedup::{Fingerprint, Fingerprinted};
+use crate::dedup::Fingerprinted;
 use crate::error::Error;
 use crate::ingest::names::NameCode;
 use crate::ingest::InputFile;
-use crate::page::StripSet;
 use crate::prehashed::HashedMap;
-use crate::record::Reject;
 use crate::rules::Rules;
 use crate::run::page_keys::{KeyWriter, PageKeys};
 use crate::run::seen_in::{ListWriter, SeenIn, SeenInPool};
 use crate::run::signatures::{SignatureWriter, Signatures};
 use crate::run::sources::{SourceWriter, Sources};
-use crate::run::spill::{Spill, SpillRef, Spilled};
+use crate::run::spill::{Spill, Spilled};
+pub use crate::run::summaries::{PageSummary, SummaryKind};
 use crate::run::summaries::{Summaries, SummaryWriter};
 use crate::scan::{scan_file_sampled, Outcome, ScanCpu, ScannedPage, SnippetOccurrence};
-
-/// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
-/// path is in [`Scanned::sources`], its key in [`Scanned::keys`].)
-#[derive(Debug, Clone)]
-pub struct PageSummary {
-    /// Read as HTML.
-    pub html: bool,
-    /// Article (record in the spill file) or reject.
-    pub kind: SummaryKind,
-    /// Encoding, when decoding got that far.
-    pub encoding: NameCode,
-    /// Boilerplate kinds stripped (one byte: at a million files every byte here is a
-    /// megabyte).
-    pub stripped: StripSet,
-    /// `gzip` or `zstd`, when the file was compressed.
-    pub compression: NameCode,
-}
-
-/// An article or a reject. (Nearly every page is an article: boxing its fingerprint would
-/// add an allocation and a pointer per page to save bytes on the few rejects.)
-#[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
-pub enum SummaryKind {
-    /// The record is in the spill file.
-    Article {
-        /// Where.
-        spill: SpillRef,
-        /// Its fingerprints (its signature is in [`Scanned::signatures`]).
-        fp: Fingerprint,
-        /// xxh3 of the normalized title, for snippet → article links.
-        title_key: u64,
-        /// Replacement characters decoding produced (the keep policy prefers fewer).
-        replacements: u32,
-    },
-    /// No article.
-    Reject {
-        /// Why.
-        reject: Reject,
-        /// The title, when one was found.
-        title: Option<String>,
-        /// Related blocks the page carried (they still count as snippets).
-        snippets: usize,
-    },
-}
-
-impl PageSummary {
-    /// The article's fingerprint, or `None` for a reject.
-    pub fn article_fp(&self) -> Option<&Fingerprint> {
-        match &self.kind {
-            SummaryKind::Article { fp, .. } => Some(fp),
-            SummaryKind::Reject { .. } => None,
-        }
-    }
-}
 
 /// One distinct (title, text) related block, merged over all pages.
 #[derive(Debug, Clone)]
