@@ -65,7 +65,7 @@ pub type CandidateHook<'a, E> =
 
 /// The verification stage run elsewhere: given the components and the searched items,
 /// it hands each component's [`Outcome`] to the sink, in component order — what
-/// [`verify_component`] gives for each (the Ray job's verification tasks:
+/// `verify_component` gives for each (the Ray job's verification tasks:
 /// [`crate::dedup::verify_parts`]). The search merges each as it comes, so that a
 /// million texts' outcomes are never held at once.
 pub type VerifyHook<'a, E> =

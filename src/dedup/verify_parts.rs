@@ -9,7 +9,7 @@
 //! verification reads of an item (fingerprint, replacements, input order, pinned; not the
 //! signature, which only the candidate stage reads) and where its text is
 //! ([`TextAt`]: a record in a file every task can read, or the text itself). The task
-//! verifies its components with the search's own [`verify_component`] and gives back one
+//! verifies its components with the search's own `verify_component` and gives back one
 //! [`Outcome`] per component in the search's item indices; the search takes the outcomes
 //! of every partition in partition order, which is component order — what it gets when
 //! it verifies in process, whatever the partition count or the schedule.

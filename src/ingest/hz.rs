@@ -18,7 +18,7 @@ const MIN_SHARE_PERCENT: usize = 25;
 
 /// The text of `raw` read as HZ-GB-2312, or `None` when it is not HZ: not pure ASCII, no
 /// `~{`, an escape HZ does not have, a byte pair outside GB2312's range, an unassigned
-/// code, or too few Chinese characters ([`MIN_CHARS`], [`MIN_SHARE_PERCENT`]).
+/// code, or too few Chinese characters (`MIN_CHARS`, `MIN_SHARE_PERCENT`).
 pub fn decode(raw: &[u8]) -> Option<String> {
     if !raw.is_ascii() || memchr::memmem::find(raw, b"~{").is_none() {
         return None;

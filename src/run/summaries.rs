@@ -8,7 +8,8 @@
 //! ([`Summaries::iter`]) hands its pages back behind itself, and the writers, which read
 //! them in no particular order, hand them back after each chunk
 //! ([`Summaries::release`]). Learned boilerplate rewrites the rows of the pages it
-//! changed ([`Summaries::set`]).
+//! changed ([`Summaries::set`]). Whether a page is an article is also a bit a page on
+//! the heap ([`Summaries::is_article`]): it is asked of pages anywhere in the column.
 //!
 //! A row (little-endian): kind (0 article, 1 reject), html, encoding and compression
 //! codes, stripped kinds, whether the fingerprint has more simhashes, two bytes of
@@ -32,7 +33,8 @@ use crate::run::scratch_map;
 use crate::run::spill::SpillRef;
 
 /// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
-/// path is in [`crate::run::summarize::Scanned::sources`], its key in [`crate::run::summarize::Scanned::keys`].)
+/// path is in [`crate::run::summarize::Scanned::sources`], its key in
+/// [`crate::run::summarize::Scanned::keys`].)
 #[derive(Debug, Clone)]
 pub struct PageSummary {
     /// Read as HTML.

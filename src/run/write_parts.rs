@@ -17,7 +17,7 @@
 //! A record goes by reference (a shard spill file, offset and length) when it lies in a
 //! shard's spill, by value otherwise (a record phase 2 spilled again, or every record when
 //! the tasks cannot read the shard files: [`FileTasks::inline`]). The lines are the
-//! CLI's byte for byte: the plan is what [`line_plan`] gives the CLI's writer, and the
+//! CLI's byte for byte: the plan is what `line_plan` gives the CLI's writer, and the
 //! task renders it with the same [`render_line`].
 //!
 //! Every file is written under a temporary name and renamed, the `.lines` file last: a

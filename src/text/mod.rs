@@ -5,7 +5,7 @@
 //!   spaces collapsed. It is never written out.
 //! * [`nfkc`] is NFKC with a fast path for the characters Chinese pages are made of.
 //! * [`utf8`] validates UTF-8 with SIMD.
-//! * [`column`] holds many strings in one buffer.
+//! * [`column`](mod@column) holds many strings in one buffer.
 //!
 //! (Duplicate detection's own *normalized* form — letters and digits only — is
 //! [`crate::dedup::shingle::normalize`]; "normalize" means that and nothing else.)
