@@ -1,7 +1,9 @@
-//! A scratch file of the run, written and then mapped read-only, whose pages a reader
-//! hands back behind itself ([`ScratchMap::release`]): the columns phase 2 reads a page at
-//! a time while it writes ([`crate::run::sources`], [`crate::run::page_keys`]) are pages
-//! of the page cache, not of the heap.
+//! A scratch file of the run, written and then mapped, whose pages a reader hands back
+//! behind itself: read-only ([`ScratchMap`]: the columns phase 2 reads a page at a time
+//! while it writes, [`crate::run::sources`], [`crate::run::page_keys`]) or writable
+//! ([`WritableColumn`]: [`crate::run::signatures`], [`crate::run::summaries`], which
+//! learned boilerplate rewrites). Either way they are pages of the page cache, not of
+//! the heap.
 
 use std::fs::File;
 use std::path::Path;
@@ -42,6 +44,77 @@ impl std::ops::Deref for ScratchMap {
 impl Drop for ScratchMap {
     fn drop(&mut self) {
         crate::trim::unregister_shared_file_map(self.0.as_ptr());
+    }
+}
+
+/// A finished scratch column that phase 2 may rewrite in place (learned boilerplate
+/// replaces the signatures and summaries of the pages it changed): the file mapped
+/// writable and registered for [`crate::trim::release_read`], or bytes on the heap
+/// (tests, and runs with no page).
+#[derive(Debug)]
+pub enum WritableColumn {
+    /// The run's scratch file, mapped writable.
+    Mapped(memmap2::MmapMut),
+    /// On the heap.
+    Heap(Vec<u8>),
+}
+
+impl WritableColumn {
+    /// Maps `file`, to which a column's writer wrote `len` bytes (`items` of `what`, for
+    /// the error when the sizes differ); an empty column stays on the heap.
+    pub fn map(file: &File, len: usize, items: usize, what: &str) -> std::io::Result<Self> {
+        if len == 0 {
+            return Ok(WritableColumn::Heap(Vec::new()));
+        }
+        // SAFETY: the file is the run's own scratch file, created and truncated by the
+        // column's writer; no other code opens it, and this process writes it only
+        // through the mapping from now on.
+        let map = unsafe { memmap2::MmapMut::map_mut(file) }?;
+        if map.len() != len {
+            return Err(std::io::Error::other(format!(
+                "{} bytes mapped for {items} {what}",
+                map.len()
+            )));
+        }
+        crate::trim::register_shared_file_map(map.as_ptr(), map.len());
+        Ok(WritableColumn::Mapped(map))
+    }
+
+    /// The column's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            WritableColumn::Mapped(m) => m,
+            WritableColumn::Heap(v) => v,
+        }
+    }
+
+    /// The column's bytes, writable.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            WritableColumn::Mapped(m) => m,
+            WritableColumn::Heap(v) => v,
+        }
+    }
+
+    /// Drops the whole pages of bytes `from..to` from the process's resident set (a
+    /// mapped column's: they stay in the page cache, written bytes included).
+    pub fn release(&self, from: usize, to: usize) {
+        let b = self.bytes();
+        let to = to.min(b.len());
+        if from < to {
+            crate::trim::release_read(
+                b[from..].as_ptr(),
+                b[from..].as_ptr().wrapping_add(to - from),
+            );
+        }
+    }
+}
+
+impl Drop for WritableColumn {
+    fn drop(&mut self) {
+        if let WritableColumn::Mapped(m) = self {
+            crate::trim::unregister_shared_file_map(m.as_ptr());
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::dedup::minhash::{Signature, SIGNATURE_BINS};
 use crate::error::Error;
-use crate::run::scratch_map;
+use crate::run::scratch_map::{self, WritableColumn};
 
 /// Appends the pages' signatures to the column file, in page order.
 #[derive(Debug)]
@@ -59,22 +59,9 @@ impl SignatureWriter {
     pub fn finish(self) -> Result<Signatures, Error> {
         let fail = self.failed();
         let file = self.out.into_inner().map_err(|e| fail(e.into_error()))?;
-        if self.pages == 0 {
-            return Ok(Signatures::in_memory(Vec::new()));
-        }
-        // SAFETY: the file is this run's scratch file, created and truncated above; no
-        // other code opens it, and this process writes it only through the mapping.
-        let map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(&fail)?;
-        if map.len() != self.pages * SIGNATURE_BINS {
-            return Err(fail(std::io::Error::other(format!(
-                "{} bytes mapped for {} signatures",
-                map.len(),
-                self.pages
-            ))));
-        }
-        crate::trim::register_shared_file_map(map.as_ptr(), map.len());
+        let len = self.pages * SIGNATURE_BINS;
         Ok(Signatures {
-            bytes: Backing::Mapped(map),
+            bytes: WritableColumn::map(&file, len, self.pages, "signatures").map_err(fail)?,
         })
     }
 
@@ -87,27 +74,10 @@ impl SignatureWriter {
 /// What a write error of this column names.
 const WHAT: &str = "signature column between the phases";
 
-/// Where the column's bytes are.
-#[derive(Debug)]
-enum Backing {
-    /// The run's scratch file, mapped.
-    Mapped(memmap2::MmapMut),
-    /// On the heap (tests, and runs with no page).
-    Heap(Vec<u8>),
-}
-
 /// Every page's signature, by page index.
 #[derive(Debug)]
 pub struct Signatures {
-    bytes: Backing,
-}
-
-impl Drop for Signatures {
-    fn drop(&mut self) {
-        if let Backing::Mapped(m) = &self.bytes {
-            crate::trim::unregister_shared_file_map(m.as_ptr());
-        }
-    }
+    bytes: WritableColumn,
 }
 
 impl Default for Signatures {
@@ -120,15 +90,12 @@ impl Signatures {
     /// A column held on the heap, page `i`'s signature `sigs[i]`.
     pub fn in_memory(sigs: Vec<Signature>) -> Signatures {
         Signatures {
-            bytes: Backing::Heap(sigs.iter().flat_map(|s| s.0).collect()),
+            bytes: WritableColumn::Heap(sigs.iter().flat_map(|s| s.0).collect()),
         }
     }
 
     fn bytes(&self) -> &[u8] {
-        match &self.bytes {
-            Backing::Mapped(m) => m,
-            Backing::Heap(v) => v,
-        }
+        self.bytes.bytes()
     }
 
     /// How many pages.
@@ -154,18 +121,13 @@ impl Signatures {
     /// end. (Sequential readers of the borrowed signatures release behind themselves with
     /// [`crate::trim::release_read`].)
     pub fn release(&self) {
-        let b = self.bytes();
-        crate::trim::release_read(b.as_ptr(), b.as_ptr().wrapping_add(b.len()));
+        self.bytes.release(0, usize::MAX);
     }
 
     /// Replaces page `i`'s signature.
     pub fn set(&mut self, i: u32, sig: &Signature) {
         let at = i as usize * SIGNATURE_BINS;
-        let b: &mut [u8] = match &mut self.bytes {
-            Backing::Mapped(m) => m,
-            Backing::Heap(v) => v,
-        };
-        b[at..at + SIGNATURE_BINS].copy_from_slice(&sig.0);
+        self.bytes.bytes_mut()[at..at + SIGNATURE_BINS].copy_from_slice(&sig.0);
     }
 }
 

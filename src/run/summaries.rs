@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::ingest::names::NameCode;
 use crate::page::StripSet;
 use crate::record::Reject;
-use crate::run::scratch_map;
+use crate::run::scratch_map::{self, WritableColumn};
 use crate::run::spill::SpillRef;
 
 /// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
@@ -262,24 +262,8 @@ impl SummaryWriter {
         let output = self.output;
         let fail = |e: std::io::Error| scratch_map::write_error(&output, WHAT, e);
         let file = self.out.into_inner().map_err(|e| fail(e.into_error()))?;
-        let bytes = match self.pages {
-            0 => Backing::Heap(Vec::new()),
-            _ => {
-                // SAFETY: the file is this run's scratch file, created and truncated by
-                // this writer; no other code opens it, and this process writes it only
-                // through the mapping from now on.
-                let map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(&fail)?;
-                if map.len() != self.pages * self.width {
-                    return Err(fail(std::io::Error::other(format!(
-                        "{} bytes mapped for {} page summaries",
-                        map.len(),
-                        self.pages
-                    ))));
-                }
-                crate::trim::register_shared_file_map(map.as_ptr(), map.len());
-                Backing::Mapped(map)
-            }
-        };
+        let len = self.pages * self.width;
+        let bytes = WritableColumn::map(&file, len, self.pages, "page summaries").map_err(fail)?;
         Ok(Summaries {
             bytes,
             width: self.width,
@@ -292,19 +276,10 @@ impl SummaryWriter {
 /// What a write error of this column names.
 const WHAT: &str = "page summary column between the phases";
 
-/// Where the rows are.
-#[derive(Debug)]
-enum Backing {
-    /// The run's scratch file, mapped writable.
-    Mapped(memmap2::MmapMut),
-    /// On the heap (tests, and runs with no page).
-    Heap(Vec<u8>),
-}
-
 /// Every page's summary, by page index.
 #[derive(Debug)]
 pub struct Summaries {
-    bytes: Backing,
+    bytes: WritableColumn,
     width: usize,
     rejects: BTreeMap<u32, Rejected>,
     /// Which pages are articles, a bit a page on the heap (125 KB at a million pages):
@@ -346,14 +321,6 @@ impl Bits {
     }
 }
 
-impl Drop for Summaries {
-    fn drop(&mut self) {
-        if let Backing::Mapped(m) = &self.bytes {
-            crate::trim::unregister_shared_file_map(m.as_ptr());
-        }
-    }
-}
-
 impl Default for Summaries {
     fn default() -> Self {
         Summaries::in_memory(Vec::new())
@@ -382,7 +349,7 @@ impl Summaries {
             }
         }
         Summaries {
-            bytes: Backing::Heap(bytes),
+            bytes: WritableColumn::Heap(bytes),
             width,
             rejects,
             articles,
@@ -390,10 +357,7 @@ impl Summaries {
     }
 
     fn bytes(&self) -> &[u8] {
-        match &self.bytes {
-            Backing::Mapped(m) => m,
-            Backing::Heap(v) => v,
-        }
+        self.bytes.bytes()
     }
 
     fn row(&self, i: usize) -> &[u8] {
@@ -458,11 +422,7 @@ impl Summaries {
     /// computes.
     pub fn set(&mut self, i: usize, p: PageSummary) {
         let w = self.width;
-        let bytes: &mut [u8] = match &mut self.bytes {
-            Backing::Mapped(m) => m,
-            Backing::Heap(v) => v,
-        };
-        let row = &mut bytes[i * w..(i + 1) * w];
+        let row = &mut self.bytes.bytes_mut()[i * w..(i + 1) * w];
         row.fill(0);
         let rejected = encode(p, row).expect("the run's fingerprint count is fixed");
         self.articles.set(i, rejected.is_none());
@@ -479,11 +439,7 @@ impl Summaries {
     }
 
     fn release_rows(&self, from: usize, to: usize) {
-        let b = self.bytes();
-        let (lo, hi) = (from * self.width, (to * self.width).min(b.len()));
-        if lo < hi {
-            crate::trim::release_read(b[lo..].as_ptr(), b[lo..].as_ptr().wrapping_add(hi - lo));
-        }
+        self.bytes.release(from * self.width, to * self.width);
     }
 }
 

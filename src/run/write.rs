@@ -275,7 +275,6 @@ fn write_articles(
     let articles: Vec<u32> = (0..scanned.pages.len() as u32)
         .filter(|&pi| scanned.pages.is_article(pi as usize))
         .collect();
-    scanned.pages.release();
     let (lines_at, offset) = match &cx.tasks {
         Some(tasks) => {
             let plan = |pi: u32| line_plan(pi, cx, names);

@@ -40,8 +40,12 @@ pub fn decide(
 ) -> Result<Decided, Error> {
     let n = pages.len() as u32;
     // Tonight's articles: their fingerprints copied out of the mapped summaries for the
-    // search (40 bytes an article), the items borrowing them (32 bytes a text).
-    let (mut fresh, mut fps, mut replacements) = (Vec::new(), Vec::new(), Vec::new());
+    // search (40 bytes an article), the items borrowing them (32 bytes a text); sized
+    // exactly, as growing vectors could hold up to twice that.
+    let count = pages.articles();
+    let mut fresh = Vec::with_capacity(count);
+    let mut fps = Vec::with_capacity(count);
+    let mut replacements = Vec::with_capacity(count);
     for (pi, p) in pages.iter().enumerate() {
         if let SummaryKind::Article {
             fp,

@@ -95,7 +95,6 @@ pub fn counts(
             }
         }
     }
-    scanned.pages.release();
     Counts {
         articles: a,
         snippets: s,
