@@ -171,16 +171,23 @@ fn sigint_or_sigterm_mid_run_removes_the_staging_and_exits_128_plus_the_signal()
         let out = d.path().join(format!("out{sig}"));
         run_ok(&old_in, &out, &[]);
         let old = snapshot(&out);
+        // The run stops for good once its staging folder exists and its phases start
+        // (the fault hook's `stop:` form), so the signal always finds it there: on a
+        // loaded machine the run had sometimes finished before the signal was sent.
         let child = Command::new(env!("CARGO_BIN_EXE_pagesieve"))
             .args(["run", "--quiet", "--input"])
             .arg(&new_in)
             .arg("--output")
             .arg(&out)
+            .env(
+                "PAGESIEVE_FAULT",
+                format!("stop:{}", pagesieve::fault::PHASES_STARTED),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // Wait until the run is staging (its spill is being written), then signal it.
+        // Wait until the run is staging, then signal it.
         let meta = out.join(".pagesieve");
         let staging = || {
             std::fs::read_dir(&meta)

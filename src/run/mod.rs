@@ -509,6 +509,7 @@ fn prepare(
         tasks: hooks.tasks,
         write: hooks.write,
     };
+    crate::fault::point(crate::fault::PHASES_STARTED);
     let done = pool.install(|| phases(&ctx, phase1, staging, &spill, timings))?;
     drop(spill);
     let held = done.held;
