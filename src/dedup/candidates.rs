@@ -14,7 +14,7 @@ use crate::dedup::buckets::TableStats;
 use crate::dedup::columns::Columns;
 use crate::dedup::index::pairs_within_in;
 use crate::dedup::lsh::{band_pairs_in, BandTables};
-use crate::dedup::minhash::{estimate, prefetch};
+use crate::dedup::minhash::{estimate, prefetch, Signature};
 use crate::dedup::pass::{Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats, Item, Proposers};
 
@@ -58,21 +58,21 @@ pub fn pairs_in_keyed(
     let floors: Vec<f64> = cols.chars.iter().map(|&c| cfg.screen_floor(c)).collect();
     let pinned = &cols.pinned;
     let any_pinned = pinned.iter().any(|&p| p);
-    let screen = |a: u32, b: u32| {
+    // `sa`, `sb`: the pair's signatures, wherever the stage read them from.
+    let screen_sigs = |a: u32, b: u32, sa: &Signature, sb: &Signature| {
         let (a, b) = (a as usize, b as usize);
         if any_pinned && pinned[a] && pinned[b] {
             return false;
         }
-        estimate(sigs[a], sigs[b]) >= floors[a].min(floors[b])
+        estimate(sa, sb) >= floors[a].min(floors[b])
     };
+    let screen = |a: u32, b: u32| screen_sigs(a, b, sigs[a as usize], sigs[b as usize]);
     let mut found = PartPairs::default();
     let mut big = Oversized::default();
     if let Some(bands) = cfg.lsh {
-        let ahead = |i: u32| {
-            prefetch(sigs[i as usize]);
-            prefetch(&floors[i as usize]);
-        };
-        let b = band_pairs_in(sigs, bands, cfg.limits, screen, ahead, pass, tables)?;
+        // The band stage prefetches the signatures it gathered itself.
+        let ahead = |i: u32| prefetch(&floors[i as usize]);
+        let b = band_pairs_in(sigs, bands, cfg.limits, screen_sigs, ahead, pass, tables)?;
         found.lsh = Some((b.pairs, b.stats));
         big.lsh = b.oversized;
     }

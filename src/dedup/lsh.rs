@@ -15,7 +15,10 @@ use rayon::prelude::*;
 use crate::dedup::buckets::{
     pairs_of, radix_sort_by_high, table_pairs_with, Found, Limits, Pairer, TableStats,
 };
-use crate::dedup::minhash::{prefetch, release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS};
+use crate::dedup::gather::Gathered;
+use crate::dedup::minhash::{
+    prefetch, prefetch as prefetch_sig, release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS,
+};
 use crate::dedup::pass::{lsh_table, Pass};
 use crate::prehashed::HashedSet;
 
@@ -59,6 +62,7 @@ pub fn band_pairs(
     keep: impl Fn(u32, u32) -> bool + Sync,
     prefetch: impl Fn(u32) + Sync,
 ) -> (Vec<(u32, u32)>, TableStats) {
+    let keep = |a: u32, b: u32, _: &Signature, _: &Signature| keep(a, b);
     let found = band_pairs_in(sigs, bands, limits, keep, prefetch, Pass::Whole, None)
         .expect("band tables computed from the signatures");
     (found.pairs, found.stats)
@@ -93,15 +97,13 @@ pub fn band_pairs_in(
     sigs: &[&Signature],
     bands: Bands,
     limits: Limits,
-    keep: impl Fn(u32, u32) -> bool + Sync,
+    keep: impl Fn(u32, u32, &Signature, &Signature) -> bool + Sync,
     prefetch: impl Fn(u32) + Sync,
     pass: Pass<'_>,
     tables: Option<&mut BandTables<'_>>,
 ) -> std::io::Result<BandsFound> {
     let mut computed = |band: usize, table: &mut Vec<u64>, scratch: &mut Vec<u64>| {
-        // Not released behind: the band's pairs are screened with the signatures of every
-        // text in a group, and on a corpus with many near duplicates that is most pages.
-        band_table_of(sigs, band, bands.rows, table, scratch, pass, false);
+        band_table_of(sigs, band, bands.rows, table, scratch, pass, true);
         Ok(())
     };
     let tables: &mut BandTables<'_> = match tables {
@@ -130,40 +132,66 @@ pub fn band_pairs_in(
     let mut table: Vec<u64> = Vec::new();
     let mut scratch: Vec<u64> = Vec::new();
     let tests = pass.tests_pairs();
+    // The signatures a bucket's comparisons read: of every member of a bucket of two or
+    // more, or (round 1, which tests no pair) of an oversized bucket's, which is split.
+    let wanted = |len: usize| match tests {
+        true => len >= 2,
+        false => len > limits.max_bucket,
+    };
+    let key = |e: &u64| (e >> 32) as u32;
+    let item = |e: &u64| *e as u32;
+    let mut gathered = Gathered::new(sigs);
     for band in 0..bands.bands {
         tables(band, &mut table, &mut scratch)?;
-        let test = |a: u32, b: u32| {
-            if !tests {
-                return None;
-            }
-            let (sa, sb) = (sigs[a as usize], sigs[b as usize]);
-            (!compared_before(sa, sb, band, rows, &oversized)).then(|| keep(a, b))
-        };
-        let pairer = Pairer {
-            test: &test,
-            prefetch: &prefetch,
-        };
-        let split = Split {
-            sigs,
-            band,
-            rows,
-            limits,
-            pairer: &pairer,
-        };
-        let bucket = |key: u32, items: &[u32], out: &mut Found, big: &mut Vec<u64>| {
-            split.bucket(key, items, out, big)
-        };
-        let key = |e: &u64| (e >> 32) as u32;
-        let item = |e: &u64| *e as u32;
-        let (found, big) = table_pairs_with(&table, key, item, limits.max_bucket, &pairer, bucket);
-        let (found, st) = found.into_parts();
-        out.extend(found);
-        stats += st;
+        let mut big: Vec<u64> = Vec::new();
+        let mut start = 0;
+        while start < table.len() {
+            // A slice of the band's buckets at a time, their signatures copied out of the
+            // column first ([`crate::dedup::gather`]).
+            let len = gathered.slice(&table[start..], key, item, wanted);
+            let slice = &table[start..start + len];
+            start += len;
+            let got = &gathered;
+            let test = |a: u32, b: u32| {
+                if !tests {
+                    return None;
+                }
+                let (sa, sb) = (got.get(a), got.get(b));
+                (!compared_before(sa, sb, band, rows, &oversized)).then(|| keep(a, b, sa, sb))
+            };
+            let ahead = |i: u32| {
+                if tests {
+                    prefetch_sig(got.get(i));
+                    prefetch(i);
+                }
+            };
+            let pairer = Pairer {
+                test: &test,
+                prefetch: &ahead,
+            };
+            let split = Split {
+                sigs: got,
+                band,
+                rows,
+                limits,
+                pairer: &pairer,
+            };
+            let bucket = |key: u32, items: &[u32], out: &mut Found, big: &mut Vec<u64>| {
+                split.bucket(key, items, out, big)
+            };
+            let (found, part_big) =
+                table_pairs_with(slice, key, item, limits.max_bucket, &pairer, bucket);
+            let (found, st) = found.into_parts();
+            out.extend(found);
+            stats += st;
+            big.extend(part_big);
+        }
         if matches!(pass, Pass::Whole) {
             oversized[band] = big.iter().copied().collect();
         }
         owned.push(big);
     }
+    drop(gathered);
     out.par_sort_unstable();
     out.dedup();
     Ok(BandsFound {
@@ -259,7 +287,7 @@ fn ext_byte(ext: u64, depth: usize) -> u8 {
 
 /// What splitting one band's oversized buckets needs.
 struct Split<'a, F, P> {
-    sigs: &'a [&'a Signature],
+    sigs: &'a Gathered<'a>,
     band: usize,
     rows: usize,
     limits: Limits,
@@ -275,10 +303,9 @@ where
     /// splitting it; pushes the prefixes of the bucket and its oversized parts onto `big`.
     /// Returns the pairs looked at.
     fn bucket(&self, key: u32, items: &[u32], out: &mut Found, big: &mut Vec<u64>) -> usize {
-        // The members' signatures lie anywhere in memory (~256 MB at a million texts), and
-        // so do their references: the reference of the member `2 × AHEAD` places on and
-        // the lines holding the extension bins of the one `AHEAD` places on are asked for
-        // while this one is read (without it, a fifth of the 1M candidate phase waited here).
+        // The members' copies lie anywhere in the slice's gathered signatures: the lines
+        // holding the extension bins of the member `AHEAD` places on are asked for while
+        // this one is read (without it, a fifth of the 1M candidate phase waited here).
         const AHEAD: usize = 8;
         let (first, last) = (
             extension_bin(self.band, self.rows, 0),
@@ -286,17 +313,14 @@ where
         );
         let mut bucket: Vec<Entry> = Vec::with_capacity(items.len());
         for (n, &i) in items.iter().enumerate() {
-            if let Some(&further) = items.get(n + 2 * AHEAD) {
-                prefetch(&self.sigs[further as usize]);
-            }
             if let Some(&later) = items.get(n + AHEAD) {
-                let s = self.sigs[later as usize];
+                let s = self.sigs.get(later);
                 prefetch(&s.0[first]);
                 prefetch(&s.0[last]);
             }
             bucket.push(Entry {
                 item: i,
-                ext: extension_key(self.sigs[i as usize], self.band, self.rows),
+                ext: extension_key(self.sigs.get(i), self.band, self.rows),
             });
         }
         // Item order within equal extensions: leaders are the earliest.

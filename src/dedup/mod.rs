@@ -5,7 +5,7 @@
 //! | signatures | [`fingerprint`](mod@fingerprint), [`minhash`], [`shingle`] | a text | [`Fingerprint`] (exact hash, simhashes, MinHash signature, length) |
 //! | exact groups | [`exact`] | [`Item`]s | [`exact::ExactGroups`]: representatives, exact drops |
 //! | candidate keys | [`lsh`] (band keys), [`index`] (simhash blocks) | signatures | sorted `(key, item)` tables |
-//! | pairs per key group | [`buckets`], [`lsh`], [`candidates`] | one sorted table | screened [`candidates::Candidate`] pairs |
+//! | pairs per key group | [`buckets`], [`lsh`], [`candidates`] (over the copies [`gather`] makes) | one sorted table | screened [`candidates::Candidate`] pairs |
 //! | components | [`components`] | candidate pairs | [`components::Component`]s |
 //! | verification | [`verify`] | a component's pairs and shingle sets | verified pairs |
 //! | clusters | [`clusters`], [`order`], [`keep`] | verified pairs | [`Duplicate`]s (stars, keep policy) |
@@ -21,6 +21,7 @@ pub mod columns;
 pub mod components;
 pub mod exact;
 pub mod fingerprint;
+pub mod gather;
 pub mod index;
 pub mod keep;
 pub mod lsh;
