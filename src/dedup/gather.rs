@@ -23,8 +23,11 @@ use crate::dedup::minhash::Signature;
 /// that their searches go through several slices and buckets read in place.)
 pub const GATHER_TEXTS: usize = if cfg!(test) { 1 << 10 } else { 1 << 17 };
 
-/// Members copied between two hand-backs of the column's pages behind the copy.
+/// Members one thread copies at a time.
 const COPY_CHUNK: usize = 1 << 12;
+
+/// Bytes of the column a copy passes over between two hand-backs of its pages.
+const RELEASE_SPAN: usize = 4 << 20;
 
 /// Copies of the signatures a slice of a band table reads, and where each text's is.
 pub struct Gathered<'s> {
@@ -93,20 +96,28 @@ impl<'s> Gathered<'s> {
         for (k, &t) in self.texts.iter().enumerate() {
             self.slot[t as usize] = k as u32;
         }
-        self.copies.clear();
+        // Every copy is overwritten below: only room beyond the last slice's is zeroed.
+        self.copies.truncate(self.texts.len());
         self.copies.resize(self.texts.len(), Signature([0; 256]));
         self.texts
             .par_chunks(COPY_CHUNK)
             .zip(self.copies.par_chunks_mut(COPY_CHUNK))
             .for_each(|(texts, copies)| {
+                // Handed back by stretch of the column, not by member: a chunk of
+                // members spread over the whole column maps a 64 KiB window around each
+                // (the kernel's fault-around), up to all of it before the chunk ends.
+                let mut from = sigs[texts[0] as usize].0.as_ptr();
                 for (c, &t) in copies.iter_mut().zip(texts) {
-                    *c = *sigs[t as usize];
+                    let s = sigs[t as usize];
+                    let at = s.0.as_ptr();
+                    if (at as usize).wrapping_sub(from as usize) >= RELEASE_SPAN {
+                        crate::trim::release_read(from, at);
+                        from = at;
+                    }
+                    *c = *s;
                 }
-                let (first, last) = (
-                    sigs[texts[0] as usize],
-                    sigs[texts[texts.len() - 1] as usize],
-                );
-                crate::trim::release_read(first.0.as_ptr(), last.0.as_ptr_range().end);
+                let last = sigs[texts[texts.len() - 1] as usize];
+                crate::trim::release_read(from, last.0.as_ptr_range().end);
             });
     }
 
