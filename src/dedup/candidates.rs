@@ -55,7 +55,9 @@ pub fn pairs_in_keyed(
 ) -> std::io::Result<(PartPairs, Oversized)> {
     let sigs = &cols.sigs;
     // The floor falls with the shorter text's length: a pair's floor is its texts' lower.
-    let floors: Vec<f64> = cols.chars.iter().map(|&c| cfg.screen_floor(c)).collect();
+    let floors = Floors::new(cfg);
+    let chars = &cols.chars;
+    let floor = |i: usize| floors.of(cfg, chars[i]);
     let pinned = &cols.pinned;
     let any_pinned = pinned.iter().any(|&p| p);
     // `sa`, `sb`: the pair's signatures, wherever the stage read them from.
@@ -64,14 +66,14 @@ pub fn pairs_in_keyed(
         if any_pinned && pinned[a] && pinned[b] {
             return false;
         }
-        estimate(sa, sb) >= floors[a].min(floors[b])
+        estimate(sa, sb) >= floor(a).min(floor(b))
     };
-    let screen = |a: u32, b: u32| screen_sigs(a, b, sigs[a as usize], sigs[b as usize]);
+    let screen = |a: u32, b: u32| screen_sigs(a, b, sigs.get(a as usize), sigs.get(b as usize));
     let mut found = PartPairs::default();
     let mut big = Oversized::default();
     if let Some(bands) = cfg.lsh {
         // The band stage prefetches the signatures it gathered itself.
-        let ahead = |i: u32| prefetch(&floors[i as usize]);
+        let ahead = |i: u32| prefetch(&chars[i as usize]);
         let b = band_pairs_in(sigs, bands, cfg.limits, screen_sigs, ahead, pass, tables)?;
         found.lsh = Some((b.pairs, b.stats));
         big.lsh = b.oversized;
@@ -93,6 +95,34 @@ pub fn pairs_in_keyed(
         }
     }
     Ok((found, big))
+}
+
+/// The screen's floors by text length ([`DedupRules::screen_floor`]), from a table for
+/// the lengths up to [`Floors::TABLE`] characters: a column of a floor a text was 8
+/// bytes a text in every partition task. Past the table the floor is computed (and is
+/// constant in `f64` long before it: the sketch's bins are all filled).
+struct Floors {
+    table: Vec<f64>,
+}
+
+impl Floors {
+    /// Lengths the table covers.
+    const TABLE: u32 = 1 << 14;
+
+    fn new(cfg: &DedupRules) -> Floors {
+        Floors {
+            table: (0..Self::TABLE).map(|c| cfg.screen_floor(c)).collect(),
+        }
+    }
+
+    /// The floor of a text of `chars` characters: [`DedupRules::screen_floor`].
+    #[inline]
+    fn of(&self, cfg: &DedupRules, chars: u32) -> f64 {
+        match self.table.get(chars as usize) {
+            Some(&f) => f,
+            None => cfg.screen_floor(chars),
+        }
+    }
 }
 
 /// The candidates and counts of the whole search from every partition's round-2 result:
@@ -202,6 +232,25 @@ mod tests {
         let pinned: Vec<Item> = items.iter().map(|i| Item { pinned: true, ..*i }).collect();
         let mut stats = DedupStats::default();
         assert!(candidate_pairs(&pinned, &[0, 1, 2], &rules, &mut stats).is_empty());
+    }
+
+    #[test]
+    fn the_floor_table_gives_the_computed_floors() {
+        for rules in [
+            DedupRules::default(),
+            DedupRules {
+                sketch_margin: 0.0,
+                ..DedupRules::default()
+            },
+        ] {
+            let floors = Floors::new(&rules);
+            for c in (0..40_000)
+                .step_by(7)
+                .chain([Floors::TABLE - 1, Floors::TABLE, u32::MAX])
+            {
+                assert_eq!(floors.of(&rules, c), rules.screen_floor(c), "{c}");
+            }
+        }
     }
 
     #[test]

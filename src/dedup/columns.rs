@@ -5,14 +5,14 @@
 //! share ([`ColumnFile::encode`], [`ColumnFile::decode`]).
 
 use crate::codec::{corrupt, Dec, Enc};
-use crate::dedup::minhash::{release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS};
+use crate::dedup::minhash::{SigColumn, Signature, RELEASE_EVERY, SIGNATURE_BINS};
 use crate::dedup::{DedupRules, Item};
 
 /// The searched texts' columns, indexed by position in the search (`near`).
 #[derive(Debug, Clone)]
 pub struct Columns<'a> {
     /// MinHash signatures.
-    pub sigs: Vec<&'a Signature>,
+    pub sigs: SigColumn<'a>,
     /// Normalized characters.
     pub chars: Vec<u32>,
     /// Kept by an earlier run.
@@ -33,7 +33,7 @@ impl<'a> Columns<'a> {
             false => Vec::new(),
         };
         Columns {
-            sigs: near.iter().map(|&i| items[i as usize].sig).collect(),
+            sigs: SigColumn::Refs(near.iter().map(|&i| items[i as usize].sig).collect()),
             chars: near.iter().map(|&i| fp(i).chars).collect(),
             pinned: near.iter().map(|&i| items[i as usize].pinned).collect(),
             simhashes,
@@ -70,7 +70,7 @@ impl ColumnFile {
     /// Borrowed columns over these.
     pub fn columns(&self) -> Columns<'_> {
         Columns {
-            sigs: self.sigs.iter().collect(),
+            sigs: SigColumn::Laid(&self.sigs),
             chars: self.chars.clone(),
             pinned: self.pinned.clone(),
             simhashes: self.simhashes.clone(),
@@ -96,11 +96,12 @@ impl ColumnFile {
         // Signatures read from a mapped column leave the resident set behind the writer,
         // a few MB at a time: a pass over a million of them would otherwise leave 256 MB
         // of file pages counted in the writer's memory.
-        for chunk in cols.sigs.chunks(RELEASE_EVERY) {
-            for s in chunk {
-                w.write_all(&s.0)?;
+        for from in (0..cols.len()).step_by(RELEASE_EVERY) {
+            let to = (from + RELEASE_EVERY).min(cols.len());
+            for i in from..to {
+                w.write_all(&cols.sigs.get(i).0)?;
             }
-            release_read(chunk);
+            cols.sigs.release(from, to);
         }
         // Value by value: the writer buffers (a file is written through a `BufWriter`).
         for c in &cols.chars {
@@ -247,10 +248,7 @@ impl MappedColumns {
             at += len;
             s
         };
-        let sigs = take(n * SIGNATURE_BINS)
-            .chunks_exact(SIGNATURE_BINS)
-            .map(|c| Signature::from_bytes(c.try_into().expect("a signature's bytes")))
-            .collect();
+        let sigs = SigColumn::Laid(Signature::slice_from_bytes(take(n * SIGNATURE_BINS)));
         let chars = take(n * 4)
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))

@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::dedup::minhash::Signature;
+use crate::dedup::minhash::{SigColumn, Signature};
 
 /// The most members one slice gathers (32 MiB of copies): a band whose buckets hold
 /// more is compared in several slices, each cut between two buckets; a bucket larger
@@ -32,7 +32,7 @@ const RELEASE_SPAN: usize = 4 << 20;
 /// Copies of the signatures a slice of a band table reads, and where each text's is.
 pub struct Gathered<'s> {
     /// The column.
-    sigs: &'s [&'s Signature],
+    sigs: &'s SigColumn<'s>,
     /// The slice is one bucket too large to copy: its members are read in place.
     in_place: bool,
     /// Text → its copy; `u32::MAX` for a text not gathered.
@@ -45,7 +45,7 @@ pub struct Gathered<'s> {
 
 impl<'s> Gathered<'s> {
     /// Room for the texts of `sigs` (4 bytes a text for the slot map).
-    pub fn new(sigs: &'s [&'s Signature]) -> Gathered<'s> {
+    pub fn new(sigs: &'s SigColumn<'s>) -> Gathered<'s> {
         Gathered {
             sigs,
             in_place: false,
@@ -106,9 +106,9 @@ impl<'s> Gathered<'s> {
                 // Handed back by stretch of the column, not by member: a chunk of
                 // members spread over the whole column maps a 64 KiB window around each
                 // (the kernel's fault-around), up to all of it before the chunk ends.
-                let mut from = sigs[texts[0] as usize].0.as_ptr();
+                let mut from = sigs.get(texts[0] as usize).0.as_ptr();
                 for (c, &t) in copies.iter_mut().zip(texts) {
-                    let s = sigs[t as usize];
+                    let s = sigs.get(t as usize);
                     let at = s.0.as_ptr();
                     if (at as usize).wrapping_sub(from as usize) >= RELEASE_SPAN {
                         crate::trim::release_read(from, at);
@@ -116,7 +116,7 @@ impl<'s> Gathered<'s> {
                     }
                     *c = *s;
                 }
-                let last = sigs[texts[texts.len() - 1] as usize];
+                let last = sigs.get(texts[texts.len() - 1] as usize);
                 crate::trim::release_read(from, last.0.as_ptr_range().end);
             });
     }
@@ -126,7 +126,7 @@ impl<'s> Gathered<'s> {
     pub fn get(&self, i: u32) -> &Signature {
         match self.in_place {
             false => &self.copies[self.slot[i as usize] as usize],
-            true => self.sigs[i as usize],
+            true => self.sigs.get(i as usize),
         }
     }
 
@@ -135,7 +135,11 @@ impl<'s> Gathered<'s> {
     fn clear(&mut self) {
         if std::mem::take(&mut self.in_place) {
             // The pages the bucket's comparisons mapped go back.
-            let read: Vec<&Signature> = self.texts.iter().map(|&t| self.sigs[t as usize]).collect();
+            let read: Vec<&Signature> = self
+                .texts
+                .iter()
+                .map(|&t| self.sigs.get(t as usize))
+                .collect();
             crate::dedup::minhash::release_read(&read);
         }
         for &t in &self.texts {
@@ -156,7 +160,7 @@ mod tests {
     #[test]
     fn a_slice_copies_the_wanted_buckets_members_and_stops_between_buckets() {
         let sigs: Vec<Signature> = (0..10).map(sig).collect();
-        let refs: Vec<&Signature> = sigs.iter().collect();
+        let refs = SigColumn::Refs(sigs.iter().collect());
         // (key, text), sorted by key: buckets 1 = {7, 2}, 2 = {5}, 3 = {0, 9, 4}.
         let table = [(1, 7), (1, 2), (2, 5), (3, 0), (3, 9), (3, 4)];
         let mut g = Gathered::new(&refs);
@@ -174,7 +178,7 @@ mod tests {
     fn a_large_table_is_cut_into_slices_within_the_bound() {
         let n = GATHER_TEXTS + 10;
         let sigs: Vec<Signature> = (0..n).map(|i| sig(i as u8)).collect();
-        let refs: Vec<&Signature> = sigs.iter().collect();
+        let refs = SigColumn::Laid(&sigs);
         // Buckets of two: (i / 2, i).
         let table: Vec<(u32, u32)> = (0..n as u32).map(|i| (i / 2, i)).collect();
         let mut g = Gathered::new(&refs);

@@ -17,7 +17,7 @@ use crate::dedup::buckets::{
 };
 use crate::dedup::gather::Gathered;
 use crate::dedup::minhash::{
-    prefetch, prefetch as prefetch_sig, release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS,
+    prefetch, prefetch as prefetch_sig, SigColumn, Signature, RELEASE_EVERY, SIGNATURE_BINS,
 };
 use crate::dedup::pass::{lsh_table, Pass};
 use crate::prehashed::HashedSet;
@@ -63,7 +63,8 @@ pub fn band_pairs(
     prefetch: impl Fn(u32) + Sync,
 ) -> (Vec<(u32, u32)>, TableStats) {
     let keep = |a: u32, b: u32, _: &Signature, _: &Signature| keep(a, b);
-    let found = band_pairs_in(sigs, bands, limits, keep, prefetch, Pass::Whole, None)
+    let sigs = SigColumn::Refs(sigs.to_vec());
+    let found = band_pairs_in(&sigs, bands, limits, keep, prefetch, Pass::Whole, None)
         .expect("band tables computed from the signatures");
     (found.pairs, found.stats)
 }
@@ -94,7 +95,7 @@ pub type BandTables<'a> =
 /// for `pass` (a partition's tables read from the file the search split them into:
 /// [`crate::run::partitions`]); its first error stops the search.
 pub fn band_pairs_in(
-    sigs: &[&Signature],
+    sigs: &SigColumn<'_>,
     bands: Bands,
     limits: Limits,
     keep: impl Fn(u32, u32, &Signature, &Signature) -> bool + Sync,
@@ -207,7 +208,7 @@ pub fn band_pairs_in(
 /// that are pages of a mapped column are released behind the pass (an index segment's
 /// tables read every signature once a band and nothing else).
 pub fn band_table(
-    sigs: &[&Signature],
+    sigs: &SigColumn<'_>,
     band: usize,
     rows: usize,
     table: &mut Vec<u64>,
@@ -219,7 +220,7 @@ pub fn band_table(
 /// [`band_table`] with only the keys `pass` owns: a partition builds and sorts its
 /// share of the table, not the whole.
 fn band_table_of(
-    sigs: &[&Signature],
+    sigs: &SigColumn<'_>,
     band: usize,
     rows: usize,
     table: &mut Vec<u64>,
@@ -232,18 +233,17 @@ fn band_table_of(
     // they are pages of a mapped column: every band reads four bytes of every signature,
     // so every page of the column, which would otherwise stay counted in the process's
     // memory.
-    for (c, chunk) in sigs.chunks(RELEASE_EVERY).enumerate() {
-        let base = c * RELEASE_EVERY;
-        let entries = chunk
-            .par_iter()
-            .enumerate()
-            .map(|(i, s)| band_entry(s, base + i, band, rows));
+    for from in (0..sigs.len()).step_by(RELEASE_EVERY) {
+        let to = (from + RELEASE_EVERY).min(sigs.len());
+        let entries = (from..to)
+            .into_par_iter()
+            .map(|i| band_entry(sigs.get(i), i, band, rows));
         match pass {
             Pass::Whole => table.par_extend(entries),
             _ => table.par_extend(entries.filter(|e| pass.owns(lsh_table(band), e >> 32))),
         }
         if release {
-            release_read(chunk);
+            sigs.release(from, to);
         }
     }
     sort_band_table(table, scratch, rows);

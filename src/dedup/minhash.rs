@@ -61,7 +61,66 @@ pub fn release_read(read: &[&Signature]) {
     }
 }
 
+/// The signatures of a search's texts by position: references (the in-process search
+/// borrows each item's) or signatures laid end to end (a columns file, read in place: no
+/// 8-byte reference a text, which in every partition task was 8 MB at a million texts).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SigColumn<'a> {
+    /// Each text's signature, wherever it lies.
+    Refs(Vec<&'a Signature>),
+    /// One after another.
+    Laid(&'a [Signature]),
+}
+
+impl<'a> SigColumn<'a> {
+    /// How many texts.
+    pub fn len(&self) -> usize {
+        match self {
+            SigColumn::Refs(r) => r.len(),
+            SigColumn::Laid(l) => l.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Text `i`'s signature.
+    #[inline]
+    pub fn get(&self, i: usize) -> &'a Signature {
+        match self {
+            SigColumn::Refs(r) => r[i],
+            SigColumn::Laid(l) => &l[i],
+        }
+    }
+
+    /// Hands back the pages of texts `from..to`'s signatures where they are pages of a
+    /// mapped column ([`release_read`]).
+    pub fn release(&self, from: usize, to: usize) {
+        match self {
+            SigColumn::Refs(r) => release_read(&r[from..to]),
+            SigColumn::Laid(l) => {
+                let l = &l[from..to];
+                if let (Some(a), Some(b)) = (l.first(), l.last()) {
+                    crate::trim::release_read(a.0.as_ptr(), b.0.as_ptr_range().end);
+                }
+            }
+        }
+    }
+}
+
 impl Signature {
+    /// The signatures laid end to end in `b` (a whole number of them: the rest is
+    /// ignored), read in place.
+    pub fn slice_from_bytes(b: &[u8]) -> &[Signature] {
+        // SAFETY: `Signature` is a transparent wrapper of a byte array (alignment 1), and
+        // the slice covers whole signatures inside `b`.
+        unsafe {
+            std::slice::from_raw_parts(b.as_ptr().cast::<Signature>(), b.len() / SIGNATURE_BINS)
+        }
+    }
+
     /// The signature stored in these bytes (a segment's, read in place).
     pub fn from_bytes(b: &[u8; SIGNATURE_BINS]) -> &Signature {
         // SAFETY: `Signature` is a transparent wrapper of the array.

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use crate::dedup::candidates::{merge_parts, pairs_in, pairs_in_keyed, Candidate};
 use crate::dedup::columns::{ColumnFile, Columns, MappedColumns};
 use crate::dedup::lsh::{band_entry, sort_band_table, Bands};
-use crate::dedup::minhash::{release_read, RELEASE_EVERY};
+use crate::dedup::minhash::RELEASE_EVERY;
 use crate::dedup::pass::{lsh_table, part_of, Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats};
 use crate::error::Error;
@@ -112,13 +112,14 @@ pub fn split(columns: &Path, rules: &DedupRules, parts: u32) -> Result<Vec<PathB
         let mut by_part: Vec<Vec<u64>> = vec![Vec::new(); parts as usize];
         for band in 0..bands.bands {
             by_part.iter_mut().for_each(Vec::clear);
-            for (c, chunk) in cols.sigs.chunks(RELEASE_EVERY).enumerate() {
-                for (i, s) in chunk.iter().enumerate() {
-                    let e = band_entry(s, c * RELEASE_EVERY + i, band, bands.rows);
+            for from in (0..cols.len()).step_by(RELEASE_EVERY) {
+                let to = (from + RELEASE_EVERY).min(cols.len());
+                for i in from..to {
+                    let e = band_entry(cols.sigs.get(i), i, band, bands.rows);
                     by_part[part_of(lsh_table(band), e >> 32, parts) as usize].push(e);
                 }
                 // Pages of the mapped columns file, released behind the pass.
-                release_read(chunk);
+                cols.sigs.release(from, to);
             }
             for (w, entries) in out.iter_mut().zip(&by_part) {
                 w.write_all(&(entries.len() as u64).to_le_bytes())?;

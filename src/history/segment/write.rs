@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::dedup::lsh::{band_table, Bands};
-use crate::dedup::minhash::{release_read, Signature, RELEASE_EVERY, SIGNATURE_BINS};
+use crate::dedup::minhash::{release_read, SigColumn, Signature, RELEASE_EVERY, SIGNATURE_BINS};
 use crate::history::rows::{IndexRows, StrRef};
 use crate::history::segment::merge::{merge_bands, merge_wide, Part};
 use crate::history::segment::{
@@ -328,7 +328,7 @@ fn sorted_band<'a>(
     band: usize,
     bands: Bands,
 ) -> impl Iterator<Item = (u32, u32)> + 'a {
-    let sigs: Vec<&Signature> = near.iter().map(|&i| rows.signature(i as usize)).collect();
+    let sigs = SigColumn::Refs(near.iter().map(|&i| rows.signature(i as usize)).collect());
     let (mut table, mut scratch) = (Vec::new(), Vec::new());
     band_table(&sigs, band, bands.rows, &mut table, &mut scratch);
     // `band_table` numbers the signatures by position; `near` is ascending, so the order
