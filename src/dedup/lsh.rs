@@ -94,6 +94,10 @@ pub type BandTables<'a> =
 /// `tables(band, table, scratch)` when given, which must give what the signatures give
 /// for `pass` (a partition's tables read from the file the search split them into:
 /// [`crate::run::partitions`]); its first error stops the search.
+///
+/// `keep(a, b, sig_a, sig_b)` is given the pair's signatures as the comparisons read
+/// them — copies gathered a band slice at a time ([`crate::dedup::gather`]), not the
+/// column — so it must not read `sigs` itself; `prefetch(i)` is for what else it reads.
 pub fn band_pairs_in(
     sigs: &SigColumn<'_>,
     bands: Bands,
