@@ -5,7 +5,7 @@
 //! share ([`ColumnFile::encode`], [`ColumnFile::decode`]).
 
 use crate::codec::{corrupt, Dec, Enc};
-use crate::dedup::minhash::{SigColumn, Signature, RELEASE_EVERY, SIGNATURE_BINS};
+use crate::dedup::minhash::{release_ranges, SigColumn, Signature, SIGNATURE_BINS};
 use crate::dedup::{DedupRules, Item};
 
 /// The searched texts' columns, indexed by position in the search (`near`).
@@ -96,12 +96,11 @@ impl ColumnFile {
         // Signatures read from a mapped column leave the resident set behind the writer,
         // a few MB at a time: a pass over a million of them would otherwise leave 256 MB
         // of file pages counted in the writer's memory.
-        for from in (0..cols.len()).step_by(RELEASE_EVERY) {
-            let to = (from + RELEASE_EVERY).min(cols.len());
-            for i in from..to {
+        for range in release_ranges(cols.len()) {
+            for i in range.clone() {
                 w.write_all(&cols.sigs.get(i).0)?;
             }
-            cols.sigs.release(from, to);
+            cols.sigs.release(range.start, range.end);
         }
         // Value by value: the writer buffers (a file is written through a `BufWriter`).
         for c in &cols.chars {

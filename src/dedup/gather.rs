@@ -89,7 +89,7 @@ impl<'s> Gathered<'s> {
     }
 
     /// Copies the gathered texts' signatures in text order, handing the column's pages
-    /// back behind each chunk.
+    /// back behind the copy, [`RELEASE_SPAN`] bytes of the column at a time.
     fn copy(&mut self) {
         let sigs = self.sigs;
         self.texts.sort_unstable();
@@ -98,7 +98,7 @@ impl<'s> Gathered<'s> {
         }
         // Every copy is overwritten below: only room beyond the last slice's is zeroed.
         self.copies.truncate(self.texts.len());
-        self.copies.resize(self.texts.len(), Signature([0; 256]));
+        self.copies.resize(self.texts.len(), Signature::default());
         self.texts
             .par_chunks(COPY_CHUNK)
             .zip(self.copies.par_chunks_mut(COPY_CHUNK))

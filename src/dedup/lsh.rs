@@ -16,9 +16,7 @@ use crate::dedup::buckets::{
     pairs_of, radix_sort_by_high, table_pairs_with, Found, Limits, Pairer, TableStats,
 };
 use crate::dedup::gather::Gathered;
-use crate::dedup::minhash::{
-    prefetch, prefetch as prefetch_sig, SigColumn, Signature, RELEASE_EVERY, SIGNATURE_BINS,
-};
+use crate::dedup::minhash::{prefetch, release_ranges, SigColumn, Signature, SIGNATURE_BINS};
 use crate::dedup::pass::{lsh_table, Pass};
 use crate::prehashed::HashedSet;
 
@@ -166,7 +164,7 @@ pub fn band_pairs_in(
             };
             let ahead = |i: u32| {
                 if tests {
-                    prefetch_sig(got.get(i));
+                    crate::dedup::minhash::prefetch(got.get(i));
                     prefetch(i);
                 }
             };
@@ -237,9 +235,9 @@ fn band_table_of(
     // they are pages of a mapped column: every band reads four bytes of every signature,
     // so every page of the column, which would otherwise stay counted in the process's
     // memory.
-    for from in (0..sigs.len()).step_by(RELEASE_EVERY) {
-        let to = (from + RELEASE_EVERY).min(sigs.len());
-        let entries = (from..to)
+    for range in release_ranges(sigs.len()) {
+        let (from, to) = (range.start, range.end);
+        let entries = range
             .into_par_iter()
             .map(|i| band_entry(sigs.get(i), i, band, rows));
         match pass {

@@ -48,6 +48,14 @@ impl Default for Signature {
 /// Signatures a sequential reader passes over between two [`release_read`]s (4 MB).
 pub const RELEASE_EVERY: usize = 1 << 14;
 
+/// The ranges `0..len` is passed over in, [`RELEASE_EVERY`] signatures each: what a
+/// sequential reader hands back behind itself after each.
+pub fn release_ranges(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..len)
+        .step_by(RELEASE_EVERY)
+        .map(move |from| from..(from + RELEASE_EVERY).min(len))
+}
+
 /// Drops from the resident set the pages of a mapped signature column that `read` point
 /// into (the range from the lowest to the highest; signatures anywhere else are left
 /// alone: [`crate::trim::release_read`] acts on registered shared file mappings only).

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use crate::dedup::candidates::{merge_parts, pairs_in, pairs_in_keyed, Candidate};
 use crate::dedup::columns::{ColumnFile, Columns, MappedColumns};
 use crate::dedup::lsh::{band_entry, sort_band_table, Bands};
-use crate::dedup::minhash::RELEASE_EVERY;
+use crate::dedup::minhash::release_ranges;
 use crate::dedup::pass::{lsh_table, part_of, Oversized, PartPairs, Pass};
 use crate::dedup::{DedupRules, DedupStats};
 use crate::error::Error;
@@ -112,14 +112,13 @@ pub fn split(columns: &Path, rules: &DedupRules, parts: u32) -> Result<Vec<PathB
         let mut by_part: Vec<Vec<u64>> = vec![Vec::new(); parts as usize];
         for band in 0..bands.bands {
             by_part.iter_mut().for_each(Vec::clear);
-            for from in (0..cols.len()).step_by(RELEASE_EVERY) {
-                let to = (from + RELEASE_EVERY).min(cols.len());
-                for i in from..to {
+            for range in release_ranges(cols.len()) {
+                for i in range.clone() {
                     let e = band_entry(cols.sigs.get(i), i, band, bands.rows);
                     by_part[part_of(lsh_table(band), e >> 32, parts) as usize].push(e);
                 }
                 // Pages of the mapped columns file, released behind the pass.
-                cols.sigs.release(from, to);
+                cols.sigs.release(range.start, range.end);
             }
             for (w, entries) in out.iter_mut().zip(&by_part) {
                 w.write_all(&(entries.len() as u64).to_le_bytes())?;

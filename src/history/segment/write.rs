@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::dedup::lsh::{band_table, Bands};
-use crate::dedup::minhash::{release_read, SigColumn, Signature, RELEASE_EVERY, SIGNATURE_BINS};
+use crate::dedup::minhash::{release_ranges, release_read, SigColumn, Signature, SIGNATURE_BINS};
 use crate::history::rows::{IndexRows, StrRef};
 use crate::history::segment::merge::{merge_bands, merge_wide, Part};
 use crate::history::segment::{
@@ -193,9 +193,9 @@ fn write_kind(
     }
     // A slice at a time: tonight's signatures are pages of the run's mapped column,
     // released behind the writer.
-    for from in (0..rows.len()).step_by(RELEASE_EVERY) {
-        let to = (from + RELEASE_EVERY).min(rows.len());
-        let read: Vec<&Signature> = (from..to).map(|i| rows.signature(i)).collect();
+    for range in release_ranges(rows.len()) {
+        let from = range.start;
+        let read: Vec<&Signature> = range.map(|i| rows.signature(i)).collect();
         for (i, s) in (from..).zip(&read) {
             w.write(&s.0)?;
             done_every(rows, i);
