@@ -191,7 +191,7 @@ fn main() {
         .iter()
         .enumerate()
         .map(|(i, t)| Item {
-            fp: &t.fp.fp,
+            fp: t.fp.fp.clone(),
             sig: &t.fp.signature,
             replacements: 0,
             order: i as u32,

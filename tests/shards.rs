@@ -311,10 +311,10 @@ fn partitioned_candidates_give_the_cli_output_byte_for_byte() {
         let s = Settings::new(corpus.clone(), out.clone(), rules.clone());
         let search = work.join("search");
         let calls = std::sync::atomic::AtomicUsize::new(0);
-        let stage = |cols: &pagesieve::dedup::columns::Columns<'_>,
+        let stage = |cols: pagesieve::dedup::columns::Columns<'_>,
                      stats: &mut pagesieve::dedup::DedupStats| {
             calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            in_process(&search, &rules.dedup, parts, cols, stats)
+            in_process(&search, &rules.dedup, parts, &cols, stats)
         };
         let finish = Finish {
             candidates: Some(&stage),
@@ -395,9 +395,9 @@ fn verification_in_tasks_gives_the_cli_output_byte_for_byte() {
                 in_process(jobs, &rules.dedup)
             };
             let search = work.join("search");
-            let stage = |cols: &pagesieve::dedup::columns::Columns<'_>,
+            let stage = |cols: pagesieve::dedup::columns::Columns<'_>,
                          stats: &mut pagesieve::dedup::DedupStats| {
-                pagesieve::run::partitions::in_process(&search, &rules.dedup, parts, cols, stats)
+                pagesieve::run::partitions::in_process(&search, &rules.dedup, parts, &cols, stats)
             };
             let write_dir = work.join("write");
             let writes = std::sync::atomic::AtomicUsize::new(0);

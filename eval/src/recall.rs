@@ -444,14 +444,14 @@ pub fn decide_pair(p: &Pair, d: &DedupRules) -> Option<Proposers> {
     let fps = [fingerprint(&p.a, d), fingerprint(&p.b, d)];
     let items = [
         Item {
-            fp: &fps[0].fp,
+            fp: fps[0].fp.clone(),
             sig: &fps[0].signature,
             replacements: 0,
             order: 0,
             pinned: false,
         },
         Item {
-            fp: &fps[1].fp,
+            fp: fps[1].fp.clone(),
             sig: &fps[1].signature,
             replacements: 0,
             order: 1,
@@ -460,7 +460,7 @@ pub fn decide_pair(p: &Pair, d: &DedupRules) -> Option<Proposers> {
     ];
     let shingles =
         |i: u32| -> Result<Vec<u64>, ()> { Ok(shingle_set(&norm[i as usize], d.shingle_chars)) };
-    let (dups, _) = deduplicate(&items, d, shingles).ok()?;
+    let (dups, _) = deduplicate(&items[..], d, shingles).ok()?;
     dups.first().map(|x| x.proposed_by)
 }
 

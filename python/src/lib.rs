@@ -420,9 +420,11 @@ fn finish(
             }
         })
     };
-    let call_search = |cols: &Columns<'_>, stats: &mut DedupStats| {
+    let call_search = |cols: Columns<'_>, stats: &mut DedupStats| {
         let f = search.as_ref().expect("only set with a callback");
-        let columns = partitions::write_columns(&search_dir, cols)?;
+        let columns = partitions::write_columns(&search_dir, &cols)?;
+        // The tasks read the file: the columns are not held while they run.
+        drop(cols);
         let files: Vec<PathBuf> = Python::with_gil(|py| {
             f.call1(py, (columns.clone(),))
                 .and_then(|r| r.extract::<Vec<PathBuf>>(py))

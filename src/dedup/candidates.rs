@@ -16,7 +16,8 @@ use crate::dedup::index::pairs_within_in;
 use crate::dedup::lsh::{band_pairs_in, BandTables};
 use crate::dedup::minhash::{estimate, prefetch, Signature};
 use crate::dedup::pass::{Oversized, PartPairs, Pass};
-use crate::dedup::{DedupRules, DedupStats, Item, Proposers};
+use crate::dedup::source::ItemSource;
+use crate::dedup::{DedupRules, DedupStats, Proposers};
 
 /// A candidate pair (indices into the searched representatives, `a < b`) and what
 /// proposed it.
@@ -25,12 +26,15 @@ pub type Candidate = (u32, u32, Proposers);
 /// Candidate pairs among `near` (indices into `items`, ascending), sorted and distinct, from
 /// every configured generator; the returned indices are positions in `near`. Adds the
 /// generators' counts to `stats`.
-pub fn candidate_pairs(
-    items: &[Item<'_>],
+pub fn candidate_pairs<'s, S>(
+    items: &S,
     near: &[u32],
     cfg: &DedupRules,
     stats: &mut DedupStats,
-) -> Vec<Candidate> {
+) -> Vec<Candidate>
+where
+    S: ItemSource<'s> + ?Sized,
+{
     let cols = Columns::of(items, near, cfg);
     let (found, _) = pairs_in(&cols, cfg, Pass::Whole);
     merge_parts(vec![found], stats)
@@ -210,6 +214,7 @@ pub fn decode_candidates(bytes: &[u8]) -> std::io::Result<Vec<Candidate>> {
 mod tests {
     use super::*;
     use crate::dedup::fingerprint;
+    use crate::dedup::Item;
 
     const A: &str = "医保个人账户的钱可以用于门诊使用，包括挂号费、检查费和药品费等个人负担的医疗费用，也可以在定点零售药店购买药品和医疗器械。";
 
@@ -229,7 +234,13 @@ mod tests {
         assert_eq!(pairs, [(0, 1, Proposers::LSH)]);
         assert!(stats.candidates >= 1 && stats.by_generator.lsh == stats.candidates);
         // Two pinned items are never a pair.
-        let pinned: Vec<Item> = items.iter().map(|i| Item { pinned: true, ..*i }).collect();
+        let pinned: Vec<Item> = items
+            .iter()
+            .map(|i| Item {
+                pinned: true,
+                ..i.clone()
+            })
+            .collect();
         let mut stats = DedupStats::default();
         assert!(candidate_pairs(&pinned, &[0, 1, 2], &rules, &mut stats).is_empty());
     }

@@ -6,7 +6,8 @@
 
 use crate::codec::{corrupt, Dec, Enc};
 use crate::dedup::minhash::{release_ranges, SigColumn, Signature, SIGNATURE_BINS};
-use crate::dedup::{DedupRules, Item};
+use crate::dedup::source::{self, ItemSource};
+use crate::dedup::DedupRules;
 
 /// The searched texts' columns, indexed by position in the search (`near`).
 #[derive(Debug, Clone)]
@@ -23,19 +24,28 @@ pub struct Columns<'a> {
 }
 
 impl<'a> Columns<'a> {
-    /// The columns of `near` (indices into `items`) under `cfg`.
-    pub fn of(items: &[Item<'a>], near: &[u32], cfg: &DedupRules) -> Columns<'a> {
-        let fp = |i: u32| items[i as usize].fp;
-        let simhashes = match cfg.simhash {
-            true => (0..cfg.fingerprints)
-                .map(|f| near.iter().map(|&i| fp(i).simhash(f)).collect())
-                .collect(),
-            false => Vec::new(),
-        };
+    /// The columns of `near` (indices into `items`, read in one pass) under `cfg`.
+    pub fn of<S>(items: &S, near: &[u32], cfg: &DedupRules) -> Columns<'a>
+    where
+        S: ItemSource<'a> + ?Sized,
+    {
+        let mut sigs = Vec::with_capacity(near.len());
+        let mut chars = Vec::with_capacity(near.len());
+        let mut pinned = Vec::with_capacity(near.len());
+        let prints = if cfg.simhash { cfg.fingerprints } else { 0 };
+        let mut simhashes = vec![Vec::with_capacity(near.len()); prints];
+        source::each(items, near.iter().copied(), |_, it| {
+            sigs.push(it.sig);
+            chars.push(it.fp.chars);
+            pinned.push(it.pinned);
+            for (f, column) in simhashes.iter_mut().enumerate() {
+                column.push(it.fp.simhash(f));
+            }
+        });
         Columns {
-            sigs: SigColumn::Refs(near.iter().map(|&i| items[i as usize].sig).collect()),
-            chars: near.iter().map(|&i| fp(i).chars).collect(),
-            pinned: near.iter().map(|&i| items[i as usize].pinned).collect(),
+            sigs: SigColumn::Refs(sigs),
+            chars,
+            pinned,
             simhashes,
         }
     }

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::dedup::fingerprint::MAX_FINGERPRINTS;
-use crate::dedup::keep::KeepPolicy;
-use crate::dedup::order::{kept_by, standing};
+use crate::dedup::keep::{KeepPolicy, KeptBy};
+use crate::dedup::order::standing_of;
+use crate::dedup::source::{self, ItemSource};
 use crate::dedup::{Duplicate, Item, MatchKind, Proposers};
 
 /// Items with equal normalized texts, grouped.
@@ -22,39 +23,54 @@ pub struct ExactGroups {
     pub drops: Vec<Duplicate>,
 }
 
-/// Groups `items` by exact hash. Within a group pinned items come first, then the keep
-/// policy's order for exact copies; pinned copies (two earlier runs that each kept the
-/// text) are left alone.
-pub fn exact_groups(items: &[Item<'_>], keep: KeepPolicy) -> ExactGroups {
-    let mut idx: Vec<u32> = (0..items.len() as u32).collect();
-    let exact = |i: u32| items[i as usize].fp.exact;
-    let pinned = |i: u32| items[i as usize].pinned;
-    idx.par_sort_unstable_by(|&a, &b| {
-        exact(a)
-            .cmp(&exact(b))
-            .then(pinned(b).cmp(&pinned(a)))
-            .then(keep.cmp_exact(&standing(items, a), &standing(items, b)))
+/// Groups the texts of `items` by exact hash. Within a group pinned items come first, then
+/// the keep policy's order for exact copies; pinned copies (two earlier runs that each
+/// kept the text) are left alone. Holds 24 bytes a text (its hash and index, sorted) and
+/// the items of one group at a time.
+pub fn exact_groups<'s, S>(items: &S, keep: KeepPolicy) -> ExactGroups
+where
+    S: ItemSource<'s> + ?Sized,
+{
+    let mut keys: Vec<([u64; 2], u32)> = Vec::with_capacity(items.len());
+    source::each(items, 0..items.len() as u32, |i, it| {
+        keys.push((it.fp.exact, i))
     });
+    keys.par_sort_unstable();
     let mut g = ExactGroups::default();
-    for run in idx.chunk_by(|&a, &b| exact(a) == exact(b)) {
-        let rep = run[0];
-        g.reps.push(rep);
-        let copies: Vec<u32> = run[1..].iter().copied().filter(|&m| !pinned(m)).collect();
+    for run in keys.chunk_by(|a, b| a.0 == b.0) {
+        if let [(_, single)] = run {
+            g.reps.push(*single);
+            continue;
+        }
+        let mut group: Vec<(u32, Item<'s>)> = run.iter().map(|&(_, i)| (i, items.get(i))).collect();
+        group.sort_by(|(_, a), (_, b)| {
+            b.pinned
+                .cmp(&a.pinned)
+                .then(keep.cmp_exact(&standing_of(a), &standing_of(b)))
+        });
+        let (rep, rep_item) = &group[0];
+        g.reps.push(*rep);
+        let rs = standing_of(rep_item);
+        let copies: Vec<&(u32, Item<'s>)> = group[1..].iter().filter(|(_, m)| !m.pinned).collect();
         if !copies.is_empty() {
-            let rs = standing(items, rep);
-            g.drops.extend(copies.iter().map(|&m| Duplicate {
-                member: m,
-                kept: rep,
+            g.drops.extend(copies.iter().map(|(m, it)| Duplicate {
+                member: *m,
+                kept: *rep,
                 kind: MatchKind::Exact,
                 hamming: 0,
                 hammings: [0; MAX_FINGERPRINTS],
                 similarity: 1.0,
                 proposed_by: Proposers::EXACT,
-                kept_by: kept_by(items, keep, (rep, &rs), &standing(items, m)),
+                kept_by: match rep_item.pinned {
+                    true => KeptBy::EarlierRun,
+                    false => keep.decided_by(&rs, &standing_of(it)),
+                },
             }));
-            g.group_of.insert(rep, copies);
+            g.group_of
+                .insert(*rep, copies.iter().map(|(m, _)| *m).collect());
         }
     }
+    items.release();
     g.reps.sort_unstable();
     g
 }
@@ -74,7 +90,7 @@ mod tests {
         ];
         let fps: Vec<_> = texts.iter().map(|t| fingerprint(t, &rules)).collect();
         let items: Vec<Item> = crate::dedup::types::items_of(&fps, |i| i == 1);
-        let g = exact_groups(&items, KeepPolicy::MostCentral);
+        let g = exact_groups(&items[..], KeepPolicy::MostCentral);
         assert_eq!(g.reps, [1, 2]);
         assert_eq!(g.group_of[&1], [0]);
         assert_eq!(

@@ -3,6 +3,7 @@
 //! | stage | module | takes | gives |
 //! |---|---|---|---|
 //! | signatures | [`fingerprint`](mod@fingerprint), [`minhash`], [`shingle`] | a text | [`Fingerprint`] (exact hash, simhashes, MinHash signature, length) |
+//! | items | [`source`] | where the texts lie | [`Item`]s, stage by stage |
 //! | exact groups | [`exact`] | [`Item`]s | [`exact::ExactGroups`]: representatives, exact drops |
 //! | candidate keys | [`lsh`] (band keys), [`index`] (simhash blocks) | signatures | sorted `(key, item)` tables |
 //! | pairs per key group | [`buckets`], [`lsh`], [`candidates`] (over the copies [`gather`] makes) | one sorted table | screened [`candidates::Candidate`] pairs |
@@ -34,6 +35,7 @@ pub mod queue;
 pub mod rules;
 pub mod search;
 pub mod shingle;
+pub mod source;
 pub mod types;
 pub mod union_find;
 pub mod verify;
@@ -60,7 +62,7 @@ pub fn deduplicate_texts(texts: &[&str], rules: &DedupRules) -> (Vec<Duplicate>,
         .iter()
         .enumerate()
         .map(|(i, f)| Item {
-            fp: &f.fp,
+            fp: f.fp.clone(),
             sig: &f.signature,
             replacements: texts[i].matches('\u{FFFD}').count() as u32,
             order: i as u32,
@@ -71,7 +73,7 @@ pub fn deduplicate_texts(texts: &[&str], rules: &DedupRules) -> (Vec<Duplicate>,
         let norm = shingle::normalize_with(texts[i as usize], &rules.normalize);
         Ok(shingle::shingle_set(&norm, rules.shingle_chars))
     };
-    match deduplicate(&items, rules, shingles) {
+    match deduplicate(&items[..], rules, shingles) {
         Ok(r) => r,
         Err(never) => match never {},
     }

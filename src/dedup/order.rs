@@ -7,7 +7,11 @@ use crate::dedup::Item;
 
 /// What the keep policy compares of item `i` (centrality is filled in per group).
 pub fn standing(items: &[Item<'_>], i: u32) -> Standing {
-    let it = &items[i as usize];
+    standing_of(&items[i as usize])
+}
+
+/// What the keep policy compares of `it` (centrality is filled in per group).
+pub fn standing_of(it: &Item<'_>) -> Standing {
     Standing {
         centrality: 0.0,
         replacements: it.replacements,

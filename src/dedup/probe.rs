@@ -8,7 +8,8 @@
 
 use rayon::prelude::*;
 
-use crate::dedup::{DedupRules, Item};
+use crate::dedup::source::{self, ItemSource};
+use crate::dedup::DedupRules;
 use crate::prehashed::HashedSet;
 
 /// Spreads a band number and band key over 64 bits (the set keys are used as hashes).
@@ -46,48 +47,65 @@ impl BandSet {
     }
 }
 
-/// The indices of the items to search: every item that is not pinned, and the pinned ones
-/// that can meet one. With the `simhash` generator every pinned item is kept (its
-/// block-permutation index has no cheap probe).
-pub fn relevant(items: &[Item<'_>], cfg: &DedupRules) -> Vec<u32> {
-    if cfg.simhash || items.iter().all(|i| !i.pinned) {
-        return (0..items.len() as u32).collect();
+/// The indices of the items to search, when some are pinned (`None`: none is, every item
+/// is searched): every item that is not pinned, and the pinned ones that can meet one.
+/// With the `simhash` generator every pinned item is kept (its block-permutation index
+/// has no cheap probe).
+pub fn relevant<'s, S>(items: &S, cfg: &DedupRules) -> Option<Vec<u32>>
+where
+    S: ItemSource<'s> + ?Sized,
+{
+    // One pass: each item's exact hash, whether it is long enough for the bands, pinned.
+    let mut heads: Vec<(u64, bool, bool)> = Vec::with_capacity(items.len());
+    source::each(items, 0..items.len() as u32, |_, it| {
+        let near = it.fp.chars as usize >= cfg.min_chars_near;
+        heads.push((it.fp.exact[0], near, it.pinned));
+    });
+    if !heads.iter().any(|h| h.2) {
+        return None;
     }
-    let near = |i: &Item<'_>| i.fp.chars as usize >= cfg.min_chars_near;
-    let fresh: Vec<&Item<'_>> = items.iter().filter(|i| !i.pinned).collect();
-    let exact: HashedSet<u64> = fresh.iter().map(|i| i.fp.exact[0]).collect();
+    let every = || (0..items.len() as u32).collect();
+    if cfg.simhash {
+        return Some(every());
+    }
+    let fresh = || (0..items.len() as u32).filter(|&i| !heads[i as usize].2);
+    let exact: HashedSet<u64> = fresh().map(|i| heads[i as usize].0).collect();
     let bands = BandSet::new(match cfg.lsh {
-        Some(b) => fresh
-            .iter()
-            .filter(|i| near(i))
-            .flat_map(|i| (0..b.bands).map(move |k| mix(k, i.sig.band_key(k, b.rows))))
+        Some(b) => fresh()
+            .filter(|&i| heads[i as usize].1)
+            .flat_map(|i| {
+                let sig = items.sig(i);
+                (0..b.bands).map(move |k| mix(k, sig.band_key(k, b.rows)))
+            })
             .collect(),
         None => HashedSet::default(),
     });
-    let meets = |i: &Item<'_>| {
-        if exact.contains(&i.fp.exact[0]) {
+    let meets = |i: u32| {
+        let (hash, near, _) = heads[i as usize];
+        if exact.contains(&hash) {
             return true;
         }
         match cfg.lsh {
-            Some(b) if near(i) => {
-                (0..b.bands).any(|k| bands.contains(mix(k, i.sig.band_key(k, b.rows))))
+            Some(b) if near => {
+                let sig = items.sig(i);
+                (0..b.bands).any(|k| bands.contains(mix(k, sig.band_key(k, b.rows))))
             }
             _ => false,
         }
     };
-    (0..items.len() as u32)
-        .into_par_iter()
-        .filter(|&i| {
-            let it = &items[i as usize];
-            !it.pinned || meets(it)
-        })
-        .collect()
+    Some(
+        (0..items.len() as u32)
+            .into_par_iter()
+            .filter(|&i| !heads[i as usize].2 || meets(i))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dedup::fingerprint::fingerprint;
+    use crate::dedup::Item;
 
     #[test]
     fn keeps_new_items_and_the_pinned_ones_they_can_meet() {
@@ -104,6 +122,8 @@ mod tests {
         let fps: Vec<_> = texts.iter().map(|t| fingerprint(t, &rules)).collect();
         let items: Vec<Item> = crate::dedup::types::items_of(&fps, |i| i != 2);
         // Item 2 is new; pinned 0 is its near copy; pinned 1 and 3 meet nothing.
-        assert_eq!(relevant(&items, &rules), [0, 2]);
+        assert_eq!(relevant(&items[..], &rules), Some(vec![0, 2]));
+        let fresh = crate::dedup::types::items_of(&fps, |_| false);
+        assert_eq!(relevant(&fresh[..], &rules), None);
     }
 }

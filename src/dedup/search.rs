@@ -22,6 +22,7 @@ use crate::dedup::columns::Columns;
 use crate::dedup::components::{components, Component};
 use crate::dedup::exact::exact_groups;
 use crate::dedup::queue::{self, WillNeed};
+use crate::dedup::source::{self, ItemSource, Subset};
 use crate::dedup::verify::{verify_in_slices, verify_pairs, Sets};
 use crate::dedup::{DedupRules, DedupStats, Duplicate, Item};
 
@@ -29,12 +30,13 @@ use crate::dedup::{DedupRules, DedupStats, Duplicate, Item};
 /// shingle-hash set; it is called only for items that take part in a near decision, and
 /// its first error stops the search. Pinned items that cannot meet a new one are left out
 /// of the search first ([`crate::dedup::probe`]).
-pub fn deduplicate<F, E>(
-    items: &[Item<'_>],
+pub fn deduplicate<'s, S, F, E>(
+    items: &S,
     cfg: &DedupRules,
     shingles: F,
 ) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
+    S: ItemSource<'s> + ?Sized,
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
     E: Send,
 {
@@ -44,13 +46,14 @@ where
 /// [`deduplicate`], with `will_need(i)` called ahead of `shingles(i)` in verification
 /// (from another thread, a few thousand texts ahead): where texts are read from a file,
 /// the hint starts the read so that the worker does not wait for it ([`queue`]).
-pub fn deduplicate_with<F, E>(
-    items: &[Item<'_>],
+pub fn deduplicate_with<'s, S, F, E>(
+    items: &S,
     cfg: &DedupRules,
     shingles: F,
     will_need: Option<WillNeed<'_>>,
 ) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
+    S: ItemSource<'s> + ?Sized,
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
     E: Send,
 {
@@ -61,7 +64,7 @@ where
 /// (positions in the columns) and the counts [`candidate_pairs`] would give and add to
 /// the stats — the Ray job's partition tasks ([`crate::dedup::partition`]).
 pub type CandidateHook<'a, E> =
-    &'a (dyn Fn(&Columns<'_>, &mut DedupStats) -> Result<Vec<Candidate>, E> + Sync);
+    &'a (dyn Fn(Columns<'_>, &mut DedupStats) -> Result<Vec<Candidate>, E> + Sync);
 
 /// The verification stage run elsewhere: given the components and the searched items,
 /// it hands each component's [`Outcome`] to the sink, in component order — what
@@ -96,20 +99,61 @@ impl<E> Clone for Stages<'_, E> {
 
 impl<E> Copy for Stages<'_, E> {}
 
-/// What the verification stage is given: the components of the candidate graph over
-/// `near` (positions in `near` are the components' local indices; `near` holds indices
-/// into `items`), and `origin`, which turns an index into `items` into one into the
-/// caller's items (they differ when pinned items that cannot meet a new one were left
-/// out first: [`deduplicate_using`]).
+/// What the verification stage is given: the components of the candidate graph (their
+/// local indices are positions among the searched representatives) and the items of
+/// their members only ([`Members`]), and `origin`, which turns an index among the
+/// searched items into one among the caller's (they differ when pinned items that
+/// cannot meet a new one were left out first: [`deduplicate_using`]).
 pub struct VerifyJob<'c, 'i> {
     /// The components, in the order their outcomes are expected.
     pub comps: &'c [Component],
-    /// Each local index's item.
-    pub near: &'c [u32],
-    /// The searched items.
-    pub items: &'c [Item<'i>],
-    /// An item's index among the caller's items.
+    /// Their members' items.
+    pub members: &'c Members<'i>,
+    /// A searched item's index among the caller's items.
     pub origin: &'c (dyn Fn(u32) -> u32 + Sync),
+}
+
+/// The items of the candidate components' members, read from the source once the
+/// candidate stage is done (at most two a candidate pair, where the search would
+/// otherwise hold every text's).
+pub struct Members<'i> {
+    /// Local index → position in `items` (`u32::MAX`: in no component).
+    pub slot: Vec<u32>,
+    /// The members' items, ascending by index among the searched items.
+    pub items: Vec<Item<'i>>,
+    /// Each member's index among the searched items.
+    pub index: Vec<u32>,
+}
+
+impl<'i> Members<'i> {
+    /// The members of `comps` (local indices into `near`, which holds indices among the
+    /// searched items, ascending), their items read from `items`.
+    pub fn of<S>(comps: &[Component], near: &[u32], items: &S) -> Members<'i>
+    where
+        S: ItemSource<'i> + ?Sized,
+    {
+        let mut locals: Vec<u32> = comps
+            .iter()
+            .flat_map(|c| c.members.iter().copied())
+            .collect();
+        locals.sort_unstable();
+        locals.dedup();
+        let mut slot = vec![u32::MAX; near.len()];
+        for (p, &l) in locals.iter().enumerate() {
+            slot[l as usize] = p as u32;
+        }
+        let index: Vec<u32> = locals.iter().map(|&l| near[l as usize]).collect();
+        Members {
+            slot,
+            items: source::collect(items, &index),
+            index,
+        }
+    }
+
+    /// A position's item index among the searched items.
+    pub fn item(&self, pos: u32) -> u32 {
+        self.index[pos as usize]
+    }
 }
 
 /// One component's verification: its drops (item indices), its chain splits and its
@@ -125,22 +169,25 @@ pub struct Outcome {
 }
 
 /// [`deduplicate_with`], with the stages `stages` names run elsewhere.
-pub fn deduplicate_using<F, E>(
-    items: &[Item<'_>],
+pub fn deduplicate_using<'s, S, F, E>(
+    items: &S,
     cfg: &DedupRules,
     shingles: F,
     will_need: Option<WillNeed<'_>>,
     stages: Stages<'_, E>,
 ) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
+    S: ItemSource<'s> + ?Sized,
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
     E: Send,
 {
-    if items.iter().any(|i| i.pinned) {
-        let keep = crate::dedup::probe::relevant(items, cfg);
+    if let Some(keep) = crate::dedup::probe::relevant(items, cfg) {
         if keep.len() < items.len() {
-            let sub: Vec<Item<'_>> = keep.iter().map(|&i| items[i as usize]).collect();
             let keep = &keep;
+            let sub = Subset {
+                source: items,
+                keep,
+            };
             let hint = will_need.map(|h| move |i: u32| h(keep[i as usize]));
             let hint = hint.as_ref().map(|h| h as WillNeed<'_>);
             let sets = |i: u32| shingles(keep[i as usize]);
@@ -158,8 +205,8 @@ where
 }
 
 /// [`deduplicate_with`] over every item given: the stages in order.
-fn search<F, E>(
-    items: &[Item<'_>],
+fn search<'s, S, F, E>(
+    items: &S,
     cfg: &DedupRules,
     shingles: F,
     will_need: Option<WillNeed<'_>>,
@@ -167,20 +214,21 @@ fn search<F, E>(
     origin: &(dyn Fn(u32) -> u32 + Sync),
 ) -> Result<(Vec<Duplicate>, DedupStats), E>
 where
+    S: ItemSource<'s> + ?Sized,
     F: Fn(u32) -> Result<Vec<u64>, E> + Sync,
     E: Send,
 {
     let mut stats = DedupStats::default();
     let exact = exact_groups(items, cfg.keep);
-    let near: Vec<u32> = exact
-        .reps
-        .iter()
-        .copied()
-        .filter(|&r| items[r as usize].fp.chars as usize >= cfg.min_chars_near)
-        .collect();
+    let mut near = Vec::new();
+    source::each(items, exact.reps.iter().copied(), |r, it| {
+        if it.fp.chars as usize >= cfg.min_chars_near {
+            near.push(r);
+        }
+    });
     let t = std::time::Instant::now();
     let cands = match stages.candidates {
-        Some(stage) if !near.is_empty() => stage(&Columns::of(items, &near, cfg), &mut stats)?,
+        Some(stage) if !near.is_empty() => stage(Columns::of(items, &near, cfg), &mut stats)?,
         _ => candidate_pairs(items, &near, cfg, &mut stats),
     };
     stats.candidate_time = t.elapsed();
@@ -192,6 +240,9 @@ where
         return Ok((drops, stats));
     }
     let comps = components(cands, near.len());
+    // Only now are items held again: the components' members'.
+    let members = Members::of(&comps, &near, items);
+    drop(near);
     crate::trim::phase_end("dedup: components");
     // Keyed by member, not a slot per item: with an earlier run's index, most items are
     // pinned and never dropped.
@@ -214,26 +265,38 @@ where
         Some(stage) => {
             let job = VerifyJob {
                 comps: &comps,
-                near: &near,
-                items,
+                members: &members,
                 origin,
             };
             stage(&job, &mut merge)?;
         }
         None => {
-            let hint = will_need.map(|h| |local: u32| h(near[local as usize]));
+            let item = |local: u32| members.item(members.slot[local as usize]);
+            let hint = will_need.map(|h| move |local: u32| h(item(local)));
+            let sets = |pos: u32| shingles(members.item(pos));
+            let back = |d: Duplicate| Duplicate {
+                member: members.item(d.member),
+                kept: members.item(d.kept),
+                ..d
+            };
+            let (slot, its) = (&members.slot, &members.items);
             queue::run(
                 &comps,
                 |c| &c.members,
                 hint.as_ref().map(|h| h as WillNeed<'_>),
-                |c| verify_component(c, &near, items, cfg, &shingles, MAX_SETS_HELD),
+                |c| verify_component(c, slot, its, cfg, &sets, MAX_SETS_HELD),
             )?
             .into_iter()
-            .for_each(merge);
+            .for_each(|o| {
+                merge(Outcome {
+                    drops: o.drops.into_iter().map(back).collect(),
+                    ..o
+                })
+            });
         }
     }
     stats.verify_time = t.elapsed();
-    drop((comps, near));
+    drop((comps, members));
     crate::trim::phase_end("dedup: verification");
     let mut drops: Vec<Duplicate> = by_member.into_values().collect();
     drops.sort_by_key(|d| d.member);

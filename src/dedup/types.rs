@@ -9,11 +9,15 @@ use crate::dedup::keep::KeptBy;
 use crate::dedup::minhash::Signature;
 use crate::dedup::Fingerprint;
 
-/// One text to deduplicate.
-#[derive(Debug, Clone, Copy)]
+/// One text to deduplicate, as the search reads it from an [`ItemSource`]: the search
+/// holds items only for the texts a stage is working on (the members of the candidate
+/// components, an exact group), not for every text.
+///
+/// [`ItemSource`]: crate::dedup::source::ItemSource
+#[derive(Debug, Clone)]
 pub struct Item<'a> {
-    /// Its fingerprint (borrowed: at a million texts a copy would cost ~100 MB).
-    pub fp: &'a Fingerprint,
+    /// Its fingerprint.
+    pub fp: Fingerprint,
     /// Its MinHash signature (borrowed too: a page's is in the run's signature column).
     pub sig: &'a Signature,
     /// Replacement characters its decoding produced (the keep policy prefers fewer).
@@ -190,7 +194,7 @@ pub(crate) fn items_of(
     fps.iter()
         .enumerate()
         .map(|(i, f)| Item {
-            fp: &f.fp,
+            fp: f.fp.clone(),
             sig: &f.signature,
             replacements: 0,
             order: i as u32,

@@ -308,7 +308,7 @@ impl PartJob {
             .members
             .iter()
             .map(|m| Item {
-                fp: &m.fp,
+                fp: m.fp.clone(),
                 sig: &NO_SIGNATURE,
                 replacements: m.replacements,
                 order: m.order,
@@ -486,7 +486,7 @@ mod tests {
         let sets = |i: u32| -> Result<Vec<u64>, ()> {
             Ok(shingle_set(&norms[i as usize], cfg.shingle_chars))
         };
-        let whole = deduplicate(&items, &cfg, sets).unwrap();
+        let whole = deduplicate(&items[..], &cfg, sets).unwrap();
         assert!(
             whole.0.iter().any(|d| d.kind == MatchKind::Near),
             "{whole:?}"
@@ -499,13 +499,14 @@ mod tests {
                         .iter()
                         .flat_map(|c| c.members.iter().copied())
                         .collect();
-                    locals.sort_by_key(|&l| job.near[l as usize]);
+                    locals.sort_by_key(|&l| job.members.slot[l as usize]);
                     let mut w =
                         JobWriter::start(Vec::new(), &[], comps, locals.len() as u32).unwrap();
                     for &l in &locals {
-                        let i = job.near[l as usize];
+                        let p = job.members.slot[l as usize];
+                        let i = job.members.item(p);
                         let text = TextAt::Text(texts[(job.origin)(i) as usize].clone());
-                        let m = Member::of(i, &job.items[i as usize], text);
+                        let m = Member::of(i, &job.members.items[p as usize], text);
                         w.member(l, &m).unwrap();
                     }
                     let job = PartJob::decode(&w.finish().unwrap()).unwrap();
@@ -525,7 +526,7 @@ mod tests {
                 candidates: None,
                 verify: Some(&hook),
             };
-            let dealt = deduplicate_using(&items, &cfg, sets, None, stages).unwrap();
+            let dealt = deduplicate_using(&items[..], &cfg, sets, None, stages).unwrap();
             assert_eq!(dealt.0, whole.0, "{parts} partitions");
             assert_eq!(untimed(dealt.1), untimed(whole.1), "{parts} partitions");
         }

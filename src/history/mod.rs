@@ -35,7 +35,8 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::dedup::minhash::{estimate, Signature};
-use crate::dedup::{DedupRules, Fingerprint, Item};
+use crate::dedup::source::{self, ItemSource};
+use crate::dedup::{DedupRules, Fingerprint};
 use crate::error::Error;
 use crate::history::manifest::Manifest;
 use crate::history::rows::{EntryRow, IndexRows};
@@ -360,13 +361,21 @@ struct BandKeys {
     items: Vec<u32>,
 }
 
+/// Tonight's texts as the probe reads them: signatures from their source, lengths read
+/// once.
+struct News<'a, S: ?Sized> {
+    items: &'a S,
+    chars: &'a [u32],
+}
+
 impl BandKeys {
-    fn of(fresh: &[Item<'_>], band: usize, rows: usize, min_chars: usize) -> BandKeys {
-        let mut pairs: Vec<(u32, u32)> = fresh
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.fp.chars as usize >= min_chars)
-            .map(|(t, i)| (i.sig.band_key(band, rows), t as u32))
+    fn of<'s, S>(fresh: &News<'_, S>, band: usize, rows: usize, min_chars: usize) -> BandKeys
+    where
+        S: ItemSource<'s> + ?Sized,
+    {
+        let mut pairs: Vec<(u32, u32)> = (0..fresh.chars.len() as u32)
+            .filter(|&t| fresh.chars[t as usize] as usize >= min_chars)
+            .map(|t| (fresh.items.sig(t).band_key(band, rows), t))
             .collect();
         pairs.sort_unstable();
         let mut b = BandKeys {
@@ -576,12 +585,15 @@ impl History {
     /// the history a night met grew with the history). With the `simhash` generator every
     /// earlier entry (its block-permutation tables have no such probe). Sorted entry
     /// numbers.
-    pub fn probe(
+    pub fn probe<'s, S>(
         &self,
         kind: RecordKind,
-        fresh: &[Item<'_>],
+        fresh: &S,
         cfg: &DedupRules,
-    ) -> Result<Probed, Error> {
+    ) -> Result<Probed, Error>
+    where
+        S: ItemSource<'s> + ?Sized,
+    {
         if self.len(kind) == 0 || fresh.is_empty() {
             return Ok(Probed::default());
         }
@@ -593,13 +605,23 @@ impl History {
                 entries: all,
             });
         }
-        let mut exact: Vec<u64> = fresh.iter().map(|i| i.fp.exact[0]).collect();
+        // One pass over the new texts for what the probe reads besides their signatures.
+        let mut exact: Vec<u64> = Vec::with_capacity(fresh.len());
+        let mut chars: Vec<u32> = Vec::with_capacity(fresh.len());
+        source::each(fresh, 0..fresh.len() as u32, |_, it| {
+            exact.push(it.fp.exact[0]);
+            chars.push(it.fp.chars);
+        });
         exact.par_sort_unstable();
         exact.dedup();
+        let news = News {
+            items: fresh,
+            chars: &chars,
+        };
         let bands: Vec<BandKeys> = match cfg.lsh {
             Some(b) => (0..b.bands)
                 .into_par_iter()
-                .map(|band| BandKeys::of(fresh, band, b.rows, cfg.min_chars_near))
+                .map(|band| BandKeys::of(&news, band, b.rows, cfg.min_chars_near))
                 .collect(),
             None => Vec::new(),
         };
@@ -648,7 +670,7 @@ impl History {
             .chunk_by(|a, b| a.0 == b.0)
             .collect::<Vec<_>>()
             .par_iter()
-            .map(|group| self.passes_screen(kind, group, fresh, &bands, cfg))
+            .map(|group| self.passes_screen(kind, group, &news, &bands, cfg))
             .collect::<Result<_, Error>>()?;
         // Found: the exact matches and every entry with a band hit; kept: the exact
         // matches and the entries that passed the screen.
@@ -671,14 +693,17 @@ impl History {
 
     /// Whether earlier entry `hits[0].0`, found under these (band, key) hits, passes the
     /// signature screen against a new text with that band key: the entry, if it does.
-    fn passes_screen(
+    fn passes_screen<'s, S>(
         &self,
         kind: RecordKind,
         hits: &[(u32, u32, u32)],
-        fresh: &[Item<'_>],
+        fresh: &News<'_, S>,
         bands: &[BandKeys],
         cfg: &DedupRules,
-    ) -> Result<Option<u32>, Error> {
+    ) -> Result<Option<u32>, Error>
+    where
+        S: ItemSource<'s> + ?Sized,
+    {
         let e = hits[0].0;
         let Some((part, local)) = self.locate(kind, e) else {
             return Ok(None);
@@ -692,9 +717,8 @@ impl History {
         let mut undecided = Vec::new();
         for &(_, b, q) in hits {
             for &t in bands[b as usize].items(q) {
-                let it = &fresh[t as usize];
-                let est = estimate(&sig, it.sig);
-                if est >= cfg.screen_floor(it.fp.chars) {
+                let est = estimate(&sig, fresh.items.sig(t));
+                if est >= cfg.screen_floor(fresh.chars[t as usize]) {
                     return Ok(Some(e));
                 }
                 if est >= lowest {

@@ -93,7 +93,9 @@ fn write_job(
         .iter()
         .flat_map(|c| c.members.iter().copied())
         .collect();
-    locals.sort_unstable_by_key(|&l| job.near[l as usize]);
+    // A member's position among the job's items is its order among the searched items.
+    let pos = |l: u32| job.members.slot[l as usize];
+    locals.sort_unstable_by_key(|&l| pos(l));
     // The record files first (the job names them before its members). Each member is
     // located through its page's summary row, and a job's members lie all over the
     // column (a partition is a run of components, not of pages): the rows read are
@@ -103,7 +105,7 @@ fn write_job(
         if n % LOCATED_BETWEEN_RELEASES == LOCATED_BETWEEN_RELEASES - 1 {
             crate::trim::release_all();
         }
-        (texts.locate)((job.origin)(job.near[l as usize]))
+        (texts.locate)((job.origin)(job.members.item(pos(l))))
     });
     let (files, places) = number_places(locations, inline);
     let tmp = temp_of(path);
@@ -117,12 +119,12 @@ fn write_job(
     )
     .map_err(&io)?;
     for (&l, place) in locals.iter().zip(places) {
-        let i = job.near[l as usize];
+        let (p, i) = (pos(l), job.members.item(pos(l)));
         let text = match place {
             Some((file, offset, len)) => TextAt::Record { file, offset, len },
             None => TextAt::Text((texts.text)((job.origin)(i))?),
         };
-        w.member(l, &Member::of(i, &job.items[i as usize], text))
+        w.member(l, &Member::of(i, &job.members.items[p as usize], text))
             .map_err(&io)?;
     }
     w.finish().map_err(&io)?;

@@ -2,12 +2,14 @@
 //! ([`crate::dedup::deduplicate`]); texts are read back from the store only for the
 //! candidate pairs that must be verified.
 
+use crate::dedup::minhash::Signature;
 use crate::dedup::shingle::{normalize_with, shingle_set};
+use crate::dedup::source::ItemSource;
 use crate::dedup::{
     deduplicate_using, CandidateHook, DedupRules, Item, Outcome, Stages, VerifyJob,
 };
 use crate::error::Error;
-use crate::history::History;
+use crate::history::{Earlier, History};
 use crate::record::RecordKind;
 use crate::run::decide::Decided;
 use crate::run::file_tasks::FileTasks;
@@ -27,6 +29,59 @@ pub struct Tasks<'a> {
     pub verify: Option<FileTasks<'a>>,
 }
 
+/// The search's items over a run's pages: earlier article `i < earlier.len()` from the
+/// history's entries (pinned), the others from page `records[i]`'s mapped summary row and
+/// signature, read when the search asks for them; their pages are handed back as it goes.
+struct PageItems<'s> {
+    pages: &'s Summaries,
+    sigs: &'s Signatures,
+    earlier: &'s [Earlier],
+    /// Item → page (`n + e` for earlier entry `e`).
+    records: &'s [u32],
+}
+
+impl<'s> ItemSource<'s> for PageItems<'s> {
+    fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn get(&self, i: u32) -> Item<'s> {
+        if let Some(x) = self.earlier.get(i as usize) {
+            return Item {
+                fp: x.fp.clone(),
+                sig: &x.sig,
+                replacements: x.row.replacements,
+                order: self.records[i as usize] - self.pages.len() as u32,
+                pinned: true,
+            };
+        }
+        let pi = self.records[i as usize];
+        match self.pages.get(pi as usize).kind {
+            SummaryKind::Article {
+                fp, replacements, ..
+            } => Item {
+                fp,
+                sig: self.sigs.get(pi),
+                replacements,
+                order: pi,
+                pinned: false,
+            },
+            _ => unreachable!("page {pi} is searched as an article but is none"),
+        }
+    }
+
+    fn sig(&self, i: u32) -> &'s Signature {
+        match self.earlier.get(i as usize) {
+            Some(x) => &x.sig,
+            None => self.sigs.get(self.records[i as usize]),
+        }
+    }
+
+    fn release(&self) {
+        self.pages.release();
+    }
+}
+
 /// The duplicates among the articles of `pages` (with their signatures), and between them
 /// and the articles earlier runs kept, by page index; earlier article `e` is record
 /// `pages.len() + e` (pinned: never dropped). The stages `tasks` names run there (the
@@ -39,54 +94,28 @@ pub fn decide(
     tasks: Tasks<'_>,
 ) -> Result<Decided, Error> {
     let n = pages.len() as u32;
-    // Tonight's articles: their fingerprints copied out of the mapped summaries for the
-    // search (40 bytes an article), the items borrowing them (32 bytes a text); sized
-    // exactly, as growing vectors could hold up to twice that.
-    let count = pages.articles();
-    let mut fresh = Vec::with_capacity(count);
-    let mut fps = Vec::with_capacity(count);
-    let mut replacements = Vec::with_capacity(count);
-    for (pi, p) in pages.iter().enumerate() {
-        if let SummaryKind::Article {
-            fp,
-            replacements: r,
-            ..
-        } = p.kind
-        {
-            fresh.push(pi as u32);
-            fps.push(fp);
-            replacements.push(r);
-        }
-    }
-    let tonight: Vec<Item> = fresh
-        .iter()
-        .zip(&fps)
-        .zip(replacements)
-        .map(|((&pi, fp), replacements)| Item {
-            fp,
-            sig: sigs.get(pi),
-            replacements,
-            order: pi,
-            pinned: false,
-        })
-        .collect();
+    // Tonight's articles by page (4 bytes an article): the search reads their items from
+    // the mapped summary rows and signature column stage by stage ([`PageItems`]).
+    let fresh: Vec<u32> = (0..n).filter(|&pi| pages.is_article(pi as usize)).collect();
+    let tonight = PageItems {
+        pages,
+        sigs,
+        earlier: &[],
+        records: &fresh,
+    };
     // Only the earlier articles that can meet tonight's join the search, before them.
     let probed = history.probe(RecordKind::Article, &tonight, rules)?;
     let es = probed.entries;
     let earlier = history.entries(RecordKind::Article, &es)?;
-    let earlier_items = earlier.iter().zip(&es).map(|(x, &e)| Item {
-        fp: &x.fp,
-        sig: &x.sig,
-        replacements: x.row.replacements,
-        order: e,
-        pinned: true,
-    });
-    let (records, items): (Vec<u32>, Vec<Item>) = match es.is_empty() {
-        true => (fresh, tonight),
-        false => {
-            let records = es.iter().map(|&e| n + e).chain(fresh).collect();
-            (records, earlier_items.chain(tonight).collect())
-        }
+    let records: Vec<u32> = match es.is_empty() {
+        true => fresh,
+        false => es.iter().map(|&e| n + e).chain(fresh).collect(),
+    };
+    let items = PageItems {
+        pages,
+        sigs,
+        earlier: &earlier,
+        records: &records,
     };
     let m = earlier.len();
     let text = |i: u32| -> Result<String, Error> {
@@ -130,9 +159,6 @@ pub fn decide(
         }
     };
     let (dups, mut stats) = deduplicate_using(&items, rules, shingles, Some(&will_need), stages)?;
-    // The items and fingerprints are not needed for the decisions' maps built below.
-    drop(items);
-    drop(fps);
     // The search has read every signature it needs: their pages leave the run's resident
     // memory for the writing (the index reads the kept ones again).
     sigs.release();

@@ -66,7 +66,7 @@ pub fn decide(
     let tonight: Vec<Item> = fresh
         .iter()
         .map(|&r| Item {
-            fp: &fps[r as usize].fp,
+            fp: fps[r as usize].fp.clone(),
             sig: &fps[r as usize].signature,
             replacements: replacement_chars(&snippets[r as usize].occ.block.text),
             order: r,
@@ -74,7 +74,7 @@ pub fn decide(
         })
         .collect();
     // Only the earlier snippets that can meet tonight's join the search.
-    let probed = history.probe(RecordKind::Snippet, &tonight, rules)?;
+    let probed = history.probe(RecordKind::Snippet, &tonight[..], rules)?;
     let es = probed.entries;
     let earlier: Vec<(u32, Earlier)> = es
         .iter()
@@ -87,7 +87,7 @@ pub fn decide(
     let mut items: Vec<Item> = earlier
         .iter()
         .map(|(e, x)| Item {
-            fp: &x.fp,
+            fp: x.fp.clone(),
             sig: &x.sig,
             replacements: x.row.replacements,
             order: *e,
@@ -124,7 +124,7 @@ pub fn decide(
     };
     let from_files = history.len(RecordKind::Snippet) > 0;
     let hint = from_files.then_some(&will_need as WillNeed<'_>);
-    let (dups, mut stats) = deduplicate_with(&items, rules, shingles, hint)?;
+    let (dups, mut stats) = deduplicate_with(&items[..], rules, shingles, hint)?;
     stats.earlier_found = probed.found;
     stats.earlier_screened = probed.screened;
     let decided = Decided::from_items(dups, &records, stats);
