@@ -43,16 +43,72 @@ pub fn phase_end(phase: &str) {
     };
     if let Some((rss, hwm, anon)) = resident_kib() {
         eprintln!(
-            "memory after {phase}: resident {} MiB ({} MiB anonymous), peak {} MiB{}",
+            "memory after {phase}: resident {} MiB ({} MiB anonymous), peak {} MiB{}{}",
             rss / 1024,
             anon / 1024,
             hwm / 1024,
-            heap_use()
+            heap_use(),
+            sampled::take()
         );
     }
     if trace == "phase" {
+        sampled::start();
         // "5" resets the process's peak resident size (proc(5), /proc/pid/clear_refs).
         let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+}
+
+/// With `PAGESIEVE_MEMORY_TRACE=phase`, a thread that reads `/proc/self/statm` every
+/// millisecond and keeps the phase's largest anonymous and file-backed resident sizes:
+/// the kernel's peak is of their sum only, and a phase's peak may be either (a pass
+/// over a mapped column, a buffer).
+mod sampled {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Once;
+
+    static ANON: AtomicU64 = AtomicU64::new(0);
+    static FILE: AtomicU64 = AtomicU64::new(0);
+
+    /// Starts the sampler once.
+    pub fn start() {
+        static STARTED: Once = Once::new();
+        STARTED.call_once(|| {
+            let _ = std::thread::Builder::new()
+                .name("memory-trace".into())
+                .spawn(|| loop {
+                    if let Some((anon, file)) = statm_kib() {
+                        ANON.fetch_max(anon, Ordering::Relaxed);
+                        FILE.fetch_max(file, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                });
+        });
+    }
+
+    /// The phase's sampled peaks, for the trace line, reset for the next phase.
+    pub fn take() -> String {
+        let (anon, file) = (
+            ANON.swap(0, Ordering::Relaxed),
+            FILE.swap(0, Ordering::Relaxed),
+        );
+        match anon + file {
+            0 => String::new(),
+            _ => format!(
+                " [sampled peaks: {} MiB anonymous, {} MiB file]",
+                anon / 1024,
+                file / 1024
+            ),
+        }
+    }
+
+    /// (resident − shared, shared) in KiB: anonymous and file-backed pages.
+    fn statm_kib() -> Option<(u64, u64)> {
+        let s = std::fs::read_to_string("/proc/self/statm").ok()?;
+        let mut f = s.split_whitespace().skip(1).map(|x| x.parse::<u64>().ok());
+        let (resident, shared) = (f.next()??, f.next()??);
+        // SAFETY: a plain query of the page size.
+        let kib = (unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) / 1024) as u64;
+        Some(((resident - shared.min(resident)) * kib, shared * kib))
     }
 }
 

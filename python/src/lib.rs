@@ -425,6 +425,7 @@ fn finish(
         let columns = partitions::write_columns(&search_dir, &cols)?;
         // The tasks read the file: the columns are not held while they run.
         drop(cols);
+        pagesieve::trim::phase_end("dedup: columns written");
         let files: Vec<PathBuf> = Python::with_gil(|py| {
             f.call1(py, (columns.clone(),))
                 .and_then(|r| r.extract::<Vec<PathBuf>>(py))
@@ -434,6 +435,7 @@ fn finish(
             what: Some("the partitioned candidate search"),
             source: std::io::Error::other(e.to_string()),
         })?;
+        pagesieve::trim::phase_end("dedup: partition tasks");
         let found = partitions::gather(&files, stats);
         let _ = std::fs::remove_dir_all(&search_dir);
         found

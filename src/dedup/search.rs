@@ -220,6 +220,7 @@ where
 {
     let mut stats = DedupStats::default();
     let exact = exact_groups(items, cfg.keep);
+    crate::trim::phase_end("dedup: exact groups");
     let mut near = Vec::new();
     source::each(items, exact.reps.iter().copied(), |r, it| {
         if it.fp.chars as usize >= cfg.min_chars_near {

@@ -652,6 +652,7 @@ fn phases<'a>(
             (report, ix)
         }
     };
+    crate::trim::phase_end("index");
     let mut warnings = ctx.warnings.clone();
     warnings.extend(replay_warning(&decisions.counts.articles));
     let run_warnings = warnings.clone();

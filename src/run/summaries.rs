@@ -94,6 +94,13 @@ const BASE: usize = 64;
 /// rows at the base width).
 const RELEASE_ROWS: usize = 1 << 14;
 
+/// Rows read one by one (`get`, `spill`) between two releases of the whole column. Read
+/// at random — an exact group's members, a component's texts located — each row maps
+/// the 64 KiB around it (the kernel's fault-around), so without a bound a million
+/// scattered reads leave the whole column counted in the process: this many hold at most
+/// 16 MiB of it.
+const RELEASE_EVERY_READS: usize = 256;
+
 /// What a reject carries that a row does not.
 #[derive(Debug, Clone)]
 struct Rejected {
@@ -269,6 +276,7 @@ impl SummaryWriter {
             width: self.width,
             rejects: self.rejects,
             articles: self.articles,
+            reads: Default::default(),
         })
     }
 }
@@ -286,6 +294,8 @@ pub struct Summaries {
     /// asked of pages anywhere in the column (a snippet's pages, a cluster's members),
     /// it reads no row.
     articles: Bits,
+    /// Rows read one by one so far ([`RELEASE_EVERY_READS`]).
+    reads: std::sync::atomic::AtomicUsize,
 }
 
 /// A bit a page.
@@ -353,6 +363,7 @@ impl Summaries {
             width,
             rejects,
             articles,
+            reads: Default::default(),
         }
     }
 
@@ -362,6 +373,18 @@ impl Summaries {
 
     fn row(&self, i: usize) -> &[u8] {
         &self.bytes()[i * self.width..(i + 1) * self.width]
+    }
+
+    /// Row `i`, read on its own: every [`RELEASE_EVERY_READS`] such reads the column's
+    /// pages are handed back first, so that scattered reads never hold much of it.
+    fn row_read(&self, i: usize) -> &[u8] {
+        use std::sync::atomic::Ordering;
+        if self.reads.fetch_add(1, Ordering::Relaxed) % RELEASE_EVERY_READS
+            == RELEASE_EVERY_READS - 1
+        {
+            self.release();
+        }
+        self.row(i)
     }
 
     /// How many pages.
@@ -379,7 +402,7 @@ impl Summaries {
     /// # Panics
     /// When `i` is past the last page.
     pub fn get(&self, i: usize) -> PageSummary {
-        decode(self.row(i), self.rejects.get(&(i as u32)))
+        decode(self.row_read(i), self.rejects.get(&(i as u32)))
     }
 
     /// Whether page `i` is an article (`false` past the last page), without reading its
@@ -390,14 +413,14 @@ impl Summaries {
 
     /// Where page `i`'s article record is (`None`: a reject, or past the last page).
     pub fn spill(&self, i: usize) -> Option<SpillRef> {
-        self.is_article(i).then(|| spill_of(self.row(i)))
+        self.is_article(i).then(|| spill_of(self.row_read(i)))
     }
 
     /// Every page's summary in page order, the column's pages handed back behind the
     /// pass.
     pub fn iter(&self) -> impl Iterator<Item = PageSummary> + '_ {
         (0..self.len()).map(move |i| {
-            let p = self.get(i);
+            let p = decode(self.row(i), self.rejects.get(&(i as u32)));
             if (i + 1) % RELEASE_ROWS == 0 || i + 1 == self.len() {
                 self.release_rows(i / RELEASE_ROWS * RELEASE_ROWS, i + 1);
             }
@@ -566,11 +589,43 @@ mod tests {
             .map(|i| u64::from(col.spill(i).expect("an article").parts().2))
             .sum();
         assert_eq!(lens, (0..100_000).map(|i| 512 + i).sum::<u64>());
-        assert!(resident_kib(&col) >= 6000);
+        // Rows read one by one are handed back every RELEASE_EVERY_READS reads.
+        assert!(resident_kib(&col) <= 1024, "{}", resident_kib(&col));
+        col.spill(0);
+        assert!(resident_kib(&col) > 0);
         col.release();
         // (The file's last page is partial: it stays.)
         assert!(resident_kib(&col) <= 4);
         assert!(same(&col.get(99_999), &article(99_999, false)));
+    }
+
+    /// Scattered reads (an exact group's members, a component's texts located) map the
+    /// 64 KiB around each row: they hold at most RELEASE_EVERY_READS such windows, not
+    /// the column.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn scattered_reads_do_not_hold_the_column() {
+        let kinds: [fn(u64) -> PageSummary; 1] = [|i| article(i, false)];
+        let rows = 400_000;
+        let (col, _dir) = written(&kinds, rows, false);
+        let mut most = 0;
+        for k in 0..rows as usize {
+            let i = k * 7_919 % rows as usize;
+            assert!(same(&col.get(i), &article(i as u64, false)));
+            if k % 61 == 0 {
+                most = most.max(resident_kib(&col));
+            }
+        }
+        let column_kib = rows * BASE as u64 / 1024;
+        let bound = (RELEASE_EVERY_READS * 64) as u64;
+        assert!(
+            bound < column_kib,
+            "the test's column is larger than the bound"
+        );
+        assert!(
+            most <= bound + 64,
+            "{most} KiB of a {column_kib} KiB column"
+        );
     }
 
     #[test]

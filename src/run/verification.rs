@@ -179,7 +179,9 @@ pub fn through_tasks(
     sink: &mut dyn FnMut(Outcome),
 ) -> Result<(), Error> {
     let jobs = write_jobs(tasks.dir, tasks.parts, job, texts, tasks.inline)?;
+    crate::trim::phase_end("dedup: verification jobs written");
     let done = tasks.run_jobs(&jobs, "the verification tasks")?;
+    crate::trim::phase_end("dedup: verification tasks");
     let outcomes = gather(&done, sink);
     for f in jobs.iter().chain(&done) {
         let _ = std::fs::remove_file(f);

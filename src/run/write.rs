@@ -166,8 +166,11 @@ pub fn write_records(
     bar: &indicatif::ProgressBar,
 ) -> Result<Written, Error> {
     let names = names(cx)?;
+    crate::trim::phase_end("write: names");
     let (article_lines, articles_bytes) = write_articles(st, cx, &names, bar)?;
+    crate::trim::phase_end("write: articles");
     let (snippet_lines, snippets_bytes) = write_snippets(st, cx)?;
+    crate::trim::phase_end("write: snippets");
     let io = Error::output(st.out());
     if !cx.history.indexes.is_empty() {
         write_seen_again(st, cx)?;
