@@ -12,7 +12,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::run::scratch_map::{self, ScratchMap};
+use crate::run::scratch_map::{self, ScatteredReads, ScratchMap};
 
 /// Bytes a key takes in the file.
 const KEY_BYTES: usize = 16;
@@ -65,6 +65,7 @@ impl KeyWriter {
         }
         Ok(PageKeys {
             backing: Backing::Mapped(map),
+            reads: ScatteredReads::default(),
         })
     }
 }
@@ -85,6 +86,8 @@ enum Backing {
 #[derive(Debug)]
 pub struct PageKeys {
     backing: Backing,
+    /// Keys read one by one, which hand the column back now and then.
+    reads: ScatteredReads,
 }
 
 impl FromIterator<u128> for PageKeys {
@@ -111,6 +114,7 @@ impl PageKeys {
     pub fn in_memory(keys: Vec<u128>) -> PageKeys {
         PageKeys {
             backing: Backing::Held(keys),
+            reads: ScatteredReads::default(),
         }
     }
 
@@ -129,6 +133,14 @@ impl PageKeys {
 
     /// Page `i`'s key, `None` past the last page.
     pub fn get(&self, i: usize) -> Option<u128> {
+        if let Backing::Mapped(_) = &self.backing {
+            self.reads.read(|| self.release());
+        }
+        self.at(i)
+    }
+
+    /// Page `i`'s key, uncounted (a pass in order hands pages back itself).
+    fn at(&self, i: usize) -> Option<u128> {
         match &self.backing {
             Backing::Mapped(m) => {
                 let b = m.get(i * KEY_BYTES..(i + 1) * KEY_BYTES)?;
@@ -140,7 +152,7 @@ impl PageKeys {
 
     /// Every key, in page order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = u128> + '_ {
-        (0..self.len()).map(|i| self.get(i).unwrap_or_default())
+        (0..self.len()).map(|i| self.at(i).unwrap_or_default())
     }
 
     /// Drops the column's pages from the process's resident set (they stay in the page

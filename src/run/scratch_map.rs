@@ -137,3 +137,39 @@ pub fn write_error(output: &Path, what: &'static str, source: std::io::Error) ->
         source,
     }
 }
+
+/// Rows of a mapped column read one by one between two hand-backs of the whole column.
+/// Read at random — an exact group's members, the texts of a component, the sources and
+/// keys of a cluster's members — each read maps the 64 KiB around it (the kernel's
+/// fault-around), so without a bound scattered reads leave the whole column counted in
+/// the process; this many hold at most 16 MiB of it.
+pub const RELEASE_EVERY_READS: usize = 256;
+
+/// Counts a mapped column's scattered reads ([`RELEASE_EVERY_READS`]).
+#[derive(Debug, Default)]
+pub struct ScatteredReads(std::sync::atomic::AtomicUsize);
+
+impl ScatteredReads {
+    /// Counts one read; every [`RELEASE_EVERY_READS`]th first calls `release`.
+    pub fn read(&self, release: impl FnOnce()) {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % RELEASE_EVERY_READS == RELEASE_EVERY_READS - 1 {
+            release();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scattered_reads_release_once_every_so_many() {
+        let reads = ScatteredReads::default();
+        let released = std::cell::Cell::new(0);
+        for _ in 0..RELEASE_EVERY_READS * 3 + 5 {
+            reads.read(|| released.set(released.get() + 1));
+        }
+        assert_eq!(released.get(), 3);
+    }
+}

@@ -14,7 +14,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::run::scratch_map::{self, ScratchMap};
+use crate::run::scratch_map::{self, ScatteredReads, ScratchMap};
 use crate::text::column::StrColumn;
 
 /// Appends the pages' sources to the column's files, in page order.
@@ -81,6 +81,7 @@ impl SourceWriter {
         mapped.maps().for_each(ScratchMap::release);
         Ok(Sources {
             backing: Backing::Mapped(mapped),
+            reads: ScatteredReads::default(),
         })
     }
 }
@@ -155,6 +156,8 @@ enum Backing {
 #[derive(Debug)]
 pub struct Sources {
     backing: Backing,
+    /// Sources read one by one, which hand the column back now and then.
+    reads: ScatteredReads,
 }
 
 impl Default for Sources {
@@ -168,6 +171,7 @@ impl Sources {
     pub fn in_memory(column: StrColumn) -> Sources {
         Sources {
             backing: Backing::Held(column),
+            reads: ScatteredReads::default(),
         }
     }
 
@@ -177,7 +181,10 @@ impl Sources {
     /// When `i` is not below [`Sources::len`].
     pub fn get(&self, i: usize) -> &str {
         match &self.backing {
-            Backing::Mapped(m) => m.get(i),
+            Backing::Mapped(m) => {
+                self.reads.read(|| self.release());
+                m.get(i)
+            }
             Backing::Held(c) => c.get(i),
         }
     }

@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::ingest::names::NameCode;
 use crate::page::StripSet;
 use crate::record::Reject;
-use crate::run::scratch_map::{self, WritableColumn};
+use crate::run::scratch_map::{self, ScatteredReads, WritableColumn};
 use crate::run::spill::SpillRef;
 
 /// What phase 2 keeps of one page: a few dozen bytes, whatever the page's size. (Its
@@ -93,13 +93,6 @@ const BASE: usize = 64;
 /// Rows a pass over the column reads between two releases of what it read (1 MB of
 /// rows at the base width).
 const RELEASE_ROWS: usize = 1 << 14;
-
-/// Rows read one by one (`get`, `spill`) between two releases of the whole column. Read
-/// at random — an exact group's members, a component's texts located — each row maps
-/// the 64 KiB around it (the kernel's fault-around), so without a bound a million
-/// scattered reads leave the whole column counted in the process: this many hold at most
-/// 16 MiB of it.
-const RELEASE_EVERY_READS: usize = 256;
 
 /// What a reject carries that a row does not.
 #[derive(Debug, Clone)]
@@ -294,8 +287,8 @@ pub struct Summaries {
     /// asked of pages anywhere in the column (a snippet's pages, a cluster's members),
     /// it reads no row.
     articles: Bits,
-    /// Rows read one by one so far ([`RELEASE_EVERY_READS`]).
-    reads: std::sync::atomic::AtomicUsize,
+    /// Rows read one by one (`get`, `spill`), which hand the column back now and then.
+    reads: ScatteredReads,
 }
 
 /// A bit a page.
@@ -375,15 +368,10 @@ impl Summaries {
         &self.bytes()[i * self.width..(i + 1) * self.width]
     }
 
-    /// Row `i`, read on its own: every [`RELEASE_EVERY_READS`] such reads the column's
-    /// pages are handed back first, so that scattered reads never hold much of it.
+    /// Row `i`, read on its own ([`ScatteredReads`]: scattered reads never hold much of
+    /// the column).
     fn row_read(&self, i: usize) -> &[u8] {
-        use std::sync::atomic::Ordering;
-        if self.reads.fetch_add(1, Ordering::Relaxed) % RELEASE_EVERY_READS
-            == RELEASE_EVERY_READS - 1
-        {
-            self.release();
-        }
+        self.reads.read(|| self.release());
         self.row(i)
     }
 
@@ -617,7 +605,7 @@ mod tests {
             }
         }
         let column_kib = rows * BASE as u64 / 1024;
-        let bound = (RELEASE_EVERY_READS * 64) as u64;
+        let bound = (scratch_map::RELEASE_EVERY_READS * 64) as u64;
         assert!(
             bound < column_kib,
             "the test's column is larger than the bound"
