@@ -56,13 +56,17 @@ for n in $sizes; do
   /usr/bin/time -f "%e" -o "$root/time.txt" "$py" - "$corpus" "$ray_out" "$fps" "$parts" > "$root/ray-phases.json" <<'PY'
 import json, os, sys, threading, time
 
-# The largest resident size of each kind of Ray worker, sampled every 0.2 s: a worker
-# running a task is titled "ray::<task name>" (pagesieve.scan[N], pagesieve.finish). Ray
-# reuses worker processes, so a task's worker may still hold what an earlier task left
-# (allocator arenas): "growth" is the most a task's worker grew above its size when it
-# took the task. "anon" is the resident size without the pages of mapped files (a
-# partition task reads the columns file in place: those pages are the page cache, one
-# copy for every task of the node, and the kernel may drop them).
+# The largest resident size of each kind of Ray worker: a worker running a task is
+# titled "ray::<task name>" (pagesieve.scan[N], pagesieve.finish). Every 0.2 s the
+# sampler reads each worker's resident size and its peak (VmHWM), which it resets
+# (/proc/PID/clear_refs) when the worker takes a new task, so that a spike between two
+# samples is counted and an earlier task's is not (only a spike in the first 0.2 s of a
+# task, before the reset, can be missed). Ray reuses worker processes, so a task's
+# worker may still hold what an earlier task left (allocator arenas): "growth" is the
+# most a task's worker grew above its size when it took the task. "anon" is the sampled
+# resident size without the pages of mapped files (a partition task reads the columns
+# file in place: those pages are the page cache, one copy for every task of the node,
+# and the kernel may drop them); the kernel keeps no peak of it.
 peaks, growth, seen, anon = {}, {}, {}, {}
 def sample(stop):
     while not stop.is_set():
@@ -77,13 +81,19 @@ def sample(stop):
                 status = {
                     l.split(":")[0]: l.split()[1]
                     for l in open(f"/proc/{pid}/status")
-                    if l.startswith(("VmRSS:", "RssAnon:"))
+                    if l.startswith(("VmRSS:", "VmHWM:", "RssAnon:"))
                 }
                 rss = int(status["VmRSS"])
                 anon[kind] = max(anon.get(kind, 0), int(status["RssAnon"]))
                 if seen.get(pid, (None,))[0] != title:
                     seen[pid] = (title, rss)
-                peaks[kind] = max(peaks.get(kind, 0), rss)
+                    try:
+                        with open(f"/proc/{pid}/clear_refs", "w") as f:
+                            f.write("5")
+                        status["VmHWM"] = rss
+                    except OSError:
+                        status["VmHWM"] = 0
+                peaks[kind] = max(peaks.get(kind, 0), rss, int(status["VmHWM"]))
                 growth[kind] = max(growth.get(kind, 0), rss - seen[pid][1])
             except (OSError, StopIteration, ValueError, KeyError, IndexError):
                 pass
