@@ -1,8 +1,9 @@
 //! What the candidate search reads of each text, as columns in the searched order: the
 //! MinHash signature, the normalized length (the screen's floor), whether an earlier run
-//! kept it, and its simhashes. [`Columns`] borrows them from the [`Item`]s of one
-//! process; [`ColumnFile`] owns them, read from the file a partitioned search's tasks
-//! share ([`ColumnFile::encode`], [`ColumnFile::decode`]).
+//! kept it, and its simhashes. [`Columns`] reads them from an item source in one process
+//! ([`crate::dedup::source`]; the signatures borrowed); [`ColumnFile`] owns them, read
+//! from the file a partitioned search's tasks share ([`ColumnFile::encode`],
+//! [`ColumnFile::decode`]).
 
 use crate::codec::{corrupt, Dec, Enc};
 use crate::dedup::minhash::{release_ranges, SigColumn, Signature, SIGNATURE_BINS};
