@@ -333,7 +333,7 @@ fn scan_shard(
         })
         .collect();
     let rules = config.rules.clone();
-    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let pool = task_pool(threads)?;
     let of = shard::ShardOf {
         total_files,
         input: &input,
@@ -615,7 +615,7 @@ fn search_keys(
     threads: Option<usize>,
 ) -> PyResult<PathBuf> {
     check_part(part, parts)?;
-    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let pool = task_pool(threads)?;
     let rules = config.rules.clone();
     py.allow_threads(|| pool.install(|| partitions::round1(&columns, &rules.dedup, part, parts)))
         .map_err(py_err)
@@ -641,7 +641,7 @@ fn search_pairs(
             oversized.len()
         )));
     }
-    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let pool = task_pool(threads)?;
     let rules = config.rules.clone();
     py.allow_threads(|| {
         pool.install(|| partitions::round2(&columns, &rules.dedup, part, parts, &oversized))
@@ -660,7 +660,7 @@ fn search_verify(
     config: &Config,
     threads: Option<usize>,
 ) -> PyResult<PathBuf> {
-    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let pool = task_pool(threads)?;
     let rules = config.rules.clone();
     py.allow_threads(|| pool.install(|| verification::run_job(&job, &rules.dedup)))
         .map_err(py_err)
@@ -672,9 +672,25 @@ fn search_verify(
 #[pyfunction]
 #[pyo3(signature = (plan, threads=None))]
 fn search_write(py: Python<'_>, plan: PathBuf, threads: Option<usize>) -> PyResult<PathBuf> {
-    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
+    let pool = task_pool(threads)?;
     py.allow_threads(|| pool.install(|| pagesieve::run::write_parts::run_plan(&plan)))
         .map_err(py_err)
+}
+
+/// The thread pool of the tasks a worker process runs one after another, one per thread
+/// count and kept for the process: Ray reuses a worker for many tasks (the 16 keys and
+/// the 16 pairs tasks of a search run in the same two workers here), and a pool built
+/// and dropped per task started and ended its threads every time.
+fn task_pool(threads: Option<usize>) -> PyResult<std::sync::Arc<rayon::ThreadPool>> {
+    type Pools = Vec<(Option<usize>, std::sync::Arc<rayon::ThreadPool>)>;
+    static POOLS: std::sync::Mutex<Pools> = std::sync::Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = pools.iter().find(|(n, _)| *n == threads) {
+        return Ok(p.clone());
+    }
+    let pool = std::sync::Arc::new(pagesieve::run::thread_pool(threads).map_err(py_err)?);
+    pools.push((threads, pool.clone()));
+    Ok(pool)
 }
 
 fn check_part(part: u32, parts: u32) -> PyResult<()> {
