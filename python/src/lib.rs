@@ -333,7 +333,10 @@ fn scan_shard(
         })
         .collect();
     let rules = config.rules.clone();
-    let pool = task_pool(threads)?;
+    // A fresh pool: the scan's threads keep per-thread buffers sized to the largest
+    // page they read, which go with the threads when the task ends (a kept pool held
+    // them in the worker for every later task).
+    let pool = pagesieve::run::thread_pool(threads).map_err(py_err)?;
     let of = shard::ShardOf {
         total_files,
         input: &input,
@@ -677,10 +680,11 @@ fn search_write(py: Python<'_>, plan: PathBuf, threads: Option<usize>) -> PyResu
         .map_err(py_err)
 }
 
-/// The thread pool of the tasks a worker process runs one after another, one per thread
-/// count and kept for the process: Ray reuses a worker for many tasks (the 16 keys and
-/// the 16 pairs tasks of a search run in the same two workers here), and a pool built
-/// and dropped per task started and ended its threads every time.
+/// The thread pool of the search's tasks a worker process runs one after another (keys,
+/// pairs, verify, write), one per thread count and kept for the process: Ray reuses a
+/// worker for many tasks (the 16 keys and the 16 pairs tasks of a search run in the same
+/// two workers here), and a pool built and dropped per task left fragments of its
+/// threads' arenas behind every time. (Not the scan's: its threads' buffers must go.)
 fn task_pool(threads: Option<usize>) -> PyResult<std::sync::Arc<rayon::ThreadPool>> {
     type Pools = Vec<(Option<usize>, std::sync::Arc<rayon::ThreadPool>)>;
     static POOLS: std::sync::Mutex<Pools> = std::sync::Mutex::new(Vec::new());
