@@ -53,17 +53,18 @@ impl<'s> ItemSource<'s> for [Item<'s>] {
     }
 }
 
+/// A vector of items reads as its slice.
 impl<'s> ItemSource<'s> for Vec<Item<'s>> {
     fn len(&self) -> usize {
-        <[Item<'s>]>::len(self)
+        self.as_slice().len()
     }
 
     fn get(&self, i: u32) -> Item<'s> {
-        self[i as usize].clone()
+        ItemSource::get(self.as_slice(), i)
     }
 
     fn sig(&self, i: u32) -> &'s Signature {
-        self[i as usize].sig
+        ItemSource::sig(self.as_slice(), i)
     }
 }
 
