@@ -20,6 +20,9 @@ shape=${SHAPE:-site}
 fps=${FILES_PER_SHARD:-1000}
 partitions=${PARTITIONS:-0}
 results=${RESULTS:-$root/ray.jsonl}
+# TRACE=FILE: every task's phases (PAGESIEVE_MEMORY_TRACE=phase, src/trim.rs) from the
+# workers' logs into FILE, one block per worker log, for the last size and partition count.
+trace=${TRACE:-}
 
 cargo build --release -q
 cargo build --release -q --example floor
@@ -53,6 +56,7 @@ for n in $sizes; do
   rm -rf "$ray_out"
   # The whole command a user types, Ray's start and stop included; the phases inside it
   # come from the run's own clocks.
+  if [ -n "$trace" ]; then export PAGESIEVE_MEMORY_TRACE=phase; fi
   /usr/bin/time -f "%e" -o "$root/time.txt" "$py" - "$corpus" "$ray_out" "$fps" "$parts" > "$root/ray-phases.json" <<'PY'
 import json, os, sys, threading, time
 
@@ -124,6 +128,15 @@ print(json.dumps({"partitions": parts or 0, "ray_init": round(t1 - t0, 2), "run"
                   "peak_rss_kib": peaks, "peak_anon_kib": anon, "task_growth_kib": growth, **sizes}))
 PY
   ray_wall=$(cat "$root/time.txt")
+  if [ -n "$trace" ]; then
+    unset PAGESIEVE_MEMORY_TRACE
+    for log in /tmp/ray/session_latest/logs/worker-*.err; do
+      if grep -q "memory after" "$log"; then
+        echo "== $(basename "$log")"
+        grep -E "memory after|^:task_name:" "$log" || true
+      fi
+    done > "$trace"
+  fi
   same=true
   sums="$PWD/$root/cli.sha256"
   (cd "$ray_out" && sha256sum --quiet -c "$sums") >&2 || same=false

@@ -137,30 +137,31 @@ def schema(name: str):
         raise ValueError(f"{name}: not a record file ({', '.join(sorted(SCHEMAS))})") from None
 
 
-#: Block size of Arrow's streaming JSON reader: the conversion holds a few blocks' rows,
-#: not the file (the phase-2 task converts inside its own memory).
-# Whole lines of about this many bytes are parsed and written at a time (one row group).
-# Arrow's streaming JSON reader read ahead of the writer without bound: converting the
-# 354 MB articles.jsonl of 100k site-shaped pages held 333 MB in Arrow's pool (583 MB
-# resident), and that grows with the file.
+#: Whole lines of about this many bytes are parsed and written at a time (one row
+#: group). Arrow's streaming JSON reader, used before, read ahead of the writer without
+#: bound (333 MB in Arrow's pool for the 354 MB articles.jsonl of 100k site pages).
+#: Smaller chunks hold less text but make more row groups, whose state the writer keeps
+#: to the end: at 2 MB the 3.5 GB articles.jsonl of 1M pages peaked 56 MiB higher.
 CHUNK_BYTES = 8 << 20
 
-# The parser's block: a record must fit in one (a chunk's block is at least its longest
-# line).
+#: The parser's block: a record must fit in one (a chunk's block is at least its
+#: longest line).
 BLOCK_BYTES = 1 << 20
 
 
 def _chunks(path: str, size: int) -> Iterator[Tuple[memoryview, int]]:
     """The lines of ``path`` in chunks of about ``size`` bytes (whole lines; a longer
-    line is a chunk of its own), each with its longest line's length. Each chunk is one
-    buffer the file is read into (the partial line at its end starts the next one), not
-    a list of its lines joined, which held the chunk twice."""
+    line is a chunk of its own), each with its longest line's length.
+
+    Every chunk is a view of one buffer, read into again for the next chunk (the
+    partial line at a chunk's end is moved to the front first): a chunk is valid until
+    the next one is asked for. A buffer per chunk held two at once (the consumer's and
+    the one being filled), and the allocator kept the freed ones."""
+    buf = bytearray(size)
+    kept = 0  # bytes of a partial line at the front of buf
     with open(path, "rb") as f:
-        tail = b""
         while True:
-            buf = bytearray(max(size, len(tail) + 1))
-            buf[: len(tail)] = tail
-            n = len(tail) + f.readinto(memoryview(buf)[len(tail) :])
+            n = kept + f.readinto(memoryview(buf)[kept:])
             end = buf.rfind(b"\n", 0, n) + 1
             while end == 0 and n == len(buf):
                 # No line ends in the buffer: a line longer than a chunk.
@@ -171,14 +172,17 @@ def _chunks(path: str, size: int) -> Iterator[Tuple[memoryview, int]]:
                 end = n  # the file's last line, without its newline
             if end == 0:
                 return
-            tail = bytes(buf[end:n])
             longest = start = 0
             while start < end:
                 stop = buf.find(b"\n", start, end)
                 stop = end if stop < 0 else stop + 1
                 longest = max(longest, stop - start)
                 start = stop
-            yield memoryview(buf)[:end], longest
+            view = memoryview(buf)[:end]
+            yield view, longest
+            view.release()
+            kept = n - end
+            buf[:kept] = buf[end:n]
 
 
 def _unknown_fields(row: dict, sch, where: str) -> List[str]:
@@ -200,6 +204,28 @@ def _unknown_fields(row: dict, sch, where: str) -> List[str]:
     return out
 
 
+#: Leaf columns of free text (a page's or a snippet's whole text): written without
+#: statistics and without a dictionary. Their min / max are whole texts, which put
+#: ~8 KB a row group into the footer that every reader parses and the writer holds to
+#: the end, and a dictionary of texts that rarely repeat is built only to be dropped.
+FREE_TEXT = ("text", "metadata.answer")
+
+
+def _writer_options(sch) -> Dict[str, object]:
+    """``pyarrow.parquet.ParquetWriter`` options for the schema ``sch``: statistics and
+    dictionary encoding on every leaf column except :data:`FREE_TEXT`."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(sch.empty_table(), buf)
+    buf.seek(0)
+    leaves = pq.ParquetFile(buf).schema
+    kept = [p for p in (leaves.column(i).path for i in range(len(leaves))) if p not in FREE_TEXT]
+    return {"use_dictionary": kept, "write_statistics": kept}
+
+
 def jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
     """Writes the record file ``path`` (JSONL) as Parquet beside it, under its fixed
     schema, through a temporary name and a rename, ``CHUNK_BYTES`` of lines at a time.
@@ -212,10 +238,11 @@ def jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
     sch = schema(path)
     out = path[: -len(".jsonl")] + ".parquet"
     tmp = out + ".tmp"
+    options = _writer_options(sch)
     if os.path.getsize(path) > 0:
         opts = pj.ParseOptions(explicit_schema=sch, unexpected_field_behavior="error")
         try:
-            with pq.ParquetWriter(tmp, sch) as w:
+            with pq.ParquetWriter(tmp, sch, **options) as w:
                 for chunk, longest in _chunks(path, CHUNK_BYTES):
                     block = max(BLOCK_BYTES, longest + 1)
                     # One thread: a task converts on one CPU, and parsing the blocks
@@ -225,7 +252,13 @@ def jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
                         read_options=pj.ReadOptions(block_size=block, use_threads=False),
                         parse_options=opts,
                     )
-                    w.write_table(table.select(sch.names).cast(sch))
+                    if not table.schema.equals(sch):
+                        # Never so far: the explicit schema gives its own columns and
+                        # types. A cast loads Arrow's compute kernels (~5 MiB resident).
+                        table = table.select(sch.names).cast(sch)
+                    w.write_table(table)
+                    # Dropped before the next chunk is parsed, not when it replaces this.
+                    del table
             os.replace(tmp, out)
             return out
         except pa.ArrowInvalid:
@@ -249,7 +282,7 @@ def jsonl_to_parquet(path: str, batch_rows: int = 20_000) -> str:
         if rows:
             yield rows
 
-    with pq.ParquetWriter(tmp, sch) as w:
+    with pq.ParquetWriter(tmp, sch, **options) as w:
         for b in batches():
             w.write_table(pa.Table.from_pylist(b, schema=sch))
     os.replace(tmp, out)

@@ -664,6 +664,7 @@ def _parquet_in_tasks(names: List[str], work: str) -> Any:
                     num_cpus=1,
                     max_retries=MAX_RETRIES,
                     scheduling_strategy=here,
+                    runtime_env=_PARQUET_ENV,
                 ).remote(p, work)
                 for p in paths
             ]
@@ -672,6 +673,16 @@ def _parquet_in_tasks(names: List[str], work: str) -> Any:
         return [r["file"] for r in done]
 
     return convert
+
+
+#: The Parquet tasks' environment: Arrow's jemalloc pool instead of its default
+#: (mimalloc) unless the user chose one. With mimalloc a conversion left ~20 MiB more
+#: resident at its peak (freed blocks kept for reuse); the variable is read when pyarrow
+#: loads, so it is set for the worker process (a runtime environment of its own, which
+#: also gives these tasks workers that ran nothing else), not inside the task.
+_PARQUET_ENV = {
+    "env_vars": {"ARROW_DEFAULT_MEMORY_POOL": os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")}
+}
 
 
 def _parquet_task(path: str, work: str) -> Dict[str, Any]:

@@ -253,6 +253,72 @@ def test_parquet_holds_every_record_whichever_path_converts_it(tmp_path, monkeyp
     assert any(a is None for a in answers) and any(a for a in answers)
 
 
+def test_parquet_chunks_are_whole_lines_of_one_reused_buffer(tmp_path):
+    """The conversion's chunks: whole lines of about the chunk size (a line longer than
+    a chunk is a chunk of its own, the file's last line may lack its newline), together
+    the file byte for byte, each a view of the same buffer that is no longer readable
+    once the next chunk is asked for."""
+    from pagesieve import parquet
+
+    lines = [("x" * n).encode() + b"\n" for n in (3, 50, 7, 300, 1, 0, 64, 65, 12)]
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"".join(lines) + b"no newline")
+    got, longest = [], []
+    previous = None
+    for chunk, long_line in parquet._chunks(str(path), 64):
+        if previous is not None:
+            with pytest.raises(ValueError):
+                bytes(previous)  # released: the buffer now holds the next chunk
+        assert chunk.tobytes().endswith(b"\n") or chunk.tobytes().endswith(b"no newline")
+        got.append(chunk.tobytes())
+        longest.append(long_line)
+        previous = chunk
+    assert b"".join(got) == path.read_bytes()
+    assert any(len(c) > 64 for c in got), "the 301-byte line is a chunk of its own"
+    assert longest == [max(len(l) for l in c.splitlines(keepends=True)) for c in got]
+
+
+def test_parquet_free_text_has_no_statistics_or_dictionary(tmp_path):
+    """The texts' columns carry no min / max (whole texts in every row group's footer
+    entry) and no dictionary; the other columns keep both."""
+    pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from pagesieve import parquet
+
+    out = tmp_path / "out"
+    assert pagesieve.run(REPO / "input", out)["written"]
+    for stem in ("articles", "snippets"):
+        path = tmp_path / f"{stem}.jsonl"
+        path.write_bytes((out / f"{stem}.jsonl").read_bytes())
+        meta = pq.ParquetFile(parquet.jsonl_to_parquet(str(path))).metadata
+        columns = {meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i) for i in range(meta.num_columns)}
+        for name, col in columns.items():
+            dictionary = any("DICTIONARY" in e for e in col.encodings)
+            if name in parquet.FREE_TEXT:
+                assert col.statistics is None or not col.statistics.has_min_max, name
+                assert not dictionary, name
+        assert columns["id"].statistics.has_min_max and columns["id"].statistics.min
+        assert any("DICTIONARY" in e for e in columns["source"].encodings)
+
+
+def test_parquet_tasks_run_under_arrows_jemalloc_pool(ray_cluster):
+    """The Parquet tasks' runtime environment gives their workers Arrow's jemalloc pool
+    (read when pyarrow loads, so it has to be the worker's environment)."""
+    pa = pytest.importorskip("pyarrow")
+    import ray
+
+    if not hasattr(pa, "jemalloc_memory_pool"):
+        pytest.skip("this pyarrow has no jemalloc pool")
+
+    def pool():
+        import pyarrow
+
+        return pyarrow.default_memory_pool().backend_name
+
+    task = ray.remote(pool).options(runtime_env=pagesieve_ray._PARQUET_ENV, num_cpus=1)
+    assert ray.get(task.remote()) == os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+
+
 def test_parquet_schema_is_fixed_so_two_runs_concatenate(ray_cluster, tmp_path):
     """A run with rejects, duplicates and HTML pages, and a run with none of them: every
     Parquet file has its schema from the record contract (empty lists are list<string>,
