@@ -178,6 +178,7 @@ pub fn write_records(
     let plan = ClusterPlan::new(cx);
     let (clusters, look_first) = write_clusters(st, cx, &names, &plan)?;
     drop(names);
+    crate::trim::phase_end("write: clusters");
     let rejects = reject_records(cx.scanned, cx.d);
     cx.release_columns();
     st.write_jsonl("rejects.jsonl", &rejects).map_err(&io)?;
@@ -513,12 +514,7 @@ fn snippet_record(si: u32, cx: Context<'_>) -> (SnippetRecord, SeenOn) {
     let (scanned, d) = (cx.scanned, cx.d);
     let all = &scanned.snippets;
     let sn = &all[si as usize];
-    let members: &[u32] = d
-        .snippets
-        .decided
-        .members
-        .get(&si)
-        .map_or(&[], Vec::as_slice);
+    let members: &[u32] = d.snippets.decided.members.get(&si).unwrap_or_default();
     let mut seen: Vec<u32> = sn.seen_in.iter().collect();
     let mut occurrences = sn.occurrences;
     for &m in members {
@@ -656,17 +652,14 @@ impl ClusterPlan {
     /// The plan for `cx`'s clusters.
     pub fn new(cx: Context<'_>) -> ClusterPlan {
         let d = cx.d;
-        let decided = |kind| match kind {
-            RecordKind::Article => &d.articles,
-            RecordKind::Snippet => &d.snippets.decided,
-        };
+        let decided = |kind| d.decided(kind);
         let sections: Vec<html::Section> = d
             .clusters
             .iter()
             .map(|c| {
                 let dropped = &decided(c.kind).dropped;
-                let near = c
-                    .members
+                let near = d
+                    .members_of(c)
                     .iter()
                     .any(|m| dropped.get(m).is_some_and(|x| x.kind == MatchKind::Near));
                 html::Section::classify(c.kind, cx.earlier(c.kind, c.kept).is_some(), near)
@@ -688,7 +681,7 @@ impl ClusterPlan {
         // The near merges of lowest similarity; ties in cluster and member order.
         let mut near: Vec<(u64, usize, u32)> = Vec::new();
         for (i, c) in d.clusters.iter().enumerate() {
-            for &m in &c.members {
+            for &m in d.members_of(c) {
                 if let Some(x) = decided(c.kind).dropped.get(&m) {
                     if x.kind == MatchKind::Near {
                         near.push((x.similarity.max(0.0).to_bits(), i, m));
@@ -777,10 +770,7 @@ fn write_clusters(
 fn cluster_record(c: &Cluster, cx: Context<'_>, names: &Names) -> ClusterRecord {
     let (scanned, d) = (cx.scanned, cx.d);
     let n_fp = cx.rules.dedup.fingerprints;
-    let decided = match c.kind {
-        RecordKind::Article => &d.articles,
-        RecordKind::Snippet => &d.snippets.decided,
-    };
+    let decided = d.decided(c.kind);
     let id = |i: u32| match c.kind {
         RecordKind::Article => d.ids.page(i),
         RecordKind::Snippet => d.ids.snippet(i).into(),
@@ -817,7 +807,7 @@ fn cluster_record(c: &Cluster, cx: Context<'_>, names: &Names) -> ClusterRecord 
     };
     let mut members = vec![member(c.kept, None)];
     members.extend(
-        c.members
+        d.members_of(c)
             .iter()
             .map(|&m| member(m, decided.dropped.get(&m))),
     );
@@ -865,7 +855,7 @@ fn shown_texts(
     let d = cx.d;
     let mut texts = HashMap::new();
     for c in shown.iter().map(|&i| &d.clusters[i]) {
-        let shown = std::iter::once(c.kept).chain(c.members.iter().copied());
+        let shown = std::iter::once(c.kept).chain(d.members_of(c).iter().copied());
         for i in shown.take(out.html_max_members.saturating_add(1)) {
             let (id, title, text) = match (c.kind, cx.earlier(c.kind, i)) {
                 (kind, Some(e)) => {

@@ -7,31 +7,32 @@ use crate::record::RecordKind;
 use crate::run::decide::{Decided, Ids, SnippetDecisions};
 use crate::run::summarize::Scanned;
 
-/// One duplicate cluster, as indices.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One duplicate cluster, as indices: its members are the kept record's in the
+/// decisions ([`Decisions::members_of`](super::Decisions::members_of)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cluster {
     /// Articles or snippets.
     pub kind: RecordKind,
     /// The kept record (page or snippet index).
     pub kept: u32,
-    /// The records dropped for it, ascending.
-    pub members: Vec<u32>,
 }
 
 /// Every cluster: articles before snippets, larger clusters first, then by kept id.
 pub fn clusters(articles: &Decided, snippets: &Decided, ids: &Ids) -> Vec<Cluster> {
-    let of = |kind: RecordKind, d: &Decided| -> Vec<Cluster> {
-        d.members
-            .iter()
-            .map(|(&kept, members)| Cluster {
-                kind,
-                kept,
-                members: members.clone(),
-            })
-            .collect()
+    let decided = |kind| match kind {
+        RecordKind::Article => articles,
+        RecordKind::Snippet => snippets,
     };
-    let mut v = of(RecordKind::Article, articles);
-    v.extend(of(RecordKind::Snippet, snippets));
+    let of = |kind: RecordKind| {
+        decided(kind)
+            .members
+            .keys()
+            .map(move |&kept| Cluster { kind, kept })
+    };
+    let mut v: Vec<Cluster> = of(RecordKind::Article)
+        .chain(of(RecordKind::Snippet))
+        .collect();
+    let size = |c: &Cluster| decided(c.kind).members.get(&c.kept).map_or(0, <[u32]>::len);
     let id = |c: &Cluster| match c.kind {
         RecordKind::Article => ids.page(c.kept),
         RecordKind::Snippet => ids.snippet(c.kept).into(),
@@ -39,7 +40,7 @@ pub fn clusters(articles: &Decided, snippets: &Decided, ids: &Ids) -> Vec<Cluste
     v.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)
-            .then(b.members.len().cmp(&a.members.len()))
+            .then(size(b).cmp(&size(a)))
             .then(id(a).cmp(&id(b)))
     });
     v
@@ -191,7 +192,13 @@ mod tests {
         let c = clusters(&articles, &snippets, &ids);
         let shape: Vec<(RecordKind, u32, usize)> = c
             .iter()
-            .map(|c| (c.kind, c.kept, c.members.len()))
+            .map(|c| {
+                let d = match c.kind {
+                    RecordKind::Article => &articles,
+                    RecordKind::Snippet => &snippets,
+                };
+                (c.kind, c.kept, d.members[&c.kept].len())
+            })
             .collect();
         // Two-member clusters first; the tie between kept a-1 and nothing else.
         assert_eq!(

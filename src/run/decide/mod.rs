@@ -8,15 +8,14 @@
 
 pub mod articles;
 pub mod audit;
+pub mod decided;
 pub mod ids;
 pub mod links;
 pub mod snippets;
 
-use std::collections::{BTreeMap, HashMap};
-
-use crate::dedup::{DedupStats, Duplicate};
 use crate::error::Error;
 use crate::history::History;
+use crate::record::RecordKind;
 use crate::rules::Rules;
 use crate::run::page_keys::PageKeys;
 use crate::run::store::ArticleStore;
@@ -24,51 +23,9 @@ use crate::run::summarize::Scanned;
 
 pub use articles::Tasks;
 pub use audit::{Cluster, Counts};
+pub use decided::{Decided, DroppedMap, MemberLists};
 pub use ids::Ids;
 pub use snippets::SnippetDecisions;
-
-/// The duplicates among one kind of record, by record index (page index for articles,
-/// snippet index for snippets).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Decided {
-    /// Each dropped record → its decision (`member` and `kept` are record indices).
-    pub dropped: HashMap<u32, Duplicate>,
-    /// Each kept record that has duplicates → the records dropped for it, ascending.
-    pub members: BTreeMap<u32, Vec<u32>>,
-    /// How the search went.
-    pub stats: DedupStats,
-}
-
-impl Decided {
-    /// Decisions over items `0..n` of a search, where item `i` is record `records[i]`.
-    pub fn from_items(duplicates: Vec<Duplicate>, records: &[u32], stats: DedupStats) -> Decided {
-        let mut d = Decided {
-            stats,
-            ..Decided::default()
-        };
-        for dup in duplicates {
-            let (member, kept) = (records[dup.member as usize], records[dup.kept as usize]);
-            d.members.entry(kept).or_default().push(member);
-            d.dropped.insert(
-                member,
-                Duplicate {
-                    member,
-                    kept,
-                    ..dup
-                },
-            );
-        }
-        for v in d.members.values_mut() {
-            v.sort_unstable();
-        }
-        d
-    }
-
-    /// The record that stands for record `i`: itself, or the one it was dropped for.
-    pub fn kept_of(&self, i: u32) -> u32 {
-        self.dropped.get(&i).map_or(i, |d| d.kept)
-    }
-}
 
 /// Everything phase 2 decided.
 #[derive(Debug)]
@@ -85,6 +42,24 @@ pub struct Decisions {
     pub clusters: Vec<Cluster>,
     /// What the report counts.
     pub counts: Counts,
+}
+
+impl Decisions {
+    /// The duplicates of `kind`.
+    pub fn decided(&self, kind: RecordKind) -> &Decided {
+        match kind {
+            RecordKind::Article => &self.articles,
+            RecordKind::Snippet => &self.snippets.decided,
+        }
+    }
+
+    /// The records dropped for cluster `c`'s kept record, ascending.
+    pub fn members_of(&self, c: &Cluster) -> &[u32] {
+        self.decided(c.kind)
+            .members
+            .get(&c.kept)
+            .unwrap_or_default()
+    }
 }
 
 /// Makes every decision of phase 2, against what earlier runs kept (`history`, empty
@@ -138,8 +113,7 @@ pub fn decide(
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::*;
-    use crate::dedup::MatchKind;
+    use crate::dedup::{Duplicate, MatchKind};
 
     pub(crate) fn dup(member: u32, kept: u32, kind: MatchKind) -> Duplicate {
         Duplicate {
@@ -152,19 +126,5 @@ pub(crate) mod tests {
             proposed_by: crate::dedup::Proposers::EXACT,
             kept_by: crate::dedup::keep::KeptBy::FirstInInput,
         }
-    }
-
-    #[test]
-    fn item_indices_become_record_indices() {
-        // Items 0..3 are records 4, 7, 9; item 2 dropped for item 0, item 1 for item 0.
-        let d = Decided::from_items(
-            vec![dup(2, 0, MatchKind::Near), dup(1, 0, MatchKind::Exact)],
-            &[4, 7, 9],
-            DedupStats::default(),
-        );
-        assert_eq!(d.members[&4], [7, 9]);
-        assert_eq!((d.dropped[&9].member, d.dropped[&9].kept), (9, 4));
-        assert_eq!(d.kept_of(7), 4);
-        assert_eq!(d.kept_of(4), 4);
     }
 }
