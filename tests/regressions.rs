@@ -436,3 +436,107 @@ fn answer_sub_headings_repeated_in_copies_are_not_learned_boilerplate() {
     assert!(!lines.iter().any(|l| l.contains("核对账户")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("温馨提示")), "{lines:?}");
 }
+
+/// Titles are read a chunk of clusters at a time (the aliases before the articles'
+/// lines, the members' titles with `duplicates.jsonl`): across more clusters than one
+/// chunk every kept article lists exactly its copies' other titles as aliases, and every
+/// cluster member carries its own record's title.
+#[test]
+fn aliases_and_cluster_titles_hold_across_many_clusters() {
+    const WORDS: [&str; 12] = [
+        "参保人",
+        "经办机构",
+        "定点医院",
+        "个人账户",
+        "统筹基金",
+        "门诊",
+        "住院",
+        "药店",
+        "报销比例",
+        "备案",
+        "结算",
+        "起付线",
+    ];
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    let groups = 300; // more than one chunk of clusters (256)
+    let mut seed = 11u64;
+    for g in 0..groups {
+        let body: Vec<String> = (0..4)
+            .map(|_| {
+                let w: String = (0..14)
+                    .map(|_| WORDS[common::lcg(&mut seed) % WORDS.len()])
+                    .collect();
+                format!("第{g}组{w}。")
+            })
+            .collect();
+        let body: Vec<&str> = body.iter().map(String::as_str).collect();
+        // Every group: an original, a copy under the same title, and (every other
+        // group) a copy under another title.
+        write(
+            &input,
+            &format!("g{g:03}a.txt"),
+            &page(&format!("第{g}组的问题"), &body, &[], &[]),
+        );
+        write(
+            &input,
+            &format!("g{g:03}b.txt"),
+            &page(&format!("第{g}组的问题"), &body, &[], &[]),
+        );
+        if g % 2 == 0 {
+            write(
+                &input,
+                &format!("g{g:03}c.txt"),
+                &page(&format!("第{g}组问题另一问法"), &body, &[], &[]),
+            );
+        }
+    }
+    let out = d.path().join("out");
+    run_ok(&input, &out, &[]);
+    let kept = jsonl(&out.join("articles.jsonl"));
+    let dropped = jsonl(&out.join("dropped.jsonl"));
+    assert_eq!(kept.len(), groups);
+    assert_eq!(dropped.len(), groups + groups / 2);
+    let title_of: std::collections::HashMap<&str, &str> = kept
+        .iter()
+        .chain(&dropped)
+        .map(|r| {
+            let t = r["metadata"]["title"]
+                .as_str()
+                .or(r["title"].as_str())
+                .unwrap();
+            (r["id"].as_str().unwrap(), t)
+        })
+        .collect();
+    for a in &kept {
+        let title = a["metadata"]["title"].as_str().unwrap();
+        let g: usize = title
+            .trim_start_matches('第')
+            .split('组')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let aliases: Vec<&str> = a["metadata"]["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let want: Vec<String> = match g % 2 {
+            0 => vec![format!("第{g}组问题另一问法")],
+            _ => vec![],
+        };
+        assert_eq!(aliases, want, "{title}");
+    }
+    let clusters = jsonl(&out.join("duplicates.jsonl"));
+    assert_eq!(clusters.len(), groups);
+    for c in &clusters {
+        for m in c["members"].as_array().unwrap() {
+            assert_eq!(
+                m["title"].as_str().unwrap(),
+                title_of[m["id"].as_str().unwrap()]
+            );
+        }
+    }
+}

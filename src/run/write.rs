@@ -57,11 +57,8 @@ pub struct Written {
     pub snippets_bytes: u64,
 }
 
-/// The title of each record a line or a cluster names, read back once for everything
-/// that names it (its source is at hand: the page summary's, or the earlier record's id
-/// entry): the records sorted, their titles in one column, where a map of a `String`
-/// per record held a key, a string header and an allocation for each through the
-/// writing.
+/// The titles of some records (a chunk of clusters' members), read back together: the
+/// records sorted, their titles in one column.
 pub(crate) struct Names {
     /// The records, ascending.
     records: Vec<(RecordKind, u32)>,
@@ -74,6 +71,88 @@ impl Names {
     pub(crate) fn get(&self, kind: RecordKind, i: u32) -> Option<&str> {
         let at = self.records.binary_search(&(kind, i)).ok()?;
         Some(self.titles.get(at))
+    }
+
+    /// Reads the titles of `records` (any order, repeats allowed) in parallel, from the
+    /// page summary's record or the earlier record's id entry.
+    fn read(cx: Context<'_>, mut records: Vec<(RecordKind, u32)>) -> Result<Names, Error> {
+        records.sort_unstable();
+        records.dedup();
+        let mut titles = StrColumn::with_capacity(records.len());
+        for chunk in records.chunks(WRITE_CHUNK) {
+            let read: Vec<String> = chunk
+                .par_iter()
+                .map(|&(kind, i)| match cx.earlier(kind, i) {
+                    Some(e) => Ok(cx.history.record(kind, e)?.title),
+                    None => Ok(cx.store.load(i)?.title),
+                })
+                .collect::<Result<_, Error>>()?;
+            read.iter().for_each(|t| titles.push(t));
+            // The records lie all over the summary column (each read located through
+            // its page's row): handed back a chunk at a time.
+            cx.release_columns();
+        }
+        Ok(Names { records, titles })
+    }
+
+    /// The titles `clusters`' records are named by: every article's, and an earlier
+    /// snippet's (tonight's snippets carry theirs).
+    fn of_clusters(cx: Context<'_>, clusters: &[Cluster]) -> Result<Names, Error> {
+        let mut records = Vec::new();
+        for c in clusters {
+            let members = cx.d.members_of(c);
+            match c.kind {
+                RecordKind::Article => records.extend(
+                    std::iter::once(c.kept)
+                        .chain(members.iter().copied())
+                        .map(|i| (RecordKind::Article, i)),
+                ),
+                RecordKind::Snippet if cx.earlier(RecordKind::Snippet, c.kept).is_some() => {
+                    records.push((RecordKind::Snippet, c.kept));
+                }
+                RecordKind::Snippet => {}
+            }
+        }
+        Names::read(cx, records)
+    }
+}
+
+/// The `aliases` of each kept article whose duplicates have other titles (most have
+/// none, so most kept articles have no entry). Made before the articles' lines, from
+/// the clusters' titles read a chunk of clusters at a time: holding every cluster
+/// member's title through the writing took ~17 MiB at 1M site pages.
+pub(crate) struct Aliases(HashMap<u32, Vec<String>>);
+
+impl Aliases {
+    /// The aliases of every kept article with duplicates.
+    fn of_articles(cx: Context<'_>) -> Result<Aliases, Error> {
+        let mut aliases = HashMap::new();
+        let kept: Vec<Cluster> =
+            cx.d.articles
+                .members
+                .keys()
+                .map(|&kept| Cluster {
+                    kind: RecordKind::Article,
+                    kept,
+                })
+                .collect();
+        for chunk in kept.chunks(CLUSTER_CHUNK) {
+            let names = Names::of_clusters(cx, chunk)?;
+            let title = |i| names.get(RecordKind::Article, i).unwrap_or_default();
+            for c in chunk {
+                let members = cx.d.members_of(c).iter().map(|&m| title(m));
+                let found = aliases_among(title(c.kept), members, cx.rules);
+                if !found.is_empty() {
+                    aliases.insert(c.kept, found);
+                }
+            }
+        }
+        Ok(Aliases(aliases))
+    }
+
+    /// The aliases of kept article `pi` (none if it has no duplicates).
+    fn of(&self, pi: u32) -> Vec<String> {
+        self.0.get(&pi).cloned().unwrap_or_default()
     }
 }
 
@@ -165,9 +244,10 @@ pub fn write_records(
     cx: Context<'_>,
     bar: &indicatif::ProgressBar,
 ) -> Result<Written, Error> {
-    let names = names(cx)?;
-    crate::trim::phase_end("write: names");
-    let (article_lines, articles_bytes) = write_articles(st, cx, &names, bar)?;
+    let aliases = Aliases::of_articles(cx)?;
+    crate::trim::phase_end("write: aliases");
+    let (article_lines, articles_bytes) = write_articles(st, cx, &aliases, bar)?;
+    drop(aliases);
     crate::trim::phase_end("write: articles");
     let (snippet_lines, snippets_bytes) = write_snippets(st, cx)?;
     crate::trim::phase_end("write: snippets");
@@ -176,8 +256,7 @@ pub fn write_records(
         write_seen_again(st, cx)?;
     }
     let plan = ClusterPlan::new(cx);
-    let (clusters, look_first) = write_clusters(st, cx, &names, &plan)?;
-    drop(names);
+    let (clusters, look_first) = write_clusters(st, cx, &plan)?;
     crate::trim::phase_end("write: clusters");
     let rejects = reject_records(cx.scanned, cx.d);
     cx.release_columns();
@@ -227,49 +306,12 @@ pub fn write_reports(
     st.write_bytes("report.json", &json).map_err(&io)
 }
 
-/// The title of every article in a cluster, and of every earlier snippet that keeps one
-/// (read back once, in parallel); keyed by record index.
-fn names(cx: Context<'_>) -> Result<Names, Error> {
-    let d = cx.d;
-    let articles = d
-        .articles
-        .members
-        .iter()
-        .flat_map(|(k, v)| std::iter::once(*k).chain(v.iter().copied()))
-        .map(|i| (RecordKind::Article, i));
-    let snippets = d
-        .snippets
-        .decided
-        .members
-        .keys()
-        .filter(|&&k| cx.earlier(RecordKind::Snippet, k).is_some())
-        .map(|&k| (RecordKind::Snippet, k));
-    let mut records: Vec<(RecordKind, u32)> = articles.chain(snippets).collect();
-    records.sort_unstable();
-    records.dedup();
-    let mut titles = StrColumn::with_capacity(records.len());
-    for chunk in records.chunks(WRITE_CHUNK) {
-        let read: Vec<String> = chunk
-            .par_iter()
-            .map(|&(kind, i)| match cx.earlier(kind, i) {
-                Some(e) => Ok(cx.history.record(kind, e)?.title),
-                None => Ok(cx.store.load(i)?.title),
-            })
-            .collect::<Result<_, Error>>()?;
-        read.iter().for_each(|t| titles.push(t));
-        // The records lie all over the summary column (each read located through its
-        // page's row): handed back a chunk at a time.
-        cx.release_columns();
-    }
-    Ok(Names { records, titles })
-}
-
 /// `articles.jsonl` and `dropped.jsonl` (dropped articles in input order, then dropped
 /// snippets); returns where each kept article's line is and the file's length.
 fn write_articles(
     st: &mut Staging,
     cx: Context<'_>,
-    names: &Names,
+    aliases: &Aliases,
     bar: &indicatif::ProgressBar,
 ) -> Result<Lines, Error> {
     let (scanned, d) = (cx.scanned, cx.d);
@@ -281,7 +323,7 @@ fn write_articles(
         .collect();
     let (lines_at, offset) = match &cx.tasks {
         Some(tasks) => {
-            let plan = |pi: u32| line_plan(pi, cx, names);
+            let plan = |pi: u32| line_plan(pi, cx, aliases);
             let locate = |pi: u32| cx.store.locate(pi);
             let load = |pi: u32| cx.store.load(pi);
             let related: Vec<(u128, &str)> = d
@@ -303,7 +345,7 @@ fn write_articles(
         }
         None => {
             let files = (&mut kept_file as &mut dyn Write, &mut dropped_file as _);
-            write_here(&articles, cx, names, files, (st.out(), bar))?
+            write_here(&articles, cx, aliases, files, (st.out(), bar))?
         }
     };
     let n_fp = cx.rules.dedup.fingerprints;
@@ -336,7 +378,7 @@ fn write_articles(
 fn write_here(
     articles: &[u32],
     cx: Context<'_>,
-    names: &Names,
+    aliases: &Aliases,
     (kept_file, dropped_file): (&mut dyn Write, &mut dyn Write),
     (out, bar): (&Path, &indicatif::ProgressBar),
 ) -> Result<Lines, Error> {
@@ -346,7 +388,7 @@ fn write_here(
     for chunk in articles.chunks(WRITE_CHUNK) {
         let lines: Vec<(bool, Vec<u8>)> = chunk
             .par_iter()
-            .map(|&pi| article_line(pi, cx, names))
+            .map(|&pi| article_line(pi, cx, aliases))
             .collect::<Result<_, Error>>()?;
         for (&pi, (dropped, line)) in chunk.iter().zip(lines) {
             if dropped {
@@ -365,15 +407,15 @@ fn write_here(
 
 /// One article's line: `(true, line)` for `dropped.jsonl`, `(false, line)` for
 /// `articles.jsonl`.
-fn article_line(pi: u32, cx: Context<'_>, names: &Names) -> Result<(bool, Vec<u8>), Error> {
-    let plan = line_plan(pi, cx, names)?;
+fn article_line(pi: u32, cx: Context<'_>, aliases: &Aliases) -> Result<(bool, Vec<u8>), Error> {
+    let plan = line_plan(pi, cx, aliases)?;
     let d = cx.d;
     let related = |key: u128| d.snippets.resolved.get(&key).map(|&si| d.ids.snippet(si));
     Ok(render_line(&plan, &cx.store.load(pi)?, &related))
 }
 
 /// The plan of page `pi`'s line (an article).
-pub(crate) fn line_plan(pi: u32, cx: Context<'_>, names: &Names) -> Result<LinePlan, Error> {
+pub(crate) fn line_plan(pi: u32, cx: Context<'_>, aliases: &Aliases) -> Result<LinePlan, Error> {
     let (d, rules) = (cx.d, cx.rules);
     let id = d.ids.page(pi).into_owned();
     if let Some(dup) = d.articles.dropped.get(&pi) {
@@ -396,13 +438,7 @@ pub(crate) fn line_plan(pi: u32, cx: Context<'_>, names: &Names) -> Result<LineP
                 .iter()
                 .map(|&m| d.ids.page(m).into_owned())
                 .collect(),
-            aliases(
-                names.get(RecordKind::Article, pi).unwrap_or_default(),
-                members
-                    .iter()
-                    .map(|&m| names.get(RecordKind::Article, m).unwrap_or_default()),
-                rules,
-            ),
+            aliases.of(pi),
         ),
         None => (Vec::new(), Vec::new()),
     };
@@ -541,7 +577,7 @@ fn snippet_record(si: u32, cx: Context<'_>) -> (SnippetRecord, SeenOn) {
                 .iter()
                 .map(|&m| d.ids.snippet(m).to_string())
                 .collect(),
-            aliases: aliases(
+            aliases: aliases_among(
                 &b.title,
                 members
                     .iter()
@@ -595,7 +631,11 @@ fn write_seen_again(st: &mut Staging, cx: Context<'_>) -> Result<(), Error> {
 
 /// The titles of a kept record's duplicates that differ from its own and from each other
 /// (compared in dedup's normalized form), in member order.
-fn aliases<'a>(kept: &str, members: impl Iterator<Item = &'a str>, rules: &Rules) -> Vec<String> {
+fn aliases_among<'a>(
+    kept: &str,
+    members: impl Iterator<Item = &'a str>,
+    rules: &Rules,
+) -> Vec<String> {
     let norm = |t: &str| normalize_with(t, &rules.dedup.normalize);
     let mut seen: HashSet<String> = HashSet::from([norm(kept)]);
     members
@@ -713,7 +753,6 @@ impl ClusterPlan {
 fn write_clusters(
     st: &mut Staging,
     cx: Context<'_>,
-    names: &Names,
     plan: &ClusterPlan,
 ) -> Result<(Vec<ClusterRecord>, Vec<html::LookFirst>), Error> {
     let io = Error::output(st.out());
@@ -723,9 +762,10 @@ fn write_clusters(
     let mut next = plan.shown.iter().peekable();
     let mut at = 0;
     for chunk in cx.d.clusters.chunks(CLUSTER_CHUNK) {
+        let names = Names::of_clusters(cx, chunk)?;
         let records: Vec<ClusterRecord> = chunk
             .par_iter()
-            .map(|c| cluster_record(c, cx, names))
+            .map(|c| cluster_record(c, cx, &names))
             .collect();
         for r in records {
             json_line(&mut w, &r).map_err(&io)?;
@@ -1036,7 +1076,7 @@ mod tests {
     #[test]
     fn aliases_are_distinct_titles_other_than_the_kept_one() {
         let rules = Rules::builtin();
-        let got = aliases(
+        let got = aliases_among(
             "医保卡能借给家人用吗",
             [
                 "医保卡能借给家人用吗？",
