@@ -58,6 +58,18 @@ pub fn phase_end(phase: &str) {
     }
 }
 
+/// Starts a run's phases: with `PAGESIEVE_MEMORY_TRACE=phase`, resets the process's peak
+/// and starts the sampler, so that the first phase's line counts that phase only — in a
+/// Ray worker that ran other tasks before (phase 2 runs where scan tasks ran), and not
+/// only from the first phase's end on. Nothing without the variable.
+pub fn phases_start() {
+    if std::env::var_os("PAGESIEVE_MEMORY_TRACE").is_some_and(|t| t == "phase") {
+        sampled::start();
+        let _ = sampled::take();
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+}
+
 /// With `PAGESIEVE_MEMORY_TRACE=phase`, a thread that reads `/proc/self/statm` every
 /// millisecond and keeps the phase's largest anonymous and file-backed resident sizes:
 /// the kernel's peak is of their sum only, and a phase's peak may be either (a pass

@@ -603,6 +603,7 @@ fn phases<'a>(
     spill: &Spill,
     mut timings: Timings,
 ) -> Result<Done, Error> {
+    crate::trim::phases_start();
     let (s, history) = (ctx.s, ctx.history);
     let rules = &s.rules;
     let columns = summarize::ColumnWriters {
