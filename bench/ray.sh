@@ -22,6 +22,8 @@ partitions=${PARTITIONS:-0}
 results=${RESULTS:-$root/ray.jsonl}
 # TRACE=FILE: every task's phases (PAGESIEVE_MEMORY_TRACE=phase, src/trim.rs) from the
 # workers' logs into FILE, one block per worker log, for the last size and partition count.
+# The trace resets a task's peak at each phase's end, so in a traced run the per-task
+# peaks below undercount: take the largest phase peak in FILE instead.
 trace=${TRACE:-}
 
 cargo build --release -q
