@@ -308,41 +308,15 @@ fn a_declared_charset_the_bytes_contradict_loses_to_the_bytes() {
     );
 }
 
-/// Made-up words for the property test's pages.
-const WORDS: [&str; 24] = [
-    "参保人",
-    "经办机构",
-    "定点医院",
-    "个人账户",
-    "统筹基金",
-    "门诊",
-    "住院",
-    "药店",
-    "备案",
-    "结算",
-    "报销",
-    "比例",
-    "起付线",
-    "材料",
-    "窗口",
-    "线上",
-    "办理",
-    "审核",
-    "缴费",
-    "待遇",
-    "异地",
-    "转诊",
-    "慢病",
-    "发票",
-];
-
 /// A page in the site's layout from `seed`: a title, body lines (some bulleted or
 /// numbered, some with `&` or `<` in them), the footer disclaimer, the related list.
 fn made_up_page(seed: u64) -> String {
     let mut s = seed;
     let mut next = move || common::lcg(&mut s);
     let words = |n: usize, next: &mut dyn FnMut() -> usize| -> String {
-        (0..n).map(|_| WORDS[next() % WORDS.len()]).collect()
+        (0..n)
+            .map(|_| common::WORDS[next() % common::WORDS.len()])
+            .collect()
     };
     let title = format!("{}怎么办", words(3, &mut next));
     let mut lines = vec![title.clone(), String::new()];

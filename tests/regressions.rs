@@ -443,20 +443,6 @@ fn answer_sub_headings_repeated_in_copies_are_not_learned_boilerplate() {
 /// cluster member carries its own record's title.
 #[test]
 fn aliases_and_cluster_titles_hold_across_many_clusters() {
-    const WORDS: [&str; 12] = [
-        "参保人",
-        "经办机构",
-        "定点医院",
-        "个人账户",
-        "统筹基金",
-        "门诊",
-        "住院",
-        "药店",
-        "报销比例",
-        "备案",
-        "结算",
-        "起付线",
-    ];
     let d = tempfile::tempdir().unwrap();
     let input = d.path().join("in");
     let groups = 300; // more than one chunk of clusters (256)
@@ -465,7 +451,7 @@ fn aliases_and_cluster_titles_hold_across_many_clusters() {
         let body: Vec<String> = (0..4)
             .map(|_| {
                 let w: String = (0..14)
-                    .map(|_| WORDS[common::lcg(&mut seed) % WORDS.len()])
+                    .map(|_| common::WORDS[common::lcg(&mut seed) % common::WORDS.len()])
                     .collect();
                 format!("第{g}组{w}。")
             })

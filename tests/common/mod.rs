@@ -299,3 +299,31 @@ pub fn lcg(seed: &mut u64) -> usize {
         .wrapping_add(1442695040888963407);
     (*seed >> 33) as usize
 }
+
+/// Made-up words for test pages (medical-insurance terms, our own list).
+pub const WORDS: [&str; 24] = [
+    "参保人",
+    "经办机构",
+    "定点医院",
+    "个人账户",
+    "统筹基金",
+    "门诊",
+    "住院",
+    "药店",
+    "备案",
+    "结算",
+    "报销",
+    "比例",
+    "起付线",
+    "材料",
+    "窗口",
+    "线上",
+    "办理",
+    "审核",
+    "缴费",
+    "待遇",
+    "异地",
+    "转诊",
+    "慢病",
+    "发票",
+];
